@@ -1,0 +1,252 @@
+// Package delta accumulates, on the device, the statistics a profile delta
+// carries (item transitions, interest counts, per-arm outcomes) and turns
+// them into a bounded wire.Delta: clipped to the hard size cap, optionally
+// with local differential privacy noise.
+//
+//	var s delta.Stats
+//	s.AddPair("gown-1", "heels-3", 1)
+//	d, ok := s.Take(delta.Header{Site: "demo", Model: 4, ID: id}, rng)
+//
+// # Notes
+//
+// Stats is not goroutine-safe. Its size is bounded: past MaxPending entries
+// the weakest are dropped.
+package delta
+
+import (
+	"github.com/tailorhq/tailor/sdk/internal/order"
+	"github.com/tailorhq/tailor/sdk/msgp"
+	"github.com/tailorhq/tailor/sdk/wire"
+	"math"
+)
+
+// MaxPending bounds how many pairs and items Stats keeps between syncs.
+const MaxPending = 2 * wire.MaxDeltaPairs
+
+// Stats is what a device has to report since its last sync.
+type Stats struct {
+	pairs map[string]float32 // "from\x00to" → weight
+	items map[string]float32
+	arms  [3]wire.ArmCount
+}
+
+// Header is what a delta says about itself besides its statistics.
+type Header struct {
+	Site    string
+	Model   uint32
+	ID      [16]byte
+	Epsilon float32 // > 0: add Laplace noise with this budget (federated+ldp)
+}
+
+// Rand is a source of uniform floats in [0, 1), for the LDP noise.
+type Rand interface{ Float64() float64 }
+
+// AddPair records that from was followed by to within a session.
+func (s *Stats) AddPair(from, to string, w float32) {
+	if from == to || w <= 0 {
+		return
+	}
+	if s.pairs == nil {
+		s.pairs = map[string]float32{}
+	}
+	add(s.pairs, from+"\x00"+to, w)
+}
+
+// AddItem records interest in an item.
+func (s *Stats) AddItem(id string, w float32) {
+	if w <= 0 {
+		return
+	}
+	if s.items == nil {
+		s.items = map[string]float32{}
+	}
+	add(s.items, id, w)
+}
+
+// AddArm records impressions, clicks and conversions for an arm.
+func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
+	c := &s.arms[a]
+	c.Arm = a
+	c.Impressions += impressions
+	c.Clicks += clicks
+	c.Conversions += conversions
+}
+
+// Empty reports whether there is nothing to sync.
+func (s *Stats) Empty() bool {
+	return len(s.pairs) == 0 && len(s.items) == 0 && s.arms == [3]wire.ArmCount{}
+}
+
+// Reset forgets everything recorded.
+func (s *Stats) Reset() { *s = Stats{} }
+
+// add adds w to m[k], capping entries at wire.MaxDeltaWeight and dropping
+// the weakest half when the map outgrows MaxPending.
+func add(m map[string]float32, k string, w float32) {
+	m[k] = min(m[k]+w, wire.MaxDeltaWeight)
+	if len(m) <= MaxPending {
+		return
+	}
+	ws := make([]float32, 0, len(m))
+	for _, v := range m {
+		ws = append(ws, v)
+	}
+	order.Sort(len(ws), func(i, j int) bool { return ws[i] < ws[j] }, func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
+	cut := ws[len(ws)/2]
+	for key, v := range m {
+		if v < cut && key != k {
+			delete(m, key)
+		}
+	}
+}
+
+// Take builds the delta and resets s. It keeps the strongest pairs and items
+// that fit wire.MaxDeltaBytes, and reports false when there is nothing to send.
+func (s *Stats) Take(h Header, rng Rand) (wire.Delta, bool) {
+	if s.Empty() {
+		return wire.Delta{}, false
+	}
+	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID, Epsilon: h.Epsilon}
+	for k, w := range s.pairs {
+		from, to := splitPair(k)
+		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: w})
+	}
+	for id, w := range s.items {
+		d.Items = append(d.Items, wire.Count{ID: id, N: w})
+	}
+	for _, a := range s.arms {
+		if a != (wire.ArmCount{}) {
+			d.Arms = append(d.Arms, a)
+		}
+	}
+	ps, is := d.Pairs, d.Items
+	order.Sort(len(ps), func(i, j int) bool {
+		a, b := &ps[i], &ps[j]
+		return stronger(a.W, b.W, a.From, b.From) || a.W == b.W && a.From == b.From && a.To < b.To
+	}, func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	order.Sort(len(is), func(i, j int) bool { return stronger(is[i].N, is[j].N, is[i].ID, is[j].ID) },
+		func(i, j int) { is[i], is[j] = is[j], is[i] })
+	d.Pairs = d.Pairs[:min(len(d.Pairs), wire.MaxDeltaPairs)]
+	d.Items = d.Items[:min(len(d.Items), wire.MaxDeltaItems)]
+	if h.Epsilon > 0 {
+		addNoise(&d, h.Epsilon, rng)
+	}
+	fit(&d)
+	s.Reset()
+	return d, true
+}
+
+func splitPair(k string) (from, to string) {
+	for i := 0; i < len(k); i++ {
+		if k[i] == 0 {
+			return k[:i], k[i+1:]
+		}
+	}
+	return k, ""
+}
+
+// stronger orders by weight, strongest first, then by key for determinism.
+func stronger(a, b float32, ka, kb string) bool { return a > b || a == b && ka < kb }
+
+// fit drops the weakest entries until the encoded delta is within the cap.
+func fit(d *wire.Delta) {
+	w := msgp.NewWriter(wire.MaxDeltaBytes)
+	for {
+		w.Reset()
+		d.EncodeTo(w)
+		over := w.Len() - wire.MaxDeltaBytes
+		if over <= 0 {
+			return
+		}
+		// Drop roughly enough entries at once, pairs first: each takes >= 8 bytes.
+		drop := over/8 + 1
+		if n := min(drop, len(d.Pairs)); n > 0 {
+			d.Pairs = d.Pairs[:len(d.Pairs)-n]
+			drop -= n
+		}
+		if drop > 0 {
+			d.Items = d.Items[:max(0, len(d.Items)-drop)]
+		}
+	}
+}
+
+// addNoise applies the Laplace mechanism to every reported weight: each is
+// clipped to [0, 1] (sensitivity 1) and released with noise of scale 1/eps,
+// so each value is an eps-LDP release. Which keys a delta reports is not
+// hidden by this noise (the usual sparse simplification); RATIONALE.md says
+// so, and the server's minimum cohort covers it in aggregate.
+func addNoise(d *wire.Delta, eps float32, rng Rand) {
+	scale := 1 / float64(eps)
+	for i := range d.Pairs {
+		d.Pairs[i].W = clampNoise(min(d.Pairs[i].W, 1), scale, rng)
+	}
+	for i := range d.Items {
+		d.Items[i].N = clampNoise(min(d.Items[i].N, 1), scale, rng)
+	}
+}
+
+func clampNoise(w float32, scale float64, rng Rand) float32 {
+	u := rng.Float64() - 0.5
+	n := -scale * math.Copysign(math.Log(1-2*math.Abs(u)), u)
+	v := float64(w) + n
+	return float32(max(-wire.MaxDeltaWeight, min(wire.MaxDeltaWeight, v)))
+}
+
+// EncodeTo writes the pending statistics for storage in the profile.
+func (s *Stats) EncodeTo(w *msgp.Writer) {
+	w.ArrayHeader(3)
+	writeMap(w, s.pairs)
+	writeMap(w, s.items)
+	w.ArrayHeader(len(s.arms))
+	for _, a := range s.arms {
+		w.ArrayHeader(3)
+		w.Uint(uint64(a.Impressions))
+		w.Uint(uint64(a.Clicks))
+		w.Uint(uint64(a.Conversions))
+	}
+}
+
+// DecodeFrom reads statistics written by EncodeTo.
+func (s *Stats) DecodeFrom(r *msgp.Reader) {
+	*s = Stats{}
+	if r.ArrayHeader() != 3 {
+		r.Fail(wire.ErrInvalid)
+		return
+	}
+	s.pairs = readMap(r)
+	s.items = readMap(r)
+	n := r.ArrayMax(len(s.arms))
+	for i := 0; i < n; i++ {
+		if r.ArrayHeader() != 3 {
+			r.Fail(wire.ErrInvalid)
+			return
+		}
+		s.arms[i] = wire.ArmCount{Arm: wire.Arm(i), Impressions: uint32(r.UintMax(1 << 20)),
+			Clicks: uint32(r.UintMax(1 << 20)), Conversions: uint32(r.UintMax(1 << 20))}
+	}
+}
+
+func writeMap(w *msgp.Writer, m map[string]float32) {
+	w.MapHeader(len(m))
+	for _, k := range order.Keys(m) {
+		w.String(k)
+		w.Float32(m[k])
+	}
+}
+
+func readMap(r *msgp.Reader) map[string]float32 {
+	n := r.MapMax(MaxPending)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]float32, n)
+	for i := 0; i < n; i++ {
+		k := r.StringMax(2*wire.MaxIDLen + 1)
+		v := r.Float32()
+		if v <= 0 || v > wire.MaxDeltaWeight {
+			r.Fail(wire.ErrInvalid)
+		}
+		m[k] = v
+	}
+	return m
+}

@@ -1,0 +1,113 @@
+package model
+
+import (
+	"github.com/tailorhq/tailor/sdk/rules"
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// generate proposes candidates when a slot names none: the neighbours of
+// the session's items, then the most popular items.
+func (in *Input) generate() []wire.Item {
+	var ids []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	s := in.Profile.Session
+	for i := len(s) - 1; i >= 0; i-- {
+		add(s[i].Key)
+		for _, nb := range in.Index.Neighbors(s[i].Key) {
+			add(nb.ID)
+		}
+	}
+	for _, id := range in.Index.top {
+		add(id)
+	}
+	items := make([]wire.Item, len(ids))
+	for i, id := range ids {
+		items[i].ID = id
+	}
+	return items
+}
+
+// applyRules adds the site's rules to the scores: filters remove, pins
+// lead, boosts and buries add. In rules-only mode the site's default order
+// breaks ties, so a slot no rule touches keeps it.
+func (in *Input) applyRules(items []scored) []scored {
+	cands := make([]wire.Item, len(items))
+	for i := range items {
+		cands[i] = *items[i].item
+	}
+	fx := rules.Evaluate(in.Config.Rules, in.Profile, &in.Req.Ctx, cands)
+	out := items[:0]
+	for i, s := range items {
+		e := fx[i]
+		if e.Filter {
+			continue
+		}
+		learned := s.score
+		s.score += in.Params.Rule * e.Boost
+		s.pinned = e.Pin
+		if e.Pin || e.Rule != "" && s.score-learned > learned {
+			s.source = wire.SourceRule
+			s.top = vote{w: e.Boost, reason: wire.ReasonRule, ref: e.Rule}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// diversify re-ranks the first window positions greedily, discounting an
+// item by Diversity times the top score for each item of its category
+// already placed above it.
+func (in *Input) diversify(items []scored, limit int) {
+	lambda := in.Config.Diversity
+	n := min(limit, in.Params.Window)
+	if lambda <= 0 || n < 2 || items[0].score <= 0 {
+		return
+	}
+	penalty := lambda * items[0].score
+	pool := min(len(items), 3*n)
+	placed := map[string]int{}
+	for i := 0; i < n; i++ {
+		best, bestScore := i, float32(0)
+		for j := i; j < pool; j++ {
+			if items[j].pinned && j > i {
+				break
+			}
+			v := items[j].score - penalty*float32(placed[items[j].item.Category])
+			if j == i || v > bestScore {
+				best, bestScore = j, v
+			}
+		}
+		if best != i {
+			moved := items[best]
+			copy(items[i+1:best+1], items[i:best])
+			items[i] = moved
+		}
+		if c := items[i].item.Category; c != "" {
+			placed[c]++
+		}
+	}
+}
+
+// explore, in a configured share of rankings, promotes one item from below
+// the window into it, at a random position: visitors see something new and
+// the server learns about items the model would not yet show.
+func (in *Input) explore(items []scored, limit int) {
+	share := in.Config.Explore
+	rng := &in.Profile.Rand
+	n := min(limit, in.Params.Window)
+	if share <= 0 || n < 2 || len(items) <= n || rng.Float64() >= float64(share) {
+		return
+	}
+	from := n + rng.Intn(min(len(items), 3*n)-n)
+	to := 1 + rng.Intn(n-1) // never displace the top item
+	moved := items[from]
+	moved.source, moved.top = wire.SourceExplore, vote{reason: wire.ReasonExplore}
+	copy(items[to+1:from+1], items[to:from])
+	items[to] = moved
+}

@@ -1,0 +1,212 @@
+package model
+
+import (
+	"github.com/tailorhq/tailor/sdk/internal/order"
+	"github.com/tailorhq/tailor/sdk/profile"
+	"github.com/tailorhq/tailor/sdk/signal"
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// Params weigh the parts of an item's score. DefaultParams are tuned on
+// public clickstreams with the replay benchmark.
+type Params struct {
+	Session   float32 // neighbours of this session's items
+	Decay     float32 // how fast older session items lose their vote: weight 1/(1+Decay*steps)
+	History   float32 // neighbours of earlier sessions' items
+	Local     float32 // this visitor's own transitions
+	Repeat    float32 // this session's items themselves
+	Affinity  float32 // attribute affinities (category, tags, price band)
+	Search    float32 // recent search terms
+	Replenish float32 // refills of an earlier purchase, once due
+	Popular   float32 // global popularity
+	Bought    float32 // multiplier for a durable item already bought
+	Rule      float32 // scale of rule boosts
+	Window    int     // positions diversity and exploration act on
+}
+
+// DefaultParams are the weights the guest uses.
+var DefaultParams = Params{
+	Session: 1, Decay: 1, History: 0.3, Local: 0.5, Repeat: 0.3, Affinity: 0.4,
+	Search: 0.6, Replenish: 1.5, Popular: 0.05, Bought: 0.2, Rule: 1, Window: 20,
+}
+
+// Input is everything a ranking depends on.
+type Input struct {
+	Req     *wire.RankRequest
+	Profile *profile.Profile
+	Config  *wire.Config
+	Index   *Index
+	Params  *Params
+	Arm     wire.Arm // holdout devices get the default order
+}
+
+// vote is one part of a score and what it points at, kept so the top reason
+// can be explained.
+type vote struct {
+	w      float32
+	reason wire.Reason
+	ref    string
+}
+
+// scored is one candidate being ranked.
+type scored struct {
+	item   *wire.Item
+	pos    int // position in the site's default order
+	score  float32
+	top    vote
+	source wire.Source
+	pinned bool
+}
+
+//go:noinline
+func (s *scored) add(w float32, reason wire.Reason, ref string) {
+	s.score += w
+	if w > s.top.w {
+		s.top = vote{w, reason, ref}
+	}
+}
+
+// Rank orders the request's candidates and explains each place.
+func Rank(in Input) wire.RankResult {
+	req := in.Req
+	cands := req.Candidates
+	if len(cands) == 0 {
+		cands = in.generate()
+	}
+	res := wire.RankResult{Arm: in.Arm, Version: in.Index.Version}
+	if req.Mode == wire.ModeRules {
+		res.Arm = wire.ArmRules
+	}
+	items := make([]scored, len(cands))
+	for i := range cands {
+		items[i] = scored{item: &cands[i], pos: i}
+	}
+	if res.Arm != wire.ArmHoldout {
+		if res.Arm == wire.ArmTreatment {
+			in.score(items)
+		}
+		items = in.applyRules(items)
+	}
+	order.Sort(len(items), func(i, j int) bool {
+		a, b := &items[i], &items[j]
+		if a.pinned != b.pinned {
+			return a.pinned
+		}
+		return a.score > b.score || a.score == b.score && a.pos < b.pos
+	}, func(i, j int) { items[i], items[j] = items[j], items[i] })
+	limit := req.Limit
+	if limit <= 0 || limit > len(items) {
+		limit = len(items)
+	}
+	if res.Arm == wire.ArmTreatment {
+		in.diversify(items, limit)
+		in.explore(items, limit)
+	}
+	res.Items = make([]wire.Ranked, limit)
+	for i := range res.Items {
+		s := &items[i]
+		res.Items[i] = wire.Ranked{ID: s.item.ID, Score: s.score, Source: s.source, Reason: s.top.reason, Ref: s.top.ref}
+	}
+	return res
+}
+
+// score adds the model's votes to every candidate.
+func (in *Input) score(items []scored) {
+	p, x, w := in.Profile, in.Index, in.Params
+	now := in.Req.Time
+	votes := map[string]tally{}
+	// This session: every item votes for its neighbours, recent ones more.
+	seen := map[string]bool{}
+	for k, i := 0, len(p.Session)-1; i >= 0; i-- {
+		id := p.Session[i].Key
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		decay := 1 / (1 + w.Decay*float32(k))
+		k++
+		for _, nb := range x.Neighbors(id) {
+			addVote(votes, nb.ID, w.Session*decay*nb.W, wire.ReasonSession, id)
+		}
+		for _, l := range p.Links {
+			if n := len(id); len(l.Key) > n+1 && l.Key[:n] == id && l.Key[n] == 0 {
+				addVote(votes, l.Key[n+1:], w.Local*decay*min(l.W/4, 1), wire.ReasonSession, id)
+			}
+		}
+		addVote(votes, id, w.Repeat*decay, wire.ReasonRepeat, id)
+	}
+	// Earlier visits, faded.
+	for _, m := range p.History {
+		mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 3) / 3
+		for _, nb := range x.Neighbors(m.Key) {
+			addVote(votes, nb.ID, w.History*mw*nb.W, wire.ReasonHistory, m.Key)
+		}
+	}
+	// Purchases: refills once due.
+	for _, b := range p.Purchases {
+		id, category := profile.SplitKey(b.Key)
+		days := in.Config.Replenish[category]
+		if days == 0 || now-b.Time < int64(days)*profile.Day*3/4 {
+			continue
+		}
+		for _, nb := range x.Neighbors(id) {
+			addVote(votes, nb.ID, w.Replenish*nb.W, wire.ReasonReplenish, id)
+		}
+	}
+	traitMax := p.Traits.Max(now, profile.HalfLife)
+	var keys [wire.MaxTags + 2]string
+	for i := range items {
+		s := &items[i]
+		it := s.item
+		if t, ok := votes[it.ID]; ok {
+			s.score += t.sum
+			s.top = t.top
+		}
+		s.add(w.Popular*x.Pop(it.ID), wire.ReasonPopular, "")
+		if traitMax > 0 {
+			for _, k := range signal.Traits(keys[:0], it) {
+				a := p.TraitWeight(k, now) / traitMax
+				s.add(w.Affinity*a/3, wire.ReasonAffinity, k)
+			}
+			for _, t := range p.Traits {
+				if len(t.Key) > 2 && t.Key[:2] == "q:" && signal.MatchesTerm(it, t.Key) {
+					s.add(w.Search*profile.Decay(t.W, t.Time, now, profile.HalfLife)/traitMax, wire.ReasonSearch, t.Key[2:])
+				}
+			}
+		}
+		if in.bought(it) {
+			s.score *= w.Bought
+		}
+		if s.score > 0 {
+			s.source = wire.SourceModel
+		}
+	}
+}
+
+// bought reports whether a durable item (one whose category is not
+// replenished) was bought already: it is worth little to show again.
+func (in *Input) bought(it *wire.Item) bool {
+	if in.Config.Replenish[it.Category] > 0 {
+		return false
+	}
+	return in.Profile.Purchases.Get(profile.PurchaseKey(it.ID, it.Category), 0, 0) > 0
+}
+
+// tally sums the votes for one item and keeps the strongest of them.
+type tally struct {
+	sum float32
+	top vote
+}
+
+//go:noinline
+func addVote(votes map[string]tally, id string, w float32, reason wire.Reason, ref string) {
+	if w <= 0 {
+		return
+	}
+	t := votes[id]
+	t.sum += w
+	if w > t.top.w {
+		t.top = vote{w, reason, ref}
+	}
+	votes[id] = t
+}

@@ -1,0 +1,158 @@
+package profile
+
+import (
+	"github.com/tailorhq/tailor/sdk/internal/order"
+	"github.com/tailorhq/tailor/sdk/msgp"
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// Marshal encodes the profile for storage on the device (IndexedDB).
+func (p *Profile) Marshal() []byte {
+	w := msgp.NewWriter(1024)
+	w.MapHeader(16)
+	w.String("schema")
+	w.Uint(wire.ProfileSchema)
+	w.String("rand")
+	w.Uint(p.Rand.State)
+	w.String("holdout")
+	w.Bool(p.Holdout)
+	w.String("drawn")
+	w.Bool(p.Drawn)
+	w.String("visits")
+	w.Uint(uint64(p.Visits))
+	w.String("last")
+	w.Int(p.LastSeen)
+	w.String("session")
+	writeTable(w, p.Session)
+	w.String("history")
+	writeTable(w, p.History)
+	w.String("traits")
+	writeTable(w, p.Traits)
+	w.String("facts")
+	writeTable(w, p.Facts)
+	w.String("links")
+	writeTable(w, p.Links)
+	w.String("purchases")
+	writeTable(w, p.Purchases)
+	w.String("attrs")
+	w.MapHeader(len(p.Attrs))
+	for _, k := range order.Keys(p.Attrs) {
+		w.String(k)
+		w.String(p.Attrs[k])
+	}
+	w.String("shown")
+	strings(w, p.Shown)
+	w.String("clicked")
+	strings(w, p.Clicked)
+	w.String("arm")
+	w.Uint(uint64(p.ShownArm))
+	w.String("pending")
+	p.Pending.EncodeTo(w)
+	return w.Bytes()
+}
+
+func writeTable(w *msgp.Writer, t []Entry) {
+	w.ArrayHeader(len(t))
+	for _, e := range t {
+		w.ArrayHeader(3)
+		w.String(e.Key)
+		w.Float32(e.W)
+		w.Int(e.Time)
+	}
+}
+
+func readTable(r *msgp.Reader, max int) Table {
+	t := make(Table, r.ArrayMax(max))
+	for i := range t {
+		e := &t[i]
+		r.Tuple(3)
+		e.Key, e.W, e.Time = r.ID(wire.MaxTextLen), r.Float32(), r.Int()
+	}
+	return t
+}
+
+func strings(w *msgp.Writer, s []string) {
+	w.ArrayHeader(len(s))
+	for _, v := range s {
+		w.String(v)
+	}
+}
+
+// Unmarshal decodes a stored profile. Every part is checked against its
+// bound; on error p is left unchanged.
+func Unmarshal(b []byte) (*Profile, error) {
+	p := new(Profile)
+	r := msgp.NewReader(b)
+	n := r.MapMax(32)
+	schema := uint64(0)
+	for i := 0; i < n; i++ {
+		switch r.String() {
+		case "schema":
+			schema = r.Uint()
+			if schema != wire.ProfileSchema {
+				r.Fail(wire.ErrSchema)
+			}
+		case "rand":
+			p.Rand.State = r.Uint()
+		case "holdout":
+			p.Holdout = r.Bool()
+		case "drawn":
+			p.Drawn = r.Bool()
+		case "visits":
+			p.Visits = uint32(r.UintMax(1<<32 - 1))
+		case "last":
+			p.LastSeen = r.Int()
+		case "session":
+			p.Session = readTable(r, MaxSession)
+		case "history":
+			p.History = readTable(r, MaxHistory)
+		case "traits":
+			p.Traits = readTable(r, MaxTraits)
+		case "facts":
+			p.Facts = readTable(r, MaxFacts)
+		case "links":
+			p.Links = readTable(r, MaxLinks)
+		case "purchases":
+			p.Purchases = readTable(r, MaxPurchases)
+		case "attrs":
+			m := r.MapMax(wire.MaxAttrs)
+			p.Attrs = make(map[string]string, m)
+			for j := 0; j < m; j++ {
+				k := r.StringMax(wire.MaxIDLen)
+				p.Attrs[k] = r.StringMax(wire.MaxTextLen)
+			}
+		case "shown":
+			p.Shown = readIDs(r, MaxShown)
+		case "clicked":
+			p.Clicked = readIDs(r, MaxShown)
+		case "arm":
+			p.ShownArm = wire.Arm(r.UintMax(uint64(wire.ArmRules)))
+		case "pending":
+			p.Pending.DecodeFrom(r)
+		default:
+			r.Skip()
+		}
+	}
+	if r.Err() == nil && schema == 0 {
+		r.Fail(wire.ErrSchema)
+	}
+	if err := r.Finish(); err != nil {
+		return nil, &decodeError{err}
+	}
+	return p, nil
+}
+
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "decode profile: " + e.err.Error() }
+func (e *decodeError) Unwrap() error { return e.err }
+
+func id(r *msgp.Reader) string { return r.ID(wire.MaxIDLen) }
+
+func readIDs(r *msgp.Reader, max int) []string {
+	s := make([]string, r.ArrayMax(max))
+	for i := range s {
+		s[i] = id(r)
+	}
+	return s
+}

@@ -1,0 +1,159 @@
+package wire
+
+import "github.com/tailorhq/tailor/sdk/msgp"
+
+// Delta is what a device syncs: sparse statistics of its visitor's
+// behaviour since the last sync, never raw events, URLs or identifiers. ID
+// is random per delta, chosen by the device so that a retried sync is
+// recognised; it identifies the delta, not the visitor.
+type Delta struct {
+	Site    string
+	Model   uint32   // the model version the device held
+	ID      [16]byte // random, per delta
+	Pairs   []Pair   // item transitions: From was followed by To
+	Items   []Count  // item interest counts (views, weighted by kind)
+	Arms    []ArmCount
+	Epsilon float32 // LDP budget spent on the noise added on the device; 0: none
+}
+
+// Pair is a weighted transition between two items within a session.
+type Pair struct {
+	From, To string
+	W        float32
+}
+
+// Count is an item's weighted interest count.
+type Count struct {
+	ID string
+	N  float32
+}
+
+// ArmCount is what one experiment arm showed and what came of it, for the
+// server's uplift report.
+type ArmCount struct {
+	Arm         Arm
+	Impressions uint32 // ranked items shown
+	Clicks      uint32 // clicks on ranked items
+	Conversions uint32 // purchases after a click on a ranked item
+}
+
+// MaxDeltaWeight bounds the absolute value of any weight in a delta; LDP
+// noise may make a weight negative.
+const MaxDeltaWeight = 1000
+
+// EncodeTo writes the delta as {schema, site, model, id, pairs: [[from, to, w]...],
+// items: [[id, n]...], arms: [[arm, impressions, clicks, conversions]...], eps}.
+func (d *Delta) EncodeTo(w *msgp.Writer) {
+	w.MapHeader(8)
+	w.String("schema")
+	w.Uint(DeltaSchema)
+	w.String("site")
+	w.String(d.Site)
+	w.String("model")
+	w.Uint(uint64(d.Model))
+	w.String("id")
+	w.Bin(d.ID[:])
+	w.String("pairs")
+	w.ArrayHeader(len(d.Pairs))
+	for _, p := range d.Pairs {
+		w.ArrayHeader(3)
+		w.String(p.From)
+		w.String(p.To)
+		w.Float32(p.W)
+	}
+	w.String("items")
+	w.ArrayHeader(len(d.Items))
+	for _, c := range d.Items {
+		w.ArrayHeader(2)
+		w.String(c.ID)
+		w.Float32(c.N)
+	}
+	w.String("arms")
+	w.ArrayHeader(len(d.Arms))
+	for _, a := range d.Arms {
+		w.ArrayHeader(4)
+		w.String(a.Arm.String())
+		w.Uint(uint64(a.Impressions))
+		w.Uint(uint64(a.Clicks))
+		w.Uint(uint64(a.Conversions))
+	}
+	w.String("eps")
+	w.Float32(d.Epsilon)
+}
+
+// DecodeFrom reads a delta and validates it: schema, sizes, ids, finite
+// weights within ±MaxDeltaWeight.
+func (d *Delta) DecodeFrom(r *msgp.Reader) {
+	if r.Remaining() > MaxDeltaBytes {
+		r.Fail(ErrTooBig)
+		return
+	}
+	n := r.MapMax(16)
+	schema := uint64(0)
+	for i := 0; i < n; i++ {
+		switch r.String() {
+		case "schema":
+			schema = r.Uint()
+		case "site":
+			d.Site = r.StringMax(MaxIDLen)
+		case "model":
+			d.Model = uint32(r.UintMax(1<<32 - 1))
+		case "id":
+			if id := r.BytesView(); len(id) == len(d.ID) {
+				copy(d.ID[:], id)
+			} else {
+				r.Fail(&fieldError{"delta id", ErrInvalid})
+			}
+		case "pairs":
+			d.Pairs = make([]Pair, r.ArrayMax(MaxDeltaPairs))
+			for j := range d.Pairs {
+				p := &d.Pairs[j]
+				r.Tuple(3)
+				p.From = id(r)
+				p.To = id(r)
+				p.W = weight(r)
+			}
+		case "items":
+			d.Items = make([]Count, r.ArrayMax(MaxDeltaItems))
+			for j := range d.Items {
+				c := &d.Items[j]
+				r.Tuple(2)
+				c.ID = id(r)
+				c.N = weight(r)
+			}
+		case "arms":
+			d.Arms = make([]ArmCount, r.ArrayMax(MaxArms))
+			for j := range d.Arms {
+				a := &d.Arms[j]
+				r.Tuple(4)
+				a.Arm = Arm(index(r, armNames[:]))
+				a.Impressions = uint32(r.UintMax(1 << 20))
+				a.Clicks = uint32(r.UintMax(1 << 20))
+				a.Conversions = uint32(r.UintMax(1 << 20))
+			}
+		case "eps":
+			d.Epsilon = r.Float32()
+			if d.Epsilon < 0 {
+				r.Fail(&fieldError{"delta eps", ErrInvalid})
+			}
+		default:
+			r.Skip()
+		}
+	}
+	if r.Err() == nil && schema != DeltaSchema {
+		r.Fail(&fieldError{"delta", ErrSchema})
+	}
+}
+
+// id reads a non-empty id.
+func id(r *msgp.Reader) string { return r.ID(MaxIDLen) }
+
+// weight reads a finite weight within ±MaxDeltaWeight.
+func weight(r *msgp.Reader) float32 {
+	f := r.Float32()
+	if f > MaxDeltaWeight || f < -MaxDeltaWeight {
+		r.Fail(&fieldError{"delta weight", ErrInvalid})
+		return 0
+	}
+	return f
+}
