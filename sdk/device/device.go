@@ -39,6 +39,13 @@ func New(cfg wire.Config, seed uint64) *Device {
 // Configure replaces the site configuration (shipped with each model version).
 func (d *Device) Configure(cfg wire.Config) { d.cfg = cfg }
 
+// Reset configures the device and starts a fresh profile from seed,
+// keeping the weights: they belong to the site, not the visitor. A host
+// that simulates many visitors resets one device between them.
+func (d *Device) Reset(cfg wire.Config, seed uint64) {
+	d.cfg, d.profile = cfg, profile.New(seed)
+}
+
 // Config returns the site configuration in force.
 func (d *Device) Config() *wire.Config { return &d.cfg }
 

@@ -7,9 +7,12 @@
 // The ABI, for a host:
 //
 //  1. Call _initialize once.
-//  2. To pass bytes in: p = tailor_alloc(n); write n bytes at p; call the
+//  2. tailor_init(config, seed) configures the device with a fresh profile
+//     (weights already applied are kept); then tailor_load_profile restores
+//     a stored profile, if the host has one.
+//  3. To pass bytes in: p = tailor_alloc(n); write n bytes at p; call the
 //     operation with (p, n); then tailor_free(p).
-//  3. Every operation returns a status: 0 OK, else an error code (see
+//  4. Every operation returns a status: 0 OK, else an error code (see
 //     package abi). Its output, or the error message, is at
 //     tailor_out_ptr() for tailor_out_len() bytes, valid until the next
 //     call: copy it out at once (memory growth detaches views).
@@ -138,7 +141,7 @@ func initDevice(p, n uint32, seed uint64) int32 {
 		if dev == nil {
 			dev = device.New(cfg, seed)
 		} else {
-			dev.Configure(cfg)
+			dev.Reset(cfg, seed)
 		}
 		return abi.OK, nil
 	})

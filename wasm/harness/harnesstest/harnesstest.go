@@ -1,0 +1,103 @@
+// Package harnesstest gives tests one shared, compiled tailor.wasm: it
+// builds the artifact with `make wasm` (a no-op when it is up to date, so
+// tests never run a stale guest) and compiles it once per test process.
+package harnesstest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tetratelabs/wazero"
+)
+
+var (
+	once   sync.Once
+	rt     *harness.Runtime
+	bytes_ []byte
+	err    error
+)
+
+// Root returns the module's root directory (where go.mod is).
+func Root(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("harnesstest: go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Wasm returns the bytes of the current tailor.wasm, building it if needed.
+// TAILOR_WASM names a prebuilt artifact instead.
+func Wasm(tb testing.TB) []byte {
+	tb.Helper()
+	load(tb)
+	return bytes_
+}
+
+// Runtime returns the shared runtime with tailor.wasm compiled. It lives
+// for the whole test process.
+func Runtime(tb testing.TB) *harness.Runtime {
+	tb.Helper()
+	load(tb)
+	return rt
+}
+
+func load(tb testing.TB) {
+	tb.Helper()
+	once.Do(func() {
+		path := os.Getenv("TAILOR_WASM")
+		if path == "" {
+			root := Root(tb)
+			cmd := exec.Command("make", "-s", "wasm")
+			cmd.Dir = root
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err = cmd.Run(); err != nil {
+				err = &buildError{err: err, out: out.String()}
+				return
+			}
+			path = filepath.Join(root, "dist", "tailor.wasm")
+		}
+		if bytes_, err = os.ReadFile(path); err != nil {
+			return
+		}
+		rt, err = harness.New(context.Background(), bytes_, harness.WithCompilationCache(wazero.NewCompilationCache()))
+	})
+	if err != nil {
+		tb.Fatalf("harnesstest: %v", err)
+	}
+}
+
+// Instance returns a new instance closed when the test ends.
+func Instance(tb testing.TB) *harness.Instance {
+	tb.Helper()
+	in, err := Runtime(tb).Instantiate(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { in.Close(context.Background()) })
+	return in
+}
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return "make wasm: " + e.err.Error() + "\n" + e.out }
