@@ -1,0 +1,69 @@
+// Package demosite is Tailor's demo store: a fashion & sports shop whose
+// catalogue also drives the simulated visitors that seed its model.
+package demosite
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+//go:embed catalog.json
+var catalogJSON []byte
+
+// Product is a catalogue entry: a product, an article or a banner.
+type Product struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Category string   `json:"category"`
+	Tags     []string `json:"tags"`
+	Price    float32  `json:"price"`
+	Color    string   `json:"color"`
+	Body     string   `json:"body,omitempty"`
+}
+
+// Item returns the product as the loader describes it to the guest.
+func (p *Product) Item() wire.Item {
+	return wire.Item{ID: p.ID, Category: p.Category, Tags: p.Tags, Price: p.Price}
+}
+
+// Catalog is the whole store.
+type Catalog struct {
+	Products []Product `json:"products"`
+	Articles []Product `json:"articles"`
+	Banners  []Product `json:"banners"`
+}
+
+// Load returns the demo store's catalogue.
+func Load() (*Catalog, error) {
+	var c Catalog
+	if err := json.Unmarshal(catalogJSON, &c); err != nil {
+		return nil, fmt.Errorf("demosite: catalog.json: %w", err)
+	}
+	return &c, nil
+}
+
+// ByCategory returns the products of a category, in catalogue order.
+func (c *Catalog) ByCategory(category string) []Product {
+	var out []Product
+	for _, p := range c.Products {
+		if p.Category == category {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Find returns the product, article or banner with the id, or nil.
+func (c *Catalog) Find(id string) *Product {
+	for _, list := range [][]Product{c.Products, c.Articles, c.Banners} {
+		for i := range list {
+			if list[i].ID == id {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package harness_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/wasm/abi"
+	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
+)
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func cfg() wire.Config {
+	return wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}
+}
+
+func event(kind wire.Kind, id, cat string, t time.Time) *wire.Event {
+	return &wire.Event{Kind: kind, Time: t.UnixMilli(), Item: &wire.Item{ID: id, Category: cat}}
+}
+
+func TestSmoke(t *testing.T) {
+	in := harnesstest.Instance(t)
+	if err := in.Init(cfg(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Track(event(wire.KindClick, "gown-1", "evening-gowns", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Track(event(wire.KindClick, "heels-1", "metallic-heels", t0.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	cands := []wire.Item{{ID: "socks-1", Category: "running-socks"}, {ID: "heels-2", Category: "metallic-heels"}, {ID: "gown-2", Category: "evening-gowns"}}
+	res, err := in.Rank(&wire.RankRequest{Slot: "home", Candidates: cands, Time: t0.Add(2 * time.Minute).UnixMilli()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 3 || res.Items[2].ID != "socks-1" {
+		t.Fatalf("rank = %+v, want socks last", res.Items)
+	}
+	d, err := in.TakeDelta()
+	if err != nil || len(d) == 0 {
+		t.Fatalf("delta = %d bytes, %v", len(d), err)
+	}
+	var delta wire.Delta
+	if err := wire.Unmarshal(d, &delta, "delta"); err != nil {
+		t.Fatal(err)
+	}
+	if len(delta.Pairs) != 1 || delta.Pairs[0].From != "gown-1" {
+		t.Fatalf("delta pairs = %+v", delta.Pairs)
+	}
+	t.Logf("delta %d bytes, memory %d bytes", len(d), in.MemorySize())
+}
+
+func TestNotReady(t *testing.T) {
+	in := harnesstest.Instance(t)
+	err := in.Track(event(wire.KindClick, "a", "", t0))
+	var ge *harness.GuestError
+	if !errors.As(err, &ge) || ge.Status != abi.NotReady {
+		t.Fatalf("Track before Init = %v, want NotReady", err)
+	}
+}

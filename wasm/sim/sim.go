@@ -1,0 +1,136 @@
+// Package sim simulates shoppers of the demo store: personas whose sessions
+// walk between related categories, turned into the events the loader would
+// send. Tests, benchmarks and the demo's seeding drive tailor.wasm with
+// them through the harness. Everything is deterministic given a seed.
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+
+	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/wasm/harness"
+)
+
+// Persona is a kind of shopper: where sessions start, and which categories
+// follow which (the first listed most often).
+type Persona struct {
+	Name  string
+	Start []string
+	Next  map[string][]string
+}
+
+// Personas of the demo store.
+var Personas = []Persona{
+	{Name: "evening", Start: []string{"evening-gowns", "metallic-heels"}, Next: map[string][]string{
+		"evening-gowns": {"metallic-heels", "clutches", "jewelry"}, "metallic-heels": {"clutches", "evening-gowns", "jewelry"},
+		"clutches": {"jewelry", "evening-gowns"}, "jewelry": {"clutches", "evening-gowns"}}},
+	{Name: "runner", Start: []string{"gps-watches", "running-shoes"}, Next: map[string][]string{
+		"gps-watches": {"energy-gels", "running-apparel", "running-shoes"}, "running-shoes": {"running-socks", "running-apparel", "gps-watches"},
+		"energy-gels": {"running-apparel", "gps-watches"}, "running-apparel": {"energy-gels", "running-socks"}, "running-socks": {"running-shoes", "running-apparel"}}},
+	{Name: "winter", Start: []string{"winter-coats"}, Next: map[string][]string{
+		"winter-coats": {"sweaters", "winter-coats"}, "sweaters": {"winter-coats", "sweaters"}}},
+	{Name: "beach", Start: []string{"beachwear"}, Next: map[string][]string{
+		"beachwear": {"sunglasses", "beachwear"}, "sunglasses": {"beachwear"}}},
+	{Name: "coffee", Start: []string{"coffee-machines"}, Next: map[string][]string{
+		"coffee-machines": {"coffee-beans", "coffee-filters"}, "coffee-beans": {"coffee-filters", "coffee-machines"}, "coffee-filters": {"coffee-beans"}}},
+	{Name: "office", Start: []string{"office-dresses"}, Next: map[string][]string{
+		"office-dresses": {"blouses", "office-dresses"}, "blouses": {"office-dresses"}}},
+}
+
+// Sim generates sessions over a catalogue.
+type Sim struct {
+	Catalog *demosite.Catalog
+	items   []wire.Item
+}
+
+// New returns a simulator over the demo store's catalogue.
+func New() (*Sim, error) {
+	c, err := demosite.Load()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{Catalog: c}
+	for i := range c.Products {
+		s.items = append(s.items, c.Products[i].Item())
+	}
+	return s, nil
+}
+
+// Candidates returns every product, in catalogue order: the default order
+// of a "recommended" slot.
+func (s *Sim) Candidates() []wire.Item { return s.items }
+
+// Session returns n products a shopper of persona p clicks in order.
+func (s *Sim) Session(p *Persona, rng *rand.Rand, n int) []demosite.Product {
+	cat := p.Start[rng.IntN(len(p.Start))]
+	out := make([]demosite.Product, 0, n)
+	for len(out) < n {
+		in := s.Catalog.ByCategory(cat)
+		out = append(out, in[rng.IntN(len(in))])
+		next := p.Next[cat]
+		// Biased to the first-listed: index = floor(len * u^2).
+		u := rng.Float64()
+		cat = next[int(float64(len(next))*u*u)]
+	}
+	return out
+}
+
+// Event returns the event of a shopper's action on a product at t.
+func Event(kind wire.Kind, p *demosite.Product, t time.Time) *wire.Event {
+	it := p.Item()
+	return &wire.Event{Kind: kind, Time: t.UnixMilli(), Item: &it, Ctx: Context(t)}
+}
+
+// Context returns the page context of a product page at t.
+func Context(t time.Time) wire.Context {
+	return wire.Context{Hour: uint8(t.Hour()), Weekday: uint8(t.Weekday()), Month: uint8(t.Month()),
+		Device: "desktop", Referrer: "direct", Page: "product"}
+}
+
+// Result counts next-click predictions: after each click but the last, was
+// the next click in the top K of the ranking?
+type Result struct {
+	Hits, Total int
+}
+
+// Add adds another result.
+func (r *Result) Add(o Result) { r.Hits += o.Hits; r.Total += o.Total }
+
+// Rate returns hits per prediction.
+func (r Result) Rate() float64 {
+	if r.Total == 0 {
+		return 0
+	}
+	return float64(r.Hits) / float64(r.Total)
+}
+
+// Replay plays a session on an instance click by click, ranking the whole
+// catalogue after each click and checking the next click against the top k.
+// The instance keeps what it learned (call Init first for a new visitor).
+func (s *Sim) Replay(in *harness.Instance, session []demosite.Product, start time.Time, k int) (Result, error) {
+	var r Result
+	t := start
+	for i := range session {
+		if err := in.Track(Event(wire.KindClick, &session[i], t)); err != nil {
+			return r, err
+		}
+		if i == len(session)-1 {
+			break
+		}
+		t = t.Add(40 * time.Second)
+		res, err := in.Rank(&wire.RankRequest{Slot: "recommended", Candidates: s.items, Limit: k, Time: t.UnixMilli(), Ctx: Context(t)})
+		if err != nil {
+			return r, err
+		}
+		r.Total++
+		for _, it := range res.Items {
+			if it.ID == session[i+1].ID {
+				r.Hits++
+				break
+			}
+		}
+	}
+	return r, nil
+}
