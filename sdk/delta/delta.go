@@ -14,7 +14,6 @@
 package delta
 
 import (
-	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"math"
@@ -25,8 +24,8 @@ const MaxPending = 2 * wire.MaxDeltaPairs
 
 // Stats is what a device has to report since its last sync.
 type Stats struct {
-	pairs map[string]float32 // "from\x00to" → weight
-	items map[string]float32
+	pairs counts // key: from+"\x00"+to
+	items counts
 	arms  [3]wire.ArmCount
 }
 
@@ -46,10 +45,7 @@ func (s *Stats) AddPair(from, to string, w float32) {
 	if from == to || w <= 0 {
 		return
 	}
-	if s.pairs == nil {
-		s.pairs = map[string]float32{}
-	}
-	add(s.pairs, from+"\x00"+to, w)
+	s.pairs.add(from+"\x00"+to, w)
 }
 
 // AddItem records interest in an item.
@@ -57,10 +53,7 @@ func (s *Stats) AddItem(id string, w float32) {
 	if w <= 0 {
 		return
 	}
-	if s.items == nil {
-		s.items = map[string]float32{}
-	}
-	add(s.items, id, w)
+	s.items.add(id, w)
 }
 
 // AddArm records impressions, clicks and conversions for an arm.
@@ -74,31 +67,11 @@ func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 
 // Empty reports whether there is nothing to sync.
 func (s *Stats) Empty() bool {
-	return len(s.pairs) == 0 && len(s.items) == 0 && s.arms == [3]wire.ArmCount{}
+	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
 }
 
 // Reset forgets everything recorded.
 func (s *Stats) Reset() { *s = Stats{} }
-
-// add adds w to m[k], capping entries at wire.MaxDeltaWeight and dropping
-// the weakest half when the map outgrows MaxPending.
-func add(m map[string]float32, k string, w float32) {
-	m[k] = min(m[k]+w, wire.MaxDeltaWeight)
-	if len(m) <= MaxPending {
-		return
-	}
-	ws := make([]float32, 0, len(m))
-	for _, v := range m {
-		ws = append(ws, v)
-	}
-	order.Sort(len(ws), func(i, j int) bool { return ws[i] < ws[j] }, func(i, j int) { ws[i], ws[j] = ws[j], ws[i] })
-	cut := ws[len(ws)/2]
-	for key, v := range m {
-		if v < cut && key != k {
-			delete(m, key)
-		}
-	}
-}
 
 // Take builds the delta and resets s. It keeps the strongest pairs and items
 // that fit wire.MaxDeltaBytes, and reports false when there is nothing to send.
@@ -107,27 +80,20 @@ func (s *Stats) Take(h Header, rng Rand) (wire.Delta, bool) {
 		return wire.Delta{}, false
 	}
 	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID, Epsilon: h.Epsilon}
-	for k, w := range s.pairs {
-		from, to := splitPair(k)
-		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: w})
+	s.pairs.sortStrongest()
+	s.items.sortStrongest()
+	for _, e := range s.pairs.list[:min(len(s.pairs.list), wire.MaxDeltaPairs)] {
+		from, to := splitPair(e.key)
+		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: e.w})
 	}
-	for id, w := range s.items {
-		d.Items = append(d.Items, wire.Count{ID: id, N: w})
+	for _, e := range s.items.list[:min(len(s.items.list), wire.MaxDeltaItems)] {
+		d.Items = append(d.Items, wire.Count{ID: e.key, N: e.w})
 	}
 	for _, a := range s.arms {
 		if a != (wire.ArmCount{}) {
 			d.Arms = append(d.Arms, a)
 		}
 	}
-	ps, is := d.Pairs, d.Items
-	order.Sort(len(ps), func(i, j int) bool {
-		a, b := &ps[i], &ps[j]
-		return stronger(a.W, b.W, a.From, b.From) || a.W == b.W && a.From == b.From && a.To < b.To
-	}, func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-	order.Sort(len(is), func(i, j int) bool { return stronger(is[i].N, is[j].N, is[i].ID, is[j].ID) },
-		func(i, j int) { is[i], is[j] = is[j], is[i] })
-	d.Pairs = d.Pairs[:min(len(d.Pairs), wire.MaxDeltaPairs)]
-	d.Items = d.Items[:min(len(d.Items), wire.MaxDeltaItems)]
 	if h.Epsilon > 0 {
 		addNoise(&d, h.Epsilon, rng)
 	}
@@ -144,9 +110,6 @@ func splitPair(k string) (from, to string) {
 	}
 	return k, ""
 }
-
-// stronger orders by weight, strongest first, then by key for determinism.
-func stronger(a, b float32, ka, kb string) bool { return a > b || a == b && ka < kb }
 
 // fit drops the weakest entries until the encoded delta is within the cap.
 func fit(d *wire.Delta) {
@@ -195,8 +158,8 @@ func clampNoise(w float32, scale float64, rng Rand) float32 {
 // EncodeTo writes the pending statistics for storage in the profile.
 func (s *Stats) EncodeTo(w *msgp.Writer) {
 	w.ArrayHeader(3)
-	writeMap(w, s.pairs)
-	writeMap(w, s.items)
+	s.pairs.encodeTo(w)
+	s.items.encodeTo(w)
 	w.ArrayHeader(len(s.arms))
 	for _, a := range s.arms {
 		w.ArrayHeader(3)
@@ -209,44 +172,13 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 // DecodeFrom reads statistics written by EncodeTo.
 func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	*s = Stats{}
-	if r.ArrayHeader() != 3 {
-		r.Fail(wire.ErrInvalid)
-		return
-	}
-	s.pairs = readMap(r)
-	s.items = readMap(r)
+	r.Tuple(3)
+	s.pairs.decodeFrom(r)
+	s.items.decodeFrom(r)
 	n := r.ArrayMax(len(s.arms))
 	for i := 0; i < n; i++ {
-		if r.ArrayHeader() != 3 {
-			r.Fail(wire.ErrInvalid)
-			return
-		}
+		r.Tuple(3)
 		s.arms[i] = wire.ArmCount{Arm: wire.Arm(i), Impressions: uint32(r.UintMax(1 << 20)),
 			Clicks: uint32(r.UintMax(1 << 20)), Conversions: uint32(r.UintMax(1 << 20))}
 	}
-}
-
-func writeMap(w *msgp.Writer, m map[string]float32) {
-	w.MapHeader(len(m))
-	for _, k := range order.Keys(m) {
-		w.String(k)
-		w.Float32(m[k])
-	}
-}
-
-func readMap(r *msgp.Reader) map[string]float32 {
-	n := r.MapMax(MaxPending)
-	if n == 0 {
-		return nil
-	}
-	m := make(map[string]float32, n)
-	for i := 0; i < n; i++ {
-		k := r.StringMax(2*wire.MaxIDLen + 1)
-		v := r.Float32()
-		if v <= 0 || v > wire.MaxDeltaWeight {
-			r.Fail(wire.ErrInvalid)
-		}
-		m[k] = v
-	}
-	return m
 }

@@ -14,7 +14,8 @@
 //
 // # Notes
 //
-// An Index is not goroutine-safe; Rank only reads it.
+// Neither an Index nor a ranking is goroutine-safe: Rank uses the Index's
+// scratch space.
 package model
 
 import (
@@ -22,11 +23,26 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-// Index is a model version's weights held in memory for scoring.
+// Index is a model version's weights held in memory for scoring. Item ids
+// are interned to dense numbers when weights arrive, so that a ranking adds
+// votes into an array instead of a map: map operations with string keys
+// are the slowest thing Go does in WebAssembly, and numbers keep the
+// garbage collector from scanning a string per neighbour.
 type Index struct {
 	Version uint32
-	items   map[string]*wire.ItemWeights
-	top     []string // most popular ids, for slots without candidates
+	ids     []string         // number → id
+	num     map[string]int32 // id → number
+	pop     []float32        // by number
+	next    [][]edge         // by number, strongest first
+	top     []int32          // most popular, for slots without candidates
+
+	votes   []tally // scratch for Rank, by number
+	touched []int32 // numbers with votes, to reset
+}
+
+type edge struct {
+	to int32
+	w  float32
 }
 
 // TopN is how many popular items Index keeps for generated candidates.
@@ -35,55 +51,99 @@ const TopN = 200
 // Apply merges one shard (or a whole unsharded version) into the index:
 // items in w replace what the index held for them.
 func (x *Index) Apply(w *wire.Weights) {
-	if x.items == nil || w.Version < x.Version {
+	if x.num == nil || w.Version < x.Version {
 		// An older version than held (a stale cached shard) starts over.
-		x.items = make(map[string]*wire.ItemWeights, len(w.Items))
+		*x = Index{num: make(map[string]int32, len(w.Items))}
 	}
 	x.Version = w.Version
 	for i := range w.Items {
-		it := w.Items[i]
-		x.items[it.ID] = &it
+		it := &w.Items[i]
+		n := x.intern(it.ID)
+		x.pop[n] = it.Pop
+		edges := make([]edge, len(it.Next))
+		for j, nb := range it.Next {
+			edges[j] = edge{to: x.intern(nb.ID), w: nb.W}
+		}
+		x.next[n] = edges
 	}
 	x.top = x.top[:0]
-	for id := range x.items {
-		x.top = append(x.top, id)
+	for n := range x.ids {
+		x.top = append(x.top, int32(n))
 	}
 	top := x.top
-	order.Sort(len(top), func(i, j int) bool {
-		pi, pj := x.items[top[i]].Pop, x.items[top[j]].Pop
+	order.Top(len(top), min(len(top), TopN), func(i, j int) bool {
+		pi, pj := x.pop[top[i]], x.pop[top[j]]
 		return pi > pj || pi == pj && top[i] < top[j]
 	}, func(i, j int) { top[i], top[j] = top[j], top[i] })
-	x.top = x.top[:min(len(x.top), TopN)]
+	x.top = top[:min(len(top), TopN)]
+}
+
+// intern returns id's number, adding it if new.
+//
+//go:noinline
+func (x *Index) intern(id string) int32 {
+	if n, ok := x.num[id]; ok {
+		return n
+	}
+	n := int32(len(x.ids))
+	x.num[id] = n
+	x.ids = append(x.ids, id)
+	x.pop = append(x.pop, 0)
+	x.next = append(x.next, nil)
+	x.votes = append(x.votes, tally{})
+	return n
 }
 
 // Reset empties the index back to version 0.
 func (x *Index) Reset() { *x = Index{} }
 
 // Len returns how many items the index knows.
-func (x *Index) Len() int { return len(x.items) }
+func (x *Index) Len() int { return len(x.ids) }
 
 // Neighbors returns the items visitors go on to after id, strongest first.
 func (x *Index) Neighbors(id string) []wire.Neighbor {
-	if it := x.items[id]; it != nil {
-		return it.Next
+	n, ok := x.num[id]
+	if !ok {
+		return nil
 	}
-	return nil
+	out := make([]wire.Neighbor, len(x.next[n]))
+	for i, e := range x.next[n] {
+		out[i] = wire.Neighbor{ID: x.ids[e.to], W: e.w}
+	}
+	return out
 }
 
 // Pop returns an item's popularity, 0-1.
 func (x *Index) Pop(id string) float32 {
-	if it := x.items[id]; it != nil {
-		return it.Pop
+	if n, ok := x.num[id]; ok {
+		return x.pop[n]
 	}
 	return 0
 }
 
-func cmpDesc(a, b float32) int {
-	switch {
-	case a > b:
-		return -1
-	case a < b:
-		return 1
+// vote adds w for every neighbour of the item numbered from, scaled by scale.
+func (x *Index) vote(from int32, scale float32, reason wire.Reason, ref string) {
+	for _, e := range x.next[from] {
+		x.addVote(e.to, scale*e.w, reason, ref)
 	}
-	return 0
+}
+
+//go:noinline
+func (x *Index) addVote(n int32, w float32, reason wire.Reason, ref string) {
+	if w <= 0 {
+		return
+	}
+	t := &x.votes[n]
+	if t.sum == 0 {
+		x.touched = append(x.touched, n)
+	}
+	t.add(w, reason, ref)
+}
+
+// clearVotes resets the scratch votes after a ranking.
+func (x *Index) clearVotes() {
+	for _, n := range x.touched {
+		x.votes[n] = tally{}
+	}
+	x.touched = x.touched[:0]
 }

@@ -5,30 +5,29 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-// generate proposes candidates when a slot names none: the neighbours of
-// the session's items, then the most popular items.
+// generate proposes candidates when a slot names none: this session's
+// items and their neighbours, then the most popular items.
 func (in *Input) generate() []wire.Item {
-	var ids []string
+	x := in.Index
+	var items []wire.Item
 	seen := map[string]bool{}
 	add := func(id string) {
 		if !seen[id] {
 			seen[id] = true
-			ids = append(ids, id)
+			items = append(items, wire.Item{ID: id})
 		}
 	}
 	s := in.Profile.Session
 	for i := len(s) - 1; i >= 0; i-- {
 		add(s[i].Key)
-		for _, nb := range in.Index.Neighbors(s[i].Key) {
-			add(nb.ID)
+		if n, ok := x.num[s[i].Key]; ok {
+			for _, e := range x.next[n] {
+				add(x.ids[e.to])
+			}
 		}
 	}
-	for _, id := range in.Index.top {
-		add(id)
-	}
-	items := make([]wire.Item, len(ids))
-	for i, id := range ids {
-		items[i].ID = id
+	for _, n := range x.top {
+		add(x.ids[n])
 	}
 	return items
 }
@@ -37,6 +36,9 @@ func (in *Input) generate() []wire.Item {
 // lead, boosts and buries add. In rules-only mode the site's default order
 // breaks ties, so a slot no rule touches keeps it.
 func (in *Input) applyRules(items []scored) []scored {
+	if len(in.Config.Rules) == 0 {
+		return items
+	}
 	cands := make([]wire.Item, len(items))
 	for i := range items {
 		cands[i] = *items[i].item

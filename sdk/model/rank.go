@@ -3,7 +3,6 @@ package model
 import (
 	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/profile"
-	"github.com/tailorhq/tailor/sdk/signal"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -87,17 +86,19 @@ func Rank(in Input) wire.RankResult {
 		}
 		items = in.applyRules(items)
 	}
-	order.Sort(len(items), func(i, j int) bool {
+	limit := req.Limit
+	if limit <= 0 || limit > len(items) {
+		limit = len(items)
+	}
+	// Only the shown items and the pool diversity and exploration draw from
+	// need ordering.
+	order.Top(len(items), min(len(items), max(limit, 3*in.Params.Window)), func(i, j int) bool {
 		a, b := &items[i], &items[j]
 		if a.pinned != b.pinned {
 			return a.pinned
 		}
 		return a.score > b.score || a.score == b.score && a.pos < b.pos
 	}, func(i, j int) { items[i], items[j] = items[j], items[i] })
-	limit := req.Limit
-	if limit <= 0 || limit > len(items) {
-		limit = len(items)
-	}
 	if res.Arm == wire.ArmTreatment {
 		in.diversify(items, limit)
 		in.explore(items, limit)
@@ -110,36 +111,49 @@ func Rank(in Input) wire.RankResult {
 	return res
 }
 
-// score adds the model's votes to every candidate.
+// score adds the model's votes to every candidate. Votes for items the
+// weights know go into the index's array; the few for items they do not
+// (this visitor's own items and transitions) into a small map.
 func (in *Input) score(items []scored) {
 	p, x, w := in.Profile, in.Index, in.Params
 	now := in.Req.Time
-	votes := map[string]tally{}
+	defer x.clearVotes()
+	var local map[string]tally
+	vote := func(id string, v float32, reason wire.Reason, ref string) {
+		if n, ok := x.num[id]; ok {
+			x.addVote(n, v, reason, ref)
+			return
+		}
+		if local == nil {
+			local = map[string]tally{}
+		}
+		t := local[id]
+		t.add(v, reason, ref)
+		local[id] = t
+	}
 	// This session: every item votes for its neighbours, recent ones more.
-	seen := map[string]bool{}
 	for k, i := 0, len(p.Session)-1; i >= 0; i-- {
 		id := p.Session[i].Key
-		if seen[id] {
+		if seenBefore(p.Session[i+1:], id) {
 			continue
 		}
-		seen[id] = true
 		decay := 1 / (1 + w.Decay*float32(k))
 		k++
-		for _, nb := range x.Neighbors(id) {
-			addVote(votes, nb.ID, w.Session*decay*nb.W, wire.ReasonSession, id)
+		if n, ok := x.num[id]; ok {
+			x.vote(n, w.Session*decay, wire.ReasonSession, id)
 		}
 		for _, l := range p.Links {
-			if n := len(id); len(l.Key) > n+1 && l.Key[:n] == id && l.Key[n] == 0 {
-				addVote(votes, l.Key[n+1:], w.Local*decay*min(l.W/4, 1), wire.ReasonSession, id)
+			if from, to := profile.SplitKey(l.Key); from == id {
+				vote(to, w.Local*decay*min(l.W/4, 1), wire.ReasonSession, id)
 			}
 		}
-		addVote(votes, id, w.Repeat*decay, wire.ReasonRepeat, id)
+		vote(id, w.Repeat*decay, wire.ReasonRepeat, id)
 	}
 	// Earlier visits, faded.
 	for _, m := range p.History {
-		mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 3) / 3
-		for _, nb := range x.Neighbors(m.Key) {
-			addVote(votes, nb.ID, w.History*mw*nb.W, wire.ReasonHistory, m.Key)
+		if n, ok := x.num[m.Key]; ok {
+			mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 3) / 3
+			x.vote(n, w.History*mw, wire.ReasonHistory, m.Key)
 		}
 	}
 	// Purchases: refills once due.
@@ -149,31 +163,28 @@ func (in *Input) score(items []scored) {
 		if days == 0 || now-b.Time < int64(days)*profile.Day*3/4 {
 			continue
 		}
-		for _, nb := range x.Neighbors(id) {
-			addVote(votes, nb.ID, w.Replenish*nb.W, wire.ReasonReplenish, id)
+		if n, ok := x.num[id]; ok {
+			x.vote(n, w.Replenish, wire.ReasonReplenish, id)
 		}
 	}
-	traitMax := p.Traits.Max(now, profile.HalfLife)
-	var keys [wire.MaxTags + 2]string
+	aff := newAffinity(p, now)
 	for i := range items {
 		s := &items[i]
 		it := s.item
-		if t, ok := votes[it.ID]; ok {
+		var t tally
+		if n, ok := x.num[it.ID]; ok {
+			t = x.votes[n]
+			s.add(w.Popular*x.pop[n], wire.ReasonPopular, "")
+		} else if local != nil {
+			t = local[it.ID]
+		}
+		if t.sum > 0 {
 			s.score += t.sum
-			s.top = t.top
-		}
-		s.add(w.Popular*x.Pop(it.ID), wire.ReasonPopular, "")
-		if traitMax > 0 {
-			for _, k := range signal.Traits(keys[:0], it) {
-				a := p.TraitWeight(k, now) / traitMax
-				s.add(w.Affinity*a/3, wire.ReasonAffinity, k)
-			}
-			for _, t := range p.Traits {
-				if len(t.Key) > 2 && t.Key[:2] == "q:" && signal.MatchesTerm(it, t.Key) {
-					s.add(w.Search*profile.Decay(t.W, t.Time, now, profile.HalfLife)/traitMax, wire.ReasonSearch, t.Key[2:])
-				}
+			if t.top.w > s.top.w {
+				s.top = t.top
 			}
 		}
+		aff.score(s, w)
 		if in.bought(it) {
 			s.score *= w.Bought
 		}
@@ -183,10 +194,20 @@ func (in *Input) score(items []scored) {
 	}
 }
 
+// seenBefore reports whether id occurs in later (more recent) session items.
+func seenBefore(later []profile.Entry, id string) bool {
+	for _, e := range later {
+		if e.Key == id {
+			return true
+		}
+	}
+	return false
+}
+
 // bought reports whether a durable item (one whose category is not
 // replenished) was bought already: it is worth little to show again.
 func (in *Input) bought(it *wire.Item) bool {
-	if in.Config.Replenish[it.Category] > 0 {
+	if len(in.Profile.Purchases) == 0 || in.Config.Replenish[it.Category] > 0 {
 		return false
 	}
 	return in.Profile.Purchases.Get(profile.PurchaseKey(it.ID, it.Category), 0, 0) > 0
@@ -199,14 +220,9 @@ type tally struct {
 }
 
 //go:noinline
-func addVote(votes map[string]tally, id string, w float32, reason wire.Reason, ref string) {
-	if w <= 0 {
-		return
-	}
-	t := votes[id]
+func (t *tally) add(w float32, reason wire.Reason, ref string) {
 	t.sum += w
 	if w > t.top.w {
 		t.top = vote{w, reason, ref}
 	}
-	votes[id] = t
 }

@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -36,9 +35,9 @@ func (p *Profile) Marshal() []byte {
 	writeTable(w, p.Purchases)
 	w.String("attrs")
 	w.MapHeader(len(p.Attrs))
-	for _, k := range order.Keys(p.Attrs) {
-		w.String(k)
-		w.String(p.Attrs[k])
+	for _, a := range p.Attrs {
+		w.String(a.Key)
+		w.String(a.Value)
 	}
 	w.String("shown")
 	strings(w, p.Shown)
@@ -115,12 +114,7 @@ func Unmarshal(b []byte) (*Profile, error) {
 		case "purchases":
 			p.Purchases = readTable(r, MaxPurchases)
 		case "attrs":
-			m := r.MapMax(wire.MaxAttrs)
-			p.Attrs = make(map[string]string, m)
-			for j := 0; j < m; j++ {
-				k := r.StringMax(wire.MaxIDLen)
-				p.Attrs[k] = r.StringMax(wire.MaxTextLen)
-			}
+			p.Attrs = wire.ReadAttrs(r)
 		case "shown":
 			p.Shown = readIDs(r, MaxShown)
 		case "clicked":

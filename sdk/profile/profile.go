@@ -52,16 +52,16 @@ type Profile struct {
 	Drawn     bool // whether Holdout has been drawn
 	Visits    uint32
 	LastSeen  int64
-	Session   []Entry // this session's items in order (Key: item id; W: interest shown)
-	History   Table   // items of earlier sessions (Key: item id), fading by HalfLife
-	Traits    Table   // affinities (Key: "cat:shoes", "q:gown"), fading by HalfLife
-	Facts     Table   // what rules test (Key: "purchased.category=shoes"; W: count)
-	Links     Table   // this visitor's own transitions (Key: from+"\x00"+to): local learning
-	Purchases Table   // bought items (Key: PurchaseKey(id, category); W: count)
-	Attrs     map[string]string
-	Shown     []string // items shown in ranked slots, newest last
-	Clicked   []string // shown items then clicked, for conversions
-	ShownArm  wire.Arm // the arm of the last ranking shown
+	Session   []Entry     // this session's items in order (Key: item id; W: interest shown)
+	History   Table       // items of earlier sessions (Key: item id), fading by HalfLife
+	Traits    Table       // affinities (Key: "cat:shoes", "q:gown"), fading by HalfLife
+	Facts     Table       // what rules test (Key: "purchased.category=shoes"; W: count)
+	Links     Table       // this visitor's own transitions (Key: from+"\x00"+to): local learning
+	Purchases Table       // bought items (Key: PurchaseKey(id, category); W: count)
+	Attrs     []wire.Attr // declared by the site, at most wire.MaxAttrs
+	Shown     []string    // items shown in ranked slots, newest last
+	Clicked   []string    // shown items then clicked, for conversions
+	ShownArm  wire.Arm    // the arm of the last ranking shown
 	Pending   delta.Stats
 }
 
@@ -198,20 +198,28 @@ func (p *Profile) HasFact(field, value string) bool {
 	return false
 }
 
-func (p *Profile) setAttrs(a map[string]string) {
-	if p.Attrs == nil {
-		p.Attrs = map[string]string{}
-	}
-	for k, v := range a {
-		if _, ok := p.Attrs[k]; !ok && len(p.Attrs) >= wire.MaxAttrs {
-			continue
-		}
-		if v == "" {
-			delete(p.Attrs, k)
-		} else {
-			p.Attrs[k] = v
+func (p *Profile) setAttrs(attrs []wire.Attr) {
+	for _, a := range attrs {
+		i := slices.IndexFunc(p.Attrs, func(b wire.Attr) bool { return b.Key == a.Key })
+		switch {
+		case i >= 0 && a.Value == "":
+			p.Attrs = slices.Delete(p.Attrs, i, i+1)
+		case i >= 0:
+			p.Attrs[i].Value = a.Value
+		case a.Value != "" && len(p.Attrs) < wire.MaxAttrs:
+			p.Attrs = append(p.Attrs, a)
 		}
 	}
+}
+
+// Attr returns the value of a declared visitor attribute, or "".
+func (p *Profile) Attr(key string) string {
+	for _, a := range p.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // MarkShown records the items a ranked slot showed and the arm that ranked

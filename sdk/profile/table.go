@@ -1,6 +1,10 @@
 package profile
 
-import "math"
+import (
+	"math"
+
+	"github.com/tailorhq/tailor/sdk/internal/order"
+)
 
 // Entry is a keyed weight that fades with time: an item remembered from
 // earlier visits, an attribute affinity, a rule fact, a transition.
@@ -24,8 +28,10 @@ func Decay(w float32, then, now, h int64) float32 {
 	return w * float32(math.Exp2(-float64(now-then)/float64(h)))
 }
 
-// Add adds w to the entry for key, faded by h first; when the table is
-// full, the entry faded weakest at now makes room.
+// Add adds w to the entry for key, faded by h first. When the table is
+// full, a quarter of it makes room at once (the weakest, faded to now; or,
+// for tables that do not fade, the oldest), so the cost of eviction is
+// shared by the adds that follow.
 func (t *Table) Add(key string, w float32, now, h int64, max int) {
 	s := *t
 	for i := range s {
@@ -35,14 +41,19 @@ func (t *Table) Add(key string, w float32, now, h int64, max int) {
 		}
 	}
 	if len(s) >= max {
-		weakest := 0
-		for i := range s {
-			if Decay(s[i].W, s[i].Time, now, h) < Decay(s[weakest].W, s[weakest].Time, now, h) {
-				weakest = i
+		// Fading tables keep the strongest; others (h = 0) the most recent.
+		key := func(e *Entry) float64 { return float64(e.Time) }
+		if h > 0 {
+			for i := range s {
+				s[i].W, s[i].Time = Decay(s[i].W, s[i].Time, now, h), now
 			}
+			key = func(e *Entry) float64 { return float64(e.W) }
 		}
-		s[weakest] = s[len(s)-1]
-		s = s[:len(s)-1]
+		order.Sort(len(s), func(i, j int) bool {
+			ki, kj := key(&s[i]), key(&s[j])
+			return ki > kj || ki == kj && s[i].Key < s[j].Key
+		}, func(i, j int) { s[i], s[j] = s[j], s[i] })
+		s = s[:max-max/4-1]
 	}
 	*t = append(s, Entry{Key: key, W: w, Time: now})
 }

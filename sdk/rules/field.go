@@ -9,7 +9,7 @@ import (
 // fields answered by the profile's facts (viewed.category, searched, ...).
 func value(field string, p *profile.Profile, ctx *wire.Context) (string, bool) {
 	if len(field) > 5 && field[:5] == "attr." {
-		return p.Attrs[field[5:]], true
+		return p.Attr(field[5:]), true
 	}
 	if n, ok := number(field, p, ctx); ok {
 		return itoa(int(n)), true

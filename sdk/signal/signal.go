@@ -105,3 +105,14 @@ func hasWordPrefix(s, t string) bool {
 	}
 	return false
 }
+
+// SplitTrait splits a trait key into its kind and value ("cat:shoes" →
+// "cat", "shoes"); a key without a kind returns "", key.
+func SplitTrait(key string) (kind, value string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == ':' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}

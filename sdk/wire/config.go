@@ -228,6 +228,9 @@ func (ru *Rule) DecodeFrom(r *msgp.Reader) {
 	if ru.ID == "" {
 		r.Fail(&fieldError{"rule id", ErrInvalid})
 	}
+	if r.Err() == nil && ru.Then.Do == "" {
+		r.Fail(&fieldError{"rule action", ErrInvalid})
+	}
 }
 
 func (c *Cond) decodeFrom(r *msgp.Reader) {
@@ -250,6 +253,9 @@ func (c *Cond) decodeFrom(r *msgp.Reader) {
 	}
 	if r.Err() == nil && !KnownField(c.Field) {
 		r.Fail(&fieldError{"rule field " + c.Field, ErrInvalid})
+	}
+	if r.Err() == nil && c.Op == "" {
+		r.Fail(&fieldError{"rule op", ErrInvalid})
 	}
 }
 

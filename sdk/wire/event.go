@@ -1,9 +1,6 @@
 package wire
 
-import (
-	"github.com/tailorhq/tailor/sdk/internal/order"
-	"github.com/tailorhq/tailor/sdk/msgp"
-)
+import "github.com/tailorhq/tailor/sdk/msgp"
 
 // Kind is what a visitor did. The loader sends it as a string.
 type Kind uint8
@@ -152,7 +149,13 @@ type Event struct {
 	Scroll uint8  // percent, for KindScroll
 	Query  string // for KindSearch
 	Ctx    Context
-	Attrs  map[string]string // for KindAttrs: declared visitor attributes
+	Attrs  []Attr // for KindAttrs: declared visitor attributes; an empty Value removes one
+}
+
+// Attr is a visitor attribute the site declares ("tier" = "gold"). It stays
+// on the device, for rules and the model. On the wire, a map.
+type Attr struct {
+	Key, Value string
 }
 
 // EncodeTo writes the event; the item is nil when absent.
@@ -177,7 +180,11 @@ func (e *Event) EncodeTo(w *msgp.Writer) {
 	w.String("cx")
 	e.Ctx.EncodeTo(w)
 	w.String("a")
-	writeAttrs(w, e.Attrs)
+	w.MapHeader(len(e.Attrs))
+	for _, a := range e.Attrs {
+		w.String(a.Key)
+		w.String(a.Value)
+	}
 }
 
 // DecodeFrom reads an event and checks that its kind has what it needs.
@@ -203,7 +210,7 @@ func (e *Event) DecodeFrom(r *msgp.Reader) {
 		case "cx":
 			e.Ctx.DecodeFrom(r)
 		case "a":
-			e.Attrs = readAttrs(r)
+			e.Attrs = ReadAttrs(r)
 		default:
 			r.Skip()
 		}
@@ -223,24 +230,15 @@ func (k Kind) NeedsItem() bool {
 	return k == KindView || k == KindDwell || k == KindClick || k == KindCart || k == KindPurchase
 }
 
-func readAttrs(r *msgp.Reader) map[string]string {
+// ReadAttrs reads a map of at most MaxAttrs visitor attributes.
+func ReadAttrs(r *msgp.Reader) []Attr {
 	n := r.MapMax(MaxAttrs)
 	if n == 0 {
 		return nil
 	}
-	m := make(map[string]string, n)
-	for i := 0; i < n; i++ {
-		k := r.StringMax(MaxIDLen)
-		m[k] = r.StringMax(MaxTextLen)
+	a := make([]Attr, n)
+	for i := range a {
+		a[i] = Attr{Key: r.ID(MaxIDLen), Value: r.StringMax(MaxTextLen)}
 	}
-	return m
-}
-
-// writeAttrs writes a string map with sorted keys, so equal maps give equal bytes.
-func writeAttrs(w *msgp.Writer, m map[string]string) {
-	w.MapHeader(len(m))
-	for _, k := range order.Keys(m) {
-		w.String(k)
-		w.String(m[k])
-	}
+	return a
 }

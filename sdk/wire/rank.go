@@ -100,7 +100,7 @@ const (
 	ReasonNone      Reason = iota
 	ReasonSession          // related to Ref, viewed in this session
 	ReasonHistory          // related to Ref, from earlier visits
-	ReasonAffinity         // matches Ref, an attribute the visitor likes ("cat:shoes")
+	ReasonAffinity         // matches Ref, a category or tag the visitor likes
 	ReasonPopular          // popular with other visitors
 	ReasonRule             // rule Ref applied
 	ReasonReplenish        // time to replenish Ref, bought earlier

@@ -110,7 +110,7 @@ func (it *ItemWeights) decodeFrom(r *msgp.Reader) {
 	}
 	it.Next = make([]Neighbor, k/2)
 	for j := range it.Next {
-		it.Next[j].ID = r.StringMax(MaxIDLen)
+		it.Next[j].ID = r.ID(MaxIDLen)
 		it.Next[j].W = unit(r)
 	}
 	if it.ID == "" {

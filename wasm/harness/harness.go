@@ -46,6 +46,7 @@ type Option func(*options) error
 type options struct {
 	memoryPages uint32
 	cache       wazero.CompilationCache
+	closeOnDone bool
 }
 
 // WithMemoryLimitPages sets the memory cap per instance, in 64 KiB pages.
@@ -64,6 +65,18 @@ func WithMemoryLimitPages(pages uint32) Option {
 func WithCompilationCache(c wazero.CompilationCache) Option {
 	return func(o *options) error {
 		o.cache = c
+		return nil
+	}
+}
+
+// WithCloseOnContextDone makes a done context (a deadline, a cancel) stop
+// a running guest call. It costs: wazero then checks the context at every
+// function entry and loop, which made Rank about 6x slower here (Go code
+// calls many small functions). Use it where a runaway guest must be
+// stopped, e.g. with untrusted input under a test deadline.
+func WithCloseOnContextDone() Option {
+	return func(o *options) error {
+		o.closeOnDone = true
 		return nil
 	}
 }
@@ -87,7 +100,7 @@ func New(ctx context.Context, wasm []byte, opts ...Option) (*Runtime, error) {
 	}
 	cfg := wazero.NewRuntimeConfig().
 		WithMemoryLimitPages(o.memoryPages).
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(o.closeOnDone)
 	if o.cache != nil {
 		cfg = cfg.WithCompilationCache(o.cache)
 	}

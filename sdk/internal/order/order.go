@@ -47,3 +47,27 @@ func Keys[V any](m map[string]V) []string {
 	Strings(keys)
 	return keys
 }
+
+// Top moves the k first elements (by less) to the front, in order, leaving
+// the rest after them in no particular order: O(n + k log n), for rankings
+// that show a few of many candidates.
+func Top(n, k int, less func(i, j int) bool, swap func(i, j int)) {
+	if k >= n/2 {
+		Sort(n, less, swap)
+		return
+	}
+	// A heap with the first element at its root; each pop moves the next
+	// first element to the end, so after k pops they sit at the end in
+	// reverse. Reversing the whole slice brings them to the front in order.
+	first := func(i, j int) bool { return less(j, i) }
+	for i := n/2 - 1; i >= 0; i-- {
+		siftDown(i, n, first, swap)
+	}
+	for end := n - 1; end >= n-k; end-- {
+		swap(0, end)
+		siftDown(0, end, first, swap)
+	}
+	for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+		swap(i, j)
+	}
+}
