@@ -21,6 +21,7 @@
 package main
 
 import (
+	"runtime"
 	"unsafe"
 
 	"github.com/tailorhq/tailor/sdk/device"
@@ -104,6 +105,11 @@ func call(p, n uint32, op func(in []byte) (abi.Status, error)) (st int32) {
 		return fail(abi.BadInput, "input not in a buffer from tailor_alloc")
 	}
 	s, err := op(in)
+	// Let the runtime's background goroutines (GC mark workers, sweeper)
+	// run before control returns to the host: a reactor's goroutines only
+	// run inside export calls, and without this a GC cycle could start and
+	// never finish, letting the heap grow until memory runs out.
+	runtime.Gosched()
 	if err != nil {
 		return fail(s, err.Error())
 	}
