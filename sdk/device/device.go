@@ -46,6 +46,10 @@ func (d *Device) Reset(cfg wire.Config, seed uint64) {
 	d.cfg, d.profile = cfg, profile.New(seed)
 }
 
+// SetParams replaces the model's scoring weights (model.DefaultParams by
+// default), for tuning with the replay tool.
+func (d *Device) SetParams(p model.Params) { d.params = p }
+
 // Config returns the site configuration in force.
 func (d *Device) Config() *wire.Config { return &d.cfg }
 

@@ -25,7 +25,7 @@ type Params struct {
 
 // DefaultParams are the weights the guest uses.
 var DefaultParams = Params{
-	Session: 1, Decay: 1, History: 0.3, Local: 0.5, Repeat: 0.3, Affinity: 0.4,
+	Session: 1, Decay: 1, History: 0.3, Local: 0.5, Repeat: 1.5, Affinity: 0.4,
 	Search: 0.6, Replenish: 1.5, Popular: 0.05, Bought: 0.2, Rule: 1, Window: 20,
 }
 
