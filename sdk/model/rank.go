@@ -204,10 +204,10 @@ func seenBefore(later []profile.Entry, id string) bool {
 	return false
 }
 
-// bought reports whether a durable item (one whose category is not
-// replenished) was bought already: it is worth little to show again.
+// bought reports whether the item was bought already: it is worth little
+// to show again (refills come back through the replenishment votes).
 func (in *Input) bought(it *wire.Item) bool {
-	if len(in.Profile.Purchases) == 0 || in.Config.Replenish[it.Category] > 0 {
+	if len(in.Profile.Purchases) == 0 {
 		return false
 	}
 	return in.Profile.Purchases.Get(profile.PurchaseKey(it.ID, it.Category), 0, 0) > 0

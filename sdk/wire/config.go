@@ -29,7 +29,7 @@ type Config struct {
 	Explore   float32           // share of rankings that promote one random item, 0-1
 	Holdout   float32           // share of devices that see the default order, 0-1
 	Diversity float32           // penalty, 0-1, on repeating a category near the top
-	Replenish map[string]uint16 // days after a purchase in a category to suggest its refills
+	Replenish map[string]uint16 // category → days after a purchase in it to suggest what goes with it (refills)
 	Rules     []Rule
 }
 

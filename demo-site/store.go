@@ -1,0 +1,179 @@
+package demosite
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Script is how the store's pages load Tailor: the loader's URL and its
+// subresource-integrity hash (empty when unknown).
+type Script struct {
+	Src       string
+	Integrity string
+}
+
+// Store serves the demo store's pages. Pages are rendered on the server
+// with the site's default order; Tailor reorders their slots in the
+// browser.
+//
+// # Notes
+//
+// A Store is goroutine-safe once built.
+type Store struct {
+	catalog *Catalog
+	script  Script
+	site    string
+	pages   *template.Template
+	static  http.Handler
+}
+
+// NewStore returns the store, loading Tailor from script for site key site.
+func NewStore(script Script, site string) (*Store, error) {
+	c, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := template.New("").Funcs(template.FuncMap{
+		"join":  func(s []string) string { return strings.Join(s, ",") },
+		"price": func(p float32) string { return fmt.Sprintf("€%.2f", p) },
+		"title": categoryTitle,
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("demosite: templates: %w", err)
+	}
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	return &Store{catalog: c, script: script, site: site, pages: pages,
+		static: http.StripPrefix("/static/", http.FileServerFS(sub))}, nil
+}
+
+// Catalog returns the store's catalogue.
+func (s *Store) Catalog() *Catalog { return s.catalog }
+
+// Register adds the store's routes to mux.
+func (s *Store) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /p/{id}", s.product)
+	mux.HandleFunc("GET /a/{id}", s.article)
+	mux.HandleFunc("GET /c/{category}", s.category)
+	mux.HandleFunc("GET /search", s.search)
+	mux.HandleFunc("GET /cart", s.cart)
+	mux.HandleFunc("GET /img/{id}", s.image)
+	mux.Handle("GET /static/", s.static)
+}
+
+// page is what every template gets.
+type page struct {
+	Title    string
+	Kind     string // data-tailor-page
+	Script   Script
+	Site     string
+	Store    *Catalog
+	Item     *Product
+	Products []Product
+	Articles []Product
+	Banners  []Product
+	Query    string
+	Heading  string
+	Nav      []string
+}
+
+var navCategories = []string{"evening-gowns", "office-dresses", "running-shoes", "gps-watches", "winter-coats", "beachwear", "coffee-machines"}
+
+func (s *Store) render(w http.ResponseWriter, name string, p page) {
+	p.Script, p.Site, p.Store, p.Nav = s.script, s.site, s.catalog, navCategories
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	if err := s.pages.ExecuteTemplate(w, name, p); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+	}
+}
+
+func (s *Store) home(w http.ResponseWriter, r *http.Request) {
+	s.render(w, "home.html", page{Title: "Tailor demo store", Kind: "home",
+		Products: s.catalog.Products, Articles: s.catalog.Articles, Banners: s.catalog.Banners})
+}
+
+func (s *Store) product(w http.ResponseWriter, r *http.Request) {
+	p := s.catalog.Find(r.PathValue("id"))
+	if p == nil || p.Category == "articles" || p.Category == "banners" {
+		http.NotFound(w, r)
+		return
+	}
+	var others []Product
+	for _, o := range s.catalog.Products {
+		if o.ID != p.ID {
+			others = append(others, o)
+		}
+	}
+	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: others, Articles: s.catalog.Articles})
+}
+
+func (s *Store) article(w http.ResponseWriter, r *http.Request) {
+	a := s.catalog.Find(r.PathValue("id"))
+	if a == nil || a.Category != "articles" {
+		http.NotFound(w, r)
+		return
+	}
+	s.render(w, "article.html", page{Title: a.Name, Kind: "article", Item: a, Products: s.catalog.Products})
+}
+
+func (s *Store) category(w http.ResponseWriter, r *http.Request) {
+	c := r.PathValue("category")
+	ps := s.catalog.ByCategory(c)
+	if len(ps) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	s.render(w, "list.html", page{Title: categoryTitle(c), Kind: "category", Heading: categoryTitle(c), Products: ps})
+}
+
+func (s *Store) search(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	var hits []Product
+	for _, p := range s.catalog.Products {
+		if q != "" && matches(&p, q) {
+			hits = append(hits, p)
+		}
+	}
+	s.render(w, "list.html", page{Title: "Search: " + q, Kind: "search", Query: q,
+		Heading: fmt.Sprintf("%d results for “%s”", len(hits), q), Products: hits})
+}
+
+func (s *Store) cart(w http.ResponseWriter, r *http.Request) {
+	s.render(w, "cart.html", page{Title: "Your cart", Kind: "cart", Products: s.catalog.Products})
+}
+
+// matches reports whether every word of q occurs in the product's name,
+// category or tags.
+func matches(p *Product, q string) bool {
+	text := strings.ToLower(p.Name + " " + p.Category + " " + strings.Join(p.Tags, " "))
+	for _, w := range strings.Fields(strings.ToLower(q)) {
+		if !strings.Contains(text, strings.TrimSuffix(w, "s")) {
+			return false
+		}
+	}
+	return true
+}
+
+func categoryTitle(c string) string {
+	words := strings.Split(c, "-")
+	for i, w := range words {
+		if w != "" {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
+}
