@@ -103,7 +103,7 @@ func (s *Store) render(w http.ResponseWriter, name string, p page) {
 
 func (s *Store) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "home.html", page{Title: "Tailor demo store", Kind: "home",
-		Products: s.catalog.Products, Articles: s.catalog.Articles, Banners: s.catalog.Banners})
+		Products: interleave(s.catalog.Products), Articles: s.catalog.Articles, Banners: s.catalog.Banners})
 }
 
 func (s *Store) product(w http.ResponseWriter, r *http.Request) {
@@ -112,12 +112,18 @@ func (s *Store) product(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var others []Product
+	// The site's default "also like": the same category first, then a mix.
+	var same, rest []Product
 	for _, o := range s.catalog.Products {
-		if o.ID != p.ID {
-			others = append(others, o)
+		switch {
+		case o.ID == p.ID:
+		case o.Category == p.Category:
+			same = append(same, o)
+		default:
+			rest = append(rest, o)
 		}
 	}
+	others := append(same, interleave(rest)...)
 	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: others, Articles: s.catalog.Articles})
 }
 
@@ -127,7 +133,7 @@ func (s *Store) article(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.render(w, "article.html", page{Title: a.Name, Kind: "article", Item: a, Products: s.catalog.Products})
+	s.render(w, "article.html", page{Title: a.Name, Kind: "article", Item: a, Products: interleave(s.catalog.Products)})
 }
 
 func (s *Store) category(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +159,31 @@ func (s *Store) search(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Store) cart(w http.ResponseWriter, r *http.Request) {
-	s.render(w, "cart.html", page{Title: "Your cart", Kind: "cart", Products: s.catalog.Products})
+	s.render(w, "cart.html", page{Title: "Your cart", Kind: "cart", Products: interleave(s.catalog.Products)})
+}
+
+// interleave returns products one category at a time, round robin: the
+// site's default order for mixed slots, so that no category dominates a
+// page before Tailor knows anything.
+func interleave(ps []Product) []Product {
+	var cats []string
+	by := map[string][]Product{}
+	for _, p := range ps {
+		if by[p.Category] == nil {
+			cats = append(cats, p.Category)
+		}
+		by[p.Category] = append(by[p.Category], p)
+	}
+	out := make([]Product, 0, len(ps))
+	for len(out) < len(ps) {
+		for _, c := range cats {
+			if len(by[c]) > 0 {
+				out = append(out, by[c][0])
+				by[c] = by[c][1:]
+			}
+		}
+	}
+	return out
 }
 
 // matches reports whether every word of q occurs in the product's name,
