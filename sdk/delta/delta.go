@@ -57,13 +57,23 @@ func (s *Stats) AddItem(id string, w float32) {
 }
 
 // AddArm records impressions, clicks and conversions for an arm.
+// Counts saturate at what DecodeFrom and wire.Delta accept; adding nothing
+// leaves the arm empty.
 func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
+	if impressions == 0 && clicks == 0 && conversions == 0 {
+		return
+	}
 	c := &s.arms[a]
 	c.Arm = a
-	c.Impressions += impressions
-	c.Clicks += clicks
-	c.Conversions += conversions
+	c.Impressions = addCount(c.Impressions, impressions)
+	c.Clicks = addCount(c.Clicks, clicks)
+	c.Conversions = addCount(c.Conversions, conversions)
 }
+
+// maxArmCount bounds each count of an arm, as wire.Delta's decoder does.
+const maxArmCount = 1 << 20
+
+func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), maxArmCount)) }
 
 // Empty reports whether there is nothing to sync.
 func (s *Stats) Empty() bool {
@@ -121,16 +131,30 @@ func fit(d *wire.Delta) {
 		if over <= 0 {
 			return
 		}
-		// Drop roughly enough entries at once, pairs first: each takes >= 8 bytes.
-		drop := over/8 + 1
-		if n := min(drop, len(d.Pairs)); n > 0 {
-			d.Pairs = d.Pairs[:len(d.Pairs)-n]
-			drop -= n
+		if len(d.Pairs) == 0 && len(d.Items) == 0 {
+			return
 		}
-		if drop > 0 {
-			d.Items = d.Items[:max(0, len(d.Items)-drop)]
+		// Drop the weakest entries, pairs first, until their encoded
+		// sizes (array header, strings, float32) add up to over.
+		for ; over > 0 && len(d.Pairs) > 0; d.Pairs = d.Pairs[:len(d.Pairs)-1] {
+			p := &d.Pairs[len(d.Pairs)-1]
+			over -= 6 + strSize(p.From) + strSize(p.To)
+		}
+		for ; over > 0 && len(d.Items) > 0; d.Items = d.Items[:len(d.Items)-1] {
+			over -= 6 + strSize(d.Items[len(d.Items)-1].ID)
 		}
 	}
+}
+
+// strSize is the encoded size of a string of up to 64 KiB.
+func strSize(s string) int {
+	switch {
+	case len(s) <= 31:
+		return 1 + len(s)
+	case len(s) <= 255:
+		return 2 + len(s)
+	}
+	return 3 + len(s)
 }
 
 // addNoise applies the Laplace mechanism to every reported weight: each is
@@ -178,7 +202,11 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	n := r.ArrayMax(len(s.arms))
 	for i := 0; i < n; i++ {
 		r.Tuple(3)
-		s.arms[i] = wire.ArmCount{Arm: wire.Arm(i), Impressions: uint32(r.UintMax(1 << 20)),
+		a := wire.ArmCount{Impressions: uint32(r.UintMax(1 << 20)),
 			Clicks: uint32(r.UintMax(1 << 20)), Conversions: uint32(r.UintMax(1 << 20))}
+		if a != (wire.ArmCount{}) {
+			a.Arm = wire.Arm(i) // an arm with no counts stays empty, as AddArm leaves it
+		}
+		s.arms[i] = a
 	}
 }

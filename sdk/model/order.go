@@ -77,8 +77,8 @@ func (in *Input) diversify(items []scored, limit int) {
 	for i := 0; i < n; i++ {
 		best, bestScore := i, float32(0)
 		for j := i; j < pool; j++ {
-			if items[j].pinned && j > i {
-				break
+			if j > i && (items[i].pinned || items[j].pinned) {
+				break // pins keep their places: nothing moves ahead of one
 			}
 			v := items[j].score - penalty*float32(placed[items[j].item.Category])
 			if j == i || v > bestScore {
@@ -106,8 +106,15 @@ func (in *Input) explore(items []scored, limit int) {
 	if share <= 0 || n < 2 || len(items) <= n || rng.Float64() >= float64(share) {
 		return
 	}
+	lo := 1 // never displace the top item, nor a pinned one
+	for lo < n && items[lo].pinned {
+		lo++
+	}
+	if lo == n {
+		return
+	}
 	from := n + rng.Intn(min(len(items), 3*n)-n)
-	to := 1 + rng.Intn(n-1) // never displace the top item
+	to := lo + rng.Intn(n-lo)
 	moved := items[from]
 	moved.source, moved.top = wire.SourceExplore, vote{reason: wire.ReasonExplore}
 	copy(items[to+1:from+1], items[to:from])

@@ -8,7 +8,7 @@ import (
 // Marshal encodes the profile for storage on the device (IndexedDB).
 func (p *Profile) Marshal() []byte {
 	w := msgp.NewWriter(1024)
-	w.MapHeader(16)
+	w.MapHeader(17)
 	w.String("schema")
 	w.Uint(wire.ProfileSchema)
 	w.String("rand")

@@ -68,12 +68,13 @@ func Traits(dst []string, it *wire.Item) []string {
 	return dst
 }
 
-// Terms splits a search query into lower-case terms of two or more bytes,
-// at most 8, as trait keys ("q:gown").
+// Terms splits a search query into lower-case terms of two to
+// wire.MaxIDLen bytes, at most 8, as trait keys ("q:gown"). Longer words
+// are dropped: the profile stores each term in keys it bounds on load.
 func Terms(query string) []string {
 	var out []string
 	for _, f := range words(query) {
-		if len(f) >= 2 && len(out) < 8 {
+		if len(f) >= 2 && len(f) <= wire.MaxIDLen && len(out) < 8 {
 			out = append(out, "q:"+f)
 		}
 	}

@@ -53,6 +53,8 @@ const (
 // viewed.category, clicked.category, carted.category, purchased.category,
 // viewed.tag, purchased.tag, searched, ctx.hour, ctx.month, ctx.weekday,
 // ctx.device, ctx.referrer, ctx.page, ctx.region, visits, attr.NAME.
+// Search terms are kept lower-cased, so searched values must be written in
+// lower case; ctx.month not_in holds when the month is unknown.
 type Cond struct {
 	Field    string
 	Op       string
@@ -165,6 +167,9 @@ func (c *Config) DecodeFrom(r *msgp.Reader) {
 	}
 	if r.Err() == nil && schema != ConfigSchema {
 		r.Fail(&fieldError{"config", ErrSchema})
+	}
+	if c.Privacy == PrivacyLDP && c.Epsilon <= 0 {
+		r.Fail(&fieldError{"config eps (federated+ldp needs a budget)", ErrInvalid})
 	}
 }
 

@@ -1,7 +1,9 @@
 package harness_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,5 +62,47 @@ func TestNotReady(t *testing.T) {
 	var ge *harness.GuestError
 	if !errors.As(err, &ge) || ge.Status != abi.NotReady {
 		t.Fatalf("Track before Init = %v, want NotReady", err)
+	}
+}
+
+// TestProfileSurvivesAReload saves the profile as the loader stores it,
+// loads it into a fresh instance, and checks the visitor's ranking and
+// pending delta are the same there.
+func TestProfileSurvivesAReload(t *testing.T) {
+	a, b := harnesstest.Instance(t), harnesstest.Instance(t)
+	for _, in := range []*harness.Instance{a, b} {
+		if err := in.Init(cfg(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range []string{"gown-1", "heels-1", "clutch-1"} {
+		if err := a.Track(event(wire.KindClick, id, "c"+id[:3], t0.Add(time.Duration(i)*time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved, err := a.SaveProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.LoadProfile(saved); err != nil {
+		t.Fatalf("LoadProfile of a saved profile: %v", err)
+	}
+	req := &wire.RankRequest{Slot: "s", Time: t0.Add(time.Hour).UnixMilli(),
+		Candidates: []wire.Item{{ID: "x", Category: "cx"}, {ID: "heels-1", Category: "chee"}, {ID: "gown-1", Category: "cgow"}}}
+	ra, err := a.Rank(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.Rank(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ra) != fmt.Sprint(rb) {
+		t.Errorf("ranking after reload = %v, before = %v", rb, ra)
+	}
+	da, _ := a.TakeDelta()
+	db, _ := b.TakeDelta()
+	if len(da) == 0 || !bytes.Equal(da, db) {
+		t.Errorf("pending delta after reload differs: %d vs %d bytes", len(db), len(da))
 	}
 }

@@ -1,0 +1,331 @@
+package device_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/device"
+	"github.com/tailorhq/tailor/sdk/msgp"
+	"github.com/tailorhq/tailor/sdk/profile"
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+var t0 = time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC).UnixMilli()
+
+func at(min float64) int64 { return t0 + int64(min*profile.Minute) }
+
+var (
+	gown   = wire.Item{ID: "gown-1", Category: "evening-gowns", Tags: []string{"formal"}, Price: 189}
+	heels  = wire.Item{ID: "heels-3", Category: "metallic-heels", Tags: []string{"formal"}, Price: 95}
+	clutch = wire.Item{ID: "clutch-2", Category: "evening-clutches", Tags: []string{"formal"}, Price: 60}
+	socks  = wire.Item{ID: "socks-9", Category: "running-socks", Price: 12}
+	mug    = wire.Item{ID: "mug-4", Category: "kitchen", Price: 15}
+)
+
+var cands = []wire.Item{socks, mug, clutch, heels}
+
+func weights() *wire.Weights {
+	return &wire.Weights{Version: 3, Items: []wire.ItemWeights{
+		{ID: "gown-1", Pop: 0.2, Next: []wire.Neighbor{{ID: "heels-3", W: 1}, {ID: "clutch-2", W: 0.6}}},
+		{ID: "heels-3", Pop: 0.2, Next: []wire.Neighbor{{ID: "clutch-2", W: 1}}},
+		{ID: "socks-9", Pop: 1},
+		{ID: "mug-4", Pop: 0.9},
+	}}
+}
+
+// newDevice returns a device with the weights applied.
+func newDevice(cfg wire.Config, seed uint64) *device.Device {
+	d := device.New(cfg, seed)
+	d.ApplyWeights(weights())
+	return d
+}
+
+func click(d *device.Device, it wire.Item, min float64) {
+	d.Track(&wire.Event{Kind: wire.KindClick, Time: at(min), Item: &it})
+}
+
+func ids(res wire.RankResult) []string {
+	var out []string
+	for _, it := range res.Items {
+		out = append(out, it.ID)
+	}
+	return out
+}
+
+func federated() wire.Config { return wire.Config{Site: "demo", Privacy: wire.PrivacyFederated} }
+
+func TestTrackRankTakeDelta(t *testing.T) {
+	d := newDevice(federated(), 1)
+	if d.Version() != 3 {
+		t.Fatalf("Version = %d, want 3", d.Version())
+	}
+	if _, ok := d.TakeDelta(); ok {
+		t.Fatal("a new device has a delta to send")
+	}
+	click(d, gown, 0)
+	res := d.Rank(&wire.RankRequest{Slot: "home", Candidates: cands, Time: at(1)})
+	if got := ids(res); got[0] != "heels-3" || res.Arm != wire.ArmTreatment || res.Version != 3 {
+		t.Fatalf("after a gown: %v arm %v v%d, want heels first, treatment, v3", got, res.Arm, res.Version)
+	}
+	click(d, heels, 2) // shown, then clicked
+	d.Track(&wire.Event{Kind: wire.KindPurchase, Time: at(3), Item: &heels})
+	res = d.Rank(&wire.RankRequest{Slot: "home", Candidates: []wire.Item{socks, mug, clutch}, Time: at(4)})
+	if got := ids(res); got[0] != "clutch-2" {
+		t.Fatalf("after heels: %v, want clutch first", got)
+	}
+
+	dl, ok := d.TakeDelta()
+	if !ok {
+		t.Fatal("no delta after tracking and ranking")
+	}
+	if dl.Site != "demo" || dl.Model != 3 || dl.Epsilon != 0 || dl.ID == [16]byte{} {
+		t.Errorf("delta header %q v%d eps %v id %x", dl.Site, dl.Model, dl.Epsilon, dl.ID)
+	}
+	if want := []wire.Pair{{From: "gown-1", To: "heels-3", W: 1}}; !slices.Equal(dl.Pairs, want) {
+		t.Errorf("pairs = %v, want %v", dl.Pairs, want)
+	}
+	if len(dl.Items) != 2 {
+		t.Errorf("items = %v, want gown and heels", dl.Items)
+	}
+	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 7, Clicks: 1, Conversions: 1}}
+	if !slices.Equal(dl.Arms, want) {
+		t.Errorf("arms = %+v, want %+v", dl.Arms, want)
+	}
+	b := wire.Marshal(&dl)
+	if err := wire.Unmarshal(b, new(wire.Delta), "delta"); err != nil || len(b) > wire.MaxDeltaBytes {
+		t.Errorf("delta of %d bytes: %v", len(b), err)
+	}
+	if _, ok := d.TakeDelta(); ok {
+		t.Error("a second TakeDelta sent again")
+	}
+	// Each delta has its own id.
+	click(d, gown, 5)
+	if dl2, _ := d.TakeDelta(); dl2.ID == dl.ID {
+		t.Errorf("two deltas share the id %x", dl.ID)
+	}
+}
+
+// TestPrivacyLocal checks that in local mode personalization works and
+// nothing is kept for a sync.
+func TestPrivacyLocal(t *testing.T) {
+	d := newDevice(wire.Config{Site: "demo", Privacy: wire.PrivacyLocal}, 1)
+	click(d, gown, 0)
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	if got := ids(res); got[0] != "heels-3" {
+		t.Errorf("local mode ranking %v, want heels first: personalization still works", got)
+	}
+	click(d, heels, 2)
+	if dl, ok := d.TakeDelta(); ok {
+		t.Fatalf("local mode sent %+v", dl)
+	}
+	p := d.Profile()
+	if !p.Pending.Empty() {
+		t.Error("local mode keeps pending statistics")
+	}
+	if len(p.Shown) != 0 || len(p.Clicked) != 0 {
+		t.Errorf("local mode records impressions: %v %v", p.Shown, p.Clicked)
+	}
+	// Switching to federated later sends only what follows.
+	d.Configure(federated())
+	click(d, clutch, 3)
+	dl, ok := d.TakeDelta()
+	if !ok || len(dl.Items) != 1 || dl.Items[0].ID != "clutch-2" {
+		t.Errorf("after switching to federated: %+v, %v; want only clutch", dl, ok)
+	}
+}
+
+func TestPrivacyLDP(t *testing.T) {
+	cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyLDP, Epsilon: 1}
+	noisy := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		d := newDevice(cfg, seed)
+		click(d, gown, 0)
+		click(d, heels, 1)
+		dl, ok := d.TakeDelta()
+		if !ok {
+			t.Fatal("no delta")
+		}
+		if dl.Epsilon != 1 {
+			t.Fatalf("delta epsilon %v, want the site's 1", dl.Epsilon)
+		}
+		for _, p := range dl.Pairs {
+			if p.W != 1 {
+				noisy++
+			}
+		}
+		for _, c := range dl.Items {
+			if n := float64(c.N); n > wire.MaxDeltaWeight || n < -wire.MaxDeltaWeight {
+				t.Fatalf("count %v out of bounds", c.N)
+			}
+		}
+		if err := wire.Unmarshal(wire.Marshal(&dl), new(wire.Delta), "delta"); err != nil {
+			t.Fatalf("noised delta does not decode: %v", err)
+		}
+	}
+	if noisy < 19 {
+		t.Errorf("only %d of 20 noised pairs differ from the true weight", noisy)
+	}
+	// The same seed and events give the same noised delta.
+	a, b := newDevice(cfg, 5), newDevice(cfg, 5)
+	for _, d := range []*device.Device{a, b} {
+		click(d, gown, 0)
+		click(d, heels, 1)
+	}
+	da, _ := a.TakeDelta()
+	db, _ := b.TakeDelta()
+	if !slices.Equal(da.Pairs, db.Pairs) || da.ID != db.ID {
+		t.Error("same seed, different deltas")
+	}
+	// Federated without LDP: no epsilon, true weights.
+	d := newDevice(federated(), 1)
+	click(d, gown, 0)
+	click(d, heels, 1)
+	if dl, _ := d.TakeDelta(); dl.Epsilon != 0 || dl.Pairs[0].W != 1 {
+		t.Errorf("federated delta eps %v pair %v, want 0 and the true weight", dl.Epsilon, dl.Pairs[0])
+	}
+}
+
+func TestHoldout(t *testing.T) {
+	cfg := federated()
+	cfg.Holdout = 1
+	d := newDevice(cfg, 1)
+	click(d, gown, 0)
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	if res.Arm != wire.ArmHoldout {
+		t.Fatalf("holdout share 1: arm %v", res.Arm)
+	}
+	if got, want := ids(res), []string{"socks-9", "mug-4", "clutch-2", "heels-3"}; !slices.Equal(got, want) {
+		t.Errorf("holdout ranking %v, want the default order %v", got, want)
+	}
+	if !d.Profile().Holdout || !d.Profile().Drawn {
+		t.Error("the draw is not recorded in the profile")
+	}
+	dl, _ := d.TakeDelta()
+	if len(dl.Arms) != 1 || dl.Arms[0].Arm != wire.ArmHoldout || dl.Arms[0].Impressions != 4 {
+		t.Errorf("holdout delta arms %+v", dl.Arms)
+	}
+	// The draw is made once: a later configuration does not move a device.
+	d.Configure(federated())
+	if res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)}); res.Arm != wire.ArmHoldout {
+		t.Errorf("after the share changed: arm %v, want holdout still", res.Arm)
+	}
+	// A share of one half holds out about half the devices.
+	cfg.Holdout = 0.5
+	held := 0
+	for seed := uint64(0); seed < 400; seed++ {
+		if newDevice(cfg, seed).Rank(&wire.RankRequest{Candidates: cands, Time: at(0)}).Arm == wire.ArmHoldout {
+			held++
+		}
+	}
+	if held < 150 || held > 250 {
+		t.Errorf("share 0.5 held out %d of 400 devices", held)
+	}
+	if newDevice(federated(), 1).Rank(&wire.RankRequest{Candidates: cands, Time: at(0)}).Arm != wire.ArmTreatment {
+		t.Error("share 0 held a device out")
+	}
+}
+
+func TestRulesMode(t *testing.T) {
+	cfg := federated()
+	cfg.Rules = []wire.Rule{{ID: "coffee", Segment: "Coffee", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"kitchen"}, Weight: 1}}}
+	d := newDevice(cfg, 1)
+	click(d, gown, 0)
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1), Mode: wire.ModeRules})
+	if got, want := ids(res), []string{"mug-4", "socks-9", "clutch-2", "heels-3"}; !slices.Equal(got, want) || res.Arm != wire.ArmRules {
+		t.Errorf("rules only: %v arm %v, want %v, rules", got, res.Arm, want)
+	}
+	dl, _ := d.TakeDelta()
+	if len(dl.Arms) != 1 || dl.Arms[0].Arm != wire.ArmRules {
+		t.Errorf("delta arms %+v, want the rules arm", dl.Arms)
+	}
+}
+
+func TestSaveLoadProfile(t *testing.T) {
+	d := newDevice(federated(), 1)
+	click(d, gown, 0)
+	d.Track(&wire.Event{Kind: wire.KindAttrs, Time: at(1), Attrs: []wire.Attr{{Key: "tier", Value: "gold"}}})
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)})
+	saved := d.SaveProfile()
+
+	// Another page: a new device, the stored profile.
+	e := newDevice(federated(), 99)
+	if err := e.LoadProfile(saved); err != nil {
+		t.Fatalf("LoadProfile = %v", err)
+	}
+	req := wire.RankRequest{Candidates: cands, Time: at(3)}
+	if a, b := ids(d.Rank(&req)), ids(e.Rank(&req)); !slices.Equal(a, b) {
+		t.Errorf("after reload: %v, before: %v", b, a)
+	}
+	da, okA := d.TakeDelta()
+	db, okB := e.TakeDelta()
+	if okA != okB || !slices.Equal(da.Pairs, db.Pairs) || !slices.Equal(da.Items, db.Items) || !slices.Equal(da.Arms, db.Arms) {
+		t.Errorf("delta after reload %+v, before %+v", db, da)
+	}
+
+	// A fresh profile reloaded has nothing to send.
+	f := newDevice(federated(), 1)
+	if err := f.LoadProfile(newDevice(federated(), 2).SaveProfile()); err != nil {
+		t.Fatal(err)
+	}
+	if dl, ok := f.TakeDelta(); ok {
+		t.Errorf("a reloaded fresh profile sends %+v", dl)
+	}
+
+	// A damaged profile is refused and the current one kept.
+	before := e.SaveProfile()
+	for _, bad := range [][]byte{nil, {0xc0}, saved[:len(saved)-1], append(append([]byte(nil), saved...), 0)} {
+		if err := e.LoadProfile(bad); err == nil {
+			t.Errorf("LoadProfile(% x...) accepted", bad[:min(len(bad), 8)])
+		}
+	}
+	if after := e.SaveProfile(); string(after) != string(before) {
+		t.Error("a refused LoadProfile changed the profile")
+	}
+	if err := e.LoadProfile(saved[:len(saved)-1]); !errors.Is(err, msgp.ErrShort) {
+		t.Errorf("truncated profile: %v, want msgp.ErrShort", err)
+	}
+}
+
+func TestForget(t *testing.T) {
+	d := newDevice(federated(), 1)
+	click(d, gown, 0)
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	seed := d.Profile().Rand.State
+	d.Forget()
+	p := d.Profile()
+	if len(p.Session) != 0 || len(p.History) != 0 || len(p.Traits) != 0 || len(p.Facts) != 0 || len(p.Shown) != 0 || p.Visits != 0 {
+		t.Errorf("after Forget the profile holds %+v", p)
+	}
+	if p.Rand.State == seed {
+		t.Error("after Forget the random state is the same")
+	}
+	if dl, ok := d.TakeDelta(); ok {
+		t.Errorf("after Forget a delta remains: %+v", dl)
+	}
+	if d.Version() != 3 || d.Config().Site != "demo" {
+		t.Errorf("Forget dropped the site's weights or configuration: v%d %q", d.Version(), d.Config().Site)
+	}
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)})
+	if got := ids(res); got[0] != "socks-9" {
+		t.Errorf("after Forget: %v, want the popular socks first", got)
+	}
+}
+
+func TestResetConfigure(t *testing.T) {
+	d := newDevice(federated(), 1)
+	click(d, gown, 0)
+	cfg := wire.Config{Site: "other", Privacy: wire.PrivacyLocal}
+	d.Reset(cfg, 7)
+	if d.Config().Site != "other" || len(d.Profile().Session) != 0 || d.Profile().Rand.State != 7 {
+		t.Errorf("after Reset: site %q, session %v, rand %d", d.Config().Site, d.Profile().Session, d.Profile().Rand.State)
+	}
+	if d.Version() != 3 {
+		t.Errorf("Reset dropped the weights")
+	}
+	d.Configure(federated())
+	if d.Config().Privacy != wire.PrivacyFederated {
+		t.Errorf("Configure did not apply")
+	}
+}
