@@ -1,0 +1,63 @@
+package data
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ReadCategories reads an `itemId;categoryId` file (DIGINETICA's
+// product-categories.csv) into a map from item id to category id.
+func ReadCategories(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseCategories(f, path)
+}
+
+// ParseCategories reads an `itemId;categoryId` file from r; name labels
+// errors. An item listed twice with different categories is an error.
+func ParseCategories(r io.Reader, name string) (map[string]string, error) {
+	lr := newLineReader(r, name)
+	header, ok, err := lr.next()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, ErrEmpty)
+	}
+	fields := strings.Split(header, ";")
+	idx, ok := columns(fields, "itemId", "categoryId")
+	if !ok {
+		return nil, lr.errorf(ErrHeader, "%q: want %q", clip(header), "itemId;categoryId")
+	}
+	cats := make(map[string]string)
+	for {
+		line, ok, err := lr.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		f := strings.Split(line, ";")
+		if len(f) != len(fields) {
+			return nil, lr.errorf(ErrRow, "%d ';'-separated fields, want %d: %q", len(f), len(fields), clip(line))
+		}
+		item, cat := strings.TrimSpace(f[idx[0]]), strings.TrimSpace(f[idx[1]])
+		if item == "" || cat == "" {
+			return nil, lr.errorf(ErrRow, "empty itemId or categoryId: %q", clip(line))
+		}
+		if old, dup := cats[item]; dup && old != cat {
+			return nil, lr.errorf(ErrRow, "item %q in categories %q and %q", item, old, cat)
+		}
+		cats[item] = cat
+	}
+	if len(cats) == 0 {
+		return nil, lr.errorf(ErrEmpty, "header only")
+	}
+	return cats, nil
+}

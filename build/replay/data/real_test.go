@@ -1,0 +1,100 @@
+package data
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// datasetsDir finds ../shared/datasets beside the project root (the
+// directory holding go.mod), or $TAILOR_DATASETS; it skips the test when
+// the public data is absent, as it is on a clean clone.
+func datasetsDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("TAILOR_DATASETS"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("skipping: project root (go.mod) not found")
+		}
+		dir = parent
+	}
+	d := filepath.Join(dir, "..", "shared", "datasets")
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("skipping: public datasets not found at %s (set TAILOR_DATASETS to run this test)", d)
+	}
+	return d
+}
+
+// TestRealFiles checks the readers against the counts the datasets'
+// README states.
+func TestRealFiles(t *testing.T) {
+	dir := datasetsDir(t)
+	tests := []struct {
+		path                    string
+		clicks, sessions, items int
+		format                  Format
+	}{
+		{"yoochoose-100k/train_full.txt", 70278, 17794, 2933, FormatYoochoose},
+		{"diginetica-sample/train-item-views.csv", 12391, 2986, 7139, FormatDiginetica},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			ds, err := Read(filepath.Join(dir, tc.path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ds.Format != tc.format || ds.Clicks != tc.clicks || len(ds.Sessions) != tc.sessions || ds.Items != tc.items {
+				t.Errorf("%v: %d clicks, %d sessions, %d items; want %v: %d, %d, %d",
+					ds.Format, ds.Clicks, len(ds.Sessions), ds.Items, tc.format, tc.clicks, tc.sessions, tc.items)
+			}
+			for i := 1; i < len(ds.Sessions); i++ {
+				if ds.Sessions[i].Clicks[0].At < ds.Sessions[i-1].Clicks[0].At {
+					t.Fatalf("session %d starts before session %d", i, i-1)
+				}
+			}
+			for _, s := range ds.Sessions {
+				for j := 1; j < len(s.Clicks); j++ {
+					if s.Clicks[j].At < s.Clicks[j-1].At {
+						t.Fatalf("session %s: click %d before click %d", s.ID, j, j-1)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestRealCategories(t *testing.T) {
+	dir := datasetsDir(t)
+	cats, err := ReadCategories(filepath.Join(dir, "diginetica-sample/product-categories.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := make(map[string]bool)
+	for _, c := range cats {
+		distinct[c] = true
+	}
+	if len(cats) != 184047 || len(distinct) != 1217 {
+		t.Errorf("%d items in %d categories, want 184047 in 1217", len(cats), len(distinct))
+	}
+	ds, err := Read(filepath.Join(dir, "diginetica-sample/train-item-views.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ds.Sessions {
+		for _, c := range s.Clicks {
+			if _, ok := cats[c.Item]; !ok {
+				t.Fatalf("item %s has no category", c.Item)
+			}
+		}
+	}
+}
