@@ -49,13 +49,15 @@ type edge struct {
 const TopN = 200
 
 // Apply merges one shard (or a whole unsharded version) into the index:
-// items in w replace what the index held for them.
+// items in w replace what the index held for them, and the index's
+// version is the newest it has seen. A shard may carry an older version
+// than the index: the server keeps an unchanged shard (and its URL) across
+// versions, so a device holding version 6 may apply shard 2 of version 3.
 func (x *Index) Apply(w *wire.Weights) {
-	if x.num == nil || w.Version < x.Version {
-		// An older version than held (a stale cached shard) starts over.
-		*x = Index{num: make(map[string]int32, len(w.Items))}
+	if x.num == nil {
+		x.num = make(map[string]int32, len(w.Items))
 	}
-	x.Version = w.Version
+	x.Version = max(x.Version, w.Version)
 	for i := range w.Items {
 		it := &w.Items[i]
 		n := x.intern(it.ID)

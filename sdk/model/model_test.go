@@ -580,9 +580,9 @@ func TestIndexApply(t *testing.T) {
 	if x.Version != 3 || x.Len() != 3 || x.Pop("a") != 0.9 || len(x.Neighbors("a")) != 0 || x.Pop("c") != 1 {
 		t.Errorf("after a newer shard: version %d, len %d, a %v %v, c %v", x.Version, x.Len(), x.Pop("a"), x.Neighbors("a"), x.Pop("c"))
 	}
-	// An older version (a stale cached shard) starts over.
+	// An unchanged shard kept from an older version merges too.
 	x.Apply(shard(1, 1, wire.ItemWeights{ID: "z", Pop: 0.3}))
-	if x.Version != 1 || x.Len() != 1 || x.Pop("z") != 0.3 || x.Pop("c") != 0 {
+	if x.Version != 3 || x.Len() != 4 || x.Pop("z") != 0.3 || x.Pop("c") != 1 {
 		t.Errorf("after an older shard: version %d, len %d", x.Version, x.Len())
 	}
 	x.Reset()
