@@ -7,7 +7,7 @@ WASM_FLAGS := -trimpath -buildvcs=false -buildmode=c-shared -ldflags="-s -w -bui
 GUEST_SRC  := $(shell find sdk wasm/guest wasm/abi -name '*.go' ! -name '*_test.go') go.mod go.sum
 FUZZTIME ?= 10s
 
-.PHONY: all wasm size test check bench fuzz demo clean
+.PHONY: all wasm loader assets size test check bench fuzz demo clean replay
 
 all: wasm
 
@@ -17,11 +17,19 @@ $(DIST)/tailor.wasm: $(GUEST_SRC)
 	@mkdir -p $(DIST)
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $@ ./wasm/guest
 
+# The browser loader: dist/tailor.js (script tag), tailor.mjs (ES module),
+# tailor.d.ts; fails past its brotli budget (8 KiB).
+LOADER_SRC := $(wildcard sdk/js/src/*.js) sdk/js/tailor.d.ts sdk/js/package-lock.json build/loader.sh
+loader: $(DIST)/tailor.js
+
+$(DIST)/tailor.js: $(LOADER_SRC)
+	./build/loader.sh
+
 # The size budget: tailor.wasm against an empty reactor built the same way.
 size: wasm
 	GO=$(GO) ./build/size.sh $(DIST)/tailor.wasm
 
-test: wasm
+test: wasm loader
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk/... ./wasm/guest ./wasm/abi
 	$(GO) test -count=1 ./...
@@ -31,7 +39,7 @@ test: wasm
 check:
 	GOOS=wasip1 GOARCH=wasm $(GO) build ./sdk/... ./wasm/guest
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) mod tidy && git diff --exit-code go.mod go.sum
 
@@ -42,9 +50,32 @@ bench: wasm
 fuzz:
 	./build/fuzz.sh $(FUZZTIME)
 
-demo:
-	@echo "make demo: the Tailor server is not built yet (see the open issues); nothing to run." >&2
-	@exit 1
+# What browsers download, as the server serves it: content-hashed names,
+# brotli and gzip variants, and SRI hashes in $(DIST)/assets.json.
+assets: $(DIST)/assets.json
+
+$(DIST)/assets.json: $(DIST)/tailor.wasm $(DIST)/tailor.js build/assets.sh
+	./build/assets.sh $(DIST)
+
+SERVER_SRC := $(shell find server sdk demo-site -name '*.go' ! -name '*_test.go') server/api/openapi.yaml go.mod go.sum
+
+$(DIST)/tailor-server: $(SERVER_SRC)
+	$(GO) build -o $@ ./server/cmd/tailor-server
+
+# The product: the server on localhost:$(PORT) with the embedded store in
+# ./data, serving $(DIST). Ctrl-C shuts it down gracefully.
+demo: assets $(DIST)/tailor-server
+	$(DIST)/tailor-server --addr localhost:$(PORT) --data data --dist $(DIST)
 
 clean:
 	rm -rf $(DIST)
+
+# The replay benchmark on real clickstreams (../shared/datasets): Tailor and
+# the baselines on the same data. TRAIN/EVAL: any files of the datasets'
+# formats; OUT: where results.md, results.json and report.html go.
+DATASETS ?= ../shared/datasets
+TRAIN    ?= $(DATASETS)/yoochoose-100k/train_tr.txt
+EVAL     ?= $(DATASETS)/yoochoose-100k/train_valid.txt
+OUT      ?= replay-out
+replay: wasm
+	$(GO) run ./build/cmd/replay -train $(TRAIN) -eval $(EVAL) -out $(OUT) -progress

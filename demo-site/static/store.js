@@ -24,9 +24,12 @@
       price: parseFloat(el.getAttribute("data-tailor-price") || "0")
     };
   }
+  // withTailor runs fn with Tailor's API once it is ready; before the async
+  // loader arrives, Tailor's queue (an array it replays) holds the call.
   function withTailor(fn) {
-    var t = window.tailor;
-    if (t && t.ready && typeof t.ready.then === "function") t.ready.then(function () { fn(window.tailor); }, function () {});
+    var t = (window.tailor = window.tailor || []);
+    if (t.ready && typeof t.ready.then === "function") t.ready.then(function () { fn(window.tailor); }, function () {});
+    else t.push(function () { window.tailor.ready.then(function () { fn(window.tailor); }, function () {}); });
   }
 
   document.addEventListener("click", function (e) {
@@ -95,6 +98,6 @@
     consent.addEventListener("change", function () {
       withTailor(function (t) { t.consent(consent.checked); });
     });
-    withTailor(function (t) { if (t.currentMode) markMode(t.currentMode()); });
+    withTailor(function (t) { markMode(t.mode()); });
   });
 })();

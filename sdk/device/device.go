@@ -78,7 +78,7 @@ func (d *Device) Rank(req *wire.RankRequest) wire.RankResult {
 		arm = wire.ArmHoldout
 	}
 	res := model.Rank(model.Input{Req: req, Profile: p, Config: &d.cfg, Index: &d.index, Params: &d.params, Arm: arm})
-	if d.cfg.Privacy != wire.PrivacyLocal {
+	if d.cfg.Privacy != wire.PrivacyLocal && !req.Rerank {
 		ids := make([]string, len(res.Items))
 		for i, it := range res.Items {
 			ids[i] = it.ID

@@ -49,7 +49,7 @@ func rankRequestTree(q *wire.RankRequest) map[string]any {
 		mode = "rules"
 	}
 	return map[string]any{"s": q.Slot, "c": cands, "l": num(q.Limit), "ts": num(q.Time),
-		"cx": contextTree(&q.Ctx), "m": mode}
+		"cx": contextTree(&q.Ctx), "m": mode, "rr": q.Rerank}
 }
 
 func rankResultTree(res *wire.RankResult) map[string]any {

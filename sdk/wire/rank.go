@@ -20,11 +20,12 @@ type RankRequest struct {
 	Time       int64  // Unix milliseconds
 	Ctx        Context
 	Mode       Mode
+	Rerank     bool // the slot was ranked before in this page view: its items are not new impressions
 }
 
-// EncodeTo writes the request as {s, c, l, ts, cx, m}.
+// EncodeTo writes the request as {s, c, l, ts, cx, m, rr}.
 func (q *RankRequest) EncodeTo(w *msgp.Writer) {
-	w.MapHeader(6)
+	w.MapHeader(7)
 	w.String("s")
 	w.String(q.Slot)
 	w.String("c")
@@ -40,6 +41,8 @@ func (q *RankRequest) EncodeTo(w *msgp.Writer) {
 	q.Ctx.EncodeTo(w)
 	w.String("m")
 	w.String(modeNames[q.Mode])
+	w.String("rr")
+	w.Bool(q.Rerank)
 }
 
 var modeNames = [...]string{ModeAI: "ai", ModeRules: "rules"}
@@ -66,6 +69,8 @@ func (q *RankRequest) DecodeFrom(r *msgp.Reader) {
 			if oneOf(r, "ai", "rules", "") == "rules" {
 				q.Mode = ModeRules
 			}
+		case "rr":
+			q.Rerank = r.Bool()
 		default:
 			r.Skip()
 		}

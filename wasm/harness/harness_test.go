@@ -106,3 +106,34 @@ func TestProfileSurvivesAReload(t *testing.T) {
 		t.Errorf("pending delta after reload differs: %d vs %d bytes", len(db), len(da))
 	}
 }
+
+// TestRerankCountsNoImpressions checks the uplift report's input: a slot
+// ranked again in the same page view (after a click, a navigation) adds
+// no impressions; its first ranking does.
+func TestRerankCountsNoImpressions(t *testing.T) {
+	in := harnesstest.Instance(t)
+	if err := in.Init(cfg(), 1); err != nil {
+		t.Fatal(err)
+	}
+	req := &wire.RankRequest{Slot: "s", Time: t0.UnixMilli(), Candidates: []wire.Item{{ID: "a"}, {ID: "b"}}}
+	if _, err := in.Rank(req); err != nil {
+		t.Fatal(err)
+	}
+	req.Rerank = true
+	for i := 0; i < 3; i++ {
+		if _, err := in.Rank(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := in.TakeDelta()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d wire.Delta
+	if err := wire.Unmarshal(b, &d, "delta"); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Arms) != 1 || d.Arms[0].Impressions != 2 {
+		t.Errorf("arms = %+v, want 2 impressions from the first ranking only", d.Arms)
+	}
+}

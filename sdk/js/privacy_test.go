@@ -1,0 +1,239 @@
+//go:build !wasip1
+
+package jstest
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// gpcOn turns Global Privacy Control on in every document.
+const gpcOn = `Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: () => true, configurable: true});`
+
+// idbRecords counts the records Tailor keeps in IndexedDB, without
+// creating its database when it does not exist.
+const idbRecords = `new Promise(done => {
+	const q = indexedDB.open("tailor");
+	q.onupgradeneeded = () => q.transaction.abort();
+	q.onerror = () => done(0);
+	q.onsuccess = () => {
+		const db = q.result;
+		if (!db.objectStoreNames.contains("kv")) return db.close(), done(0);
+		const c = db.transaction("kv").objectStore("kv").count();
+		c.onsuccess = () => (db.close(), done(c.result));
+	};
+})`
+
+// checkRequests fails the test for any request of the page other than
+// its own files and what Tailor may ask for: the manifest, the site's
+// configuration and shards, tailor.wasm, and /v1/sync when sync is allowed.
+func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
+	t.Helper()
+	for _, r := range tb.pageRequests() {
+		method, raw, _ := strings.Cut(r, " ")
+		u, err := url.Parse(raw)
+		if err != nil || u.Host != strings.TrimPrefix(srv.URL, "http://") {
+			t.Errorf("request outside the test server: %s", r)
+			continue
+		}
+		p := u.Path
+		switch {
+		case method == "GET" && (p == "/store" || p == "/product" || p == "/frame" || strings.HasPrefix(p, "/t/")):
+		case method == "GET" && p == "/tailor.js":
+		case method == "GET" && p == "/v1/model" && u.RawQuery == "site=test":
+		case method == "GET" && (strings.HasPrefix(p, "/v1/config/") || strings.HasPrefix(p, "/v1/shards/")):
+		case method == "GET" && (p == "/tailor.wasm" || strings.HasPrefix(p, "/assets/tailor.") && strings.HasSuffix(p, ".wasm")):
+		case method == "POST" && p == "/v1/sync" && syncAllowed:
+		default:
+			t.Errorf("unexpected request: %s", r)
+		}
+	}
+	for _, r := range srv.requests() {
+		if r.Method == "OPTIONS" {
+			t.Errorf("a CORS preflight was sent: %+v", r)
+		}
+		if r.Path == "/v1/sync" && !syncAllowed {
+			t.Errorf("a sync was sent: %+v", r)
+		}
+	}
+}
+
+// visitAndLeave opens the store, clicks two watches, waits for the
+// re-ranking, checks that the page reports sync as wantSync, and leaves
+// the page (pagehide).
+func visitAndLeave(t *testing.T, tb *tab, srv *server, wantSync bool) {
+	t.Helper()
+	tb.open(srv.URL + "/store")
+	tb.ready()
+	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.click(`#recs [data-tailor-item="w1"]`)
+	tb.click(`#recs [data-tailor-item="w2"]`)
+	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
+	if got := eval[bool](tb, `tailor.profile().then(p => p.sync)`); got != wantSync {
+		t.Errorf("profile().sync = %v, want %v", got, wantSync)
+	}
+	tb.noErrors()
+	tb.open("about:blank")
+}
+
+// waitSyncs waits up to d for at least n deltas at the server.
+func waitSyncs(srv *server, n int, d time.Duration) []wire.Delta {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if s := srv.synced(); len(s) >= n {
+			return s
+		}
+	}
+	return srv.synced()
+}
+
+func TestSyncSendsDeltaOnPagehide(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
+	tb := newTab(t)
+	visitAndLeave(t, tb, srv, true)
+	ds := waitSyncs(srv, 1, 5*time.Second)
+	if len(ds) != 1 {
+		t.Fatalf("%d deltas synced after pagehide, want 1", len(ds))
+	}
+	d := ds[0]
+	if d.Site != "test" || d.Model != 1 {
+		t.Errorf("delta of site %q, model %d; want test, 1", d.Site, d.Model)
+	}
+	var items []string
+	for _, c := range d.Items {
+		items = append(items, c.ID)
+	}
+	if !slices.Contains(items, "w1") || !slices.Contains(items, "w2") {
+		t.Errorf("delta items %v lack the clicked w1 and w2", items)
+	}
+	if !slices.ContainsFunc(d.Pairs, func(p wire.Pair) bool { return p.From == "w1" && p.To == "w2" }) {
+		t.Errorf("delta pairs %+v lack w1 → w2", d.Pairs)
+	}
+	for _, r := range srv.requests() {
+		if r.Path == "/v1/sync" && r.ContentType != "text/plain" {
+			t.Errorf("sync sent as %q, want text/plain (no CORS preflight)", r.ContentType)
+		}
+	}
+	checkRequests(t, tb, srv, true)
+}
+
+func TestNoSyncWithGlobalPrivacyControl(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
+	tb := newTab(t, gpcOn)
+	visitAndLeave(t, tb, srv, false) // personalization still works: it waits for watches to lead
+	if ds := waitSyncs(srv, 1, 1500*time.Millisecond); len(ds) != 0 {
+		t.Errorf("%d deltas synced with Global Privacy Control on", len(ds))
+	}
+	checkRequests(t, tb, srv, false)
+}
+
+func TestNoSyncInLocalPrivacyMode(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyLocal})
+	tb := newTab(t)
+	visitAndLeave(t, tb, srv, false)
+	if ds := waitSyncs(srv, 1, 1500*time.Millisecond); len(ds) != 0 {
+		t.Errorf("%d deltas synced in local privacy mode", len(ds))
+	}
+	checkRequests(t, tb, srv, false)
+}
+
+func TestConsentRequired(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Attrs: ` data-consent="required"`})
+	tb := newTab(t)
+	tb.open(srv.URL + "/store")
+	tb.ready()
+	cold := tb.order("#recs")
+	tb.click(`#recs [data-tailor-item="w1"]`)
+	tb.click(`#recs [data-tailor-item="w2"]`)
+	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
+	time.Sleep(1200 * time.Millisecond) // longer than the loader's save delay
+	if n := eval[int](tb, idbRecords); n != 0 {
+		t.Errorf("%d records stored before consent", n)
+	}
+	if s := eval[string](tb, `tailor.profile().then(p => p.storage)`); s != "memory" {
+		t.Errorf("storage %q before consent, want memory", s)
+	}
+	tb.open("about:blank")
+	if ds := waitSyncs(srv, 1, 1500*time.Millisecond); len(ds) != 0 {
+		t.Fatalf("%d deltas synced before consent", len(ds))
+	}
+
+	// Nothing was kept: the next page starts cold. Consent, then the
+	// profile is stored and synced.
+	tb.open(srv.URL + "/store")
+	tb.ready()
+	if got := tb.order("#recs"); !slices.Equal(got, cold) {
+		t.Errorf("order after reload without consent %v, want the cold %v", got, cold)
+	}
+	eval[bool](tb, `(tailor.consent(true), true)`)
+	tb.click(`#recs [data-tailor-item="c1"]`)
+	tb.wait(idbRecords + `.then(n => n == 1)`)
+	tb.noErrors()
+	tb.open("about:blank")
+	if ds := waitSyncs(srv, 1, 5*time.Second); len(ds) != 1 {
+		t.Errorf("%d deltas synced after consent, want 1", len(ds))
+	}
+	checkRequests(t, tb, srv, true)
+}
+
+func TestManifestRevalidatedWithETag(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, ManifestNoCache: true})
+	tb := newTab(t)
+	for i := 0; i < 2; i++ {
+		tb.open(srv.URL + "/store")
+		tb.ready()
+		tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+		if v := eval[int](tb, `__t.ranked[0].version`); v != 1 {
+			t.Errorf("load %d ranked with model version %d, want 1", i, v)
+		}
+	}
+	var models []request
+	for _, r := range srv.requests() {
+		if r.Path == "/v1/model" {
+			models = append(models, r)
+		}
+		if strings.HasPrefix(r.Path, "/v1/shards/") && r.IfNoneMatch != "" {
+			t.Errorf("an immutable shard was revalidated: %+v", r)
+		}
+	}
+	if len(models) != 2 || models[0].Status != 200 || models[1].Status != 304 || models[1].IfNoneMatch == "" {
+		t.Errorf("manifest requests %+v, want a 200 then a 304 answering If-None-Match", models)
+	}
+	tb.noErrors()
+}
+
+func TestShardsOnlyForPageItems(t *testing.T) {
+	const n = 64
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Shards: n, BigModel: true})
+	tb := newTab(t)
+	tb.open(srv.URL + "/store")
+	tb.ready()
+	want := map[int]bool{}
+	for _, id := range append(ids(products), ids(banners)...) {
+		want[wire.ShardOf(id, n)] = true
+	}
+	index := map[string]int{}
+	for i := 0; i < n; i++ {
+		// the test server numbers shard URLs in manifest order
+		index[srv.shardURL(i)] = i
+	}
+	got := map[int]bool{}
+	for _, r := range srv.requests() {
+		if strings.HasPrefix(r.Path, "/v1/shards/") {
+			got[index[r.Path]] = true
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("fetched %d shards, want the %d that hold the page's items", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i] {
+			t.Errorf("shard %d (an item of the page) was not fetched", i)
+		}
+	}
+	tb.noErrors()
+}

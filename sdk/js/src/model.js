@@ -1,0 +1,47 @@
+// The model: the site's manifest, its configuration and weight shards
+// (server/api: GET /v1/model, /v1/config/{hash}, /v1/shards/{hash}).
+
+import { utf8 } from './msgpack.js'
+
+/** manifest fetches GET {origin}/v1/model?site=KEY and returns what the
+ * loader needs of it. Every field of the server's manifest that the loader
+ * reads is read here, and nowhere else:
+ *
+ *   {version, shard_count, shards: [{index, version, url}], config: {url},
+ *    bytes, assets: {"tailor.wasm": {url}}}
+ *
+ * URLs may be relative to the origin. The browser's HTTP cache revalidates
+ * the manifest with its ETag (If-None-Match) once its max-age is over;
+ * setting that header by hand would cost a CORS preflight. */
+export async function manifest(origin, site) {
+  const r = await fetch(origin + '/v1/model?site=' + encodeURIComponent(site), { credentials: 'omit' })
+  if (!r.ok) throw Error('manifest: HTTP ' + r.status)
+  const m = await r.json()
+  const abs = (u) => new URL(u, origin).href
+  return {
+    version: m.version,
+    count: m.shard_count,
+    bytes: m.bytes,
+    config: m.config && abs(m.config.url),
+    shards: (m.shards || []).map((s) => ({ index: s.index, version: s.version, url: abs(s.url) })),
+    // tailor.wasm at its content-hashed, immutable URL; its integrity hash
+    // is not used: it comes from the same server as the wasm itself
+    wasm: m.assets?.['tailor.wasm'] && abs(m.assets['tailor.wasm'].url),
+  }
+}
+
+/** bytes fetches a blob (configuration, shard): immutable, so the HTTP
+ * cache keeps it. */
+export async function bytes(url) {
+  const r = await fetch(url, { credentials: 'omit' })
+  if (!r.ok) throw Error('HTTP ' + r.status)
+  return new Uint8Array(await r.arrayBuffer())
+}
+
+/** shardOf is wire.ShardOf: FNV-1a 32 over the id's UTF-8 bytes, mod n. */
+export function shardOf(id, n) {
+  if (n <= 1) return 0
+  let h = 2166136261
+  for (const b of utf8(id)) h = Math.imul(h ^ b, 16777619) >>> 0
+  return h % n
+}
