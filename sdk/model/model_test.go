@@ -243,7 +243,7 @@ func TestPinsAndFilters(t *testing.T) {
 	x := index(outfitWeights())
 	cfg := func(diversity, explore float32) *wire.Config {
 		return &wire.Config{Diversity: diversity, Explore: explore, Rules: []wire.Rule{
-			{ID: "promo", Segment: "Promotion", Then: wire.Action{Do: wire.DoPin, IDs: []string{"tent-7", "gown-2"}}},
+			{ID: "promo", Then: wire.Action{Do: wire.DoPin, IDs: []string{"tent-7", "gown-2"}}},
 			{ID: "no-socks", Then: wire.Action{Do: wire.DoFilter, Categories: []string{"running-socks"}}},
 		}}
 	}
@@ -280,7 +280,7 @@ func TestPinsAndFilters(t *testing.T) {
 				t.Fatalf("%s, seed %d: %v, want the pinned gown-2 (scored higher) and tent-7 first", tc.name, seed, got)
 			}
 			for _, it := range res.Items[:2] {
-				if it.Source != wire.SourceRule || it.Reason != wire.ReasonRule || it.Ref != "Promotion" {
+				if it.Source != wire.SourceRule || it.Reason != wire.ReasonRule || it.Ref != "promo" {
 					t.Errorf("%s: pinned %s explained as %v/%v/%q", tc.name, it.ID, it.Source, it.Reason, it.Ref)
 				}
 			}
@@ -446,9 +446,9 @@ func TestExplanations(t *testing.T) {
 			{Kind: wire.KindView, Time: at(21 * day), Item: &wire.Item{ID: "x"}}},
 			wire.Config{Replenish: map[string]uint16{"coffee-machines": 21}}, items("mug-4", "beans-1"), "beans-1", wire.ReasonReplenish, "grinder"},
 		{"popularity", nil, wire.Config{}, items("socks-9"), "socks-9", wire.ReasonPopular, ""},
-		{"rule names its segment", nil, wire.Config{Rules: []wire.Rule{
-			{ID: "r", Segment: "Campers", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"camping"}, Weight: 2}}}},
-			items("socks-9", "tent-7"), "tent-7", wire.ReasonRule, "Campers"},
+		{"a business rule names itself", nil, wire.Config{Rules: []wire.Rule{
+			{ID: "camping-week", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"camping"}, Weight: 2}}}},
+			items("socks-9", "tent-7"), "tent-7", wire.ReasonRule, "camping-week"},
 	} {
 		p := profile.New(1)
 		for i, e := range tc.events {

@@ -43,7 +43,7 @@ func (in *Input) applyRules(items []scored) []scored {
 	for i := range items {
 		cands[i] = *items[i].item
 	}
-	fx := rules.Evaluate(in.Config.Rules, in.Profile, &in.Req.Ctx, cands)
+	fx := rules.Evaluate(in.Config.Rules, in.Profile, &in.Req.Ctx, cands, in.Req.Mode == wire.ModeRules)
 	out := items[:0]
 	for i, s := range items {
 		e := fx[i]

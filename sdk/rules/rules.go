@@ -3,7 +3,7 @@
 // purchased.category in [shoes] THEN boost socks". The model adds their
 // effects to its own scores; in rules-only mode they are all there is.
 //
-//	fx := rules.Evaluate(cfg.Rules, profile, &ctx, candidates)
+//	fx := rules.Evaluate(cfg.Rules, profile, &ctx, candidates, rules.All)
 //	if fx[i].Filter { ... }
 //
 // # Notes
@@ -27,13 +27,23 @@ type Effect struct {
 	weight float32
 }
 
+// Which rules apply.
+const (
+	All      = true  // rules-only mode: segment rules too
+	Business = false // with the model: filters, pins and boosts, but no segment rules, which the model replaces
+)
+
 // Evaluate returns one Effect per candidate, from the rules whose
-// conditions hold for this visitor and moment.
-func Evaluate(rs []wire.Rule, p *profile.Profile, ctx *wire.Context, cands []wire.Item) []Effect {
+// conditions hold for this visitor and moment. segments says whether
+// segment rules (rules with a Segment name: the traditional, demographic
+// personalization) apply: in rules-only mode they do; next to the learned
+// model they do not, so that what a visitor sees follows their behaviour,
+// not the segment the site would put them in.
+func Evaluate(rs []wire.Rule, p *profile.Profile, ctx *wire.Context, cands []wire.Item, segments bool) []Effect {
 	fx := make([]Effect, len(cands))
 	for i := range rs {
 		r := &rs[i]
-		if !Holds(r, p, ctx) {
+		if r.Segment != "" && !segments || !Holds(r, p, ctx) {
 			continue
 		}
 		for j := range cands {

@@ -207,7 +207,7 @@ func TestEvaluate(t *testing.T) {
 			Then: wire.Action{Do: wire.DoBoost, IDs: []string{"dress-9"}, Weight: 0.75}}},
 			[]rules.Effect{{}, {}, {}, {Boost: 0.75, Rule: "Gold evening shoppers"}}},
 	} {
-		got := rules.Evaluate(tc.rules, p, &evening, cands)
+		got := rules.Evaluate(tc.rules, p, &evening, cands, rules.All)
 		if len(got) != len(cands) {
 			t.Fatalf("%s: %d effects for %d candidates", tc.name, len(got), len(cands))
 		}
@@ -231,7 +231,7 @@ func ExampleEvaluate() {
 		Then:    wire.Action{Do: wire.DoBoost, Categories: []string{"socks"}, Weight: 1},
 	}}
 	cands := []wire.Item{{ID: "hat-1", Category: "hats"}, {ID: "sock-1", Category: "socks"}}
-	for i, fx := range rules.Evaluate(rs, p, &wire.Context{}, cands) {
+	for i, fx := range rules.Evaluate(rs, p, &wire.Context{}, cands, rules.All) {
 		fmt.Printf("%s boost %v by %q\n", cands[i].ID, fx.Boost, fx.Rule)
 	}
 	// Output:

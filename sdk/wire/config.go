@@ -34,7 +34,9 @@ type Config struct {
 }
 
 // Rule is a site owner's business rule: when all of If hold, Then applies.
-// A rule with a Segment name is a traditional segment rule.
+// A rule with a Segment name is a traditional segment rule: it applies in
+// rules-only mode, the baseline, and not next to the learned model, which
+// replaces it; rules without one (filters, pins, boosts) apply in both.
 type Rule struct {
 	ID      string
 	Segment string

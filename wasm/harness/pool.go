@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -40,16 +41,18 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 	}
 	p.mu.Lock()
 	if len(p.all) < p.size {
-		p.all = append(p.all, nil) // reserve the slot
-		i := len(p.all) - 1
+		p.all = append(p.all, nil) // reserve a slot
 		p.mu.Unlock()
 		in, err := p.rt.Instantiate(ctx)
 		if err == nil {
 			err = p.prepare(in)
 		}
 		p.mu.Lock()
+		// Reserved slots are interchangeable nils, and other goroutines may
+		// have filled or dropped theirs meanwhile: take any, not an index.
+		i := slices.Index(p.all, nil)
 		if err != nil {
-			p.all = append(p.all[:i], p.all[i+1:]...)
+			p.all = slices.Delete(p.all, i, i+1)
 			p.mu.Unlock()
 			return nil, err
 		}

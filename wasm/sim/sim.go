@@ -5,6 +5,7 @@
 package sim
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -133,4 +134,43 @@ func (s *Sim) Replay(in *harness.Instance, session []demosite.Product, start tim
 		}
 	}
 	return r, nil
+}
+
+// Traffic runs n simulated shoppers on tailor.wasm through pool, each a
+// session of 3-8 clicks of a persona (every sixth shopper adds the last
+// item to the cart and buys it), and hands each shopper's profile delta to
+// sync, as a browser would post it. Shoppers are deterministic given seed.
+// Traffic is how the demo's server starts with learned weights: a first
+// visitor then does not start from nothing.
+func (s *Sim) Traffic(ctx context.Context, pool *harness.Pool, cfg wire.Config, n int, seed uint64, start time.Time,
+	sync func(delta []byte) error) error {
+	return pool.Run(ctx, n, func(in *harness.Instance, i int) error {
+		if err := in.Init(cfg, seed+uint64(i)); err != nil {
+			return err
+		}
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		p := &Personas[rng.IntN(len(Personas))]
+		at := start.Add(time.Duration(i) * time.Minute)
+		session := s.Session(p, rng, 3+rng.IntN(6))
+		for j := range session {
+			at = at.Add(time.Duration(20+rng.IntN(60)) * time.Second)
+			if err := in.Track(Event(wire.KindClick, &session[j], at)); err != nil {
+				return err
+			}
+		}
+		if i%6 == 0 {
+			last := &session[len(session)-1]
+			for _, k := range []wire.Kind{wire.KindCart, wire.KindPurchase} {
+				at = at.Add(time.Minute)
+				if err := in.Track(Event(k, last, at)); err != nil {
+					return err
+				}
+			}
+		}
+		d, err := in.TakeDelta()
+		if err != nil || len(d) == 0 {
+			return err
+		}
+		return sync(d)
+	})
 }

@@ -50,6 +50,7 @@ import (
 
 	// Methods register themselves with package replay.
 	_ "github.com/tailorhq/tailor/build/replay/baselines"
+	_ "github.com/tailorhq/tailor/build/replay/tailor"
 )
 
 func main() {

@@ -1,0 +1,446 @@
+// Package aggregate folds the profile deltas devices sync into each
+// site's global weights and publishes them as immutable model versions.
+//
+// Devices are untrusted, so every delta is clipped before it counts: each
+// entry to ±ClipWeight, what its pairs put into or out of any one item to
+// ClipItem, the L1 norm of its pairs (and of its items) to ClipL1, only
+// its MaxPairs and MaxItems strongest entries, and its arm counts to caps. Nothing derived from a delta is published before
+// MinCohort distinct deltas contributed to the same pair or item, and
+// Laplace or Gaussian noise may be added to every released sum, its
+// parameters recorded with each version. Each version records how many
+// deltas built it.
+//
+// The Aggregator tails the store's delta log, folds in Seq order, and
+// publishes a version every N folded deltas or every T when there is
+// something new; version 0 is the empty model. Each version is stored
+// with a checkpoint of the aggregate, so a restart folds only the deltas
+// after it, and no acknowledged delta is lost.
+//
+//	agg, err := aggregate.New(st, sites, aggregate.WithPublishEvery(1000, 30*time.Second))
+//	err = agg.Start(ctx) // catches up, publishes version 0 if needed
+//	defer agg.Close(ctx) // publishes what is pending
+//	agg.Notify()         // after each accepted delta
+//	v, ok := agg.Current("demo")
+//
+// # Notes
+//
+// An Aggregator is goroutine-safe. Its background goroutine runs from
+// Start to Close.
+package aggregate
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// Errors of the aggregator.
+var (
+	ErrParams      = errors.New("invalid parameters")
+	ErrUnknownSite = errors.New("aggregate: unknown site")
+	ErrNotStarted  = errors.New("aggregate: not started")
+)
+
+// foldBatch is how many deltas one store read returns.
+const foldBatch = 1000
+
+// Option configures an Aggregator.
+type Option func(*Aggregator) error
+
+// WithParams sets the aggregation's defences and shape (DefaultParams
+// otherwise).
+func WithParams(p Params) Option {
+	return func(a *Aggregator) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		a.params = p
+		return nil
+	}
+}
+
+// WithPublishEvery publishes a new version once n deltas were folded since
+// the last, or once every interval when any were (defaults 1000 and 30s).
+func WithPublishEvery(n int, interval time.Duration) Option {
+	return func(a *Aggregator) error {
+		if n < 1 || interval < 10*time.Millisecond {
+			return fmt.Errorf("aggregate: publish every %d deltas or %v: need >= 1 and >= 10ms", n, interval)
+		}
+		a.every, a.interval = uint64(n), interval
+		return nil
+	}
+}
+
+// WithLogger sets the logger of publications and background errors.
+func WithLogger(l *slog.Logger) Option {
+	return func(a *Aggregator) error {
+		a.log = l
+		return nil
+	}
+}
+
+// WithNoiseSeed makes the noise reproducible, for tests. By default it is
+// seeded from crypto/rand.
+func WithNoiseSeed(seed uint64) Option {
+	return func(a *Aggregator) error {
+		a.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		return nil
+	}
+}
+
+// Aggregator folds deltas and publishes versions for a set of sites.
+type Aggregator struct {
+	st       store.Store
+	params   Params
+	every    uint64
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu    sync.Mutex // guards every siteState's aggregate and rng
+	rng   *rand.Rand
+	sites map[string]*siteState
+	keys  []string
+
+	notify  chan struct{}
+	started bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+type siteState struct {
+	site       *site.Site
+	config     []byte
+	configHash string
+	state      *State
+	pending    uint64    // deltas folded since the last publication
+	oldest     time.Time // received time of the first of them
+	published  time.Time // when the last version was published
+	current    atomic.Pointer[store.Version]
+	lag        atomic.Int64 // nanoseconds, for metrics
+	lastBuild  atomic.Int64 // nanoseconds the last publication took
+	foldErrors atomic.Uint64
+}
+
+// New returns an aggregator of the sites over a store; Start starts it.
+func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
+	a := &Aggregator{st: st, params: DefaultParams, every: 1000, interval: 30 * time.Second,
+		log: slog.New(slog.DiscardHandler), now: time.Now, sites: map[string]*siteState{},
+		notify: make(chan struct{}, 1)}
+	for _, opt := range opts {
+		if err := opt(a); err != nil {
+			return nil, err
+		}
+	}
+	if a.rng == nil {
+		var seed [16]byte
+		crand.Read(seed[:])
+		a.rng = rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:]), binary.LittleEndian.Uint64(seed[8:])))
+	}
+	for _, key := range sites.Keys() {
+		s, _ := sites.Get(key)
+		cfg := s.ConfigBytes()
+		a.sites[key] = &siteState{site: s, config: cfg, configHash: store.Hash(cfg), state: NewState()}
+		a.keys = append(a.keys, key)
+	}
+	return a, nil
+}
+
+// Params returns the aggregation parameters.
+func (a *Aggregator) Params() Params { return a.params }
+
+// Start restores each site's checkpoint, folds the deltas logged after it,
+// publishes version 0 for a new site (and a new version when the site's
+// configuration changed), then starts folding and publishing in the
+// background.
+func (a *Aggregator) Start(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return errors.New("aggregate: started twice")
+	}
+	for _, key := range a.keys {
+		if err := a.open(ctx, a.sites[key]); err != nil {
+			return err
+		}
+	}
+	loop, cancel := context.WithCancel(context.Background())
+	a.started, a.cancel = true, cancel
+	a.wg.Add(1)
+	go a.run(loop)
+	return nil
+}
+
+func (a *Aggregator) open(ctx context.Context, s *siteState) error {
+	key := s.site.Key
+	b, err := a.st.State(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("aggregate: %s: %w", key, err)
+	default:
+		if err := s.state.UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("aggregate: %s: %w", key, err)
+		}
+	}
+	v, err := a.st.Latest(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if err := a.publish(ctx, s, 0, nil); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("aggregate: %s: %w", key, err)
+	default:
+		s.current.Store(&v)
+		s.published = v.Created
+	}
+	if err := a.fold(ctx, s); err != nil {
+		return err
+	}
+	if cur := s.current.Load(); cur.Config != s.configHash {
+		a.log.Info("site configuration changed", "site", key, "version", cur.Number)
+		return a.publishNext(ctx, s)
+	}
+	if s.pending >= a.every {
+		return a.publishNext(ctx, s)
+	}
+	return nil
+}
+
+// Notify tells the aggregator that deltas were appended; it never blocks.
+func (a *Aggregator) Notify() {
+	select {
+	case a.notify <- struct{}{}:
+	default:
+	}
+}
+
+// run folds on every notification and publishes when a site is due.
+func (a *Aggregator) run(ctx context.Context) {
+	defer a.wg.Done()
+	tick := time.NewTicker(min(max(a.interval/4, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.notify:
+		case <-tick.C:
+		}
+		a.step(ctx, false)
+	}
+}
+
+// step folds every site's new deltas and publishes those due (all with
+// anything pending when force is set). It returns the first error.
+func (a *Aggregator) step(ctx context.Context, force bool) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var first error
+	for _, key := range a.keys {
+		s := a.sites[key]
+		err := a.fold(ctx, s)
+		if err == nil && s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval) {
+			err = a.publishNext(ctx, s)
+		}
+		if s.pending > 0 {
+			s.lag.Store(int64(a.now().Sub(s.oldest)))
+		} else {
+			s.lag.Store(0)
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("aggregation failed; retrying", "site", key, "err", err)
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// fold folds a site's deltas logged after its cursor.
+func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
+	for {
+		ds, err := a.st.Deltas(ctx, s.site.Key, s.state.Cursor, foldBatch)
+		if err != nil {
+			return fmt.Errorf("aggregate: %s: %w", s.site.Key, err)
+		}
+		for i := range ds {
+			d := &ds[i]
+			// Stored bodies passed ingest.Decode and ingest.Check when they
+			// arrived; the guest's own decoder, which accepts exactly the
+			// same documents (the ingest fuzz test holds them to it), reads
+			// them back twice as fast.
+			var wd wire.Delta
+			if err := wire.Unmarshal(d.Body, &wd, "delta"); err != nil {
+				// Accepted deltas were validated; one failing now is a bug or
+				// corruption. Skip it, counted, rather than stop the site.
+				s.foldErrors.Add(1)
+				a.log.Error("stored delta does not decode; skipped", "site", s.site.Key, "seq", d.Seq, "err", err)
+				s.state.Cursor = d.Seq
+				continue
+			}
+			if s.pending == 0 {
+				s.oldest = d.Received
+			}
+			s.state.Fold(&wd, d.Seq, &a.params)
+			s.pending++
+		}
+		if len(ds) < foldBatch {
+			return nil
+		}
+	}
+}
+
+// publishNext publishes the site's next version.
+func (a *Aggregator) publishNext(ctx context.Context, s *siteState) error {
+	cur := s.current.Load()
+	return a.publish(ctx, s, cur.Number+1, cur.Shards)
+}
+
+// publish builds version n from the site's aggregate and stores it with
+// its checkpoint.
+func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev []store.Shard) error {
+	start := time.Now()
+	var noise Noise
+	if scale := a.params.Scale(); scale > 0 {
+		noise = a.noise(scale)
+	}
+	items := s.state.Weights(&a.params, noise)
+	shards, blobs := Shards(n, items, a.params.Shards, prev)
+	blobs[s.configHash] = s.config
+	v := store.Version{Site: s.site.Key, Number: n, Created: a.now().UTC(), Deltas: s.state.Deltas, New: s.pending,
+		Cursor: s.state.Cursor, Shards: shards, Config: s.configHash, Privacy: a.params.Privacy()}
+	for _, sh := range shards {
+		v.Bytes += sh.Bytes
+	}
+	st, err := s.state.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := a.st.Publish(ctx, store.Publication{Version: v, Blobs: blobs, State: st}); err != nil {
+		return fmt.Errorf("aggregate: %s: %w", s.site.Key, err)
+	}
+	took := time.Since(start)
+	s.current.Store(&v)
+	s.pending, s.published = 0, v.Created
+	s.lastBuild.Store(int64(took))
+	changed := 0
+	for _, sh := range shards {
+		if sh.Version == n {
+			changed++
+		}
+	}
+	pairs, kept := s.state.Len()
+	a.log.Info("published model version", "site", v.Site, "version", n, "deltas", v.Deltas, "new", v.New,
+		"items", len(items), "shards", len(shards), "changed_shards", changed, "bytes", v.Bytes,
+		"pairs_kept", pairs, "items_kept", kept, "min_cohort", v.Privacy.MinCohort,
+		"clip_weight", v.Privacy.ClipWeight, "clip_item", v.Privacy.ClipItem, "clip_l1", v.Privacy.ClipL1, "noise", v.Privacy.Noise,
+		"epsilon", v.Privacy.Epsilon, "delta", v.Privacy.Delta, "noise_scale", v.Privacy.Scale, "took", took)
+	return nil
+}
+
+// noise returns a sampler of the configured mechanism; the caller holds mu.
+func (a *Aggregator) noise(scale float64) Noise {
+	if a.params.Noise == NoiseGaussian {
+		return func() float64 { return scale * a.rng.NormFloat64() }
+	}
+	return func() float64 {
+		u := a.rng.Float64() - 0.5
+		return -scale * math.Copysign(math.Log(1-2*math.Abs(u)), u)
+	}
+}
+
+// Flush folds every delta logged so far and publishes each site that has
+// any pending, now.
+func (a *Aggregator) Flush(ctx context.Context) error {
+	if !a.isStarted() {
+		return ErrNotStarted
+	}
+	return a.step(ctx, true)
+}
+
+func (a *Aggregator) isStarted() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.started
+}
+
+// Close stops the background work and publishes what is pending.
+func (a *Aggregator) Close(ctx context.Context) error {
+	a.mu.Lock()
+	started, cancel := a.started, a.cancel
+	a.mu.Unlock()
+	if !started {
+		return nil
+	}
+	cancel()
+	a.wg.Wait()
+	return a.step(ctx, true)
+}
+
+// Current returns a site's newest published version.
+func (a *Aggregator) Current(key string) (store.Version, bool) {
+	s := a.sites[key]
+	if s == nil {
+		return store.Version{}, false
+	}
+	v := s.current.Load()
+	if v == nil {
+		return store.Version{}, false
+	}
+	return *v, true
+}
+
+// Arms returns a site's per-arm totals by the model version devices held.
+func (a *Aggregator) Arms(key string) (map[uint32]Arms, error) {
+	s := a.sites[key]
+	if s == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return s.state.Arms(), nil
+}
+
+// Info is a site's aggregation status, for metrics.
+type Info struct {
+	Version     uint32        // the newest published version
+	Deltas      uint64        // deltas in it
+	Bytes       int           // bytes of its shards
+	Lag         time.Duration // age of the oldest folded delta not yet published
+	LastPublish time.Duration // how long the last publication took
+	FoldErrors  uint64        // stored deltas that failed to decode
+}
+
+// Info returns a site's status without waiting for the aggregation.
+func (a *Aggregator) Info(key string) (Info, bool) {
+	s := a.sites[key]
+	if s == nil {
+		return Info{}, false
+	}
+	var in Info
+	if v := s.current.Load(); v != nil {
+		in.Version, in.Deltas, in.Bytes = v.Number, v.Deltas, v.Bytes
+	}
+	in.Lag = time.Duration(s.lag.Load())
+	in.LastPublish = time.Duration(s.lastBuild.Load())
+	in.FoldErrors = s.foldErrors.Load()
+	return in, true
+}
+
+// Sites returns the site keys aggregated.
+func (a *Aggregator) Sites() []string { return append([]string(nil), a.keys...) }

@@ -1,0 +1,270 @@
+package aggregate_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/bolt"
+)
+
+func openStore(t *testing.T, path string) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func sites(t *testing.T, holdout float32) *site.Set {
+	t.Helper()
+	s := site.DemoSite("http://localhost")
+	s.Holdout = holdout
+	set, err := site.NewSet(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func start(t *testing.T, st store.Store, set *site.Set, opts ...aggregate.Option) *aggregate.Aggregator {
+	t.Helper()
+	p := aggregate.DefaultParams
+	p.MinCohort, p.Shards = 1, 4
+	a, err := aggregate.New(st, set, append([]aggregate.Option{aggregate.WithParams(p), aggregate.WithPublishEvery(1000, time.Hour)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// appendDelta stores a delta for item pair from → to, numbered n.
+func appendDelta(t *testing.T, st store.Store, n int, from, to string) {
+	t.Helper()
+	d := wire.Delta{Site: site.DemoKey, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
+		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
+	copy(d.ID[:], fmt.Sprintf("delta-%010d", n))
+	if _, err := st.Append(context.Background(), store.Delta{Site: d.Site, ID: d.ID, Received: time.Now(), Body: wire.Marshal(&d)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAggregatorLifecycle(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tailor.db")
+	st := openStore(t, path)
+	a := start(t, st, sites(t, 0.05))
+	v0, ok := a.Current(site.DemoKey)
+	if !ok || v0.Number != 0 || v0.Deltas != 0 || len(v0.Shards) != 4 {
+		t.Fatalf("version 0 = %+v", v0)
+	}
+	for _, sh := range v0.Shards {
+		b, err := st.Blob(ctx, sh.Hash)
+		var w wire.Weights
+		if err != nil || wire.Unmarshal(b, &w, "weights") != nil || len(w.Items) != 0 || w.Version != 0 {
+			t.Fatalf("version 0 shard %d: %+v, %v", sh.Index, w, err)
+		}
+	}
+	// Nothing new: Flush publishes nothing.
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.Current(site.DemoKey); v.Number != 0 {
+		t.Fatalf("Flush without deltas published v%d", v.Number)
+	}
+	for i := 0; i < 10; i++ {
+		appendDelta(t, st, i, "a", "b")
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := a.Current(site.DemoKey)
+	if v1.Number != 1 || v1.Deltas != 10 || v1.New != 10 || v1.Cursor != 10 || v1.Config != v0.Config {
+		t.Fatalf("version 1 = %+v", v1)
+	}
+	arms, _ := a.Arms(site.DemoKey)
+	if arms[0][wire.ArmTreatment].Impressions != 10 {
+		t.Errorf("arms = %+v", arms)
+	}
+	// A delta touching one item only changes the shard holding it.
+	appendDelta(t, st, 10, "a", "c")
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v2, _ := a.Current(site.DemoKey)
+	changed := 0
+	for i, sh := range v2.Shards {
+		if sh.Version == 2 {
+			changed++
+		} else if sh != v1.Shards[i] {
+			t.Errorf("unchanged shard %d: %+v, was %+v", i, sh, v1.Shards[i])
+		}
+	}
+	if changed == 0 || changed == 4 {
+		t.Errorf("%d of 4 shards changed; want only those of the changed items", changed)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Deltas logged while the aggregator is down are folded on restart,
+	// from the checkpoint; a changed configuration publishes a version.
+	for i := 11; i < 15; i++ {
+		appendDelta(t, st, i, "b", "c")
+	}
+	a = start(t, st, sites(t, 0.2))
+	v3, _ := a.Current(site.DemoKey)
+	if v3.Number != 3 || v3.Deltas != 15 || v3.New != 4 || v3.Config == v2.Config {
+		t.Fatalf("after a restart with a new configuration: %+v", v3)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// An untouched restart publishes nothing new.
+	a = start(t, st, sites(t, 0.2))
+	if v, _ := a.Current(site.DemoKey); v.Number != 3 {
+		t.Fatalf("an idle restart published v%d", v.Number)
+	}
+	a.Close(ctx)
+}
+
+func TestAggregatorPublishesByCountAndTime(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	p := aggregate.DefaultParams
+	p.MinCohort = 1
+	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithPublishEvery(5, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	for i := 0; i < 5; i++ {
+		appendDelta(t, st, i, "a", "b")
+		a.Notify()
+	}
+	waitVersion(t, a, 1)
+
+	b, err := aggregate.New(openStore(t, filepath.Join(t.TempDir(), "tailor.db")), sites(t, 0.05),
+		aggregate.WithParams(p), aggregate.WithPublishEvery(1000, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(context.Background())
+	if v, _ := b.Current(site.DemoKey); v.Number != 0 {
+		t.Fatal("no version 0")
+	}
+	time.Sleep(150 * time.Millisecond)
+	if v, _ := b.Current(site.DemoKey); v.Number != 0 {
+		t.Fatalf("published v%d with nothing new", v.Number)
+	}
+}
+
+func waitVersion(t *testing.T, a *aggregate.Aggregator, n uint32) store.Version {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if v, _ := a.Current(site.DemoKey); v.Number >= n {
+			return v
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("version %d not published in time", n)
+	return store.Version{}
+}
+
+func TestAggregatorNoiseRecorded(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	p := aggregate.DefaultParams
+	p.MinCohort, p.Noise, p.Epsilon = 1, aggregate.NoiseLaplace, 2
+	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithNoiseSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(context.Background())
+	v, _ := a.Current(site.DemoKey)
+	if v.Privacy.Noise != "laplace" || v.Privacy.Epsilon != 2 || v.Privacy.Scale != p.Scale() || v.Privacy.MinCohort != 1 {
+		t.Errorf("privacy of version 0 = %+v", v.Privacy)
+	}
+}
+
+// TestAggregatorHammer appends, notifies, flushes and reads from many
+// goroutines at once (run it under -race): every delta is folded exactly
+// once.
+func TestAggregatorHammer(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	p := aggregate.DefaultParams
+	p.MinCohort = 1
+	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithPublishEvery(7, 10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				appendDelta(t, st, w*each+i, fmt.Sprint("a", w), fmt.Sprint("b", i))
+				a.Notify()
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for r := 0; r < 3; r++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a.Current(site.DemoKey)
+				a.Info(site.DemoKey)
+				if _, err := a.Arms(site.DemoKey); err != nil {
+					t.Error(err)
+				}
+				if r == 0 {
+					a.Flush(context.Background())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := a.Current(site.DemoKey)
+	arms, _ := a.Arms(site.DemoKey)
+	if v.Deltas != writers*each || arms[0][wire.ArmTreatment].Impressions != writers*each {
+		t.Fatalf("version %d holds %d deltas, %d impressions; want %d", v.Number, v.Deltas, arms[0][wire.ArmTreatment].Impressions, writers*each)
+	}
+}

@@ -1,0 +1,147 @@
+package aggregate
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// Noise draws the noise added to released sums; nil adds none.
+type Noise func() float64
+
+// Weights builds the items of a model version from the aggregate: for each
+// item its popularity (0-1, relative to the most popular) and its top-K
+// neighbours, scored from the sequential-rule sums (from → to) plus
+// co-occurrence (the pair in either direction), normalized to 0-1 per
+// item. Only pairs and items with at least MinCohort contributing deltas
+// are used. noise, if not nil, is added to every released sum first.
+// Items come back sorted by id.
+func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
+	k := uint32(p.MinCohort)
+	release := func(a acc) float64 {
+		if noise != nil {
+			return a.sum + noise()
+		}
+		return a.sum
+	}
+	// Scores: (1+β)·s(a→b) for b after a; β·s(a→b) for a after b.
+	scores := map[string]map[string]float64{}
+	add := func(from, to string, v float64) {
+		m := scores[from]
+		if m == nil {
+			m = map[string]float64{}
+			scores[from] = m
+		}
+		m[to] += v
+	}
+	keys := make([]pairKey, 0, len(s.pairs))
+	for key, a := range s.pairs {
+		if a.n >= k {
+			keys = append(keys, key)
+		}
+	}
+	// Canonical order, so that noise draws and float sums are reproducible.
+	slices.SortFunc(keys, func(a, b pairKey) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
+	for _, key := range keys {
+		v := release(s.pairs[key])
+		if v <= 0 {
+			continue
+		}
+		add(key.from, key.to, (1+p.CoOccurrence)*v)
+		if p.CoOccurrence > 0 {
+			add(key.to, key.from, p.CoOccurrence*v)
+		}
+	}
+	pops := map[string]float64{}
+	top := 0.0
+	ids := make([]string, 0, len(s.items))
+	for id, a := range s.items {
+		if a.n >= k {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if v := release(s.items[id]); v > 0 {
+			pops[id] = v
+			top = max(top, v)
+		}
+	}
+	all := map[string]*wire.ItemWeights{}
+	get := func(id string) *wire.ItemWeights {
+		it := all[id]
+		if it == nil {
+			it = &wire.ItemWeights{ID: id}
+			all[id] = it
+		}
+		return it
+	}
+	for id, v := range pops {
+		get(id).Pop = quantize(v / top)
+	}
+	for from, m := range scores {
+		nbs := make([]wire.Neighbor, 0, len(m))
+		best := 0.0
+		for to, v := range m {
+			best = max(best, v)
+			nbs = append(nbs, wire.Neighbor{ID: to, W: float32(v)})
+		}
+		slices.SortFunc(nbs, func(a, b wire.Neighbor) int { return cmp.Or(cmp.Compare(b.W, a.W), cmp.Compare(a.ID, b.ID)) })
+		nbs = nbs[:min(len(nbs), p.Neighbors)]
+		for i := range nbs {
+			nbs[i].W = quantize(float64(m[nbs[i].ID]) / best)
+		}
+		get(from).Next = nbs
+	}
+	out := make([]wire.ItemWeights, 0, len(all))
+	for _, it := range all {
+		out = append(out, *it)
+	}
+	slices.SortFunc(out, func(a, b wire.ItemWeights) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Quantum is the step weights are rounded to: devices need no finer
+// strengths, and rounding keeps a shard's bytes, and so its URL, unchanged
+// across versions when nothing in it moved noticeably.
+const Quantum = 1.0 / 256
+
+// quantize rounds a 0-1 strength to Quantum, keeping positive ones
+// positive.
+func quantize(v float64) float32 {
+	q := math.Round(v/Quantum) * Quantum
+	return float32(min(1, max(q, Quantum)))
+}
+
+// Shards splits a version's items into n shards by wire.ShardOf and
+// encodes them. A shard whose content equals the previous version's same
+// shard keeps that version number, and so its bytes and hash. It returns
+// the shards and the blobs of those that changed.
+func Shards(version uint32, items []wire.ItemWeights, n int, prev []store.Shard) ([]store.Shard, map[string][]byte) {
+	parts := make([][]wire.ItemWeights, n)
+	for _, it := range items {
+		i := wire.ShardOf(it.ID, n)
+		parts[i] = append(parts[i], it)
+	}
+	shards := make([]store.Shard, n)
+	blobs := map[string][]byte{}
+	for i, part := range parts {
+		w := wire.Weights{Version: version, Shard: uint16(i), Shards: uint16(n), Items: part}
+		if len(prev) == n {
+			w.Version = prev[i].Version
+			if b := wire.Marshal(&w); store.Hash(b) == prev[i].Hash {
+				shards[i] = prev[i]
+				continue
+			}
+			w.Version = version
+		}
+		b := wire.Marshal(&w)
+		h := store.Hash(b)
+		shards[i] = store.Shard{Index: i, Version: version, Hash: h, Bytes: len(b)}
+		blobs[h] = b
+	}
+	return shards, blobs
+}

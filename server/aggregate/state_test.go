@@ -1,0 +1,362 @@
+package aggregate_test
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+func params() aggregate.Params {
+	p := aggregate.DefaultParams
+	p.MinCohort = 1
+	return p
+}
+
+func TestFoldClips(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		delta     wire.Delta
+		pairs     map[[2]string]float64 // want sums
+		items     map[string]float64
+		arms      aggregate.Arms // want totals for model 0
+		configure func(p *aggregate.Params)
+	}{
+		{
+			name:  "within bounds",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}, {From: "b", To: "c", W: 0.5}}, Items: []wire.Count{{ID: "a", N: 1}}},
+			pairs: map[[2]string]float64{{"a", "b"}: 1, {"b", "c"}: 0.5},
+			items: map[string]float64{"a": 1},
+		},
+		{
+			name:  "each entry clipped",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1000}}, Items: []wire.Count{{ID: "a", N: -1000}}, Epsilon: 1},
+			pairs: map[[2]string]float64{{"a", "b"}: 2},
+			items: map[string]float64{"a": -2},
+		},
+		{
+			name:  "duplicates merged before clipping",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1.5}, {From: "a", To: "b", W: 1.5}, {From: "a", To: "b", W: 1.5}}},
+			pairs: map[[2]string]float64{{"a", "b"}: 2},
+		},
+		{
+			name:  "self pairs ignored",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "a", W: 1}}},
+			pairs: map[[2]string]float64{{"a", "a"}: 0},
+		},
+		{
+			name: "L1 scaled down",
+			delta: func() wire.Delta {
+				var d wire.Delta
+				for i := 0; i < 32; i++ {
+					d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("f", i), To: fmt.Sprint("t", i), W: 1})
+				}
+				return d
+			}(),
+			pairs: map[[2]string]float64{{"f0", "t0"}: 0.5, {"f31", "t31"}: 0.5},
+		},
+		{
+			name: "into one item",
+			delta: func() wire.Delta {
+				var d wire.Delta
+				for i := 0; i < 6; i++ {
+					d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("f", i), To: "target", W: 1000})
+				}
+				d.Pairs = append(d.Pairs, wire.Pair{From: "f0", To: "other", W: 1})
+				return d
+			}(),
+			// Each clipped to 2; 12 into target, scaled to 3; f0 sends out 0.5 + 1.
+			pairs: map[[2]string]float64{{"f0", "target"}: 0.5, {"f5", "target"}: 0.5, {"f0", "other"}: 1},
+		},
+		{
+			name: "out of one item",
+			delta: func() wire.Delta {
+				var d wire.Delta
+				for i := 0; i < 4; i++ {
+					d.Pairs = append(d.Pairs, wire.Pair{From: "source", To: fmt.Sprint("t", i), W: 1.5})
+				}
+				return d
+			}(),
+			pairs: map[[2]string]float64{{"source", "t0"}: 0.75, {"source", "t3"}: 0.75},
+		},
+		{
+			name: "strongest entries kept",
+			delta: func() wire.Delta {
+				var d wire.Delta
+				for i := 0; i < 10; i++ {
+					d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("f", i), To: fmt.Sprint("t", i), W: float32(i+1) / 10})
+				}
+				return d
+			}(),
+			configure: func(p *aggregate.Params) { p.MaxPairs = 3 },
+			pairs:     map[[2]string]float64{{"f9", "t9"}: 1, {"f7", "t7"}: 0.8, {"f6", "t6"}: 0, {"f0", "t0"}: 0},
+		},
+		{
+			name:  "arm counts capped",
+			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20}, {Arm: wire.ArmTreatment, Impressions: 5, Clicks: 1}}},
+			arms:  aggregate.Arms{wire.ArmTreatment: {Impressions: 5, Clicks: 1}, wire.ArmHoldout: {Impressions: 1000, Clicks: 100, Conversions: 20}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := params()
+			if tc.configure != nil {
+				tc.configure(&p)
+			}
+			s := aggregate.NewState()
+			s.Fold(&tc.delta, 7, &p)
+			if s.Cursor != 7 || s.Deltas != 1 {
+				t.Errorf("cursor %d, deltas %d", s.Cursor, s.Deltas)
+			}
+			for k, want := range tc.pairs {
+				if got, _ := s.Pair(k[0], k[1]); math.Abs(got-want) > 1e-6 {
+					t.Errorf("pair %v = %v, want %v", k, got, want)
+				}
+			}
+			for k, want := range tc.items {
+				if got, _ := s.Item(k); math.Abs(got-want) > 1e-6 {
+					t.Errorf("item %v = %v, want %v", k, got, want)
+				}
+			}
+			if got := s.Arms()[0]; got != tc.arms {
+				t.Errorf("arms = %+v, want %+v", got, tc.arms)
+			}
+		})
+	}
+}
+
+// TestPoisoningBound folds honest deltas with and without maximal
+// adversarial ones and checks the aggregate moved by no more than the
+// clipping allows: per entry n·ClipWeight, in total n·ClipL1 per part.
+func TestPoisoningBound(t *testing.T) {
+	p := aggregate.DefaultParams
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]string, 60)
+	for i := range ids {
+		ids[i] = fmt.Sprint("item-", i)
+	}
+	clean, poisoned := aggregate.NewState(), aggregate.NewState()
+	seq := uint64(0)
+	for i := 0; i < 900; i++ {
+		var d wire.Delta
+		prev := ids[rng.IntN(len(ids))]
+		for j := 0; j < 8; j++ {
+			next := ids[rng.IntN(len(ids))]
+			if next != prev {
+				d.Pairs = append(d.Pairs, wire.Pair{From: prev, To: next, W: 1})
+			}
+			prev = next
+		}
+		d.Items = []wire.Count{{ID: prev, N: 1}}
+		d.Pairs = dedup(d.Pairs)
+		seq++
+		clean.Fold(&d, seq, &p)
+		poisoned.Fold(&d, seq, &p)
+	}
+	const adversaries = 100
+	for i := 0; i < adversaries; i++ {
+		d := wire.Delta{Epsilon: 1}
+		for _, id := range ids {
+			if id != "item-0" {
+				d.Pairs = append(d.Pairs, wire.Pair{From: id, To: "item-0", W: wire.MaxDeltaWeight},
+					wire.Pair{From: "item-0", To: id, W: -wire.MaxDeltaWeight})
+			}
+		}
+		d.Items = []wire.Count{{ID: "item-0", N: wire.MaxDeltaWeight}, {ID: "item-1", N: -wire.MaxDeltaWeight}}
+		seq++
+		poisoned.Fold(&d, seq, &p)
+	}
+	m := aggregate.Moved(clean, poisoned)
+	t.Logf("%d adversaries moved: pairs by %.1f in L1, items by %.1f, one entry by at most %.2f, one item's in- or out-pairs by %.2f (bounds %.0f, %.0f, %.0f, %.0f)",
+		adversaries, m.PairsL1, m.ItemsL1, m.Entry, m.PerItem, adversaries*p.ClipL1, adversaries*p.ClipL1, adversaries*p.ClipWeight, adversaries*p.ClipItem)
+	if err := m.Within(adversaries, &p); err != nil {
+		t.Error(err)
+	}
+}
+
+func dedup(ps []wire.Pair) []wire.Pair {
+	seen := map[[2]string]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if k := [2]string{p.From, p.To}; !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestWeights(t *testing.T) {
+	p := aggregate.DefaultParams
+	p.MinCohort, p.CoOccurrence, p.Neighbors = 2, 0.5, 2
+	s := aggregate.NewState()
+	fold := func(n int, d wire.Delta) {
+		for i := 0; i < n; i++ {
+			s.Fold(&d, s.Cursor+1, &p)
+		}
+	}
+	fold(4, wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}, {ID: "b", N: 1}}})
+	fold(2, wire.Delta{Pairs: []wire.Pair{{From: "c", To: "a", W: 1}}, Items: []wire.Count{{ID: "c", N: 1}}})
+	fold(1, wire.Delta{Pairs: []wire.Pair{{From: "a", To: "d", W: 2}}, Items: []wire.Count{{ID: "d", N: 2}}}) // below k
+	got := s.Weights(&p, nil)
+	// a: b scores 1.5·4 = 6, c scores 0.5·2 = 1 (co-occurrence of c→a); d is below k.
+	// b: a scores 0.5·4 = 2. c: a scores 1.5·2 = 3.
+	want := []wire.ItemWeights{
+		{ID: "a", Pop: 1, Next: []wire.Neighbor{{ID: "b", W: 1}, {ID: "c", W: 1.0 / 6}}},
+		{ID: "b", Pop: 1, Next: []wire.Neighbor{{ID: "a", W: 1}}},
+		{ID: "c", Pop: 0.5, Next: []wire.Neighbor{{ID: "a", W: 1}}},
+	}
+	want[0].Next[1].W = float32(math.Round(256.0/6) / 256)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("weights = %+v\nwant      %+v", got, want)
+	}
+	for _, it := range got {
+		if len(it.Next) > p.Neighbors {
+			t.Errorf("%s has %d neighbours, want at most %d", it.ID, len(it.Next), p.Neighbors)
+		}
+	}
+}
+
+func TestWeightsWithNoise(t *testing.T) {
+	p := params()
+	s := aggregate.NewState()
+	for i := 0; i < 50; i++ {
+		s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}}}, uint64(i+1), &p)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 20; i++ {
+		for _, it := range s.Weights(&p, func() float64 { return 20 * rng.NormFloat64() }) {
+			if !(it.Pop >= 0 && it.Pop <= 1) {
+				t.Fatalf("pop %v out of 0-1", it.Pop)
+			}
+			for _, nb := range it.Next {
+				if !(nb.W > 0 && nb.W <= 1) {
+					t.Fatalf("neighbour weight %v out of (0, 1]", nb.W)
+				}
+			}
+		}
+	}
+}
+
+func TestNoiseScale(t *testing.T) {
+	p := aggregate.DefaultParams
+	if p.Scale() != 0 || p.Privacy().Epsilon != 0 {
+		t.Error("no noise has a scale")
+	}
+	p.Noise, p.Epsilon = aggregate.NoiseLaplace, 1
+	if got, want := p.Scale(), p.ClipL1/0.5; got != want {
+		t.Errorf("laplace scale = %v, want %v", got, want)
+	}
+	p.Noise, p.Delta = aggregate.NoiseGaussian, 1e-6
+	want := math.Sqrt(p.ClipL1*p.ClipWeight) * math.Sqrt(2*math.Log(1.25/0.5e-6)) / 0.5
+	if got := p.Scale(); math.Abs(got-want) > 1e-9 {
+		t.Errorf("gaussian sigma = %v, want %v", got, want)
+	}
+	if pr := p.Privacy(); pr.Noise != "gaussian" || pr.Epsilon != 1 || pr.Delta != 1e-6 || pr.Scale != p.Scale() {
+		t.Errorf("privacy = %+v", pr)
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		modify func(p *aggregate.Params)
+	}{
+		{"clip weight 0", func(p *aggregate.Params) { p.ClipWeight = 0 }},
+		{"clip L1 below weight", func(p *aggregate.Params) { p.ClipL1 = 1 }},
+		{"min cohort 0", func(p *aggregate.Params) { p.MinCohort = 0 }},
+		{"too many neighbours", func(p *aggregate.Params) { p.Neighbors = wire.MaxNeighbors + 1 }},
+		{"no shards", func(p *aggregate.Params) { p.Shards = 0 }},
+		{"too many pairs per delta", func(p *aggregate.Params) { p.MaxPairs = wire.MaxDeltaPairs + 1 }},
+		{"unknown noise", func(p *aggregate.Params) { p.Noise = "pink" }},
+		{"laplace without epsilon", func(p *aggregate.Params) { p.Noise = aggregate.NoiseLaplace }},
+		{"gaussian without delta", func(p *aggregate.Params) { p.Noise, p.Epsilon = aggregate.NoiseGaussian, 0.5 }},
+		{"gaussian epsilon > 1", func(p *aggregate.Params) { p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, 2, 1e-6 }},
+	} {
+		p := aggregate.DefaultParams
+		tc.modify(&p)
+		if err := p.Validate(); err == nil {
+			t.Errorf("%s: Validate passed", tc.name)
+		}
+	}
+	p := aggregate.DefaultParams
+	if err := p.Validate(); err != nil {
+		t.Errorf("DefaultParams: %v", err)
+	}
+}
+
+func TestCheckpoint(t *testing.T) {
+	p := params()
+	s := aggregate.NewState()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200; i++ {
+		d := wire.Delta{Model: uint32(i % 3), Pairs: []wire.Pair{{From: fmt.Sprint(rng.IntN(20)), To: fmt.Sprint(20 + rng.IntN(20)), W: rng.Float32()}},
+			Items: []wire.Count{{ID: fmt.Sprint(rng.IntN(30)), N: 1}}, Arms: []wire.ArmCount{{Arm: wire.Arm(i % 3), Impressions: 4, Clicks: 1}}}
+		s.Fold(&d, uint64(i+1), &p)
+	}
+	b, err := s.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := aggregate.NewState()
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := back.MarshalBinary()
+	if !bytes.Equal(b, b2) {
+		t.Error("a restored checkpoint encodes differently")
+	}
+	if back.Cursor != 200 || back.Deltas != 200 || !reflect.DeepEqual(back.Arms(), s.Arms()) ||
+		!reflect.DeepEqual(back.Weights(&p, nil), s.Weights(&p, nil)) {
+		t.Error("a restored checkpoint builds different weights or arms")
+	}
+	if err := back.UnmarshalBinary(b[:len(b)-1]); err == nil {
+		t.Error("a truncated checkpoint restored")
+	}
+}
+
+func FuzzCheckpoint(f *testing.F) {
+	p := params()
+	s := aggregate.NewState()
+	s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}},
+		Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 3}}}, 1, &p)
+	b, _ := s.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte{0x96, 0x01, 0x00, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := aggregate.NewState()
+		if s.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, _ := s.MarshalBinary()
+		s2 := aggregate.NewState()
+		if err := s2.UnmarshalBinary(again); err != nil {
+			t.Fatalf("re-encoded checkpoint does not restore: %v", err)
+		}
+		s.Weights(&p, nil)
+	})
+}
+
+func TestCompare(t *testing.T) {
+	u, ok := aggregate.Compare(120, 1000, 80, 1000)
+	if !ok || math.Abs(u.Absolute-0.04) > 1e-12 || u.Relative == nil || math.Abs(*u.Relative-0.5) > 1e-12 {
+		t.Fatalf("Compare = %+v", u)
+	}
+	se := math.Sqrt(0.12*0.88/1000 + 0.08*0.92/1000)
+	if math.Abs(u.CI95[0]-(0.04-aggregate.Z95*se)) > 1e-12 || math.Abs(u.CI95[1]-(0.04+aggregate.Z95*se)) > 1e-12 || !u.Significant {
+		t.Errorf("CI = %v (significant %v)", u.CI95, u.Significant)
+	}
+	if u, _ := aggregate.Compare(10, 100, 10, 100); u.Significant {
+		t.Error("equal rates are significant")
+	}
+	if _, ok := aggregate.Compare(1, 10, 0, 0); ok {
+		t.Error("an arm without trials compared")
+	}
+	if u, _ := aggregate.Compare(5, 10, 0, 10); u.Relative != nil {
+		t.Error("relative uplift over a zero rate")
+	}
+}

@@ -1,0 +1,51 @@
+package aggregate
+
+import "math"
+
+// Z95 is the standard normal quantile of a two-sided 95% interval.
+const Z95 = 1.959963984540054
+
+// Rate returns successes/trials, 0 without trials, at most 1.
+func Rate(successes, trials uint64) float64 {
+	if trials == 0 {
+		return 0
+	}
+	return min(1, float64(successes)/float64(trials))
+}
+
+// Uplift compares a rate of the treatment arm with the holdout's.
+type Uplift struct {
+	Treatment float64    `json:"treatment"` // the treatment arm's rate
+	Holdout   float64    `json:"holdout"`   // the holdout arm's rate
+	Absolute  float64    `json:"absolute"`  // treatment - holdout
+	Relative  *float64   `json:"relative"`  // absolute / holdout; null when the holdout rate is 0
+	CI95      [2]float64 `json:"ci95"`      // 95% confidence interval of Absolute
+	// Significant reports whether the interval excludes 0.
+	Significant bool `json:"significant"`
+}
+
+// Compare returns the uplift of one rate (successes per trial) of the
+// treatment arm over the holdout, with a 95% Wald interval for the
+// difference of two proportions. ok is false when an arm has no trials.
+//
+// # Notes
+//
+// The interval treats every trial (an impression) as independent; a
+// visitor's impressions are correlated, so it is somewhat too narrow.
+// Devices send counts, never visitor identities, so a cluster-robust
+// interval is not available to the server.
+func Compare(tSucc, tTrials, hSucc, hTrials uint64) (u Uplift, ok bool) {
+	if tTrials == 0 || hTrials == 0 {
+		return u, false
+	}
+	pt, ph := Rate(tSucc, tTrials), Rate(hSucc, hTrials)
+	u = Uplift{Treatment: pt, Holdout: ph, Absolute: pt - ph}
+	if ph > 0 {
+		r := u.Absolute / ph
+		u.Relative = &r
+	}
+	se := math.Sqrt(pt*(1-pt)/float64(tTrials) + ph*(1-ph)/float64(hTrials))
+	u.CI95 = [2]float64{u.Absolute - Z95*se, u.Absolute + Z95*se}
+	u.Significant = u.CI95[0] > 0 || u.CI95[1] < 0
+	return u, true
+}

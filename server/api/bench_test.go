@@ -1,0 +1,199 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+// benchClients is how many clients sync at once in the latency benchmark.
+const benchClients = 32
+
+// benchDelta is an honest-sized delta (an 8-click session: 28 pairs, 8
+// items, 2 arms) whose id is at the returned offset.
+func benchDelta(b *testing.B) ([]byte, int) {
+	b.Helper()
+	d := wire.Delta{Site: site.DemoKey, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
+	copy(d.ID[:], "0123456789abcdef")
+	for i := 0; i < 8; i++ {
+		d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("evening-gowns-%d", i), N: 1})
+		for j := i + 1; j < 8; j++ {
+			d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprintf("evening-gowns-%d", i), To: fmt.Sprintf("evening-gowns-%d", j), W: 1 / float32(j-i)})
+		}
+	}
+	body := wire.Marshal(&d)
+	return body, bytes.Index(body, []byte("0123456789abcdef"))
+}
+
+// bareServer is a bare net/http server whose handler only reads the body.
+func bareServer(b *testing.B) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+var benchIDs atomic.Uint64
+
+// hammer sends n syncs of fresh deltas from clients concurrent clients
+// and returns the elapsed time and each request's latency.
+func hammer(b *testing.B, url string, clients, n int, body []byte, idAt int) (time.Duration, []time.Duration) {
+	b.Helper()
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	defer c.CloseIdleConnections()
+	var next atomic.Int64
+	lat := make([][]time.Duration, clients)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	start := time.Now()
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := bytes.Clone(body)
+			for next.Add(1) <= int64(n) {
+				binary.BigEndian.PutUint64(mine[idAt:], benchIDs.Add(1))
+				t := time.Now()
+				res, err := c.Post(url+"/v1/sync", "application/msgpack", bytes.NewReader(mine))
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusAccepted {
+					failed.Store(fmt.Errorf("status %d", res.StatusCode))
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t))
+			}
+		}()
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		b.Fatal(err)
+	}
+	return time.Since(start), slices.Concat(lat...)
+}
+
+// BenchmarkSyncThroughput compares syncs (decode, validate, durable
+// group-committed append, notify the aggregator, which folds every delta
+// and publishes every 1000) with a bare net/http handler that only reads
+// the same body, both on loopback with 32 and 128 concurrent clients. It
+// reports both rates and their ratio; ns/op covers one request to each.
+func BenchmarkSyncThroughput(b *testing.B) {
+	for _, clients := range []int{32, 128} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			s := newStack(b, stackConfig{every: 1000})
+			bare := bareServer(b)
+			body, idAt := benchDelta(b)
+			b.SetBytes(int64(len(body)))
+			b.ResetTimer()
+			tSync, _ := hammer(b, s.url, clients, b.N, body, idAt)
+			tBare, _ := hammer(b, bare, clients, b.N, body, idAt)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/tSync.Seconds(), "syncs/s")
+			b.ReportMetric(float64(b.N)/tBare.Seconds(), "bare-req/s")
+			b.ReportMetric(tBare.Seconds()/tSync.Seconds(), "ratio")
+		})
+	}
+}
+
+// BenchmarkSyncLatency reports sync latency percentiles (request sent to
+// 202 received, each durable) with 32 clients syncing as fast as they can.
+func BenchmarkSyncLatency(b *testing.B) {
+	s := newStack(b, stackConfig{every: 1000})
+	body, idAt := benchDelta(b)
+	b.ResetTimer()
+	_, lat := hammer(b, s.url, benchClients, b.N, body, idAt)
+	b.StopTimer()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+}
+
+// BenchmarkServe compares serving the manifest and a shard with
+// http.FileServer serving the same shard's bytes from a file, with 8
+// concurrent clients on loopback.
+func BenchmarkServe(b *testing.B) {
+	s := newStack(b, stackConfig{})
+	for range 200 {
+		d := newDelta()
+		d.Pairs[0].From = fmt.Sprint("item-", d.ID[15], d.ID[14])
+		s.sync(b, enc(d))
+	}
+	s.flush(b)
+	var m api.Manifest
+	s.do(b, http.MethodGet, "/v1/model?site=demo", nil).json(b, &m)
+	shard := m.Shards[0]
+	for _, sh := range m.Shards {
+		if sh.Bytes > shard.Bytes {
+			shard = sh
+		}
+	}
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "shard"), s.do(b, http.MethodGet, shard.URL, nil, "Accept-Encoding", "identity").body, 0o644)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	fsrv := &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 5 * time.Second}
+	go fsrv.Serve(ln)
+	b.Cleanup(func() { fsrv.Close() })
+	for _, tc := range []struct{ name, url string }{
+		{"manifest", s.url + "/v1/model?site=demo"},
+		{"shard", s.url + shard.URL},
+		{"fileserver", "http://" + ln.Addr().String() + "/shard"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8, DisableCompression: true}}
+			defer c.CloseIdleConnections()
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					res, err := c.Get(tc.url)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						b.Errorf("status %d", res.StatusCode)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+	b.Logf("shard of %d bytes (gzip accepted: no)", shard.Bytes)
+}

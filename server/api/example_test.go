@@ -1,0 +1,44 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store/bolt"
+)
+
+func ExampleNew() {
+	dir, _ := os.MkdirTemp("", "tailor")
+	defer os.RemoveAll(dir)
+	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
+	defer db.Close()
+	sites := site.Demo("http://localhost:8080")
+	agg, _ := aggregate.New(db, sites)
+	agg.Start(context.Background())
+	defer agg.Close(context.Background())
+	srv, err := api.New(db, agg, sites)
+	if err != nil {
+		panic(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+
+	d := wire.Delta{Site: "demo", ID: [16]byte{7}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}}}
+	res, err := http.Post(srv.URL()+"/v1/sync", "text/plain", bytes.NewReader(wire.Marshal(&d)))
+	if err != nil {
+		panic(err)
+	}
+	res.Body.Close()
+	fmt.Println(res.Status)
+	// Output: 202 Accepted
+}

@@ -1,0 +1,172 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/bolt"
+)
+
+const origin = "https://shop.example"
+
+// stack is a whole server on loopback: bbolt store, aggregator, API.
+type stack struct {
+	url   string
+	store *bolt.DB
+	agg   *aggregate.Aggregator
+	srv   *api.Server
+	c     *http.Client
+}
+
+// testSites are the sites of the tests: demo (federated), ldp, local.
+func testSites(t testing.TB) *site.Set {
+	t.Helper()
+	demo := site.DemoSite(origin)
+	demo.Holdout = 0.2
+	set, err := site.NewSet(demo,
+		site.Site{Key: "ldp", Origins: []string{origin}, Privacy: wire.PrivacyLDP, Epsilon: 2},
+		site.Site{Key: "kiosk", Origins: []string{"https://kiosk.example"}, Privacy: wire.PrivacyLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+type stackConfig struct {
+	sites  *site.Set
+	params aggregate.Params
+	every  int
+	opts   []api.Option
+}
+
+// newStack starts a server over a new store; it is closed with the test.
+func newStack(t testing.TB, cfg stackConfig) *stack {
+	t.Helper()
+	if cfg.sites == nil {
+		cfg.sites = testSites(t)
+	}
+	if cfg.params == (aggregate.Params{}) {
+		cfg.params = aggregate.DefaultParams
+		cfg.params.MinCohort = 1
+	}
+	if cfg.every == 0 {
+		cfg.every = 1 << 30
+	}
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg, err := aggregate.New(db, cfg.sites, aggregate.WithParams(cfg.params), aggregate.WithPublishEvery(cfg.every, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(db, agg, cfg.sites, cfg.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{url: srv.URL(), store: db, agg: agg, srv: srv,
+		c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	t.Cleanup(func() {
+		s.c.CloseIdleConnections()
+		srv.Close()
+		agg.Close(context.Background())
+		db.Close()
+	})
+	return s
+}
+
+var deltaIDs atomic.Uint64
+
+// newDelta returns a valid delta of the demo site with a fresh id.
+func newDelta() wire.Delta {
+	d := wire.Delta{Site: site.DemoKey, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
+		Items: []wire.Count{{ID: "evening-gowns-1", N: 1}, {ID: "metallic-heels-1", N: 1}},
+		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2}, {Arm: wire.ArmHoldout, Impressions: 10, Clicks: 1}}}
+	n := deltaIDs.Add(1)
+	copy(d.ID[:], fmt.Sprintf("t%015d", n))
+	return d
+}
+
+// response is a decoded API response.
+type response struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends a request and reads the whole response.
+func (s *stack) do(t testing.TB, method, path string, body io.Reader, header ...string) *response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := s.c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Header.Get("Set-Cookie"); c != "" {
+		t.Errorf("%s %s set a cookie: %q", method, path, c)
+	}
+	return &response{code: res.StatusCode, header: res.Header, body: b}
+}
+
+// sync posts an encoded delta.
+func (s *stack) sync(t testing.TB, body []byte, header ...string) *response {
+	t.Helper()
+	return s.do(t, http.MethodPost, "/v1/sync", bytes.NewReader(body), append([]string{"Content-Type", "application/msgpack"}, header...)...)
+}
+
+// stored returns how many deltas the store holds for a site.
+func (s *stack) stored(t testing.TB, key string) int {
+	t.Helper()
+	ds, err := s.store.Deltas(context.Background(), key, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ds)
+}
+
+// flush publishes what is pending and returns the current version.
+func (s *stack) flush(t testing.TB) store.Version {
+	t.Helper()
+	if err := s.agg.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := s.agg.Current(site.DemoKey)
+	return v
+}

@@ -1,0 +1,150 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+// metrics are the server's Prometheus metrics.
+type metrics struct {
+	syncs    *prometheus.CounterVec   // by result and reason
+	requests *prometheus.CounterVec   // by route and code
+	latency  *prometheus.HistogramVec // by route
+	bytesIn  *prometheus.CounterVec   // by route
+	bytesOut *prometheus.CounterVec   // by route
+	inflight prometheus.Gauge
+	handler  http.Handler
+}
+
+func newMetrics(reg *prometheus.Registry, agg *aggregate.Aggregator) (*metrics, error) {
+	m := &metrics{
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tailor_syncs_total",
+			Help: "Profile delta syncs by result (accepted, rejected) and reason (accepted, duplicate, malformed, origin, ...)."},
+			[]string{"result", "reason"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tailor_http_requests_total",
+			Help: "HTTP requests by route pattern and status code."}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "tailor_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 12)}, []string{"route"}),
+		bytesIn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tailor_http_request_bytes_total",
+			Help: "Request body bytes read, by route pattern."}, []string{"route"}),
+		bytesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tailor_http_response_bytes_total",
+			Help: "Response body bytes written, by route pattern."}, []string{"route"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tailor_http_requests_in_flight",
+			Help: "HTTP requests being served."}),
+	}
+	for _, c := range []prometheus.Collector{m.syncs, m.requests, m.latency, m.bytesIn, m.bytesOut, m.inflight,
+		&aggCollector{agg}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return m, nil
+}
+
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metrics.handler.ServeHTTP(w, r)
+}
+
+// aggCollector reports each site's model and aggregation status.
+type aggCollector struct{ agg *aggregate.Aggregator }
+
+var (
+	descVersion = prometheus.NewDesc("tailor_model_version", "Newest published model version.", []string{"site"}, nil)
+	descDeltas  = prometheus.NewDesc("tailor_model_deltas", "Profile deltas folded into the newest version.", []string{"site"}, nil)
+	descBytes   = prometheus.NewDesc("tailor_model_bytes", "Bytes of the newest version's weight shards.", []string{"site"}, nil)
+	descLag     = prometheus.NewDesc("tailor_aggregation_lag_seconds",
+		"Age of the oldest folded delta not yet in a published version (0: none pending).", []string{"site"}, nil)
+	descPublish = prometheus.NewDesc("tailor_publish_duration_seconds", "How long the last publication took.", []string{"site"}, nil)
+	descFoldErr = prometheus.NewDesc("tailor_fold_errors_total", "Stored deltas that failed to decode when folded.", []string{"site"}, nil)
+)
+
+func (c *aggCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descVersion, descDeltas, descBytes, descLag, descPublish, descFoldErr} {
+		ch <- d
+	}
+}
+
+func (c *aggCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, key := range c.agg.Sites() {
+		in, _ := c.agg.Info(key)
+		ch <- prometheus.MustNewConstMetric(descVersion, prometheus.GaugeValue, float64(in.Version), key)
+		ch <- prometheus.MustNewConstMetric(descDeltas, prometheus.GaugeValue, float64(in.Deltas), key)
+		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(in.Bytes), key)
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, in.Lag.Seconds(), key)
+		ch <- prometheus.MustNewConstMetric(descPublish, prometheus.GaugeValue, in.LastPublish.Seconds(), key)
+		ch <- prometheus.MustNewConstMetric(descFoldErr, prometheus.CounterValue, float64(in.FoldErrors), key)
+	}
+}
+
+// instrument caps every request body at MaxBodyBytes and records each
+// request's route, status, latency and bytes. It also refuses to let any
+// handler set a cookie.
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inflight.Inc()
+		defer s.metrics.inflight.Dec()
+		body := &countingReader{r: http.MaxBytesReader(w, r.Body, MaxBodyBytes)}
+		r.Body = body
+		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
+		s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		s.metrics.bytesIn.WithLabelValues(route).Add(float64(body.n))
+		s.metrics.bytesOut.WithLabelValues(route).Add(float64(rec.n))
+	})
+}
+
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
+
+// recorder records a response's status and size.
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	n     int64
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+		r.Header().Del("Set-Cookie")
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if !r.wrote {
+		r.WriteHeader(http.StatusOK)
+	}
+	n, err := r.ResponseWriter.Write(p)
+	r.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

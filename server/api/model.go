@@ -1,0 +1,323 @@
+package api
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// immutable is the Cache-Control of content-addressed responses.
+const immutable = "public, max-age=31536000, immutable"
+
+// Manifest is the body of GET /v1/model: where a version's weights and
+// configuration are. A browser fetches only the shards of the items it
+// meets (wire.ShardOf), and applies shards in ascending Version order;
+// an unchanged shard keeps its Version and URL across versions, so a new
+// version costs only what changed.
+type Manifest struct {
+	Site       string              `json:"site"`
+	Version    uint32              `json:"version"`
+	Created    time.Time           `json:"created"`
+	Deltas     uint64              `json:"deltas"` // profile deltas that built it
+	ShardCount int                 `json:"shard_count"`
+	Shards     []ManifestShard     `json:"shards"`
+	Config     BlobRef             `json:"config"`
+	Bytes      int                 `json:"bytes"` // of all shards
+	Privacy    store.Privacy       `json:"privacy"`
+	Assets     map[string]AssetRef `json:"assets,omitempty"`
+}
+
+// ManifestShard is one shard of a version.
+type ManifestShard struct {
+	Index   int    `json:"index"`
+	Version uint32 `json:"version"` // the version its content dates from
+	URL     string `json:"url"`
+	Hash    string `json:"hash"`
+	Bytes   int    `json:"bytes"`
+}
+
+// BlobRef points at a content-addressed blob.
+type BlobRef struct {
+	URL   string `json:"url"`
+	Hash  string `json:"hash"`
+	Bytes int    `json:"bytes"`
+}
+
+// handleModel serves a site's manifest: the current version with a short
+// max-age, or a given version (?version=N), immutable.
+func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key := q.Get("site")
+	st, ok := s.sites.Get(key)
+	if !ok {
+		code := http.StatusNotFound
+		if key == "" {
+			code = http.StatusBadRequest
+		}
+		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && st.AllowsOrigin(origin) {
+		allowOrigin(w, origin)
+	}
+	cur, ok := s.agg.Current(key)
+	if !ok {
+		writeError(w, http.StatusServiceUnavailable, reasonUnavailable, fmt.Errorf("site %q has no model yet", key))
+		return
+	}
+	v, cache := cur, fmt.Sprintf("public, max-age=%d", int(s.manifestMaxAge.Seconds()))
+	if vs := q.Get("version"); vs != "" {
+		n, err := strconv.ParseUint(vs, 10, 32)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", fmt.Errorf("%w: version %q", ErrBadParameters, vs))
+			return
+		}
+		if uint32(n) != cur.Number {
+			if uint32(n) > cur.Number {
+				writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("version %d of site %q is not published", n, key))
+				return
+			}
+			if v, err = s.store.Version(r.Context(), key, uint32(n)); err != nil {
+				s.storeError(w, fmt.Sprintf("version %d of site %q", n, key), err)
+				return
+			}
+		}
+		cache = immutable
+	}
+	m, err := s.manifest(r.Context(), v)
+	if err != nil {
+		s.storeError(w, "manifest", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", cache)
+	h.Set("ETag", m.etag)
+	if etagMatch(r.Header.Get("If-None-Match"), m.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(m.body)))
+	w.Write(m.body)
+}
+
+// storeError answers a failed store read: 404 for what does not exist,
+// else 503.
+func (s *Server) storeError(w http.ResponseWriter, what string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("%s: not found", what))
+		return
+	}
+	s.log.Error("store read", "what", what, "err", err)
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, reasonUnavailable, fmt.Errorf("%s: store unavailable", what))
+}
+
+// cachedManifest is an encoded manifest and its ETag.
+type cachedManifest struct {
+	body []byte
+	etag string
+}
+
+func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest, error) {
+	key := fmt.Sprintf("%s\x00%d", v.Site, v.Number)
+	if m := s.manifests.get(key); m != nil {
+		return m, nil
+	}
+	cfg, err := s.blobs.get(ctx, s.store, v.Config)
+	if err != nil {
+		return nil, err
+	}
+	m := Manifest{Site: v.Site, Version: v.Number, Created: v.Created, Deltas: v.Deltas, ShardCount: len(v.Shards),
+		Config: BlobRef{URL: "/v1/config/" + v.Config, Hash: v.Config, Bytes: len(cfg.raw)}, Bytes: v.Bytes,
+		Privacy: v.Privacy, Assets: s.assets.refs()}
+	for _, sh := range v.Shards {
+		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: "/v1/shards/" + sh.Hash, Hash: sh.Hash, Bytes: sh.Bytes})
+	}
+	body, err := json.Marshal(&m)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	c := &cachedManifest{body: append(body, '\n'), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	s.manifests.put(key, c)
+	return c, nil
+}
+
+// handleBlob serves a content-addressed blob (a shard or a configuration):
+// immutable, gzip-encoded when the client accepts it.
+func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
+	hash := r.PathValue("hash")
+	if !store.ValidHash(hash) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("%q is not a blob hash", hash))
+		return
+	}
+	b, err := s.blobs.get(r.Context(), s.store, hash)
+	if err != nil {
+		s.storeError(w, "blob "+hash, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("Cache-Control", immutable)
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := b.raw, `"`+hash+`"`
+	if b.gz != nil && acceptsEncoding(r.Header.Get("Accept-Encoding"), "gzip") {
+		body, etag = b.gz, `"`+hash+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/msgpack")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+// etagMatch reports whether an If-None-Match header matches etag (weak
+// comparison, as RFC 9110 requires for If-None-Match).
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header accepts coding
+// with a non-zero quality, by name or by "*".
+func acceptsEncoding(header, coding string) bool {
+	named, star := -1.0, -1.0
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		name = strings.TrimSpace(name)
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch {
+		case strings.EqualFold(name, coding):
+			named = q
+		case name == "*":
+			star = q
+		}
+	}
+	if named >= 0 {
+		return named > 0
+	}
+	return star > 0
+}
+
+// blob is a cached blob with its gzip encoding (nil when not smaller).
+type blob struct {
+	raw, gz []byte
+}
+
+// blobCache keeps recently served blobs in memory, bounded in bytes.
+// Blobs are immutable, so entries never go stale.
+type blobCache struct {
+	mu    sync.Mutex
+	max   int
+	size  int
+	items map[string]*blob
+}
+
+func newBlobCache(maxBytes int) *blobCache {
+	return &blobCache{max: maxBytes, items: map[string]*blob{}}
+}
+
+func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*blob, error) {
+	c.mu.Lock()
+	b := c.items[hash]
+	c.mu.Unlock()
+	if b != nil {
+		return b, nil
+	}
+	raw, err := st.Blob(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	b = &blob{raw: raw}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(raw)
+	zw.Close()
+	if buf.Len() < len(raw) {
+		b.gz = buf.Bytes()
+	}
+	n := len(b.raw) + len(b.gz)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.items[hash]; old != nil {
+		return old, nil
+	}
+	for k, e := range c.items { // evict arbitrary entries: a rare event
+		if c.size+n <= c.max {
+			break
+		}
+		c.size -= len(e.raw) + len(e.gz)
+		delete(c.items, k)
+	}
+	if n <= c.max {
+		c.items[hash] = b
+		c.size += n
+	}
+	return b, nil
+}
+
+// manifestCache keeps encoded manifests by site and version, first in
+// first out.
+type manifestCache struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	items map[string]*cachedManifest
+}
+
+func newManifestCache(n int) *manifestCache {
+	return &manifestCache{max: n, items: map[string]*cachedManifest{}}
+}
+
+func (c *manifestCache) get(key string) *cachedManifest {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.items[key]
+}
+
+func (c *manifestCache) put(key string, m *cachedManifest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[key]; ok {
+		return
+	}
+	if len(c.order) >= c.max {
+		delete(c.items, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.order = append(c.order, key)
+	c.items[key] = m
+}

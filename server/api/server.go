@@ -1,0 +1,289 @@
+// Package api is the Tailor server's HTTP API: devices sync profile deltas
+// (POST /v1/sync) and fetch the model (GET /v1/model, then its immutable,
+// content-addressed shards and configuration); site owners read the
+// uplift report (GET /v1/stats); browsers load tailor.js and tailor.wasm
+// from content-hashed, precompressed, immutable URLs. openapi.yaml
+// documents every route, status and header; a test keeps the two in step.
+//
+//	srv, err := api.New(st, agg, sites, api.WithAssets("dist"), api.WithLogger(log))
+//	if err := srv.Open("localhost:8080"); err != nil { ... }
+//	defer srv.Close()
+//
+// No route sets a cookie or reads one; CORS allows each site key's
+// configured origins (content-addressed blobs and assets: any origin).
+//
+// # Notes
+//
+// A Server is goroutine-safe. Open starts serving in a goroutine; Close
+// stops accepting, drains requests in flight for up to the shutdown
+// timeout, and waits for the serving goroutine. It does not close the
+// store or the aggregator, which the caller owns.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// OpenAPI is the API's OpenAPI 3 document, served at /v1/openapi.yaml.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// MaxBodyBytes caps every request body: one profile delta.
+const MaxBodyBytes = wire.MaxDeltaBytes
+
+// Errors of the server, and the reasons a sync is refused. Each refusal is
+// a status code and a message (see openapi.yaml).
+var (
+	ErrClosed        = errors.New("api: server closed")
+	ErrUnknownSite   = errors.New("api: unknown site key")
+	ErrOrigin        = errors.New("api: origin not allowed for the site")
+	ErrLocalMode     = errors.New("api: the site's privacy mode is local: devices sync nothing")
+	ErrPrivacy       = errors.New("api: the delta's local noise does not meet the site's privacy mode")
+	ErrUnknownModel  = errors.New("api: model version unknown")
+	ErrStaleModel    = errors.New("api: model version too old")
+	ErrMediaType     = errors.New("api: unsupported content type")
+	ErrTooLarge      = errors.New("api: body too large")
+	ErrBadParameters = errors.New("api: bad parameters")
+)
+
+// Option configures a Server.
+type Option func(*Server) error
+
+// WithLogger sets the server's logger (discarding by default).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) error {
+		s.log = l
+		return nil
+	}
+}
+
+// WithAssets serves tailor.js and tailor.wasm from dir as build/assets.sh
+// lays them out (assets.json plus hashed, precompressed files), or, if it
+// has not run, the plain files found there. A missing file is not an
+// error: what exists is served.
+func WithAssets(dir string) Option {
+	return func(s *Server) error {
+		a, err := loadAssets(dir)
+		if err != nil {
+			return err
+		}
+		s.assets = a
+		return nil
+	}
+}
+
+// WithMaxModelLag refuses deltas computed against a model more than n
+// versions older than the current one (default 1000).
+func WithMaxModelLag(n uint32) Option {
+	return func(s *Server) error {
+		s.maxLag = n
+		return nil
+	}
+}
+
+// WithManifestMaxAge sets how long browsers may cache the current
+// manifest (default 30s).
+func WithManifestMaxAge(d time.Duration) Option {
+	return func(s *Server) error {
+		if d < 0 {
+			return fmt.Errorf("api: manifest max-age %v is negative", d)
+		}
+		s.manifestMaxAge = d
+		return nil
+	}
+}
+
+// Timeouts of the http.Server and of Close.
+type Timeouts struct {
+	ReadHeader time.Duration // to read a request's headers
+	Read       time.Duration // to read a whole request
+	Write      time.Duration // to write a response, from the end of its request's headers
+	Idle       time.Duration // a keep-alive connection waits for its next request
+	Shutdown   time.Duration // Close waits for requests in flight
+}
+
+// DefaultTimeouts suit browsers on slow networks downloading tailor.wasm.
+var DefaultTimeouts = Timeouts{ReadHeader: 5 * time.Second, Read: 15 * time.Second, Write: 60 * time.Second,
+	Idle: 120 * time.Second, Shutdown: 10 * time.Second}
+
+// WithTimeouts sets every timeout; none may be zero.
+func WithTimeouts(t Timeouts) Option {
+	return func(s *Server) error {
+		if t.ReadHeader <= 0 || t.Read <= 0 || t.Write <= 0 || t.Idle <= 0 || t.Shutdown <= 0 {
+			return fmt.Errorf("api: every timeout must be positive: %+v", t)
+		}
+		s.timeouts = t
+		return nil
+	}
+}
+
+// WithRegistry registers the server's metrics with reg instead of a
+// registry of its own; /metrics serves reg.
+func WithRegistry(reg *prometheus.Registry) Option {
+	return func(s *Server) error {
+		s.registry = reg
+		return nil
+	}
+}
+
+// Server is the HTTP API.
+type Server struct {
+	store          store.Store
+	agg            *aggregate.Aggregator
+	sites          *site.Set
+	log            *slog.Logger
+	assets         *assets
+	maxLag         uint32
+	manifestMaxAge time.Duration
+	timeouts       Timeouts
+	registry       *prometheus.Registry
+	metrics        *metrics
+	blobs          *blobCache
+	manifests      *manifestCache
+
+	handler http.Handler
+	http    *http.Server
+	ln      net.Listener
+	ready   atomic.Bool
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a server over a store and an aggregator (already started)
+// for a set of sites.
+func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Option) (*Server, error) {
+	s := &Server{store: st, agg: agg, sites: sites, log: slog.New(slog.DiscardHandler), assets: &assets{},
+		maxLag: 1000, manifestMaxAge: 30 * time.Second, timeouts: DefaultTimeouts,
+		blobs: newBlobCache(64 << 20), manifests: newManifestCache(256)}
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	m, err := newMetrics(s.registry, agg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	s.handler = s.instrument(mux)
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.timeouts.ReadHeader,
+		ReadTimeout:       s.timeouts.Read,
+		WriteTimeout:      s.timeouts.Write,
+		IdleTimeout:       s.timeouts.Idle,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+	}
+	return s, nil
+}
+
+// route is one pattern of the mux.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// routes is every route the server registers; openapi.yaml documents
+// exactly these (TestOpenAPI).
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /{$}", s.handleIndex},
+		{"GET /healthz", s.handleHealthz},
+		{"GET /readyz", s.handleReadyz},
+		{"GET /metrics", s.handleMetrics},
+		{"GET /v1/openapi.yaml", s.handleOpenAPI},
+		{"POST /v1/sync", s.handleSync},
+		{"OPTIONS /v1/sync", s.handleSyncPreflight},
+		{"GET /v1/model", s.handleModel},
+		{"GET /v1/shards/{hash}", s.handleBlob},
+		{"GET /v1/config/{hash}", s.handleBlob},
+		{"GET /v1/stats", s.handleStats},
+		{"GET /v1/assets", s.handleAssetList},
+		{"GET /assets/{name}", s.handleAsset},
+		{"GET /tailor.js", s.handleLoader},
+	}
+}
+
+// Handler returns the server's handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens on addr and serves in the background.
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	s.Serve(ln)
+	return nil
+}
+
+// Serve serves on ln in the background; Close closes it.
+func (s *Server) Serve(ln net.Listener) {
+	s.ln = ln
+	s.ready.Store(true)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	s.log.Info("listening", "addr", ln.Addr().String())
+}
+
+// Addr returns the address the server listens on, once serving.
+func (s *Server) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL returns the server's base URL, once serving.
+func (s *Server) URL() string { return "http://" + s.Addr().String() }
+
+// Close stops the server: it fails readiness, stops accepting, waits up
+// to the shutdown timeout for requests in flight, then cancels those left.
+func (s *Server) Close() error {
+	s.ready.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeouts.Shutdown)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	s.cancel()
+	if err != nil {
+		s.http.Close()
+	}
+	s.wg.Wait()
+	if err != nil {
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/ingest"
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// Sync results: the reason token of every response of POST /v1/sync, in
+// the response body and in the tailor_syncs_total metric.
+const (
+	reasonAccepted     = "accepted"
+	reasonDuplicate    = "duplicate"
+	reasonMediaType    = "media_type"
+	reasonTooLarge     = "too_large"
+	reasonMalformed    = "malformed"
+	reasonInvalid      = "invalid"
+	reasonSchema       = "schema"
+	reasonUnknownSite  = "unknown_site"
+	reasonOrigin       = "origin"
+	reasonLocalMode    = "local_mode"
+	reasonPrivacy      = "privacy"
+	reasonUnknownModel = "unknown_model"
+	reasonStaleModel   = "stale_model"
+	reasonConflict     = "id_conflict"
+	reasonUnavailable  = "unavailable"
+)
+
+// syncMediaTypes are the content types a delta may come with: msgpack's,
+// and text/plain (or none), which navigator.sendBeacon and a "simple"
+// fetch send cross-origin without a CORS preflight.
+var syncMediaTypes = map[string]bool{"": true, "application/msgpack": true, "application/x-msgpack": true,
+	"application/vnd.msgpack": true, "text/plain": true, "application/octet-stream": true}
+
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, MaxBodyBytes+1); return &b }}
+
+// SyncResponse is the body of 202 Accepted.
+type SyncResponse struct {
+	Status string `json:"status"` // "accepted", or "duplicate" for a retry of a recorded delta
+}
+
+// handleSync accepts one profile delta. It answers 202 only once the delta
+// is durable; a retry of a recorded delta (same id, same bytes) answers
+// 202 "duplicate" and counts nothing twice. Refusals store nothing.
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
+	reason, code, err := s.sync(w, r)
+	s.metrics.syncs.WithLabelValues(result(code), reason).Inc()
+	if err != nil {
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+			s.log.Error("sync", "err", err)
+		}
+		writeError(w, code, reason, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, code, SyncResponse{Status: reason})
+}
+
+func result(code int) string {
+	if code == http.StatusAccepted {
+		return "accepted"
+	}
+	return "rejected"
+}
+
+func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, code int, err error) {
+	// Until the body names the site, an origin some site allows may read
+	// the answer (a refusal's message helps its developers); once it does,
+	// only that site's origins may.
+	origin := r.Header.Get("Origin")
+	if origin != "" && s.sites.AnyAllowsOrigin(origin) {
+		allowOrigin(w, origin)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !syncMediaTypes[mt] {
+			return reasonMediaType, http.StatusUnsupportedMediaType,
+				fmt.Errorf("%w %q: send application/msgpack (or text/plain, for sendBeacon)", ErrMediaType, ct)
+		}
+	}
+	if r.ContentLength > MaxBodyBytes {
+		// Refuse without reading, and close: a client waiting on "Expect:
+		// 100-continue" then never sends the body.
+		w.Header().Set("Connection", "close")
+		return reasonTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, r.ContentLength, MaxBodyBytes)
+	}
+	bp := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(bp)
+	body, err := readBody((*bp)[:0], r.Body)
+	*bp = body[:0]
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return reasonTooLarge, http.StatusRequestEntityTooLarge,
+				fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxBodyBytes)
+		}
+		return reasonMalformed, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
+	}
+	d, err := ingest.Decode(body)
+	if err == nil {
+		err = ingest.Check(&d)
+	}
+	switch {
+	case errors.Is(err, ingest.ErrTooBig):
+		return reasonTooLarge, http.StatusRequestEntityTooLarge, err
+	case errors.Is(err, ingest.ErrMalformed):
+		return reasonMalformed, http.StatusBadRequest, err
+	case errors.Is(err, ingest.ErrSchema):
+		return reasonSchema, http.StatusUnprocessableEntity, err
+	case err != nil:
+		return reasonInvalid, http.StatusUnprocessableEntity, err
+	}
+	st, ok := s.sites.Get(d.Site)
+	if !ok {
+		return reasonUnknownSite, http.StatusForbidden, fmt.Errorf("%w %q", ErrUnknownSite, d.Site)
+	}
+	if origin != "" && !st.AllowsOrigin(origin) {
+		w.Header().Del("Access-Control-Allow-Origin")
+		return reasonOrigin, http.StatusForbidden, fmt.Errorf("%w %q: %q", ErrOrigin, d.Site, origin)
+	}
+	switch {
+	case st.Privacy == wire.PrivacyLocal:
+		return reasonLocalMode, http.StatusForbidden, fmt.Errorf("%w (site %q)", ErrLocalMode, d.Site)
+	case st.Privacy == wire.PrivacyLDP && !(d.Epsilon > 0 && d.Epsilon <= st.Epsilon):
+		return reasonPrivacy, http.StatusUnprocessableEntity,
+			fmt.Errorf("%w: site %q is federated+ldp with epsilon %v; the delta's epsilon is %v", ErrPrivacy, d.Site, st.Epsilon, d.Epsilon)
+	}
+	cur, ok := s.agg.Current(d.Site)
+	switch {
+	case !ok:
+		return reasonUnavailable, http.StatusServiceUnavailable, fmt.Errorf("site %q has no model yet", d.Site)
+	case d.Model > cur.Number:
+		return reasonUnknownModel, http.StatusUnprocessableEntity,
+			fmt.Errorf("%w: %d (site %q is at version %d)", ErrUnknownModel, d.Model, d.Site, cur.Number)
+	case cur.Number-d.Model > s.maxLag:
+		return reasonStaleModel, http.StatusConflict,
+			fmt.Errorf("%w: %d, the oldest accepted is %d: fetch /v1/model and sync again", ErrStaleModel, d.Model, cur.Number-s.maxLag)
+	}
+	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(), Body: body})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return reasonConflict, http.StatusConflict, fmt.Errorf("delta id %x was already recorded with other content", d.ID)
+	case err != nil:
+		return reasonUnavailable, http.StatusServiceUnavailable, fmt.Errorf("record delta: %w", err)
+	case a.Duplicate:
+		return reasonDuplicate, http.StatusAccepted, nil
+	}
+	s.agg.Notify()
+	return reasonAccepted, http.StatusAccepted, nil
+}
+
+// readBody reads a body (capped by the middleware's MaxBytesReader) into b.
+func readBody(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// allowOrigin lets a browser at origin read the response; it never allows
+// credentials.
+func allowOrigin(w http.ResponseWriter, origin string) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+}
+
+// handleSyncPreflight answers the CORS preflight of a fetch that sends
+// Content-Type: application/msgpack. A preflight carries no site key, so
+// an origin any site allows passes; the sync itself checks its site's.
+func (s *Server) handleSyncPreflight(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	h.Add("Vary", "Access-Control-Request-Method")
+	h.Add("Vary", "Access-Control-Request-Headers")
+	if origin == "" || !s.sites.AnyAllowsOrigin(origin) || r.Header.Get("Access-Control-Request-Method") != http.MethodPost {
+		writeError(w, http.StatusForbidden, reasonOrigin, fmt.Errorf("%w: %q", ErrOrigin, origin))
+		return
+	}
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}

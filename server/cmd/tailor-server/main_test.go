@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(c *config) bool
+		wantErr bool
+	}{
+		{"defaults", nil, nil, func(c *config) bool {
+			return c.addr == "localhost:8080" && c.data == "data" && c.publishEvery == 1000 && c.params.MinCohort == 5
+		}, false},
+		{"env", nil, map[string]string{"TAILOR_ADDR": "127.0.0.1:9", "TAILOR_MIN_COHORT": "3", "TAILOR_PUBLISH_INTERVAL": "5s"},
+			func(c *config) bool {
+				return c.addr == "127.0.0.1:9" && c.params.MinCohort == 3 && c.publishInterval == 5*time.Second
+			}, false},
+		{"flag wins over env", []string{"--min-cohort", "7"}, map[string]string{"TAILOR_MIN_COHORT": "3"},
+			func(c *config) bool { return c.params.MinCohort == 7 }, false},
+		{"noise", []string{"--noise", "laplace", "--epsilon", "1"}, nil,
+			func(c *config) bool { return c.params.Noise == "laplace" && c.params.Epsilon == 1 }, false},
+		{"bad env value", nil, map[string]string{"TAILOR_SHARDS": "many"}, nil, true},
+		{"bad flag", []string{"--no-such-flag"}, nil, nil, true},
+		{"invalid parameters", []string{"--clip-weight", "0"}, nil, nil, true},
+		{"laplace without epsilon", []string{"--noise", "laplace"}, nil, nil, true},
+		{"stray argument", []string{"serve"}, nil, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parse: %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && !tc.check(c) {
+				t.Errorf("config %+v", c)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %s", want)
+		}
+	}
+}
+
+// process is the server binary running in a test.
+type process struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// build compiles the server into a temporary directory.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tailor-server")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// start runs the binary on a free loopback port and waits until /readyz
+// answers 200.
+func start(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{logs: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", ""}, args...)...)
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.logs.Write(append(line, '\n'))
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "serving" {
+				addr <- rec.Addr
+			}
+		}
+		p.done <- p.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("server logs:\n%s", p.logs.String())
+		}
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case err := <-p.done:
+		t.Fatalf("the server exited: %v\n%s", err, p.logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the server did not start\n%s", p.logs.String())
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		res, err := http.Get(p.url + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// crashDelta is delta n: it names its own item, so that the published
+// weights show whether it was folded.
+func crashDelta(n int) []byte {
+	item := fmt.Sprintf("crash-%05d", n)
+	d := wire.Delta{Site: site.DemoKey, Pairs: []wire.Pair{{From: item, To: "anchor", W: 1}}, Items: []wire.Count{{ID: item, N: 1}},
+		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
+	copy(d.ID[:], fmt.Sprintf("crash-%010d", n))
+	return wire.Marshal(&d)
+}
+
+func post(c *http.Client, url string, body []byte) (int, string, error) {
+	res, err := c.Post(url+"/v1/sync", "application/msgpack", bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	var sr api.SyncResponse
+	b, _ := io.ReadAll(res.Body)
+	json.Unmarshal(b, &sr)
+	return res.StatusCode, sr.Status, nil
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getBytes(t *testing.T, url string) []byte {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return b
+}
+
+// TestCrash runs the server binary, streams syncs into it from several
+// clients while it publishes versions, kills it with SIGKILL, and restarts
+// it on the same data directory: every delta that got 202 must be stored
+// (a retry answers "duplicate") and in the aggregate (its item is in the
+// published weights, its impression in the uplift report, counted once),
+// and every version published before the crash must be intact. Then a
+// SIGTERM must stop it cleanly.
+func TestCrash(t *testing.T) {
+	bin := build(t)
+	data := t.TempDir()
+	args := []string{"--data", data, "--publish-every", "100", "--publish-interval", "50ms", "--min-cohort", "1", "--shards", "2"}
+	p := start(t, bin, args...)
+
+	var next atomic.Int64
+	var mu sync.Mutex
+	var acked []int
+	versions := map[uint32]api.Manifest{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: 5 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := int(next.Add(1))
+				code, _, err := post(c, p.url, crashDelta(n))
+				if err != nil {
+					return // the server is gone
+				}
+				if code == http.StatusAccepted {
+					mu.Lock()
+					acked = append(acked, n)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Watch versions being published while the syncs stream in.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var m api.Manifest
+		getJSON(t, p.url+"/v1/model?site=demo", &m)
+		versions[m.Version] = m
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 1500 && len(versions) >= 4 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	close(stop)
+	wg.Wait()
+	t.Logf("killed with SIGKILL after %d syncs were acknowledged and %d were sent; %d versions seen", len(acked), next.Load(), len(versions))
+	if len(acked) == 0 || len(versions) < 2 {
+		t.Fatalf("too little happened before the kill: %d acks, %d versions", len(acked), len(versions))
+	}
+
+	p = start(t, bin, args...)
+	c := &http.Client{Timeout: 5 * time.Second}
+	for _, n := range acked {
+		code, status, err := post(c, p.url, crashDelta(n))
+		if err != nil || code != http.StatusAccepted || status != "duplicate" {
+			t.Fatalf("acknowledged delta %d after the restart: %d %q %v (want 202 duplicate: it was lost)", n, code, status, err)
+		}
+	}
+	// The aggregate holds them all: wait for a version covering every
+	// stored delta, then look for each acknowledged delta's item.
+	var m api.Manifest
+	var st api.Stats
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		getJSON(t, p.url+"/v1/model?site=demo", &m)
+		getJSON(t, p.url+"/v1/stats?site=demo", &st)
+		if m.Deltas >= uint64(len(acked)) && st.Total.Arms["treatment"].Impressions == m.Deltas {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: version %d has %d deltas, %d impressions counted; %d were acknowledged",
+				m.Version, m.Deltas, st.Total.Arms["treatment"].Impressions, len(acked))
+		}
+	}
+	items := map[string]bool{}
+	for _, sh := range m.Shards {
+		var w wire.Weights
+		if err := wire.Unmarshal(getBytes(t, p.url+sh.URL), &w, "weights"); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range w.Items {
+			items[it.ID] = true
+		}
+	}
+	for _, n := range acked {
+		if !items[fmt.Sprintf("crash-%05d", n)] {
+			t.Fatalf("acknowledged delta %d is not in version %d's weights", n, m.Version)
+		}
+	}
+	t.Logf("after the restart: version %d built from %d stored deltas, all %d acknowledged among them, each counted once",
+		m.Version, m.Deltas, len(acked))
+	// Versions published before the crash are intact.
+	for n, before := range versions {
+		var after api.Manifest
+		getJSON(t, fmt.Sprintf("%s/v1/model?site=demo&version=%d", p.url, n), &after)
+		if after.Deltas != before.Deltas || after.Config != before.Config || len(after.Shards) != len(before.Shards) {
+			t.Fatalf("version %d changed: %+v, was %+v", n, after, before)
+		}
+		for i, sh := range after.Shards {
+			sum := sha256.Sum256(getBytes(t, p.url+sh.URL))
+			if sh != before.Shards[i] || hex.EncodeToString(sum[:]) != sh.Hash {
+				t.Fatalf("version %d shard %d changed", n, i)
+			}
+		}
+	}
+
+	// A graceful stop.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit 15s after SIGTERM")
+	}
+	if !strings.Contains(p.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop in the logs:\n%s", p.logs.String())
+	}
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store/bolt"
+)
+
+// config is everything the flags set.
+type config struct {
+	addr, data, dist, sites string
+	publishEvery            int
+	publishInterval         time.Duration
+	maxModelLag             uint
+	manifestMaxAge          time.Duration
+	params                  aggregate.Params
+	timeouts                api.Timeouts
+	logFormat, logLevel     string
+}
+
+const usage = `tailor-server: the Tailor server.
+
+Devices sync profile deltas (POST /v1/sync); the server aggregates them,
+clipped and with a minimum cohort, into model versions every N deltas or T
+seconds, and serves the model (GET /v1/model), the uplift report
+(GET /v1/stats), tailor.js and tailor.wasm (GET /assets/...), health
+(/healthz, /readyz) and Prometheus metrics (/metrics). The API is
+documented in server/api/openapi.yaml, served at /v1/openapi.yaml.
+
+Every flag may be set by an environment variable instead: TAILOR_ and the
+flag's name in capitals with dashes as underscores (--publish-every is
+TAILOR_PUBLISH_EVERY). A flag on the command line wins.
+
+Flags:
+`
+
+// flags declares the flags into c.
+func flags(c *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("tailor-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	p := &c.params
+	*p = aggregate.DefaultParams
+	c.timeouts = api.DefaultTimeouts
+	fs.StringVar(&c.addr, "addr", "localhost:8080", "`host:port` to listen on (port 0: any free port)")
+	fs.StringVar(&c.data, "data", "data", "`directory` of the embedded store (tailor.db, bbolt, fsynced on every commit); created if missing")
+	fs.StringVar(&c.dist, "dist", "dist", "`directory` of tailor.js and tailor.wasm as build/assets.sh prepares them (hashed, precompressed, assets.json); what is missing is not served")
+	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json); empty: the built-in demo store, allowing this server's own origin")
+	fs.IntVar(&c.publishEvery, "publish-every", 1000, "publish a new model version once this many `deltas` arrived since the last")
+	fs.DurationVar(&c.publishInterval, "publish-interval", 30*time.Second, "publish a new model version at least this often when any delta arrived")
+	fs.UintVar(&c.maxModelLag, "max-model-lag", 1000, "refuse (409) deltas computed against a model more than this many `versions` older than the current one")
+	fs.DurationVar(&c.manifestMaxAge, "manifest-max-age", 30*time.Second, "how long browsers may cache the current model manifest (Cache-Control max-age)")
+	fs.IntVar(&p.Shards, "shards", p.Shards, "split each version's weights into this many `shards` (a browser fetches only those of the items it meets)")
+	fs.IntVar(&p.Neighbors, "neighbors", p.Neighbors, "neighbours kept per item (K, at most 100)")
+	fs.IntVar(&p.MinCohort, "min-cohort", p.MinCohort, "publish a pair or an item only once this many distinct `deltas` contributed to it (k)")
+	fs.Float64Var(&p.ClipWeight, "clip-weight", p.ClipWeight, "clip each entry of a delta to ±this `weight`")
+	fs.Float64Var(&p.ClipItem, "clip-item", p.ClipItem, "scale a delta's pairs so that no item gets more than this `weight` from them in total, in or out")
+	fs.Float64Var(&p.ClipL1, "clip-l1", p.ClipL1, "scale a delta's pairs (and, separately, its items) down to this L1 `norm`")
+	fs.IntVar(&p.MaxPairs, "max-pairs", p.MaxPairs, "count at most this many of a delta's strongest `pairs`")
+	fs.IntVar(&p.MaxItems, "max-items", p.MaxItems, "count at most this many of a delta's strongest `items`")
+	fs.Float64Var(&p.CoOccurrence, "co-occurrence", p.CoOccurrence, "`weight` of co-occurrence (either direction) against the sequential rule (from → to, weight 1)")
+	fs.StringVar(&p.Noise, "noise", p.Noise, "noise added to every released sum: none, laplace or gaussian (its parameters are recorded with each version)")
+	fs.Float64Var(&p.Epsilon, "epsilon", 0, "privacy budget `ε` of each version's release, for --noise")
+	fs.Float64Var(&p.Delta, "delta", 0, "`δ` of each version's release, for --noise gaussian")
+	fs.DurationVar(&c.timeouts.ReadHeader, "read-header-timeout", c.timeouts.ReadHeader, "time to read a request's headers")
+	fs.DurationVar(&c.timeouts.Read, "read-timeout", c.timeouts.Read, "time to read a whole request")
+	fs.DurationVar(&c.timeouts.Write, "write-timeout", c.timeouts.Write, "time to write a response")
+	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "time a keep-alive connection waits for its next request")
+	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", c.timeouts.Shutdown, "time a graceful shutdown waits for requests in flight")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.VisitAll(func(f *flag.Flag) {
+			name, help := flag.UnquoteUsage(f)
+			fmt.Fprintf(stderr, "  --%s %s\n    \t%s\n    \t(env %s, default %q)\n", f.Name, name, help, envName(f.Name), f.DefValue)
+		})
+	}
+	return fs
+}
+
+func envName(flag string) string {
+	return "TAILOR_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// parse applies environment variables, then the command line.
+func parse(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := new(config)
+	fs := flags(c, stderr)
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", envName(f.Name), v, e)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q (see --help)", fs.Args())
+	}
+	if err := c.params.Validate(); err != nil {
+		return nil, err
+	}
+	if c.maxModelLag > 1<<32-1 {
+		return nil, fmt.Errorf("--max-model-lag %d is too large", c.maxModelLag)
+	}
+	return c, nil
+}
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q is not text or json", c.logFormat)
+}
+
+// run runs the server until ctx ends, then shuts it down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parse(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	sites, err := loadSites(c.sites, ln.Addr().(*net.TCPAddr), c.addr)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return err
+	}
+	db, err := bolt.Open(filepath.Join(c.data, "tailor.db"))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	agg, err := aggregate.New(db, sites, aggregate.WithParams(c.params),
+		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	if err := agg.Start(ctx); err != nil {
+		return err
+	}
+	srv, err := api.New(db, agg, sites, api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
+		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts))
+	if err != nil {
+		agg.Close(context.Background())
+		return err
+	}
+	srv.Serve(ln)
+	log.Info("serving", "addr", ln.Addr().String(), "data", c.data, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
+		"publish_every", c.publishEvery, "publish_interval", c.publishInterval)
+	<-ctx.Done()
+	log.Info("shutting down")
+	err = srv.Close()
+	closeCtx, cancel := context.WithTimeout(context.Background(), c.timeouts.Shutdown)
+	defer cancel()
+	if e := agg.Close(closeCtx); e != nil && err == nil {
+		err = e
+	}
+	log.Info("stopped")
+	return err
+}
+
+// loadSites reads the site configuration, or returns the demo site allowing
+// the server's own origins.
+func loadSites(path string, addr *net.TCPAddr, configured string) (*site.Set, error) {
+	if path != "" {
+		return site.Load(path)
+	}
+	port := strconv.Itoa(addr.Port)
+	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
+	if host, _, err := net.SplitHostPort(configured); err == nil && host != "" && host != "localhost" && host != "127.0.0.1" {
+		origins = append(origins, "http://"+strings.ToLower(net.JoinHostPort(host, port)))
+	}
+	return site.Demo(origins...), nil
+}

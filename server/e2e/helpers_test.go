@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store/bolt"
+	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
+	"github.com/tailorhq/tailor/wasm/sim"
+)
+
+// t0 is when the simulated visits happen.
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// topK is how many items of a ranking count as a hit for the next click.
+const topK = 5
+
+// server is the whole server on loopback.
+type server struct {
+	url string
+	agg *aggregate.Aggregator
+	c   *http.Client
+}
+
+func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *server {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg, err := aggregate.New(db, sites, aggregate.WithParams(p), aggregate.WithPublishEvery(every, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := api.New(db, agg, sites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{url: srv.URL(), agg: agg, c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	t.Cleanup(func() {
+		s.c.CloseIdleConnections()
+		srv.Close()
+		agg.Close(context.Background())
+		db.Close()
+	})
+	return s
+}
+
+func (s *server) get(path string) ([]byte, error) {
+	res, err := s.c.Get(s.url + path)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	return b, err
+}
+
+// sync posts a delta as a browser's sendBeacon does; it returns the status.
+func (s *server) sync(body []byte) (int, error) {
+	res, err := s.c.Post(s.url+"/v1/sync", "text/plain;charset=UTF-8", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	msg, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusAccepted {
+		return res.StatusCode, fmt.Errorf("sync: %d %s", res.StatusCode, msg)
+	}
+	return res.StatusCode, nil
+}
+
+// model is what a device fetches: a manifest, its configuration and
+// shards, in the order to apply them.
+type model struct {
+	manifest api.Manifest
+	config   wire.Config
+	shards   [][]byte
+}
+
+// fetch fetches a site's current model as a cold-start device does:
+// manifest, then configuration and shards, shards sorted by the version
+// their content dates from.
+func (s *server) fetch(t *testing.T, key string) *model {
+	t.Helper()
+	b, err := s.get("/v1/model?site=" + key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &model{}
+	if err := json.Unmarshal(b, &m.manifest); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := s.get(m.manifest.Config.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.Unmarshal(cb, &m.config, "config"); err != nil {
+		t.Fatal(err)
+	}
+	shards := slices.Clone(m.manifest.Shards)
+	slices.SortStableFunc(shards, func(a, b api.ManifestShard) int { return int(a.Version) - int(b.Version) })
+	for _, sh := range shards {
+		b, err := s.get(sh.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.shards = append(m.shards, b)
+	}
+	return m
+}
+
+// apply configures an instance with the model's configuration and gives
+// it the model's weights, as a device does on loading them.
+func (m *model) apply(in *harness.Instance) error {
+	if err := in.Init(m.config, 0); err != nil {
+		return err
+	}
+	for _, b := range m.shards {
+		if err := in.ApplyWeightsBytes(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// items decodes the model's weights by item id.
+func (m *model) items(t *testing.T) map[string]wire.ItemWeights {
+	t.Helper()
+	out := map[string]wire.ItemWeights{}
+	for _, b := range m.shards {
+		var w wire.Weights
+		if err := wire.Unmarshal(b, &w, "weights"); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range w.Items {
+			out[it.ID] = it
+		}
+	}
+	return out
+}
+
+// visit plays visitor i's session (persona i mod 6, 8 clicks) on an
+// instance reset for cfg, ranking after every click, and returns its hit
+// count and its delta.
+func visit(s *sim.Sim, in *harness.Instance, cfg wire.Config, i int) (sim.Result, []byte, error) {
+	if err := in.Init(cfg, uint64(i)+1); err != nil {
+		return sim.Result{}, nil, err
+	}
+	rng := rand.New(rand.NewPCG(uint64(i), 0x7a11))
+	session := s.Session(&sim.Personas[i%len(sim.Personas)], rng, 8)
+	res, err := s.Replay(in, session, t0.Add(time.Duration(i)*time.Minute), topK)
+	if err != nil {
+		return res, nil, err
+	}
+	d, err := in.TakeDelta()
+	return res, d, err
+}
+
+// hits counts next-click hits over many visitors concurrently.
+type hits struct{ hits, total atomic.Int64 }
+
+func (h *hits) add(r sim.Result) { h.hits.Add(int64(r.Hits)); h.total.Add(int64(r.Total)) }
+
+func (h *hits) rate() float64 { return float64(h.hits.Load()) / float64(max(h.total.Load(), 1)) }
+
+// evaluate replays visitors [from, from+n) on a new pool prepared by
+// setup, and returns their hit rate. Nothing is synced.
+func evaluate(t *testing.T, s *sim.Sim, cfg wire.Config, from, n int, setup func(*harness.Instance) error) float64 {
+	t.Helper()
+	pool := harnesstest.Runtime(t).NewPool(8, setup)
+	var h hits
+	err := pool.Run(context.Background(), n, func(in *harness.Instance, i int) error {
+		r, _, err := visit(s, in, cfg, from+i)
+		h.add(r)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.rate()
+}
+
+func newSim(t *testing.T) *sim.Sim {
+	t.Helper()
+	s, err := sim.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitVersion polls the manifest until the site's version is at least n.
+func (s *server) waitVersion(t *testing.T, key string, n uint32) api.Manifest {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var m api.Manifest
+		b, err := s.get("/v1/model?site=" + key)
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err == nil && m.Version >= n {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("version %d of %s not published in time (last: %+v, %v)", n, key, m, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,279 @@
+// Package site is the server's configuration of the sites it serves: each
+// site key with the origins allowed to use it, its privacy mode, its
+// business rules and its exploration and holdout shares. The part devices
+// need is shipped with every model version as a wire.Config.
+//
+// Sites come from a JSON file (see testdata/sites.json):
+//
+//	{"sites": [{"key": "shop", "origins": ["https://shop.example"],
+//	  "privacy": "federated", "explore": 0.05, "holdout": 0.05,
+//	  "rules": [{"id": "r1", "segment": "evening shopper",
+//	    "if": [{"field": "viewed.category", "op": "in", "values": ["evening-gowns"]}],
+//	    "then": {"do": "boost", "categories": ["jewelry"], "weight": 1}}]}]}
+//
+//	set, err := site.Load("sites.json")
+//
+// or, for `make demo`, from Demo.
+//
+// # Notes
+//
+// A Set is immutable once loaded and safe to share between goroutines.
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// DefaultHoldout is the share of devices that see the site's default
+// order, for the uplift report, when a site does not set one.
+const DefaultHoldout = 0.05
+
+// Errors of loading a configuration.
+var (
+	ErrInvalid   = errors.New("site: invalid configuration")
+	ErrDuplicate = errors.New("site: duplicate site key")
+)
+
+// Site is one site's configuration.
+type Site struct {
+	Key       string            // the site key devices send (wire.Delta.Site)
+	Origins   []string          // origins allowed to call the API for this site ("*": any)
+	Privacy   wire.Privacy      // local, federated or federated+ldp
+	Epsilon   float32           // the LDP budget devices spend per delta (federated+ldp)
+	Explore   float32           // share of rankings that promote one random item
+	Holdout   float32           // share of devices that see the default order
+	Diversity float32           // penalty on repeating a category near the top
+	Replenish map[string]uint16 // days after a purchase in a category to suggest refills
+	Rules     []wire.Rule
+}
+
+// Config returns what devices need of the site's configuration.
+func (s *Site) Config() wire.Config {
+	return wire.Config{Site: s.Key, Privacy: s.Privacy, Epsilon: s.Epsilon, Explore: s.Explore,
+		Holdout: s.Holdout, Diversity: s.Diversity, Replenish: s.Replenish, Rules: s.Rules}
+}
+
+// AllowsOrigin reports whether a browser at origin may use the site.
+func (s *Site) AllowsOrigin(origin string) bool {
+	return slices.Contains(s.Origins, origin) || slices.Contains(s.Origins, "*")
+}
+
+// Set is the sites a server serves, by key.
+type Set struct {
+	sites map[string]*Site
+	keys  []string
+}
+
+// NewSet validates sites and returns them as a Set.
+func NewSet(sites ...Site) (*Set, error) {
+	set := &Set{sites: map[string]*Site{}}
+	for i := range sites {
+		s := sites[i]
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+		if _, ok := set.sites[s.Key]; ok {
+			return nil, fmt.Errorf("%w: %q", ErrDuplicate, s.Key)
+		}
+		set.sites[s.Key] = &s
+		set.keys = append(set.keys, s.Key)
+	}
+	if len(set.keys) == 0 {
+		return nil, fmt.Errorf("%w: no sites", ErrInvalid)
+	}
+	return set, nil
+}
+
+// Get returns the site with a key.
+func (set *Set) Get(key string) (*Site, bool) {
+	s, ok := set.sites[key]
+	return s, ok
+}
+
+// Keys returns the site keys in configuration order.
+func (set *Set) Keys() []string { return slices.Clone(set.keys) }
+
+// AnyAllowsOrigin reports whether some site allows origin: a CORS
+// preflight carries no site key, so it is answered for the union.
+func (set *Set) AnyAllowsOrigin(origin string) bool {
+	for _, s := range set.sites {
+		if s.AllowsOrigin(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// file is the JSON configuration file.
+type file struct {
+	Sites []fileSite `json:"sites"`
+}
+
+type fileSite struct {
+	Key       string            `json:"key"`
+	Origins   []string          `json:"origins"`
+	Privacy   string            `json:"privacy"`
+	Epsilon   float32           `json:"epsilon"`
+	Explore   float32           `json:"explore"`
+	Holdout   *float32          `json:"holdout"`
+	Diversity float32           `json:"diversity"`
+	Replenish map[string]uint16 `json:"replenish"`
+	Rules     []fileRule        `json:"rules"`
+}
+
+type fileRule struct {
+	ID      string     `json:"id"`
+	Segment string     `json:"segment"`
+	If      []fileCond `json:"if"`
+	Then    fileAction `json:"then"`
+}
+
+type fileCond struct {
+	Field  string   `json:"field"`
+	Op     string   `json:"op"`
+	Values []string `json:"values"`
+	Min    float32  `json:"min"`
+	Max    float32  `json:"max"`
+}
+
+type fileAction struct {
+	Do         string   `json:"do"`
+	IDs        []string `json:"ids"`
+	Categories []string `json:"categories"`
+	Tags       []string `json:"tags"`
+	Weight     float32  `json:"weight"`
+}
+
+// Load reads a configuration file.
+func Load(path string) (*Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	defer f.Close()
+	set, err := Parse(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return set, nil
+}
+
+// Parse reads a JSON configuration; unknown fields are errors, so a typo
+// does not silently drop a setting.
+func Parse(r io.Reader) (*Set, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	sites := make([]Site, len(f.Sites))
+	for i, fs := range f.Sites {
+		s, err := fs.site()
+		if err != nil {
+			return nil, err
+		}
+		sites[i] = s
+	}
+	return NewSet(sites...)
+}
+
+func (fs *fileSite) site() (Site, error) {
+	s := Site{Key: fs.Key, Origins: fs.Origins, Epsilon: fs.Epsilon, Explore: fs.Explore, Holdout: DefaultHoldout,
+		Diversity: fs.Diversity, Replenish: fs.Replenish}
+	if fs.Holdout != nil {
+		s.Holdout = *fs.Holdout
+	}
+	switch fs.Privacy {
+	case "local":
+		s.Privacy = wire.PrivacyLocal
+	case "federated", "":
+		s.Privacy = wire.PrivacyFederated
+	case "federated+ldp":
+		s.Privacy = wire.PrivacyLDP
+	default:
+		return s, fmt.Errorf("%w: site %q: privacy %q is not local, federated or federated+ldp", ErrInvalid, fs.Key, fs.Privacy)
+	}
+	for _, r := range fs.Rules {
+		wr := wire.Rule{ID: r.ID, Segment: r.Segment, Then: wire.Action(r.Then)}
+		for _, c := range r.If {
+			wr.If = append(wr.If, wire.Cond(c))
+		}
+		s.Rules = append(s.Rules, wr)
+	}
+	return s, nil
+}
+
+// validate checks a site, and its rules by the guest's own decoder: what
+// the server ships, every device accepts.
+func (s *Site) validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: site %q: %s", ErrInvalid, s.Key, fmt.Sprintf(format, args...))
+	}
+	if s.Key == "" || len(s.Key) > wire.MaxIDLen || strings.TrimSpace(s.Key) != s.Key {
+		return bad("the key must be 1-%d bytes without surrounding spaces", wire.MaxIDLen)
+	}
+	if len(s.Origins) == 0 {
+		return bad(`no origins: list the sites that may use the key ("*" for any)`)
+	}
+	for _, o := range s.Origins {
+		if err := checkOrigin(o); err != nil {
+			return bad("%v", err)
+		}
+	}
+	for name, v := range map[string]float32{"explore": s.Explore, "holdout": s.Holdout, "diversity": s.Diversity} {
+		if !(v >= 0 && v <= 1) {
+			return bad("%s %v is not within 0-1", name, v)
+		}
+	}
+	switch {
+	case s.Privacy == wire.PrivacyLDP && !(s.Epsilon > 0 && s.Epsilon <= 100):
+		return bad("federated+ldp needs an epsilon within (0, 100], not %v", s.Epsilon)
+	case s.Privacy != wire.PrivacyLDP && s.Epsilon != 0:
+		return bad("epsilon %v is only for federated+ldp", s.Epsilon)
+	case s.Privacy > wire.PrivacyLDP:
+		return bad("unknown privacy mode %d", s.Privacy)
+	}
+	ids := map[string]bool{}
+	for _, r := range s.Rules {
+		if ids[r.ID] {
+			return bad("rule id %q is used twice", r.ID)
+		}
+		ids[r.ID] = true
+	}
+	cfg := s.Config()
+	var back wire.Config
+	if err := wire.Unmarshal(wire.Marshal(&cfg), &back, "config"); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// checkOrigin accepts "*" or a serialized origin: scheme://host[:port].
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ToLower(o) != o {
+		return fmt.Errorf("origin %q is not of the form https://host[:port] (lowercase, no path)", o)
+	}
+	return nil
+}
+
+// ConfigBytes returns the site's wire.Config encoded as devices receive it.
+func (s *Site) ConfigBytes() []byte {
+	cfg := s.Config()
+	return bytes.Clone(wire.Marshal(&cfg))
+}

@@ -1,0 +1,164 @@
+package site_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+func TestLoad(t *testing.T) {
+	set, err := site.Load("testdata/sites.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Keys(); !reflect.DeepEqual(got, []string{"shop", "blog", "kiosk"}) {
+		t.Fatalf("Keys = %v", got)
+	}
+	shop, _ := set.Get("shop")
+	if shop.Privacy != wire.PrivacyFederated || shop.Holdout != 0.1 || len(shop.Rules) != 2 ||
+		shop.Rules[0].If[0].Values[0] != "evening-gowns" || shop.Rules[1].If[0].Max != 12 || shop.Replenish["coffee-beans"] != 21 {
+		t.Errorf("shop = %+v", shop)
+	}
+	blog, _ := set.Get("blog")
+	if blog.Privacy != wire.PrivacyLDP || blog.Epsilon != 2 || blog.Holdout != site.DefaultHoldout {
+		t.Errorf("blog = %+v, want federated+ldp, epsilon 2, the default holdout", blog)
+	}
+	kiosk, _ := set.Get("kiosk")
+	if kiosk.Privacy != wire.PrivacyLocal || !kiosk.AllowsOrigin("https://anything.example") {
+		t.Errorf("kiosk = %+v", kiosk)
+	}
+	if _, ok := set.Get("nope"); ok {
+		t.Error("Get(unknown) found a site")
+	}
+}
+
+func TestOrigins(t *testing.T) {
+	set, err := site.Load("testdata/sites.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, _ := set.Get("shop")
+	for _, tc := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://shop.example", true},
+		{"https://www.shop.example", true},
+		{"http://shop.example", false},
+		{"https://shop.example:8443", false},
+		{"https://evil.example", false},
+		{"null", false},
+		{"", false},
+	} {
+		if got := shop.AllowsOrigin(tc.origin); got != tc.want {
+			t.Errorf("AllowsOrigin(%q) = %v, want %v", tc.origin, got, tc.want)
+		}
+	}
+	if !set.AnyAllowsOrigin("https://blog.example") || !set.AnyAllowsOrigin("https://x.example") /* kiosk: "*" */ {
+		t.Error("AnyAllowsOrigin misses a configured origin")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	const ok = `"key": "s", "origins": ["https://s.example"]`
+	for _, tc := range []struct {
+		name, json string
+		want       error
+	}{
+		{"not json", `{`, site.ErrInvalid},
+		{"unknown field", `{"sites": [{` + ok + `, "holdot": 0.1}]}`, site.ErrInvalid},
+		{"no sites", `{"sites": []}`, site.ErrInvalid},
+		{"empty key", `{"sites": [{"key": "", "origins": ["*"]}]}`, site.ErrInvalid},
+		{"long key", `{"sites": [{"key": "` + strings.Repeat("k", wire.MaxIDLen+1) + `", "origins": ["*"]}]}`, site.ErrInvalid},
+		{"duplicate key", `{"sites": [{` + ok + `}, {` + ok + `}]}`, site.ErrDuplicate},
+		{"no origins", `{"sites": [{"key": "s"}]}`, site.ErrInvalid},
+		{"origin with path", `{"sites": [{"key": "s", "origins": ["https://s.example/shop"]}]}`, site.ErrInvalid},
+		{"origin with slash", `{"sites": [{"key": "s", "origins": ["https://s.example/"]}]}`, site.ErrInvalid},
+		{"origin scheme", `{"sites": [{"key": "s", "origins": ["ftp://s.example"]}]}`, site.ErrInvalid},
+		{"origin upper case", `{"sites": [{"key": "s", "origins": ["https://S.example"]}]}`, site.ErrInvalid},
+		{"privacy", `{"sites": [{` + ok + `, "privacy": "public"}]}`, site.ErrInvalid},
+		{"ldp without epsilon", `{"sites": [{` + ok + `, "privacy": "federated+ldp"}]}`, site.ErrInvalid},
+		{"epsilon without ldp", `{"sites": [{` + ok + `, "epsilon": 1}]}`, site.ErrInvalid},
+		{"holdout > 1", `{"sites": [{` + ok + `, "holdout": 1.5}]}`, site.ErrInvalid},
+		{"explore < 0", `{"sites": [{` + ok + `, "explore": -0.1}]}`, site.ErrInvalid},
+		{"rule without id", `{"sites": [{` + ok + `, "rules": [{"then": {"do": "boost"}}]}]}`, site.ErrInvalid},
+		{"rule field", `{"sites": [{` + ok + `, "rules": [{"id": "r", "if": [{"field": "gender", "op": "in"}], "then": {"do": "boost"}}]}]}`, site.ErrInvalid},
+		{"rule op", `{"sites": [{` + ok + `, "rules": [{"id": "r", "if": [{"field": "visits", "op": "gt"}], "then": {"do": "boost"}}]}]}`, site.ErrInvalid},
+		{"rule action", `{"sites": [{` + ok + `, "rules": [{"id": "r", "then": {"do": "explode"}}]}]}`, site.ErrInvalid},
+		{"rule id twice", `{"sites": [{` + ok + `, "rules": [{"id": "r", "then": {"do": "boost"}}, {"id": "r", "then": {"do": "bury"}}]}]}`, site.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := site.Parse(strings.NewReader(tc.json))
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Parse: %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigBytes checks that what the server ships decodes, with the
+// guest's own decoder, to the site's configuration.
+func TestConfigBytes(t *testing.T) {
+	s := site.DemoSite("http://localhost:8080")
+	var got wire.Config
+	if err := wire.Unmarshal(s.ConfigBytes(), &got, "config"); err != nil {
+		t.Fatal(err)
+	}
+	if want := s.Config(); !reflect.DeepEqual(got, want) {
+		t.Errorf("config = %+v\nwant     %+v", got, want)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	set := site.Demo("http://localhost:8080")
+	s, ok := set.Get(site.DemoKey)
+	if !ok || !s.AllowsOrigin("http://localhost:8080") || s.AllowsOrigin("https://evil.example") {
+		t.Fatalf("demo site = %+v", s)
+	}
+	if s.Holdout != site.DefaultHoldout || s.Privacy != wire.PrivacyFederated {
+		t.Errorf("demo site = %+v", s)
+	}
+}
+
+func ExampleParse() {
+	set, err := site.Parse(strings.NewReader(`{"sites": [
+		{"key": "shop", "origins": ["https://shop.example"], "privacy": "federated", "holdout": 0.1}]}`))
+	if err != nil {
+		panic(err)
+	}
+	shop, _ := set.Get("shop")
+	cfg := shop.Config()
+	fmt.Println(cfg.Site, cfg.Privacy, cfg.Holdout, shop.AllowsOrigin("https://shop.example"))
+	// Output: shop federated 0.1 true
+}
+
+// FuzzParse checks that no configuration file panics the loader, and that
+// what it accepts ships a configuration every device decodes.
+func FuzzParse(f *testing.F) {
+	b, err := os.ReadFile("testdata/sites.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"sites": [{"key": "s", "origins": ["*"], "rules": [{"id": "r", "then": {"do": "pin", "ids": ["x"]}}]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		set, err := site.Parse(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, key := range set.Keys() {
+			s, _ := set.Get(key)
+			var cfg wire.Config
+			if err := wire.Unmarshal(s.ConfigBytes(), &cfg, "config"); err != nil {
+				t.Fatalf("accepted site %q ships a configuration devices reject: %v", key, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,442 @@
+// Package bolt is the embedded store.Store: one go.etcd.io/bbolt file in
+// the server's data directory, fsynced on every commit (bbolt's default).
+// It needs no setup, which is what `make demo` and single-replica
+// deployments want.
+//
+//	db, err := bolt.Open(filepath.Join(dir, "tailor.db"))
+//	defer db.Close()
+//	a, err := db.Append(ctx, store.Delta{Site: "demo", ID: id, Body: body})
+//
+// Appends are group-committed: one writer goroutine takes every append
+// waiting when it starts a transaction and commits them together, so a
+// burst of concurrent syncs shares one fsync instead of queueing for one
+// each, and no append waits for a timer. Each Append still returns only
+// after its own commit is durable.
+//
+// # Notes
+//
+// A DB is goroutine-safe. bbolt locks the file: a second process opening
+// the same file waits up to the timeout (WithTimeout) and fails.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tailorhq/tailor/server/store"
+	bbolt "go.etcd.io/bbolt"
+)
+
+// Bucket names. Sites have a nested bucket in deltas and versions.
+var (
+	bucketDeltas   = []byte("deltas")   // site → seq (8 bytes BE) → record
+	bucketIDs      = []byte("ids")      // delta id (16 bytes) → sha256(body) + seq + site
+	bucketVersions = []byte("versions") // site → number (4 bytes BE) → Version JSON
+	bucketBlobs    = []byte("blobs")    // hash → bytes
+	bucketState    = []byte("state")    // site → checkpoint of the latest version
+)
+
+// Option configures a DB.
+type Option func(*options) error
+
+type options struct {
+	timeout  time.Duration
+	maxBatch int
+}
+
+// WithTimeout sets how long Open waits for another process's lock on the
+// file (default 2s).
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("bolt: timeout %v must be positive", d)
+		}
+		o.timeout = d
+		return nil
+	}
+}
+
+// WithMaxBatch bounds how many appends share one commit (default 1024).
+func WithMaxBatch(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("bolt: max batch %d must be at least 1", n)
+		}
+		o.maxBatch = n
+		return nil
+	}
+}
+
+// DB is the bbolt store.
+type DB struct {
+	db       *bbolt.DB
+	maxBatch int
+
+	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
+	closed bool
+	reqs   chan *appendReq
+	wg     sync.WaitGroup
+}
+
+var _ store.Store = (*DB)(nil)
+
+type appendReq struct {
+	d    store.Delta
+	done chan appendRes // buffered: the writer never blocks on it
+}
+
+type appendRes struct {
+	a   store.Appended
+	err error
+}
+
+// Open opens or creates the store file at path.
+func Open(path string, opts ...Option) (*DB, error) {
+	o := options{timeout: 2 * time.Second, maxBatch: 1024}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketDeltas, bucketIDs, bucketVersions, bucketBlobs, bucketState} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
+	}
+	s := &DB{db: db, maxBatch: o.maxBatch, reqs: make(chan *appendReq, o.maxBatch)}
+	s.wg.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Path returns the file the store lives in.
+func (s *DB) Path() string { return s.db.Path() }
+
+// Append implements store.Store.
+func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
+	if d.Site == "" || len(d.Body) == 0 {
+		return store.Appended{}, fmt.Errorf("bolt: append: %w: delta without site or body", store.ErrInvalidRequest)
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Appended{}, err
+	}
+	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
+	r := &appendReq{d: d, done: make(chan appendRes, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return store.Appended{}, store.ErrClosed
+	}
+	s.reqs <- r
+	s.mu.RUnlock()
+	select {
+	case res := <-r.done:
+		return res.a, res.err
+	case <-ctx.Done():
+		// The append may still commit; a retry then finds it (Duplicate).
+		return store.Appended{}, ctx.Err()
+	}
+}
+
+// writer commits appends in groups until reqs is closed: it takes the
+// first waiting append and every other already waiting, and commits them
+// together. (Waiting a little for more was measured: it does not help,
+// because under load the appends that arrive during one commit form the
+// next group anyway.)
+func (s *DB) writer() {
+	defer s.wg.Done()
+	batch := make([]*appendReq, 0, s.maxBatch)
+	for r := range s.reqs {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit appends a group in one transaction and answers each request.
+func (s *DB) commit(batch []*appendReq) {
+	res := make([]appendRes, len(batch))
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		ids := tx.Bucket(bucketIDs)
+		deltas := tx.Bucket(bucketDeltas)
+		for i, r := range batch {
+			res[i] = appendRes{}
+			d := &r.d
+			sum := sha256.Sum256(d.Body)
+			if v := ids.Get(d.ID[:]); v != nil {
+				if !bytes.Equal(v[:sha256.Size], sum[:]) || string(v[sha256.Size+8:]) != d.Site {
+					res[i].err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
+					continue
+				}
+				res[i].a = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
+				continue
+			}
+			site, err := deltas.CreateBucketIfNotExists([]byte(d.Site))
+			if err != nil {
+				return err
+			}
+			seq, err := site.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := site.Put(u64(seq), encodeRecord(d)); err != nil {
+				return err
+			}
+			idv := make([]byte, 0, sha256.Size+8+len(d.Site))
+			idv = append(append(append(idv, sum[:]...), u64(seq)...), d.Site...)
+			if err := ids.Put(d.ID[:], idv); err != nil {
+				return err
+			}
+			res[i].a = store.Appended{Seq: seq}
+		}
+		return nil
+	})
+	for i, r := range batch {
+		if err != nil {
+			res[i] = appendRes{err: fmt.Errorf("bolt: append: %w", err)}
+		}
+		r.done <- res[i]
+	}
+}
+
+// A record is id (16) + model (4) + received Unix ns (8) + body.
+const recordHeader = 16 + 4 + 8
+
+func encodeRecord(d *store.Delta) []byte {
+	b := make([]byte, recordHeader, recordHeader+len(d.Body))
+	copy(b, d.ID[:])
+	binary.BigEndian.PutUint32(b[16:], d.Model)
+	binary.BigEndian.PutUint64(b[20:], uint64(d.Received.UnixNano()))
+	return append(b, d.Body...)
+}
+
+func decodeRecord(site string, seq uint64, v []byte) (store.Delta, error) {
+	if len(v) < recordHeader {
+		return store.Delta{}, fmt.Errorf("bolt: delta %s/%d: record of %d bytes is corrupt", site, seq, len(v))
+	}
+	d := store.Delta{Seq: seq, Site: site, Model: binary.BigEndian.Uint32(v[16:]),
+		Received: time.Unix(0, int64(binary.BigEndian.Uint64(v[20:]))).UTC(),
+		Body:     bytes.Clone(v[recordHeader:])}
+	copy(d.ID[:], v)
+	return d, nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// Deltas implements store.Store.
+func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) ([]store.Delta, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("bolt: deltas: %w: limit %d", store.ErrInvalidRequest, limit)
+	}
+	var out []store.Delta
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketDeltas).Bucket([]byte(site))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			d, err := decodeRecord(site, binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: deltas %s after %d: %w", site, after, err)
+	}
+	return out, nil
+}
+
+// Publish implements store.Store.
+func (s *DB) Publish(ctx context.Context, p store.Publication) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	v := &p.Version
+	if v.Site == "" {
+		return fmt.Errorf("bolt: publish: %w: version without site", store.ErrInvalidRequest)
+	}
+	for h, b := range p.Blobs {
+		if store.Hash(b) != h {
+			return fmt.Errorf("bolt: publish %s v%d: blob %.12s: %w", v.Site, v.Number, h, store.ErrHashMismatch)
+		}
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("bolt: publish %s v%d: %w", v.Site, v.Number, err)
+	}
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		vb, err := tx.Bucket(bucketVersions).CreateBucketIfNotExists([]byte(v.Site))
+		if err != nil {
+			return err
+		}
+		if k, _ := vb.Cursor().Last(); k == nil {
+			if v.Number != 0 {
+				return fmt.Errorf("%w: v%d is the site's first", store.ErrVersionGap, v.Number)
+			}
+		} else if latest := binary.BigEndian.Uint32(k); v.Number <= latest {
+			return fmt.Errorf("%w: latest is v%d", store.ErrVersionExists, latest)
+		} else if v.Number != latest+1 {
+			return fmt.Errorf("%w: latest is v%d", store.ErrVersionGap, latest)
+		}
+		blobs := tx.Bucket(bucketBlobs)
+		refs := []string{v.Config}
+		for _, sh := range v.Shards {
+			refs = append(refs, sh.Hash)
+		}
+		for _, h := range refs {
+			if b, ok := p.Blobs[h]; ok {
+				if blobs.Get([]byte(h)) == nil {
+					if err := blobs.Put([]byte(h), b); err != nil {
+						return err
+					}
+				}
+			} else if blobs.Get([]byte(h)) == nil {
+				return fmt.Errorf("%w: %.12s", store.ErrMissingBlob, h)
+			}
+		}
+		if err := vb.Put(u32(v.Number), js); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketState).Put([]byte(v.Site), p.State)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: publish %s v%d: %w", v.Site, v.Number, err)
+	}
+	return nil
+}
+
+// Latest implements store.Store.
+func (s *DB) Latest(ctx context.Context, site string) (store.Version, error) {
+	return s.version(ctx, site, nil)
+}
+
+// Version implements store.Store.
+func (s *DB) Version(ctx context.Context, site string, n uint32) (store.Version, error) {
+	return s.version(ctx, site, u32(n))
+}
+
+func (s *DB) version(ctx context.Context, site string, key []byte) (store.Version, error) {
+	var v store.Version
+	if err := s.check(ctx); err != nil {
+		return v, err
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketVersions).Bucket([]byte(site))
+		if b == nil {
+			return store.ErrNotFound
+		}
+		var js []byte
+		if key == nil {
+			_, js = b.Cursor().Last()
+		} else {
+			js = b.Get(key)
+		}
+		if js == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(js, &v)
+	})
+	if err != nil {
+		what := "latest"
+		if key != nil {
+			what = fmt.Sprintf("v%d", binary.BigEndian.Uint32(key))
+		}
+		return store.Version{}, fmt.Errorf("bolt: version %s %s: %w", site, what, err)
+	}
+	return v, nil
+}
+
+// Blob implements store.Store.
+func (s *DB) Blob(ctx context.Context, hash string) ([]byte, error) {
+	return s.get(ctx, bucketBlobs, hash, "blob")
+}
+
+// State implements store.Store.
+func (s *DB) State(ctx context.Context, site string) ([]byte, error) {
+	return s.get(ctx, bucketState, site, "state")
+}
+
+func (s *DB) get(ctx context.Context, bucket []byte, key, what string) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucket).Get([]byte(key))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		out = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: %s %.16s: %w", what, key, err)
+	}
+	return out, nil
+}
+
+// check fails when ctx is done or the store is closed.
+func (s *DB) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// Close waits for appends in flight to commit, then closes the file.
+func (s *DB) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.mu.Unlock()
+	s.wg.Wait()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}

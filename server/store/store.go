@@ -1,0 +1,158 @@
+// Package store is the Tailor server's durable state behind one small
+// interface: the log of accepted profile deltas, and the immutable model
+// versions published from them with their content-addressed blobs (weight
+// shards, site configurations) and the aggregation checkpoint each version
+// was built from.
+//
+// The embedded implementation (package bolt) needs no setup; a PostgreSQL
+// implementation for more than one replica goes behind the same interface.
+// Both must pass the contract suite in package storetest:
+//
+//	func TestContract(t *testing.T) { storetest.Run(t, newStore) }
+//
+// # Notes
+//
+// Implementations are goroutine-safe. Append returns only once the delta is
+// durable: the server answers 202 Accepted after it. Versions and blobs are
+// immutable once published; a Version or a blob slice returned by a Store
+// is the caller's to keep and must not be modified.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// Errors of every Store implementation, wrapped with context.
+var (
+	ErrNotFound       = errors.New("store: not found")
+	ErrConflict       = errors.New("store: delta id already recorded with different content")
+	ErrVersionExists  = errors.New("store: version already published")
+	ErrVersionGap     = errors.New("store: version does not follow the latest")
+	ErrHashMismatch   = errors.New("store: blob does not match its hash")
+	ErrMissingBlob    = errors.New("store: version refers to a blob not given nor stored")
+	ErrClosed         = errors.New("store: closed")
+	ErrInvalidRequest = errors.New("store: invalid request")
+)
+
+// Delta is one accepted profile delta as received: the raw msgpack body
+// (already validated) and what the server indexes it by.
+type Delta struct {
+	Seq      uint64    // position in its site's log, from 1; set by Append
+	Site     string    // site key
+	ID       [16]byte  // chosen by the device; the idempotency key
+	Model    uint32    // the model version the device held
+	Received time.Time // when the server accepted it
+	Body     []byte    // the encoded wire.Delta
+}
+
+// Appended is what Append did.
+type Appended struct {
+	Seq       uint64 // the delta's position in its site's log
+	Duplicate bool   // the same delta was recorded before: nothing was written
+}
+
+// Version is one published model version of a site. Everything it refers
+// to is immutable.
+type Version struct {
+	Site    string    `json:"site"`
+	Number  uint32    `json:"number"`  // 0 is the empty model
+	Created time.Time `json:"created"` // when it was published
+	Deltas  uint64    `json:"deltas"`  // deltas folded into it, in total
+	New     uint64    `json:"new"`     // deltas folded since the previous version
+	Cursor  uint64    `json:"cursor"`  // the last delta Seq folded into it
+	Shards  []Shard   `json:"shards"`  // in shard order
+	Config  string    `json:"config"`  // hash of the encoded wire.Config blob
+	Bytes   int       `json:"bytes"`   // total bytes of its shards
+	Privacy Privacy   `json:"privacy"` // how it was aggregated
+}
+
+// Shard is one shard of a version's weights.
+type Shard struct {
+	Index   int    `json:"index"`
+	Version uint32 `json:"version"` // the version whose content it carries: unchanged shards keep it, and their hash
+	Hash    string `json:"hash"`    // of the encoded wire.Weights blob
+	Bytes   int    `json:"bytes"`
+}
+
+// Privacy records the defences and noise a version was aggregated with,
+// so that each version states its privacy parameters.
+type Privacy struct {
+	MinCohort  int     `json:"min_cohort"`  // distinct deltas a pair or item needs before it is published
+	ClipWeight float64 `json:"clip_weight"` // bound on one entry of one delta
+	ClipItem   float64 `json:"clip_item"`   // bound on one delta's pairs into (and out of) any one item
+	ClipL1     float64 `json:"clip_l1"`     // bound on the L1 norm of one delta's pairs (and of its items)
+	Noise      string  `json:"noise"`       // "none", "laplace" or "gaussian"
+	Epsilon    float64 `json:"epsilon,omitempty"`
+	Delta      float64 `json:"delta,omitempty"`
+	Scale      float64 `json:"scale,omitempty"` // Laplace scale b or Gaussian sigma of the noise added to each released sum
+}
+
+// Publication is a new version with the blobs it introduces and the
+// aggregation checkpoint it was built from.
+type Publication struct {
+	Version Version
+	Blobs   map[string][]byte // by Hash; blobs already stored may be left out
+	State   []byte            // the aggregator's checkpoint at Version.Cursor
+}
+
+// Store is durable server state. See the package documentation.
+type Store interface {
+	// Append durably records an accepted delta, idempotently by its ID: a
+	// retry with the same body returns the recorded Seq with Duplicate set
+	// and writes nothing; the same ID with another body fails with
+	// ErrConflict. It does not retain d.Body. When ctx ends first, the
+	// delta may or may not have been recorded: a retry tells.
+	Append(ctx context.Context, d Delta) (Appended, error)
+
+	// Deltas returns up to limit deltas of a site with Seq > after, in Seq
+	// order.
+	Deltas(ctx context.Context, site string, after uint64, limit int) ([]Delta, error)
+
+	// Publish records a new version of a site atomically with its blobs and
+	// checkpoint. Its Number must be the latest plus one (0 for a site's
+	// first), else ErrVersionExists or ErrVersionGap; every blob it refers
+	// to must be given or already stored (ErrMissingBlob), and given blobs
+	// must match their hashes (ErrHashMismatch).
+	Publish(ctx context.Context, p Publication) error
+
+	// Latest returns a site's newest version, or ErrNotFound.
+	Latest(ctx context.Context, site string) (Version, error)
+
+	// Version returns a site's version n, or ErrNotFound.
+	Version(ctx context.Context, site string, n uint32) (Version, error)
+
+	// Blob returns a blob by its hash, or ErrNotFound.
+	Blob(ctx context.Context, hash string) ([]byte, error)
+
+	// State returns the checkpoint stored with a site's latest version, or
+	// ErrNotFound.
+	State(ctx context.Context, site string) ([]byte, error)
+
+	// Close flushes and releases the store. Calls after Close fail with
+	// ErrClosed.
+	Close() error
+}
+
+// Hash returns the content address of a blob: lowercase hex SHA-256.
+func Hash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// ValidHash reports whether s has the form of a Hash.
+func ValidHash(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
