@@ -57,7 +57,7 @@ assets: $(DIST)/assets.json
 $(DIST)/assets.json: $(DIST)/tailor.wasm $(DIST)/tailor.js build/assets.sh
 	./build/assets.sh $(DIST)
 
-SERVER_SRC := $(shell find server sdk demo-site -name '*.go' ! -name '*_test.go') server/api/openapi.yaml go.mod go.sum
+SERVER_SRC := $(shell find server sdk wasm demo-site -name node_modules -prune -o -type f ! -name '*_test.go' -print) go.mod go.sum
 
 $(DIST)/tailor-server: $(SERVER_SRC)
 	$(GO) build -o $@ ./server/cmd/tailor-server
@@ -65,7 +65,7 @@ $(DIST)/tailor-server: $(SERVER_SRC)
 # The product: the server on localhost:$(PORT) with the embedded store in
 # ./data, serving $(DIST). Ctrl-C shuts it down gracefully.
 demo: assets $(DIST)/tailor-server
-	$(DIST)/tailor-server --addr localhost:$(PORT) --data data --dist $(DIST)
+	$(DIST)/tailor-server --addr localhost:$(PORT) --data data --dist $(DIST) --seed-demo 3000
 
 clean:
 	rm -rf $(DIST)

@@ -31,14 +31,16 @@ type Script struct {
 // A Store is goroutine-safe once built.
 type Store struct {
 	catalog *Catalog
-	script  Script
+	script  func() Script
 	site    string
 	pages   *template.Template
 	static  http.Handler
 }
 
-// NewStore returns the store, loading Tailor from script for site key site.
-func NewStore(script Script, site string) (*Store, error) {
+// NewStore returns the store for site key site; its pages load Tailor
+// from where script says at the time of the request (the server knows the
+// loader's content-hashed name once its assets are built).
+func NewStore(script func() Script, site string) (*Store, error) {
 	c, err := Load()
 	if err != nil {
 		return nil, err
@@ -61,6 +63,13 @@ func NewStore(script Script, site string) (*Store, error) {
 
 // Catalog returns the store's catalogue.
 func (s *Store) Catalog() *Catalog { return s.catalog }
+
+// Handler returns the store's pages as one handler.
+func (s *Store) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return mux
+}
 
 // Register adds the store's routes to mux.
 func (s *Store) Register(mux *http.ServeMux) {
@@ -93,7 +102,7 @@ type page struct {
 var navCategories = []string{"evening-gowns", "office-dresses", "running-shoes", "gps-watches", "winter-coats", "beachwear", "coffee-machines"}
 
 func (s *Store) render(w http.ResponseWriter, name string, p page) {
-	p.Script, p.Site, p.Store, p.Nav = s.script, s.site, s.catalog, navCategories
+	p.Script, p.Site, p.Store, p.Nav = s.script(), s.site, s.catalog, navCategories
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	if err := s.pages.ExecuteTemplate(w, name, p); err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestPages(t *testing.T) {
-	s, err := NewStore(Script{Src: "/tailor.abc.js", Integrity: "sha384-x"}, "demo")
+	s, err := NewStore(func() Script { return Script{Src: "/tailor.abc.js", Integrity: "sha384-x"} }, "demo")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,6 +149,13 @@ func (a *assets) add(as *asset) {
 }
 
 // refs returns where each asset is, for manifests.
+// Asset returns where browsers load an asset (tailor.js, tailor.wasm) from
+// under its content-hashed name, with its integrity hash.
+func (s *Server) Asset(name string) (AssetRef, bool) {
+	ref, ok := s.assets.refs()[name]
+	return ref, ok
+}
+
 func (a *assets) refs() map[string]AssetRef {
 	if len(a.byName) == 0 {
 		return nil

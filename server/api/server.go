@@ -109,6 +109,15 @@ func WithManifestMaxAge(d time.Duration) Option {
 	}
 }
 
+// WithPages serves h for every path the API does not route, the index
+// page included: a site's own pages (the demo store) served beside the API.
+func WithPages(h http.Handler) Option {
+	return func(s *Server) error {
+		s.pages = h
+		return nil
+	}
+}
+
 // Timeouts of the http.Server and of Close.
 type Timeouts struct {
 	ReadHeader time.Duration // to read a request's headers
@@ -162,6 +171,7 @@ type Server struct {
 	ln      net.Listener
 	ready   atomic.Bool
 
+	pages  http.Handler    // a site's pages, beside the API (WithPages)
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -189,7 +199,14 @@ func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Opt
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
+		if rt.pattern == "GET /{$}" && s.pages != nil {
+			mux.Handle(rt.pattern, s.pages)
+			continue
+		}
 		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	if s.pages != nil {
+		mux.Handle("/", s.pages)
 	}
 	s.handler = s.instrument(mux)
 	s.http = &http.Server{

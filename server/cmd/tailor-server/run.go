@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/site"
@@ -30,6 +31,7 @@ type config struct {
 	params                  aggregate.Params
 	timeouts                api.Timeouts
 	logFormat, logLevel     string
+	seedDemo                int
 }
 
 const usage = `tailor-server: the Tailor server.
@@ -80,6 +82,7 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.timeouts.Write, "write-timeout", c.timeouts.Write, "time to write a response")
 	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "time a keep-alive connection waits for its next request")
 	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", c.timeouts.Shutdown, "time a graceful shutdown waits for requests in flight")
+	fs.IntVar(&c.seedDemo, "seed-demo", 0, "with the built-in demo store (no --sites) and no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
@@ -183,13 +186,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := agg.Start(ctx); err != nil {
 		return err
 	}
-	srv, err := api.New(db, agg, sites, api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
-		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts))
+	opts := []api.Option{api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
+		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts)}
+	var srv *api.Server
+	if c.sites == "" {
+		// The built-in demo: serve its store's pages beside the API, loading
+		// tailor.js under its content-hashed name with its integrity hash.
+		store, err := demosite.NewStore(func() demosite.Script {
+			if ref, ok := srv.Asset("tailor.js"); ok {
+				return demosite.Script{Src: ref.URL, Integrity: ref.Integrity}
+			}
+			return demosite.Script{Src: "/tailor.js"}
+		}, site.DemoKey)
+		if err != nil {
+			agg.Close(context.Background())
+			return err
+		}
+		opts = append(opts, api.WithPages(store.Handler()))
+	}
+	srv, err = api.New(db, agg, sites, opts...)
 	if err != nil {
 		agg.Close(context.Background())
 		return err
 	}
 	srv.Serve(ln)
+	if c.sites == "" {
+		if err := seedDemo(ctx, log, agg, "http://"+ln.Addr().String(), c.dist, c.seedDemo); err != nil {
+			log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
+		}
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "data", c.data, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
 		"publish_every", c.publishEvery, "publish_interval", c.publishInterval)
 	<-ctx.Done()

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tailorhq/tailor/wasm/sim"
+)
+
+// seedDemo gives an empty demo store a model learned from n simulated
+// shoppers, so that a first visitor does not start from nothing: each runs
+// the real tailor.wasm (from dist) through the harness and posts its
+// profile delta to this server, as a browser would; then the aggregator
+// publishes. A store that already has a model is left alone.
+func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, base, dist string, n int) error {
+	if v, ok := agg.Current(site.DemoKey); n <= 0 || !ok || v.Number > 0 {
+		return nil
+	}
+	start := time.Now()
+	rt, err := harness.Load(ctx, filepath.Join(dist, "tailor.wasm"))
+	if err != nil {
+		return fmt.Errorf("seed demo: %w (build it with make wasm)", err)
+	}
+	defer rt.Close(context.Background())
+	s, err := sim.New()
+	if err != nil {
+		return err
+	}
+	demo := site.DemoSite()
+	client := &http.Client{Timeout: 10 * time.Second}
+	var done atomic.Int64
+	log.Info("seeding the demo model with simulated shoppers", "shoppers", n)
+	err = s.Traffic(ctx, rt.NewPool(runtime.GOMAXPROCS(0), nil), demo.Config(), n, 1, start.Add(-30*24*time.Hour),
+		func(delta []byte) error {
+			res, err := client.Post(base+"/v1/sync", "application/msgpack", bytes.NewReader(delta))
+			if err != nil {
+				return err
+			}
+			msg, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
+			res.Body.Close()
+			if res.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("sync: %s: %s", res.Status, msg)
+			}
+			if d := done.Add(1); d%1000 == 0 {
+				log.Info("seeding", "shoppers", d, "of", n)
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	if err := agg.Flush(ctx); err != nil {
+		return err
+	}
+	v, _ := agg.Current(site.DemoKey)
+	log.Info("seeded the demo model", "version", v.Number, "deltas", v.Deltas, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
