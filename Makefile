@@ -72,10 +72,11 @@ clean:
 
 # The replay benchmark on real clickstreams (../shared/datasets): Tailor and
 # the baselines on the same data. TRAIN/EVAL: any files of the datasets'
-# formats; OUT: where results.md, results.json and report.html go.
+# formats; OUT: where results.md, results.json and report.html go (plus
+# Diginetica and the Open Bandit estimate when DATASETS has them).
 DATASETS ?= ../shared/datasets
 TRAIN    ?= $(DATASETS)/yoochoose-100k/train_tr.txt
 EVAL     ?= $(DATASETS)/yoochoose-100k/train_valid.txt
 OUT      ?= replay-out
 replay: wasm
-	$(GO) run ./build/cmd/replay -train $(TRAIN) -eval $(EVAL) -out $(OUT) -progress
+	GO=$(GO) ./build/replay.sh $(TRAIN) $(EVAL) $(OUT) $(DATASETS)
