@@ -83,6 +83,7 @@ func BenchmarkRank200(b *testing.B) {
 		d = append(d, time.Since(start))
 	}
 	reportPercentiles(b, d)
+	b.ReportMetric(float64(in.MemorySize()), "bytes/instance")
 }
 
 // BenchmarkTrack tracks one click through the ABI.
