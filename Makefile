@@ -33,6 +33,7 @@ test: wasm loader
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk/... ./wasm/guest ./wasm/abi
 	$(GO) test -count=1 ./...
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: chromium not installed (sdk/js, demo-site/e2e; apt-get install chromium)"
 	GO=$(GO) ./build/size.sh $(DIST)/tailor.wasm
 
 # Static checks, mirroring CI's expectations of a clean tree.

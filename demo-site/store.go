@@ -94,6 +94,7 @@ type page struct {
 	Products []Product
 	Articles []Product
 	Banners  []Product
+	Picks    []Product // the store's own picks on the home page, the same for everyone
 	Query    string
 	Heading  string
 	Nav      []string
@@ -112,7 +113,23 @@ func (s *Store) render(w http.ResponseWriter, name string, p page) {
 
 func (s *Store) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "home.html", page{Title: "Tailor demo store", Kind: "home",
-		Products: interleave(s.catalog.Products), Articles: s.catalog.Articles, Banners: s.catalog.Banners})
+		Products: interleave(s.catalog.Products), Articles: s.catalog.Articles, Banners: s.catalog.Banners,
+		Picks: s.picks()})
+}
+
+// picks returns the home page's "Store picks": the first product of each
+// category in the navigation. They are not a slot, so every visitor sees
+// them, whatever they clicked before: a visitor whose recommendations all
+// follow one interest can still turn to another on the same page (a click
+// on a pick re-ranks the slots, as any click on an item does).
+func (s *Store) picks() []Product {
+	var out []Product
+	for _, c := range navCategories {
+		if ps := s.catalog.ByCategory(c); len(ps) > 0 {
+			out = append(out, ps[0])
+		}
+	}
+	return out
 }
 
 func (s *Store) product(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"/", `data-tailor-slot="hero"`, 200},
 		{"/", `src="/tailor.abc.js" data-site="demo" integrity="sha384-x"`, 200},
+		{"/", `<h2>Store picks</h2>`, 200},
 		{"/p/evening-gowns-1", `"@type":"Product"`, 200},
 		{"/p/evening-gowns-1", `data-tailor-slot="also-like"`, 200},
 		{"/a/post-formal-party", "How to style for a formal party", 200},

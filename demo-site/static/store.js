@@ -90,6 +90,12 @@
     });
   }
 
+  // A re-ranked slot makes open explanations stale: close them.
+  document.addEventListener("tailor:ranked", function () {
+    var rs = document.querySelectorAll(".card .reason");
+    for (var i = 0; i < rs.length; i++) rs[i].hidden = true;
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     saveCart(cart());
     renderCart();

@@ -37,7 +37,7 @@ func DemoSite(origins ...string) Site {
 			{ID: "runner", Segment: "runner", If: in("viewed.tag", "running"),
 				Then: wire.Action{Do: wire.DoBoost, Categories: []string{"gps-watches", "energy-gels", "running-apparel"}, IDs: []string{"post-first-marathon"}, Weight: 1}},
 			{ID: "female", Segment: "female shopper", If: in("viewed.tag", "women"),
-				Then: wire.Action{Do: wire.DoBoost, Tags: []string{"women"}, Weight: 0.5}},
+				Then: wire.Action{Do: wire.DoBoost, Tags: []string{"women"}, Weight: 1}},
 			{ID: "summer", Segment: "summer season", If: []wire.Cond{{Field: "ctx.month", Op: wire.OpBetween, Min: 6, Max: 8}},
 				Then: wire.Action{Do: wire.DoPin, IDs: []string{"banner-summer"}}},
 			{ID: "winter", Segment: "winter season", If: in("viewed.category", "winter-coats", "sweaters"),
