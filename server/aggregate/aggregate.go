@@ -16,6 +16,11 @@
 // with a checkpoint of the aggregate, so a restart folds only the deltas
 // after it, and no acknowledged delta is lost.
 //
+// Several replicas sharing one store run it WithFollower: each follows the
+// versions the store holds, and the one that Lead makes the leader (by an
+// election outside this package: package cluster) aggregates and publishes
+// until its leadership ends, then follows again.
+//
 //	agg, err := aggregate.New(st, sites, aggregate.WithPublishEvery(1000, 30*time.Second))
 //	err = agg.Start(ctx) // catches up, publishes version 0 if needed
 //	defer agg.Close(ctx) // publishes what is pending
@@ -118,6 +123,13 @@ type Aggregator struct {
 	started bool
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// Replicas (WithFollower).
+	poll     time.Duration   // 0: the only aggregator of its store, always leading
+	refresh  chan struct{}   // Refresh
+	lead     context.Context // the leadership, while leading; guarded by mu
+	leading  atomic.Bool
+	followed atomic.Int64 // when a follower last re-read the versions, Unix ns
 }
 
 type siteState struct {
@@ -138,7 +150,7 @@ type siteState struct {
 func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
 	a := &Aggregator{st: st, params: DefaultParams, every: 1000, interval: 30 * time.Second,
 		log: slog.New(slog.DiscardHandler), now: time.Now, sites: map[string]*siteState{},
-		notify: make(chan struct{}, 1)}
+		notify: make(chan struct{}, 1), refresh: make(chan struct{}, 1)}
 	for _, opt := range opts {
 		if err := opt(a); err != nil {
 			return nil, err
@@ -172,10 +184,15 @@ func (a *Aggregator) Start(ctx context.Context) error {
 		return errors.New("aggregate: started twice")
 	}
 	for _, key := range a.keys {
-		if err := a.open(ctx, a.sites[key]); err != nil {
+		if a.poll > 0 {
+			if err := a.follow(ctx, a.sites[key]); err != nil {
+				return err
+			}
+		} else if err := a.open(ctx, a.sites[key]); err != nil {
 			return err
 		}
 	}
+	a.leading.Store(a.poll == 0)
 	loop, cancel := context.WithCancel(context.Background())
 	a.started, a.cancel = true, cancel
 	a.wg.Add(1)
@@ -228,33 +245,73 @@ func (a *Aggregator) Notify() {
 	}
 }
 
-// run folds on every notification and publishes when a site is due.
+// run folds on every notification and publishes when a site is due; a
+// follower re-reads the newest versions instead.
 func (a *Aggregator) run(ctx context.Context) {
 	defer a.wg.Done()
-	tick := time.NewTicker(min(max(a.interval/4, 10*time.Millisecond), time.Second))
+	every := min(max(a.interval/4, 10*time.Millisecond), time.Second)
+	if a.poll > 0 {
+		every = min(every, a.poll)
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
+		var lost <-chan struct{} // the end of the leadership
+		if a.poll > 0 {
+			a.mu.Lock()
+			if a.lead != nil {
+				lost = a.lead.Done()
+			}
+			a.mu.Unlock()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-a.notify:
+			if !a.leading.Load() {
+				continue // the leader reads the log itself
+			}
+		case <-a.refresh:
+		case <-lost:
 		case <-tick.C:
+			if a.poll > 0 && !a.leading.Load() && time.Since(time.Unix(0, a.followed.Load())) < a.poll {
+				continue
+			}
 		}
 		a.step(ctx, false)
 	}
 }
 
 // step folds every site's new deltas and publishes those due (all with
-// anything pending when force is set). It returns the first error.
+// anything pending when force is set); a follower re-reads the newest
+// versions. It returns the first error.
 func (a *Aggregator) step(ctx context.Context, force bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.poll > 0 {
+		if a.lead == nil || a.lead.Err() != nil {
+			a.stepDown()
+			a.followed.Store(time.Now().UnixNano())
+			ctx, cancel := context.WithTimeout(ctx, followTimeout) // a store that hangs must not hold mu
+			defer cancel()
+			return a.followAll(ctx)
+		}
+		var stop func() bool
+		ctx, stop = leaderContext(ctx, a.lead)
+		defer stop()
+	}
 	var first error
 	for _, key := range a.keys {
 		s := a.sites[key]
 		err := a.fold(ctx, s)
 		if err == nil && s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval) {
 			err = a.publishNext(ctx, s)
+		}
+		if errors.Is(err, store.ErrVersionExists) {
+			// Another aggregator published this number: this one's aggregate
+			// is stale. Start over from the store's newest checkpoint.
+			a.log.Warn("another aggregator published; restoring from the store", "site", key, "err", err)
+			err = a.restore(ctx, s)
 		}
 		if s.pending > 0 {
 			s.lag.Store(int64(a.now().Sub(s.oldest)))
@@ -365,7 +422,8 @@ func (a *Aggregator) noise(scale float64) Noise {
 }
 
 // Flush folds every delta logged so far and publishes each site that has
-// any pending, now.
+// any pending, now; a follower that does not lead re-reads the newest
+// versions instead.
 func (a *Aggregator) Flush(ctx context.Context) error {
 	if !a.isStarted() {
 		return ErrNotStarted
@@ -379,7 +437,8 @@ func (a *Aggregator) isStarted() bool {
 	return a.started
 }
 
-// Close stops the background work and publishes what is pending.
+// Close stops the background work and, leading, publishes what is
+// pending.
 func (a *Aggregator) Close(ctx context.Context) error {
 	a.mu.Lock()
 	started, cancel := a.started, a.cancel
@@ -389,6 +448,9 @@ func (a *Aggregator) Close(ctx context.Context) error {
 	}
 	cancel()
 	a.wg.Wait()
+	if !a.leading.Load() {
+		return nil
+	}
 	return a.step(ctx, true)
 }
 

@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 		wantErr bool
 	}{
 		{"defaults", nil, nil, func(c *config) bool {
-			return c.addr == "localhost:8080" && c.data == "data" && c.publishEvery == 1000 && c.params.MinCohort == 5
+			return c.addr == "localhost:8080" && c.data == "data" && c.store == "" && c.publishEvery == 1000 && c.params.MinCohort == 5
 		}, false},
 		{"env", nil, map[string]string{"TAILOR_ADDR": "127.0.0.1:9", "TAILOR_MIN_COHORT": "3", "TAILOR_PUBLISH_INTERVAL": "5s"},
 			func(c *config) bool {
@@ -43,6 +43,11 @@ func TestParse(t *testing.T) {
 			func(c *config) bool { return c.params.MinCohort == 7 }, false},
 		{"noise", []string{"--noise", "laplace", "--epsilon", "1"}, nil,
 			func(c *config) bool { return c.params.Noise == "laplace" && c.params.Epsilon == 1 }, false},
+		{"store", []string{"--store", "postgres://tailor@db/tailor"}, nil,
+			func(c *config) bool { return c.store == "postgres://tailor@db/tailor" }, false},
+		{"store from env", nil, map[string]string{"TAILOR_STORE": "postgresql://db/tailor"},
+			func(c *config) bool { return c.store == "postgresql://db/tailor" }, false},
+		{"store not a postgres URL", []string{"--store", "mysql://db"}, nil, nil, true},
 		{"bad env value", nil, map[string]string{"TAILOR_SHARDS": "many"}, nil, true},
 		{"bad flag", []string{"--no-such-flag"}, nil, nil, true},
 		{"invalid parameters", []string{"--clip-weight", "0"}, nil, nil, true},
@@ -66,7 +71,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout"} {
+	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout", "--store", "TAILOR_STORE"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help lacks %s", want)
 		}

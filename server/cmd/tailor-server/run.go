@@ -17,13 +17,17 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/cluster"
 	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
+	"github.com/tailorhq/tailor/server/store/postgres"
 )
 
 // config is everything the flags set.
 type config struct {
 	addr, data, dist, sites string
+	store                   string // a postgres:// URL, or "": the embedded store in data
 	publishEvery            int
 	publishInterval         time.Duration
 	maxModelLag             uint
@@ -43,6 +47,10 @@ seconds, and serves the model (GET /v1/model), the uplift report
 (/healthz, /readyz) and Prometheus metrics (/metrics). The API is
 documented in server/api/openapi.yaml, served at /v1/openapi.yaml.
 
+State lives in the embedded store (--data) of one server, or in a
+PostgreSQL database (--store) that several replicas of it share behind a
+load balancer.
+
 Every flag may be set by an environment variable instead: TAILOR_ and the
 flag's name in capitals with dashes as underscores (--publish-every is
 TAILOR_PUBLISH_EVERY). A flag on the command line wins.
@@ -59,6 +67,7 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	c.timeouts = api.DefaultTimeouts
 	fs.StringVar(&c.addr, "addr", "localhost:8080", "`host:port` to listen on (port 0: any free port)")
 	fs.StringVar(&c.data, "data", "data", "`directory` of the embedded store (tailor.db, bbolt, fsynced on every commit); created if missing")
+	fs.StringVar(&c.store, "store", "", "`URL` of a PostgreSQL database (postgres://user:password@host:5432/db) shared by several replicas of this server, instead of the embedded store in --data: every replica accepts syncs and serves the newest model, one at a time aggregates")
 	fs.StringVar(&c.dist, "dist", "dist", "`directory` of tailor.js and tailor.wasm as build/assets.sh prepares them (hashed, precompressed, assets.json); what is missing is not served")
 	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json); empty: the built-in demo store, allowing this server's own origin")
 	fs.IntVar(&c.publishEvery, "publish-every", 1000, "publish a new model version once this many `deltas` arrived since the last")
@@ -123,6 +132,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*config
 	if err := c.params.Validate(); err != nil {
 		return nil, err
 	}
+	if c.store != "" && !strings.HasPrefix(c.store, "postgres://") && !strings.HasPrefix(c.store, "postgresql://") {
+		return nil, errors.New("--store: want a postgres:// URL (or nothing, for the embedded store in --data)")
+	}
 	if c.maxModelLag > 1<<32-1 {
 		return nil, fmt.Errorf("--max-model-lag %d is too large", c.maxModelLag)
 	}
@@ -166,10 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(c.data, 0o700); err != nil {
-		return err
-	}
-	db, err := bolt.Open(filepath.Join(c.data, "tailor.db"))
+	db, pg, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -178,13 +187,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("close store", "err", err)
 		}
 	}()
-	agg, err := aggregate.New(db, sites, aggregate.WithParams(c.params),
-		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log))
+	aggOpts := []aggregate.Option{aggregate.WithParams(c.params),
+		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log)}
+	if pg != nil {
+		aggOpts = append(aggOpts, aggregate.WithFollower(followPoll))
+	}
+	agg, err := aggregate.New(db, sites, aggOpts...)
 	if err != nil {
 		return err
 	}
 	if err := agg.Start(ctx); err != nil {
 		return err
+	}
+	if pg != nil {
+		// One of several replicas: lead the aggregation when elected, follow
+		// the published versions otherwise. Stopped after agg.Close, so that
+		// a leader publishes what is pending first.
+		clusterCtx, stopCluster := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cluster.Run(clusterCtx, pg, agg, log)
+		}()
+		defer func() { stopCluster(); <-done }()
 	}
 	opts := []api.Option{api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
 		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts)}
@@ -210,12 +235,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	srv.Serve(ln)
-	if c.sites == "" {
+	if c.sites == "" && pg == nil {
 		if err := seedDemo(ctx, log, agg, "http://"+ln.Addr().String(), c.dist, c.seedDemo); err != nil {
 			log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
 		}
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "data", c.data, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
+	where := filepath.Join(c.data, "tailor.db")
+	if pg != nil {
+		where = "postgres" // not the URL: it may hold a password
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "store", where, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
 		"publish_every", c.publishEvery, "publish_interval", c.publishInterval)
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -227,6 +256,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return err
+}
+
+// followPoll bounds how long a replica that does not lead serves a version
+// after a newer one was published, should the database's notification of
+// it be lost.
+const followPoll = time.Second
+
+// openStore opens the embedded store in c.data, or the PostgreSQL store
+// at c.store (then also returned as pg).
+func openStore(ctx context.Context, c *config) (st store.Store, pg *postgres.DB, err error) {
+	if c.store != "" {
+		pg, err = postgres.Open(ctx, c.store)
+		if err != nil {
+			return nil, nil, err
+		}
+		return pg, pg, nil
+	}
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return nil, nil, err
+	}
+	db, err := bolt.Open(filepath.Join(c.data, "tailor.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, nil, nil
 }
 
 // loadSites reads the site configuration, or returns the demo site allowing

@@ -1,0 +1,611 @@
+// Package postgres is the store.Store of several Tailor replicas sharing
+// one PostgreSQL database, with github.com/jackc/pgx/v5. It also elects
+// the one replica that aggregates (Campaign) and tells the others of new
+// versions (Watch).
+//
+//	db, err := postgres.Open(ctx, "postgres://tailor@db.internal/tailor")
+//	defer db.Close()
+//	a, err := db.Append(ctx, store.Delta{Site: "demo", ID: id, Body: body})
+//
+// Open applies the schema migrations the database lacks, each once, in a
+// transaction, recorded in schema_migrations; replicas starting together
+// take turns.
+//
+// Appends are group-committed as in the embedded store: one writer
+// goroutine per DB takes every append waiting, looks their ids up, and
+// appends each site's new deltas in one statement (one round trip, one
+// transaction); each Append returns only once that commit is durable
+// (synchronous_commit is forced on for the store's sessions). The
+// statement locks the site's sequence row to number the deltas and holds
+// it until they commit, so deltas become visible in Seq order on every
+// replica: the aggregator, which folds in Seq order from a cursor, can
+// never skip one that commits late. The price: one site's commits are
+// serialized across replicas (each carries every delta that waited). The
+// delta id is unique: a retry with the same body answers Duplicate,
+// another body ErrConflict, whichever replica it reaches.
+//
+// Versions, their blobs and deltas are immutable: a trigger refuses
+// updates. Publish inserts the version under its primary key (site,
+// number), so of two replicas publishing the same number one fails with
+// store.ErrVersionExists, and notifies the channel Watch listens on when
+// it commits.
+//
+// # Notes
+//
+// A DB is goroutine-safe. Close waits for the appends in flight. Campaign
+// and Watch hold a connection each, outside the pool, for as long as they
+// run: behind a connection pooler, point them at session pooling.
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// Errors of the package, besides store's.
+var (
+	ErrSchema = errors.New("postgres: unsupported schema")
+	ErrURL    = errors.New("postgres: invalid connection URL")
+)
+
+// versionsChannel is the LISTEN/NOTIFY channel of new versions; a
+// notification's payload is "site number".
+const versionsChannel = "tailor_versions"
+
+// Option configures a DB.
+type Option func(*options) error
+
+type options struct {
+	maxBatch      int
+	appendTimeout time.Duration
+}
+
+// WithMaxBatch bounds how many appends share one transaction (default
+// 1024).
+func WithMaxBatch(n int) Option {
+	return func(o *options) error {
+		if n < 1 {
+			return fmt.Errorf("postgres: max batch %d must be at least 1", n)
+		}
+		o.maxBatch = n
+		return nil
+	}
+}
+
+// WithAppendTimeout bounds one group commit (default 10s): while the
+// database is unreachable, appends fail after it rather than wait.
+func WithAppendTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("postgres: append timeout %v must be positive", d)
+		}
+		o.appendTimeout = d
+		return nil
+	}
+}
+
+// DB is the PostgreSQL store.
+type DB struct {
+	pool          *pgxpool.Pool
+	conn          *pgx.ConnConfig // of the pool's connections, for Campaign and Watch
+	maxBatch      int
+	appendTimeout time.Duration
+
+	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
+	closed bool
+	reqs   chan *appendReq
+	wg     sync.WaitGroup
+
+	commits, appended atomic.Uint64
+}
+
+var _ store.Store = (*DB)(nil)
+
+type appendReq struct {
+	d    store.Delta
+	sum  [sha256.Size]byte
+	done chan appendRes // buffered: the writer never blocks on it
+}
+
+type appendRes struct {
+	a   store.Appended
+	err error
+}
+
+// Open connects to the database at url (a postgres:// URL or a libpq
+// key=value string; pool_max_conns and the other pgxpool parameters
+// apply), applies the migrations it lacks and starts the writer.
+func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
+	o := options{maxBatch: 1024, appendTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrURL, err) // not %w: the message may quote a password
+	}
+	cc := cfg.ConnConfig
+	if cc.ConnectTimeout == 0 {
+		cc.ConnectTimeout = 5 * time.Second
+	}
+	for k, v := range map[string]string{"application_name": "tailor-server", "synchronous_commit": "on"} {
+		if cc.RuntimeParams[k] == "" {
+			cc.RuntimeParams[k] = v
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s := &DB{pool: pool, conn: cc.Copy(), maxBatch: o.maxBatch, appendTimeout: o.appendTimeout,
+		reqs: make(chan *appendReq, o.maxBatch)}
+	s.wg.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Pool returns the connection pool, for tests and tools.
+func (s *DB) Pool() *pgxpool.Pool { return s.pool }
+
+// Stats are counts of the group commit since Open.
+type Stats struct {
+	Commits  uint64 // transactions that appended deltas
+	Appended uint64 // deltas appended (not duplicates)
+}
+
+// Stats returns the group commit's counts.
+func (s *DB) Stats() Stats { return Stats{Commits: s.commits.Load(), Appended: s.appended.Load()} }
+
+// Append implements store.Store.
+func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
+	if d.Site == "" || len(d.Body) == 0 {
+		return store.Appended{}, fmt.Errorf("postgres: append: %w: delta without site or body", store.ErrInvalidRequest)
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Appended{}, err
+	}
+	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
+	r := &appendReq{d: d, sum: sha256.Sum256(d.Body), done: make(chan appendRes, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return store.Appended{}, store.ErrClosed
+	}
+	s.reqs <- r
+	s.mu.RUnlock()
+	select {
+	case res := <-r.done:
+		return res.a, res.err
+	case <-ctx.Done():
+		// The append may still commit; a retry then finds it (Duplicate).
+		return store.Appended{}, ctx.Err()
+	}
+}
+
+// writer commits appends in groups until reqs is closed, as the embedded
+// store's does.
+func (s *DB) writer() {
+	defer s.wg.Done()
+	batch := make([]*appendReq, 0, s.maxBatch)
+	for r := range s.reqs {
+		batch = append(batch[:0], r)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit appends a group and answers each request.
+func (s *DB) commit(batch []*appendReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.appendTimeout)
+	defer cancel()
+	res := make([]appendRes, len(batch))
+	todo := make([]int, len(batch))
+	for i := range todo {
+		todo[i] = i
+	}
+	var err error
+	for attempt := 0; len(todo) > 0 && err == nil; attempt++ {
+		if attempt == 5 {
+			err = errors.New("ids recorded concurrently by other replicas, again and again")
+			break
+		}
+		todo, err = s.tryCommit(ctx, batch, todo, res)
+	}
+	for _, i := range todo {
+		res[i].err = fmt.Errorf("postgres: append: %w", err)
+	}
+	for i, r := range batch {
+		r.done <- res[i]
+	}
+}
+
+// insertDeltas appends a site's new deltas in one statement, so in one
+// round trip and one implicit transaction: it numbers them under the
+// site's sequence row lock, which it holds until it commits (so that they
+// become visible in Seq order), and inserts them. $2 is their count.
+const insertDeltas = `WITH counter AS (
+	INSERT INTO sequences AS q (site, last) VALUES ($1, $2)
+	ON CONFLICT (site) DO UPDATE SET last = q.last + EXCLUDED.last RETURNING last)
+INSERT INTO deltas (site, seq, id, sha, model, received, body)
+SELECT $1, counter.last - $2 + d.n, d.id, d.sha, d.model, d.received, d.body
+FROM counter, unnest($3::bytea[], $4::bytea[], $5::bigint[], $6::bigint[], $7::bytea[])
+	WITH ORDINALITY AS d (id, sha, model, received, body, n)
+RETURNING seq`
+
+// tryCommit records the appends todo (indexes in batch) into res: it
+// looks their ids up, answering duplicates and conflicts, then appends
+// each site's new deltas with insertDeltas, sites in order. It returns the
+// appends left: with a nil error, those to try again because another
+// replica recorded one of their site's ids since the lookup (the retry
+// finds it); else those that failed.
+func (s *DB) tryCommit(ctx context.Context, batch []*appendReq, todo []int, res []appendRes) ([]int, error) {
+	ids := make([][]byte, len(todo))
+	for j, i := range todo {
+		ids[j] = batch[i].d.ID[:]
+	}
+	type recorded struct {
+		site string
+		sum  []byte
+		seq  uint64
+	}
+	known := map[[16]byte]recorded{}
+	rows, err := s.pool.Query(ctx, `SELECT id, site, sha, seq FROM deltas WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return todo, err
+	}
+	for rows.Next() {
+		var id []byte
+		var r recorded
+		if err := rows.Scan(&id, &r.site, &r.sum, &r.seq); err != nil {
+			rows.Close()
+			return todo, err
+		}
+		known[[16]byte(id)] = r
+	}
+	if err := rows.Err(); err != nil {
+		return todo, err
+	}
+	// A recorded id is a duplicate (same site and body) or a conflict; so
+	// is an id given again later in the batch, answered once the first is.
+	first := map[[16]byte]int{}
+	again := map[int]int{} // index → index of its id's first append
+	perSite := map[string][]int{}
+	for _, i := range todo {
+		r := batch[i]
+		if k, ok := known[r.d.ID]; ok {
+			if k.site != r.d.Site || !bytes.Equal(k.sum, r.sum[:]) {
+				res[i].err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
+			} else {
+				res[i].a = store.Appended{Seq: k.seq, Duplicate: true}
+			}
+			continue
+		}
+		if f, ok := first[r.d.ID]; ok {
+			if batch[f].d.Site != r.d.Site || batch[f].sum != r.sum {
+				res[i].err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
+			} else {
+				again[i] = f
+			}
+			continue
+		}
+		first[r.d.ID] = i
+		perSite[r.d.Site] = append(perSite[r.d.Site], i)
+	}
+	sites := make([]string, 0, len(perSite))
+	for site := range perSite {
+		sites = append(sites, site)
+	}
+	slices.Sort(sites) // replicas lock sequence rows in one order
+	var left []int
+	done := map[int]bool{}
+	for k, site := range sites {
+		idx := perSite[site]
+		err := s.insert(ctx, site, batch, idx, res)
+		if isUniqueViolation(err) {
+			left = append(left, idx...)
+			continue
+		}
+		if err != nil {
+			for _, site := range sites[k:] {
+				left = append(left, perSite[site]...)
+			}
+			for i, f := range again {
+				if !done[f] {
+					left = append(left, i)
+				}
+			}
+			return left, err
+		}
+		for _, i := range idx {
+			done[i] = true
+		}
+	}
+	for i, f := range again {
+		if done[f] {
+			res[i].a = store.Appended{Seq: res[f].a.Seq, Duplicate: true}
+		} else {
+			left = append(left, i)
+		}
+	}
+	return left, nil
+}
+
+// insert appends the deltas batch[idx] of one site, new to the store, and
+// sets their seqs in res.
+func (s *DB) insert(ctx context.Context, site string, batch []*appendReq, idx []int, res []appendRes) error {
+	n := len(idx)
+	ids, sums, bodies := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	models, received := make([]int64, n), make([]int64, n)
+	for j, i := range idx {
+		d := &batch[i].d
+		ids[j], sums[j], bodies[j] = d.ID[:], batch[i].sum[:], d.Body
+		models[j], received[j] = int64(d.Model), d.Received.UnixNano()
+	}
+	firstSeq := int64(math.MaxInt64)
+	rows, err := s.pool.Query(ctx, insertDeltas, site, n, ids, sums, models, received, bodies)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return err
+		}
+		firstSeq = min(firstSeq, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for j, i := range idx {
+		res[i].a = store.Appended{Seq: uint64(firstSeq) + uint64(j)}
+	}
+	s.commits.Add(1)
+	s.appended.Add(uint64(n))
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// Deltas implements store.Store.
+func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) ([]store.Delta, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: deltas: %w: limit %d", store.ErrInvalidRequest, limit)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT seq, id, model, received, body FROM deltas
+		WHERE site = $1 AND seq > $2 ORDER BY seq LIMIT $3`, site, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
+	}
+	var out []store.Delta
+	for rows.Next() {
+		var seq, model, received int64
+		var id []byte
+		d := store.Delta{Site: site}
+		if err := rows.Scan(&seq, &id, &model, &received, &d.Body); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
+		}
+		d.Seq, d.Model, d.Received, d.ID = uint64(seq), uint32(model), time.Unix(0, received).UTC(), [16]byte(id)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
+	}
+	return out, nil
+}
+
+// Publish implements store.Store.
+func (s *DB) Publish(ctx context.Context, p store.Publication) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	v := &p.Version
+	if v.Site == "" {
+		return fmt.Errorf("postgres: publish: %w: version without site", store.ErrInvalidRequest)
+	}
+	for h, b := range p.Blobs {
+		if store.Hash(b) != h {
+			return fmt.Errorf("postgres: publish %s v%d: blob %.12s: %w", v.Site, v.Number, h, store.ErrHashMismatch)
+		}
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("postgres: publish %s v%d: %w", v.Site, v.Number, err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var latest *int64
+		if err := tx.QueryRow(ctx, `SELECT max(number) FROM versions WHERE site = $1`, v.Site).Scan(&latest); err != nil {
+			return err
+		}
+		switch {
+		case latest == nil && v.Number != 0:
+			return fmt.Errorf("%w: v%d is the site's first", store.ErrVersionGap, v.Number)
+		case latest != nil && int64(v.Number) <= *latest:
+			return fmt.Errorf("%w: latest is v%d", store.ErrVersionExists, *latest)
+		case latest != nil && int64(v.Number) != *latest+1:
+			return fmt.Errorf("%w: latest is v%d", store.ErrVersionGap, *latest)
+		}
+		refs := []string{v.Config}
+		for _, sh := range v.Shards {
+			refs = append(refs, sh.Hash)
+		}
+		stored := map[string]bool{}
+		rows, err := tx.Query(ctx, `SELECT hash FROM blobs WHERE hash = ANY($1)`, refs)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h); err != nil {
+				rows.Close()
+				return err
+			}
+			stored[h] = true
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, h := range refs {
+			if stored[h] {
+				continue
+			}
+			b, ok := p.Blobs[h]
+			if !ok {
+				return fmt.Errorf("%w: %.12s", store.ErrMissingBlob, h)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`, h, b); err != nil {
+				return err
+			}
+			stored[h] = true
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO versions (site, number, created, doc) VALUES ($1, $2, $3, $4)`,
+			v.Site, int64(v.Number), v.Created, js); err != nil {
+			if isUniqueViolation(err) {
+				return fmt.Errorf("%w: another publisher stored v%d first", store.ErrVersionExists, v.Number)
+			}
+			return err
+		}
+		state := p.State
+		if state == nil {
+			state = []byte{}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO checkpoints (site, number, state) VALUES ($1, $2, $3)
+			ON CONFLICT (site) DO UPDATE SET number = EXCLUDED.number, state = EXCLUDED.state`,
+			v.Site, int64(v.Number), state); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, versionsChannel, fmt.Sprintf("%s %d", v.Site, v.Number))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: publish %s v%d: %w", v.Site, v.Number, err)
+	}
+	return nil
+}
+
+// Latest implements store.Store.
+func (s *DB) Latest(ctx context.Context, site string) (store.Version, error) {
+	return s.version(ctx, site, -1)
+}
+
+// Version implements store.Store.
+func (s *DB) Version(ctx context.Context, site string, n uint32) (store.Version, error) {
+	return s.version(ctx, site, int64(n))
+}
+
+func (s *DB) version(ctx context.Context, site string, n int64) (store.Version, error) {
+	var v store.Version
+	if err := s.check(ctx); err != nil {
+		return v, err
+	}
+	var js []byte
+	var err error
+	what := "latest"
+	if n < 0 {
+		err = s.pool.QueryRow(ctx, `SELECT doc FROM versions WHERE site = $1 ORDER BY number DESC LIMIT 1`, site).Scan(&js)
+	} else {
+		what = fmt.Sprintf("v%d", n)
+		err = s.pool.QueryRow(ctx, `SELECT doc FROM versions WHERE site = $1 AND number = $2`, site, n).Scan(&js)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		err = json.Unmarshal(js, &v)
+	}
+	if err != nil {
+		return store.Version{}, fmt.Errorf("postgres: version %s %s: %w", site, what, err)
+	}
+	return v, nil
+}
+
+// Blob implements store.Store.
+func (s *DB) Blob(ctx context.Context, hash string) ([]byte, error) {
+	return s.get(ctx, `SELECT body FROM blobs WHERE hash = $1`, hash, "blob")
+}
+
+// State implements store.Store.
+func (s *DB) State(ctx context.Context, site string) ([]byte, error) {
+	return s.get(ctx, `SELECT state FROM checkpoints WHERE site = $1`, site, "state")
+}
+
+func (s *DB) get(ctx context.Context, query, key, what string) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.pool.QueryRow(ctx, query, key).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s %.16s: %w", what, key, err)
+	}
+	return out, nil
+}
+
+// check fails when ctx is done or the store is closed.
+func (s *DB) check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// Close waits for appends in flight to commit, then closes the pool.
+func (s *DB) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.pool.Close()
+	return nil
+}
