@@ -142,6 +142,16 @@ func (x *Index) addVote(n int32, w float32, reason wire.Reason, ref string) {
 	t.add(w, reason, ref)
 }
 
+// weight returns the strength of the edge from → to, or 0.
+func (x *Index) weight(from, to int32) float32 {
+	for _, e := range x.next[from] {
+		if e.to == to {
+			return e.w
+		}
+	}
+	return 0
+}
+
 // clearVotes resets the scratch votes after a ranking.
 func (x *Index) clearVotes() {
 	for _, n := range x.touched {

@@ -156,7 +156,9 @@ func (in *Input) score(items []scored) {
 			x.vote(n, w.History*mw, wire.ReasonHistory, m.Key)
 		}
 	}
-	// Purchases: refills once due.
+	// Purchases: refills once due, for items that go with the purchase,
+	// not for others of its kind (another coffee machine is no refill).
+	var refills []refill
 	for _, b := range p.Purchases {
 		id, category := profile.SplitKey(b.Key)
 		days := in.Config.Replenish[category]
@@ -164,7 +166,7 @@ func (in *Input) score(items []scored) {
 			continue
 		}
 		if n, ok := x.num[id]; ok {
-			x.vote(n, w.Replenish, wire.ReasonReplenish, id)
+			refills = append(refills, refill{from: n, id: id, category: category})
 		}
 	}
 	aff := newAffinity(p, now)
@@ -184,6 +186,13 @@ func (in *Input) score(items []scored) {
 				s.top = t.top
 			}
 		}
+		if n, ok := x.num[it.ID]; ok {
+			for _, r := range refills {
+				if it.Category != r.category {
+					s.add(w.Replenish*x.weight(r.from, n), wire.ReasonReplenish, r.id)
+				}
+			}
+		}
 		aff.score(s, w)
 		if in.bought(it) {
 			s.score *= w.Bought
@@ -192,6 +201,13 @@ func (in *Input) score(items []scored) {
 			s.source = wire.SourceModel
 		}
 	}
+}
+
+// refill is a purchase due for its refills.
+type refill struct {
+	from     int32 // the purchased item's number in the index
+	id       string
+	category string
 }
 
 // seenBefore reports whether id occurs in later (more recent) session items.
