@@ -23,11 +23,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// chromium is Debian's Chromium (apt-get install chromium); CHROMIUM
-// overrides it.
-var chromium = "/usr/bin/chromium"
+	"github.com/tailorhq/tailor/internal/browsertest"
+)
 
 // env is what every test shares: the running server and where its files are.
 var env struct {
@@ -45,11 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		chromium = p
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		env.skip = "browser tests skipped: chromium not installed (no " + chromium + "; apt-get install chromium, or set CHROMIUM)"
+	if env.skip = browsertest.Missing(); env.skip != "" {
 		fmt.Fprintln(os.Stderr, "e2e:", env.skip)
 		return m.Run()
 	}

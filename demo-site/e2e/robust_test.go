@@ -45,7 +45,7 @@ func TestStorageBlocked(t *testing.T) {
 	tb := visitor(t, nil, "/", "home-recs", blocked)
 	eval[bool](tb, stay)
 	n := tb.rankings("home-recs")
-	tb.click(`.picks [data-tailor-item="gps-watches-1"] img`)
+	tb.Click(`.picks [data-tailor-item="gps-watches-1"] img`)
 	tb.waitRanked("home-recs", n+1)
 	recs := tb.slot("home-recs")
 	t.Logf("home-recs after a click on a watch: %v", recs)
@@ -60,17 +60,17 @@ func TestStorageBlocked(t *testing.T) {
 	if also := tb.slot("also-like"); len(also) != 6 || also[0].Source == "default" {
 		t.Errorf("also-like %v: want 6 items ranked", also)
 	}
-	tb.click(`[data-add-to-cart]`)
-	tb.wait(`document.getElementById('cart-count').textContent == '1'`)
+	tb.Click(`[data-add-to-cart]`)
+	tb.Wait(`document.getElementById('cart-count').textContent == '1'`)
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestWasmUnavailable(t *testing.T) {
 	f := newFront(t, frontOptions{WasmStatus: http.StatusInternalServerError})
 	tb := newTab(t, f)
 	tb.open("/")
-	tb.wait(`!document.querySelector('.tailor-loading') && getComputedStyle(document.querySelector('[data-tailor-slot="home-recs"]')).visibility == 'visible'`)
+	tb.Wait(`!document.querySelector('.tailor-loading') && getComputedStyle(document.querySelector('[data-tailor-slot="home-recs"]')).visibility == 'visible'`)
 	for _, c := range []struct {
 		slot  string
 		limit int
@@ -90,14 +90,14 @@ func TestWasmUnavailable(t *testing.T) {
 		t.Errorf("%d rankings without tailor.wasm", n)
 	}
 	// The store's own scripts, which use Tailor's API, still work.
-	tb.click(`[data-mode="rules"]`)
-	tb.wait(`document.querySelector('[data-mode="rules"]').classList.contains('on')`)
+	tb.Click(`[data-mode="rules"]`)
+	tb.Wait(`document.querySelector('[data-mode="rules"]').classList.contains('on')`)
 	if p := tb.profile(); !strings.Contains(p, `"mode": "rules"`) {
 		t.Errorf("the profile says:\n%s", p)
 	}
-	tb.click(`.picks [data-tailor-item="beachwear-1"] .why`)
-	tb.wait(`document.querySelector('.picks [data-tailor-item="beachwear-1"] .reason').textContent == "Shown in the store's default order."`)
-	tb.noErrors() // the failed load is the browser's network log, not an error of the page
+	tb.Click(`.picks [data-tailor-item="beachwear-1"] .why`)
+	tb.Wait(`document.querySelector('.picks [data-tailor-item="beachwear-1"] .reason').textContent == "Shown in the store's default order."`)
+	tb.NoErrors() // the failed load is the browser's network log, not an error of the page
 	failed := false
 	for _, r := range f.requests() {
 		failed = failed || r.Path == env.wasm && r.Status == http.StatusInternalServerError
@@ -126,7 +126,7 @@ func TestStrictCSP(t *testing.T) {
 	}
 	eval[bool](tb, stay)
 	n := tb.rankings("home-recs")
-	tb.click(`.picks [data-tailor-item="coffee-machines-1"] img`)
+	tb.Click(`.picks [data-tailor-item="coffee-machines-1"] img`)
 	tb.waitRanked("home-recs", n+1)
 	if recs := tb.slot("home-recs"); len(inCategory(recs[:3], "coffee-machines", "coffee-beans", "coffee-filters")) == 0 {
 		t.Errorf("home-recs %v: want it to follow the click on the coffee machine", recs)
@@ -134,7 +134,7 @@ func TestStrictCSP(t *testing.T) {
 	if v := eval[[]string](tb, `__t.csp`); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 	tb.checkRequests(true)
 	// The policy is in force: an inline script does not run.
 	if eval[bool](tb, `(() => { const s = document.createElement("script"); s.textContent = "window.__inline = 1"; document.head.append(s); return !!window.__inline })()`) {

@@ -50,7 +50,7 @@ const stayed = `window.__stayed === performance.timeOrigin && performance.getEnt
 // reader reads the page in front of them: the mouse wheel scrolls a little
 // (the page's main item stays in view), and they stay for d.
 func (tb *tab) reader(d time.Duration) {
-	tb.t.Helper()
+	tb.T().Helper()
 	wheel := func(dy float64) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			_, err := cdp.Call(ctx, t, input.SynthesizeScrollGesture, input.SynthesizeScrollGestureParams{
@@ -58,28 +58,28 @@ func (tb *tab) reader(d time.Duration) {
 			return err
 		})
 	}
-	tb.run(wheel(120), chromedp.Sleep(d/2), wheel(60), chromedp.Sleep(d/2))
+	tb.Do(wheel(120), chromedp.Sleep(d/2), wheel(60), chromedp.Sleep(d/2))
 	if y := eval[float64](tb, `scrollY`); y <= 0 {
-		tb.t.Errorf("the page did not scroll (scrollY %v)", y)
+		tb.T().Errorf("the page did not scroll (scrollY %v)", y)
 	}
 }
 
 // why clicks the "Why am I seeing this?" of an item in a slot and returns
 // the explanation the page shows.
 func (tb *tab) why(slot, id string) string {
-	tb.t.Helper()
+	tb.T().Helper()
 	card := fmt.Sprintf(`[data-tailor-slot=%q] [data-tailor-item=%q]`, slot, id)
-	tb.click(card + ` .why`)
-	tb.wait(`!document.querySelector('` + card + ` .reason').hidden`)
+	tb.Click(card + ` .why`)
+	tb.Wait(`!document.querySelector('` + card + ` .reason').hidden`)
 	return eval[string](tb, `document.querySelector('`+card+` .reason').textContent`)
 }
 
 // profile opens "See my profile" in the privacy panel and returns what it
 // shows (JSON).
 func (tb *tab) profile() string {
-	tb.t.Helper()
-	tb.click(`#show-profile`)
-	tb.wait(`!document.getElementById('profile-view').hidden && document.getElementById('profile-view').textContent`)
+	tb.T().Helper()
+	tb.Click(`#show-profile`)
+	tb.Wait(`!document.getElementById('profile-view').hidden && document.getElementById('profile-view').textContent`)
 	return eval[string](tb, `document.getElementById('profile-view').textContent`)
 }
 
@@ -138,7 +138,7 @@ func TestScenario1EveningLook(t *testing.T) {
 		t.Error("no profile delta was synced after four pages left")
 	}
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 // Scenario 2: a visitor who spends time on GPS running-watch reviews and
@@ -183,7 +183,7 @@ func TestScenario2Runner(t *testing.T) {
 		}
 	}
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 // Scenario 3: a visitor who clicks a winter coat and then switches to
@@ -201,7 +201,7 @@ func TestScenario3SummerBannerWithoutReload(t *testing.T) {
 		coat = `.picks [data-tailor-item^="winter-coats-"]`
 	}
 	n := tb.rankings("hero")
-	tb.click(coat + ` img`)
+	tb.Click(coat + ` img`)
 	tb.waitRanked("hero", n+1)
 	hero := tb.slot("hero")
 	t.Logf("hero after a winter coat: %v", hero)
@@ -212,7 +212,7 @@ func TestScenario3SummerBannerWithoutReload(t *testing.T) {
 	// Beachwear: the store's pick first (the recommendations are all
 	// winter now), then one of the recommendations, which follow.
 	n = tb.rankings("hero")
-	tb.click(`.picks [data-tailor-item^="beachwear-"] img`)
+	tb.Click(`.picks [data-tailor-item^="beachwear-"] img`)
 	tb.waitRanked("hero", n+1)
 	recs := tb.slot("home-recs")
 	t.Logf("home-recs after one beachwear click: %v", recs)
@@ -221,7 +221,7 @@ func TestScenario3SummerBannerWithoutReload(t *testing.T) {
 		t.Fatalf("home-recs %v: no beachwear after a click on beachwear", ids(recs))
 	}
 	n = tb.rankings("hero")
-	tb.click(fmt.Sprintf(`[data-tailor-slot="home-recs"] [data-tailor-item=%q] img`, beach[len(beach)-1].ID))
+	tb.Click(fmt.Sprintf(`[data-tailor-slot="home-recs"] [data-tailor-item=%q] img`, beach[len(beach)-1].ID))
 	tb.waitRanked("hero", n+1)
 	hero = tb.slot("hero")
 	t.Logf("hero after beachwear: %v", hero)
@@ -233,7 +233,7 @@ func TestScenario3SummerBannerWithoutReload(t *testing.T) {
 		t.Error("the page navigated or reloaded: the slot was to change in place")
 	}
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 // Scenario 4: a visitor who bought a coffee machine sees filters and
@@ -242,8 +242,8 @@ func TestScenario3SummerBannerWithoutReload(t *testing.T) {
 func TestScenario4CoffeeRefills(t *testing.T) {
 	tb := visitor(t, nil, "/p/coffee-machines-1", "also-like")
 	n := tb.rankings("also-like")
-	tb.click(`[data-buy-now]`) // the store pushes a GA4 purchase to its dataLayer
-	tb.wait(`document.querySelector('[data-buy-now]').textContent.includes('Bought')`)
+	tb.Click(`[data-buy-now]`) // the store pushes a GA4 purchase to its dataLayer
+	tb.Wait(`document.querySelector('[data-buy-now]').textContent.includes('Bought')`)
 	tb.waitRanked("also-like", n+1)
 
 	// The same day, nothing is due for a refill.
@@ -254,7 +254,7 @@ func TestScenario4CoffeeRefills(t *testing.T) {
 		}
 	}
 
-	tb.addScript(shiftClock(22 * 24 * time.Hour))
+	tb.AddScript(shiftClock(22 * 24 * time.Hour))
 	tb.visit("/", "home-recs")
 	if days := eval[float64](tb, `(new Date() - performance.timeOrigin) / 864e5`); days < 21.9 || days > 22.1 {
 		t.Fatalf("the page's clock is %.2f days ahead, want 22", days)
@@ -278,7 +278,7 @@ func TestScenario4CoffeeRefills(t *testing.T) {
 		}
 	}
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 // Scenarios 5 and 6: a man who views dresses (a gift) is not put in a
@@ -299,7 +299,7 @@ func TestScenario5And6GiftBuyer(t *testing.T) {
 	aiShot := tb.screenshot("scenario6-ai")
 
 	t.Run("5 AI follows his behaviour", func(t *testing.T) {
-		defer tb.as(t)()
+		defer tb.As(t)()
 		if !eval[bool](tb, `document.querySelector('[data-mode="ai"]').classList.contains('on')`) {
 			t.Error(`the panel does not show "AI" as the mode`)
 		}
@@ -326,11 +326,11 @@ func TestScenario5And6GiftBuyer(t *testing.T) {
 	})
 
 	t.Run("6 rules only shows the segments", func(t *testing.T) {
-		defer tb.as(t)()
+		defer tb.As(t)()
 		n := tb.rankings("home-recs")
-		tb.click(`[data-mode="rules"]`)
+		tb.Click(`[data-mode="rules"]`)
 		tb.waitRanked("home-recs", n+1)
-		tb.wait(`document.querySelector('[data-mode="rules"]').classList.contains('on')`)
+		tb.Wait(`document.querySelector('[data-mode="rules"]').classList.contains('on')`)
 		rules := map[string][]item{}
 		for _, s := range slots {
 			rules[s] = tb.slot(s)
@@ -356,7 +356,7 @@ func TestScenario5And6GiftBuyer(t *testing.T) {
 		rulesShot := tb.screenshot("scenario6-rules")
 		t.Logf("screenshot, AI (left) and rules only (right): %s", joinShots(t, "scenario6-ai-vs-rules", aiShot, rulesShot))
 		tb.checkRequests(true)
-		tb.noErrors()
+		tb.NoErrors()
 	})
 }
 
@@ -393,7 +393,7 @@ func TestScenario7GlobalPrivacyControl(t *testing.T) {
 		{"coffee-machines-1", "coffee-machines coffee-beans coffee-filters"},
 	} {
 		n := tb.rankings("home-recs")
-		tb.click(fmt.Sprintf(`.picks [data-tailor-item=%q] img`, pick.id))
+		tb.Click(fmt.Sprintf(`.picks [data-tailor-item=%q] img`, pick.id))
 		tb.waitRanked("home-recs", n+1)
 		recs := tb.slot("home-recs")
 		t.Logf("home-recs after a click on %s: %v", pick.id, recs)
@@ -412,5 +412,5 @@ func TestScenario7GlobalPrivacyControl(t *testing.T) {
 		t.Errorf("with Global Privacy Control on, the page synced: %v", syncs)
 	}
 	tb.checkRequests(false)
-	tb.noErrors()
+	tb.NoErrors()
 }

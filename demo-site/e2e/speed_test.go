@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
 // longTask is a PerformanceObserver "longtask" entry (over 50 ms).
@@ -81,8 +79,8 @@ func TestSpeed(t *testing.T) {
 	// The same page without Tailor: the long tasks of the page itself.
 	bare := newTab(t, newFront(t, frontOptions{NoLoader: true}))
 	for i := 0; i < 2; i++ {
-		bare.run(chromedp.Navigate(bare.front.URL + "/"))
-		bare.wait(`document.readyState == "complete"`)
+		bare.Open(bare.front.URL + "/")
+		bare.Wait(`document.readyState == "complete"`)
 		lt := eval[[]longTask](bare, `new Promise(r => setTimeout(r, 300)).then(() => __t.longtasks)`)
 		t.Logf("without Tailor (%s cache): %s", map[bool]string{true: "cold", false: "warm"}[i == 0], describe(lt))
 	}
@@ -110,7 +108,7 @@ func TestSpeed(t *testing.T) {
 	})()`)
 	t.Logf("tailor.rank of 20 items from JavaScript: mean %.3f ms, p50 %.2f ms, p95 %.2f ms, max %.2f ms (timer resolution 0.1 ms)", l.Mean, l.P50, l.P95, l.Max)
 	tb.checkRequests(true)
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 // describe summarizes long tasks.

@@ -42,9 +42,9 @@ func visibleVariant(tb *tab) []string {
 func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	cold := tb.order("#recs")
 	if len(cold) != len(products) {
 		t.Fatalf("recs shows %d items, want all %d: %v", len(cold), len(products), cold)
@@ -58,10 +58,10 @@ func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 
 	n := tb.rankings("recs")
 	for _, id := range []string{"w1", "w2", "w3"} {
-		tb.click(`#recs [data-tailor-item="` + id + `"]`)
+		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
 	}
-	tb.wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
-	tb.wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 4).every(e => e.dataset.tailorCategory == 'running-watches')`)
+	tb.Wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
+	tb.Wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 4).every(e => e.dataset.tailorCategory == 'running-watches')`)
 	after := tb.order("#recs")
 	if slices.Equal(after, cold) {
 		t.Errorf("the order did not change after three clicks on watches: %v", after)
@@ -85,48 +85,48 @@ func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 	}
 
 	// The profile lives in IndexedDB: after a reload, watches still lead.
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	if got := leading(tb.order("#recs"), "running-watches"); got < 4 {
 		t.Errorf("after a reload recs is %v, want watches first (the profile did not survive)", tb.order("#recs"))
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestVariantFollowsLatestInterest(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'hero')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'hero')`)
 	for _, id := range []string{"c1", "c2"} {
-		tb.click(`#recs [data-tailor-item="` + id + `"]`)
+		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
 	}
-	tb.wait(`!document.querySelector('#hero [data-tailor-item="b-coffee"]').hidden`)
+	tb.Wait(`!document.querySelector('#hero [data-tailor-item="b-coffee"]').hidden`)
 	// Switching interests: the banner follows, with no reload.
 	for _, id := range []string{"w1", "w2", "w3"} {
-		tb.click(`#recs [data-tailor-item="` + id + `"]`)
+		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
 	}
-	tb.wait(`!document.querySelector('#hero [data-tailor-item="b-running"]').hidden`)
+	tb.Wait(`!document.querySelector('#hero [data-tailor-item="b-running"]').hidden`)
 	if got := visibleVariant(tb); len(got) != 1 {
 		t.Errorf("hero shows %v, want exactly one banner", got)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestExplainProfileModeForget(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	cold := tb.order("#recs")
 	// A click inside data-tailor-ignore (a "Why?" button on a card) is no signal.
 	eval[bool](tb, `(document.querySelector('#recs [data-tailor-item="g4"]').insertAdjacentHTML('beforeend', '<button id="why" data-tailor-ignore>Why?</button>'), true)`)
-	tb.click(`#why`)
-	tb.click(`#recs [data-tailor-item="w1"]`)
-	tb.wait(`document.querySelector('#recs [data-tailor-item="w2"]').dataset.tailorReason == 'session'`)
+	tb.Click(`#why`)
+	tb.Click(`#recs [data-tailor-item="w1"]`)
+	tb.Wait(`document.querySelector('#recs [data-tailor-item="w2"]').dataset.tailorReason == 'session'`)
 
 	// w2 follows w1 in the model: it ranks "because you viewed" w1, by name.
 	if got := eval[string](tb, `tailor.explain('w2')`); got != "Because you viewed Pacer GPS Running Watch" {
@@ -171,11 +171,11 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if got := eval[string](tb, `tailor.mode('rules')`); got != "rules" {
 		t.Errorf("mode('rules') = %q", got)
 	}
-	tb.wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
+	tb.Wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
 	if arm := eval[string](tb, `__t.ranked[__t.ranked.length - 1].arm`); arm != "rules" {
 		t.Errorf("ranked in the %q arm after mode('rules')", arm)
 	}
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	if got := eval[string](tb, `tailor.mode()`); got != "rules" {
 		t.Errorf("mode after reload = %q, want rules", got)
@@ -188,9 +188,9 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if len(p.Session) != 0 || len(p.Interests) != 0 {
 		t.Errorf("profile after forget: %+v", p)
 	}
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session)+len(p.Interests) != 0 {
 		t.Errorf("profile after forget and reload: %+v", p)
@@ -198,27 +198,27 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if got := tb.order("#recs"); !slices.Equal(got, cold) {
 		t.Errorf("order after forget %v, want the cold %v", got, cold)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestStorageBlockedWorksInMemory(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("indexedDB throws", func(t *testing.T) {
 		tb := newTab(t, `Object.defineProperty(window, "indexedDB", {get() { throw new DOMException("blocked", "SecurityError"); }});`)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.click(`#recs [data-tailor-item="w1"]`)
-		tb.click(`#recs [data-tailor-item="w2"]`)
-		tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
+		tb.Click(`#recs [data-tailor-item="w1"]`)
+		tb.Click(`#recs [data-tailor-item="w2"]`)
+		tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
 		if s := eval[string](tb, `tailor.profile().then(p => p.storage)`); s != "memory" {
 			t.Errorf("storage %q, want memory", s)
 		}
-		tb.noErrors()
+		tb.NoErrors()
 	})
 	t.Run("sandboxed frame", func(t *testing.T) {
 		tb := newTab(t)
-		tb.open(srv.URL + "/frame")
-		tb.wait(`window.__frame`)
+		tb.Open(srv.URL + "/frame")
+		tb.Wait(`window.__frame`)
 		type report struct {
 			IDs     []string
 			Storage string
@@ -228,14 +228,14 @@ func TestStorageBlockedWorksInMemory(t *testing.T) {
 		if len(r.IDs) != len(products) || r.Storage != "memory" || len(r.Errors) > 0 {
 			t.Errorf("the sandboxed frame reported %+v: want all items ranked, storage memory, no errors", r)
 		}
-		tb.noErrors()
+		tb.NoErrors()
 	})
 }
 
 func TestWasmFailureKeepsDefaultContent(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, WasmStatus: 500, Timeout: 300})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	if got := tb.order("#recs"); !slices.Equal(got, ids(products)) {
 		t.Errorf("recs %v, want the default order %v", got, ids(products))
@@ -246,8 +246,8 @@ func TestWasmFailureKeepsDefaultContent(t *testing.T) {
 	if got := visibleVariant(tb); !slices.Equal(got, []string{"b-evening"}) {
 		t.Errorf("hero shows %v, want the default b-evening", got)
 	}
-	tb.wait(`getComputedStyle(document.querySelector('#recs')).visibility == 'visible' && !document.querySelector('.tailor-loading')`)
-	tb.wait(`window.__siteRan && window.__siteSawReady`)
+	tb.Wait(`getComputedStyle(document.querySelector('#recs')).visibility == 'visible' && !document.querySelector('.tailor-loading')`)
+	tb.Wait(`window.__siteRan && window.__siteSawReady`)
 	type ranked struct{ ID, Source string }
 	got := eval[[]ranked](tb, `tailor.rank(['w1', {id: 'g1', name: 'Gown'}], {limit: 5})`)
 	if len(got) != 2 || got[0].ID != "w1" || got[1].ID != "g1" || got[0].Source != "default" {
@@ -258,7 +258,7 @@ func TestWasmFailureKeepsDefaultContent(t *testing.T) {
 	}
 	eval[bool](tb, `(tailor.track({kind: 'click', item: 'w1'}), tailor.set({tier: 'gold'}), tailor.mode('rules'), tailor.consent(false), true)`)
 	eval[bool](tb, `tailor.forget().then(() => tailor.profile()).then(() => true)`)
-	tb.noErrors() // the failed load is the browser's own network log, not an error of the page
+	tb.NoErrors() // the failed load is the browser's own network log, not an error of the page
 	failed := false
 	for _, r := range srv.requests() {
 		failed = failed || strings.HasSuffix(r.Path, ".wasm") && r.Status == 500
@@ -272,27 +272,27 @@ func TestAntiFlicker(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, Timeout: 1000, WasmDelay: 3 * time.Second})
 		tb := newTab(t)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		if hidden := eval[[]string](tb, `__t.hidden.map(h => h.slot)`); len(hidden) != 3 {
 			t.Errorf("slots hidden while tailor.wasm loads: %v, want hero, recs and picks", hidden)
 		}
 		if v := eval[string](tb, `getComputedStyle(document.body).visibility`); v != "visible" {
 			t.Errorf("body visibility %q: the body must never be hidden", v)
 		}
-		tb.wait(`document.querySelector('#recs').style.visibility == '' && !document.querySelector('.tailor-loading')`)
+		tb.Wait(`document.querySelector('#recs').style.visibility == '' && !document.querySelector('.tailor-loading')`)
 		if at := eval[float64](tb, `performance.now()`); at > 2800 {
 			t.Errorf("slots shown at %.0f ms, after the wasm arrived; want at the 1000 ms bound", at)
 		}
 		if n := eval[int](tb, `__t.ranked.length`); n != 0 {
 			t.Errorf("%d rankings before tailor.wasm arrived", n)
 		}
-		tb.wait(`__t.ranked.some(r => r.slot == 'recs')`) // personalizes when it can
-		tb.noErrors()
+		tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`) // personalizes when it can
+		tb.NoErrors()
 	})
 	t.Run("slots parsed after the script ran", func(t *testing.T) {
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, SlowBody: 500 * time.Millisecond})
 		tb := newTab(t)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
 		type event struct {
 			Slot string
@@ -313,7 +313,7 @@ func TestAntiFlicker(t *testing.T) {
 		if n := eval[int](tb, `document.querySelectorAll('.tailor-loading').length`); n != 0 {
 			t.Errorf("%d slots still hidden", n)
 		}
-		tb.noErrors()
+		tb.NoErrors()
 	})
 }
 
@@ -321,27 +321,24 @@ func TestStrictCSP(t *testing.T) {
 	t.Run("wasm-unsafe-eval", func(t *testing.T) {
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, CSP: "script-src 'self' 'wasm-unsafe-eval'"})
 		tb := newTab(t)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.wait(`__t.ranked.some(r => r.slot == 'recs') && document.querySelector('#recs [data-tailor-source="model"]')`)
+		tb.Wait(`__t.ranked.some(r => r.slot == 'recs') && document.querySelector('#recs [data-tailor-source="model"]')`)
 		if v := eval[[]string](tb, `__t.csp`); len(v) > 0 {
 			t.Errorf("CSP violations: %v", v)
 		}
-		tb.noErrors()
+		tb.NoErrors()
 	})
 	t.Run("no wasm allowed", func(t *testing.T) {
 		// A CSP that forbids WebAssembly: default content, no uncaught error.
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, CSP: "script-src 'self'", Timeout: 300})
 		tb := newTab(t)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
 		if got := tb.order("#recs"); !slices.Equal(got, ids(products)) {
 			t.Errorf("recs %v, want the default order", got)
 		}
-		tb.mu.Lock()
-		exc := tb.exceptions
-		tb.mu.Unlock()
-		if len(exc) > 0 {
+		if exc := tb.Exceptions(); len(exc) > 0 {
 			t.Errorf("uncaught exceptions: %v", exc)
 		}
 		if errs := eval[[]string](tb, `__t.errors`); len(errs) > 0 {
@@ -353,11 +350,11 @@ func TestStrictCSP(t *testing.T) {
 func TestSPANavigation(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	n := tb.rankings("recs")
-	tb.click(`#recs [data-tailor-item="g1"]`)
+	tb.Click(`#recs [data-tailor-item="g1"]`)
 	// A view of the app renders a new slot: it is ranked before it paints.
 	before := eval[bool](tb, `(async () => {
 		history.pushState({}, '', '/store?view=gowns');
@@ -375,18 +372,18 @@ func TestSPANavigation(t *testing.T) {
 	if got := leading(tb.order("#spa"), "evening-gowns"); got != 2 {
 		t.Errorf("spa slot %v, want the two gowns first after a click on a gown", tb.order("#spa"))
 	}
-	tb.wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n+1)) // the click, then the navigation
+	tb.Wait(`__t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n+1)) // the click, then the navigation
 	n = tb.rankings("recs")
 	eval[bool](tb, `(history.back(), true)`)
-	tb.wait(`location.search == '' && __t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
-	tb.noErrors()
+	tb.Wait(`location.search == '' && __t.ranked.filter(r => r.slot == 'recs').length > ` + strconv.Itoa(n))
+	tb.NoErrors()
 }
 
 func TestDataLayerEvents(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	// Entries pushed before Tailor loads are replayed.
 	tb := newTab(t, `window.dataLayer = [{event: "view_item", ecommerce: {items: [{item_id: "c1", item_name: "Barista Pro Coffee Machine", item_category: "coffee-machines", price: 399}]}}];`)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	type entry struct{ Item string }
 	type profile struct{ Session, Purchases []entry }
@@ -402,19 +399,19 @@ func TestDataLayerEvents(t *testing.T) {
 		gtag("event", "purchase", {transaction_id: "t1", items: [{item_id: "c4", item_name: "Espresso Beans 500 g", price: 14}]});
 		return true;
 	})()`)
-	tb.wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 3).every(e => e.dataset.tailorCategory.startsWith('coffee'))`)
+	tb.Wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 3).every(e => e.dataset.tailorCategory.startsWith('coffee'))`)
 	p := eval[profile](tb, `tailor.profile()`)
 	if len(p.Purchases) != 1 || p.Purchases[0].Item != "c4" {
 		t.Errorf("purchases %+v, want c4 from gtag's purchase", p.Purchases)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestPageSignals(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
 	// A search results page: the query is a search event.
-	tb.open(srv.URL + "/store?q=gps+watch")
+	tb.Open(srv.URL + "/store?q=gps+watch")
 	tb.ready()
 	type trait struct{ Kind, Value string }
 	type entry struct {
@@ -432,7 +429,7 @@ func TestPageSignals(t *testing.T) {
 
 	// A product page described by JSON-LD only: a view, then dwell and
 	// scroll depth when the visitor leaves.
-	tb.open(srv.URL + "/product")
+	tb.Open(srv.URL + "/product")
 	tb.ready()
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session) != 1 || p.Session[0].Item != "w3" || p.Session[0].Weight != 0.5 {
@@ -443,7 +440,7 @@ func TestPageSignals(t *testing.T) {
 	}
 	time.Sleep(2300 * time.Millisecond)
 	eval[bool](tb, `(scrollTo(0, document.documentElement.scrollHeight), new Promise(r => setTimeout(() => r(true), 200)))`)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	p = eval[profile](tb, `tailor.profile()`)
 	var w float64
@@ -455,25 +452,25 @@ func TestPageSignals(t *testing.T) {
 	if w < 0.5+0.2+0.9 { // view, dwell of 2 s or more, scroll past 90%
 		t.Errorf("w3 weighs %.3f after dwell and scroll, want at least 1.6 (session %+v)", w, p.Session)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestNoModelRanksOnDevice(t *testing.T) {
 	srv := newServer(t, site{NoModel: true})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 	if v := eval[int](tb, `__t.ranked[0].version`); v != 0 {
 		t.Errorf("model version %d without a model, want 0", v)
 	}
-	tb.click(`#recs [data-tailor-item="c3"]`)
-	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
+	tb.Click(`#recs [data-tailor-item="c3"]`)
+	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 	if s := eval[string](tb, `tailor.profile().then(p => p.privacy + ' ' + p.sync)`); s != "local false" {
 		t.Errorf("privacy and sync %q without a model, want local false", s)
 	}
-	tb.noErrors()
-	tb.open("about:blank")
+	tb.NoErrors()
+	tb.Open("about:blank")
 	if ds := waitSyncs(srv, 1, time.Second); len(ds) != 0 {
 		t.Errorf("%d deltas synced without a model (local by default)", len(ds))
 	}
@@ -483,9 +480,9 @@ func TestNoModelRanksOnDevice(t *testing.T) {
 func TestQueuedCalls(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t, `window.tailor = [["set", {tier: "gold"}], ["mode", "rules"], function (t) { window.__queued = t.mode(); }];`)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`window.__queued`)
+	tb.Wait(`window.__queued`)
 	type profile struct {
 		Mode       string
 		Attributes map[string]string
@@ -494,33 +491,33 @@ func TestQueuedCalls(t *testing.T) {
 	if p.Mode != "rules" || p.Attributes["tier"] != "gold" || eval[string](tb, `__queued`) != "rules" {
 		t.Errorf("after queued calls: %+v, queued function saw %q", p, eval[string](tb, `__queued`))
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestESModule(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Module: true})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
-	tb.click(`#recs [data-tailor-item="c1"]`)
-	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Click(`#recs [data-tailor-item="c1"]`)
+	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 	exports := eval[[]string](tb, `import('/tailor.mjs').then(m => Object.keys(m).sort())`)
 	want := []string{"consent", "default", "explain", "forget", "mode", "profile", "rank", "ready", "set", "start", "tailor", "track"}
 	if !slices.Equal(exports, want) {
 		t.Errorf("tailor.mjs exports %v, want %v", exports, want)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestWasmServedWithWrongType(t *testing.T) {
 	// Streaming compilation needs application/wasm; the loader falls back.
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, WasmType: "application/octet-stream"})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`document.querySelector('#recs [data-tailor-source="model"]')`)
-	tb.noErrors()
+	tb.Wait(`document.querySelector('#recs [data-tailor-source="model"]')`)
+	tb.NoErrors()
 }
 
 func TestContextReachesRules(t *testing.T) {
@@ -536,7 +533,7 @@ func TestContextReachesRules(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	tb.open(srv.URL + "/store?utm_medium=email")
+	tb.Open(srv.URL + "/store?utm_medium=email")
 	tb.ready()
 	if got := top(2); !slices.Equal(got, []string{"c4", "g4"}) {
 		t.Errorf("from a newsletter on a desktop home page, recs start with %v, want c4 and g4 pinned", tb.order("#recs"))
@@ -545,59 +542,59 @@ func TestContextReachesRules(t *testing.T) {
 		t.Errorf("c4 explained as %q", got)
 	}
 	eval[bool](tb, `(tailor.set({tier: 'gold'}), true)`)
-	tb.open(srv.URL + "/store") // an internal referrer now; the attribute is kept
+	tb.Open(srv.URL + "/store") // an internal referrer now; the attribute is kept
 	tb.ready()
 	if got := top(2); !slices.Equal(got, []string{"g4", "w4"}) {
 		t.Errorf("next page, recs start with %v, want g4 and w4 pinned (not c4)", tb.order("#recs"))
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestOtherPagesLearningIsKept(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("another tab", func(t *testing.T) {
 		a := newTab(t)
-		a.open(srv.URL + "/store")
+		a.Open(srv.URL + "/store")
 		a.ready()
-		a.click(`#recs [data-tailor-item="w1"]`)
+		a.Click(`#recs [data-tailor-item="w1"]`)
 		b := a.sibling()
-		b.open(srv.URL + "/store")
+		b.Open(srv.URL + "/store")
 		b.ready()
-		b.click(`#recs [data-tailor-item="c1"]`)
-		b.click(`#recs [data-tailor-item="c2"]`)
-		b.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
-		b.open("about:blank") // saves
+		b.Click(`#recs [data-tailor-item="c1"]`)
+		b.Click(`#recs [data-tailor-item="c2"]`)
+		b.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
+		b.Open("about:blank") // saves
 		// Tab a comes back to the front: it takes what tab b learned.
 		eval[bool](a, `(document.dispatchEvent(new Event('visibilitychange')), true)`)
-		a.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
+		a.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 		// Forgetting in one tab is forgetting in the others.
 		c := a.sibling()
-		c.open(srv.URL + "/store")
+		c.Open(srv.URL + "/store")
 		c.ready()
 		eval[bool](a, `tailor.forget().then(() => true)`)
 		eval[bool](c, `(document.dispatchEvent(new Event('visibilitychange')), true)`)
-		c.wait(`tailor.profile().then(p => p.session.length == 0)`)
-		a.noErrors()
-		c.noErrors()
+		c.Wait(`tailor.profile().then(p => p.session.length == 0)`)
+		a.NoErrors()
+		c.NoErrors()
 	})
 	t.Run("back/forward cache", func(t *testing.T) {
 		tb := newTab(t)
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.click(`#recs [data-tailor-item="g1"]`)
-		tb.open(srv.URL + "/product") // views w3, saved when left
+		tb.Click(`#recs [data-tailor-item="g1"]`)
+		tb.Open(srv.URL + "/product") // views w3, saved when left
 		tb.ready()
 		eval[bool](tb, `(history.back(), true)`) // not NavigateBack: a restored page fires no load event
-		tb.wait(`location.pathname == '/store' && window.tailor && window.__t`)
+		tb.Wait(`location.pathname == '/store' && window.tailor && window.__t`)
 		if eval[int](tb, `__t.restored || 0`) == 0 {
 			t.Log("the page was loaded again, not restored from the back/forward cache")
 		}
-		tb.wait(`tailor.profile().then(p => p.session.length == 2)`)
+		tb.Wait(`tailor.profile().then(p => p.session.length == 2)`)
 		type entry struct{ Item string }
 		p := eval[struct{ Session []entry }](tb, `tailor.profile()`)
 		if len(p.Session) != 2 || p.Session[0].Item != "g1" || p.Session[1].Item != "w3" {
 			t.Errorf("session %+v after going back, want g1 then w3 (the product page's view)", p.Session)
 		}
-		tb.noErrors()
+		tb.NoErrors()
 	})
 }

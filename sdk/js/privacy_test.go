@@ -34,7 +34,7 @@ const idbRecords = `new Promise(done => {
 // configuration and shards, tailor.wasm, and /v1/sync when sync is allowed.
 func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
 	t.Helper()
-	for _, r := range tb.pageRequests() {
+	for _, r := range tb.Requests() {
 		method, raw, _ := strings.Cut(r, " ")
 		u, err := url.Parse(raw)
 		if err != nil || u.Host != strings.TrimPrefix(srv.URL, "http://") {
@@ -68,17 +68,17 @@ func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
 // the page (pagehide).
 func visitAndLeave(t *testing.T, tb *tab, srv *server, wantSync bool) {
 	t.Helper()
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
-	tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
-	tb.click(`#recs [data-tailor-item="w1"]`)
-	tb.click(`#recs [data-tailor-item="w2"]`)
-	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
+	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Click(`#recs [data-tailor-item="w1"]`)
+	tb.Click(`#recs [data-tailor-item="w2"]`)
+	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
 	if got := eval[bool](tb, `tailor.profile().then(p => p.sync)`); got != wantSync {
 		t.Errorf("profile().sync = %v, want %v", got, wantSync)
 	}
-	tb.noErrors()
-	tb.open("about:blank")
+	tb.NoErrors()
+	tb.Open("about:blank")
 }
 
 // waitSyncs waits up to d for at least n deltas at the server.
@@ -144,12 +144,12 @@ func TestNoSyncInLocalPrivacyMode(t *testing.T) {
 func TestConsentRequired(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Attrs: ` data-consent="required"`})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	cold := tb.order("#recs")
-	tb.click(`#recs [data-tailor-item="w1"]`)
-	tb.click(`#recs [data-tailor-item="w2"]`)
-	tb.wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
+	tb.Click(`#recs [data-tailor-item="w1"]`)
+	tb.Click(`#recs [data-tailor-item="w2"]`)
+	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
 	time.Sleep(1200 * time.Millisecond) // longer than the loader's save delay
 	if n := eval[int](tb, idbRecords); n != 0 {
 		t.Errorf("%d records stored before consent", n)
@@ -157,23 +157,23 @@ func TestConsentRequired(t *testing.T) {
 	if s := eval[string](tb, `tailor.profile().then(p => p.storage)`); s != "memory" {
 		t.Errorf("storage %q before consent, want memory", s)
 	}
-	tb.open("about:blank")
+	tb.Open("about:blank")
 	if ds := waitSyncs(srv, 1, 1500*time.Millisecond); len(ds) != 0 {
 		t.Fatalf("%d deltas synced before consent", len(ds))
 	}
 
 	// Nothing was kept: the next page starts cold. Consent, then the
 	// profile is stored and synced.
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	if got := tb.order("#recs"); !slices.Equal(got, cold) {
 		t.Errorf("order after reload without consent %v, want the cold %v", got, cold)
 	}
 	eval[bool](tb, `(tailor.consent(true), true)`)
-	tb.click(`#recs [data-tailor-item="c1"]`)
-	tb.wait(idbRecords + `.then(n => n == 1)`)
-	tb.noErrors()
-	tb.open("about:blank")
+	tb.Click(`#recs [data-tailor-item="c1"]`)
+	tb.Wait(idbRecords + `.then(n => n == 1)`)
+	tb.NoErrors()
+	tb.Open("about:blank")
 	if ds := waitSyncs(srv, 1, 5*time.Second); len(ds) != 1 {
 		t.Errorf("%d deltas synced after consent, want 1", len(ds))
 	}
@@ -184,9 +184,9 @@ func TestManifestRevalidatedWithETag(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, ManifestNoCache: true})
 	tb := newTab(t)
 	for i := 0; i < 2; i++ {
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
+		tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
 		if v := eval[int](tb, `__t.ranked[0].version`); v != 1 {
 			t.Errorf("load %d ranked with model version %d, want 1", i, v)
 		}
@@ -203,14 +203,14 @@ func TestManifestRevalidatedWithETag(t *testing.T) {
 	if len(models) != 2 || models[0].Status != 200 || models[1].Status != 304 || models[1].IfNoneMatch == "" {
 		t.Errorf("manifest requests %+v, want a 200 then a 304 answering If-None-Match", models)
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }
 
 func TestShardsOnlyForPageItems(t *testing.T) {
 	const n = 64
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Shards: n, BigModel: true})
 	tb := newTab(t)
-	tb.open(srv.URL + "/store")
+	tb.Open(srv.URL + "/store")
 	tb.ready()
 	want := map[int]bool{}
 	for _, id := range append(ids(products), ids(banners)...) {
@@ -235,5 +235,5 @@ func TestShardsOnlyForPageItems(t *testing.T) {
 			t.Errorf("shard %d (an item of the page) was not fetched", i)
 		}
 	}
-	tb.noErrors()
+	tb.NoErrors()
 }

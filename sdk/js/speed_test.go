@@ -28,11 +28,11 @@ func TestSpeed(t *testing.T) {
 		LongTasks             []struct{ Start, Duration float64 }
 	}
 	measure := func() load {
-		tb.open(srv.URL + "/store")
+		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.wait(`__t.ranked.some(r => r.slot == 'recs')`)
-		tb.click(`#recs [data-tailor-item="w1"]`)
-		tb.wait(`__t.ranked.filter(r => r.slot == 'recs').length > 1`)
+		tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+		tb.Click(`#recs [data-tailor-item="w1"]`)
+		tb.Wait(`__t.ranked.filter(r => r.slot == 'recs').length > 1`)
 		return eval[load](tb, `new Promise(r => setTimeout(r, 100)).then(() => ({
 			start: performance.getEntriesByName('tailor:start')[0].startTime,
 			script: performance.getEntriesByName(location.origin + '/tailor.js')[0].responseEnd,
@@ -71,5 +71,5 @@ func TestSpeed(t *testing.T) {
 		return { mean: sum / ts.length, p50: ts[150], p95: ts[285], max: ts[299] };
 	})()`)
 	t.Logf("tailor.rank of 20 items from JavaScript: mean %.3f ms, p50 %.2f ms, p95 %.2f ms, max %.2f ms (timer resolution 0.1 ms)", l.Mean, l.P50, l.P95, l.Max)
-	tb.noErrors()
+	tb.NoErrors()
 }

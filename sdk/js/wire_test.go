@@ -56,7 +56,7 @@ func TestWireAgreement(t *testing.T) {
 	}
 	srv := newServer(t, site{})
 	tb := newTab(t)
-	tb.open(srv.URL + "/blank")
+	tb.Open(srv.URL + "/blank")
 	cases := string(b)
 
 	shards := eval[[]int](tb, `import('/src/model.js').then(m => (`+cases+`).shardOf.map(c => m.shardOf(c.id, c.n)))`)
