@@ -22,13 +22,14 @@ type Pool struct {
 	mu    sync.Mutex
 	all   []*Instance
 	size  int
+	slot  chan struct{} // closed (and replaced) when a failed creation frees a slot
 }
 
 // NewPool returns a pool of at most size instances, each prepared by setup
 // (e.g. applying the current weights) when created.
 func (r *Runtime) NewPool(size int, setup func(*Instance) error) *Pool {
 	size = max(size, 1)
-	return &Pool{rt: r, setup: setup, free: make(chan *Instance, size), size: size}
+	return &Pool{rt: r, setup: setup, free: make(chan *Instance, size), size: size, slot: make(chan struct{})}
 }
 
 // Get borrows an instance, creating one while the pool is under its size,
@@ -45,7 +46,9 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 		p.mu.Unlock()
 		in, err := p.rt.Instantiate(ctx)
 		if err == nil {
-			err = p.prepare(in)
+			if err = p.prepare(in); err != nil {
+				in.Close(context.Background())
+			}
 		}
 		p.mu.Lock()
 		// Reserved slots are interchangeable nils, and other goroutines may
@@ -53,6 +56,8 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 		i := slices.Index(p.all, nil)
 		if err != nil {
 			p.all = slices.Delete(p.all, i, i+1)
+			close(p.slot) // wake waiters: the slot is free to try again
+			p.slot = make(chan struct{})
 			p.mu.Unlock()
 			return nil, err
 		}
@@ -60,10 +65,13 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 		p.mu.Unlock()
 		return in, nil
 	}
+	slot := p.slot
 	p.mu.Unlock()
 	select {
 	case in := <-p.free:
 		return in, nil
+	case <-slot:
+		return p.Get(ctx)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
@@ -35,5 +36,44 @@ func TestPoolSetupFailure(t *testing.T) {
 	}
 	if err := pool.Each(ctx, func(*harness.Instance) error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPoolWaitersWakeWhenCreationFails: a Get waiting for an instance while
+// another's creation fails must not wait forever: the failed slot is free,
+// so it tries to create one itself (and here fails too).
+func TestPoolWaitersWakeWhenCreationFails(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var calls atomic.Int32
+	pool := harnesstest.Runtime(t).NewPool(1, func(*harness.Instance) error {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+		return errors.New("setup failed")
+	})
+	first := make(chan error, 1)
+	go func() {
+		_, err := pool.Get(context.Background())
+		first <- err
+	}()
+	<-started
+	second := make(chan error, 1)
+	go func() {
+		_, err := pool.Get(context.Background())
+		second <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the second Get is waiting now
+	close(release)
+	for i, ch := range []chan error{first, second} {
+		select {
+		case err := <-ch:
+			if err == nil {
+				t.Errorf("Get %d succeeded with a failing setup", i+1)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Get %d still waiting after the other's creation failed", i+1)
+		}
 	}
 }
