@@ -73,14 +73,32 @@ func (in *Input) diversify(items []scored, limit int) {
 	}
 	penalty := lambda * items[0].score
 	pool := min(len(items), 3*n)
-	placed := map[string]int{}
+	// Number the pool's categories once: the loop below would otherwise
+	// look a category up in a map window × pool times.
+	kinds := map[string]int32{}
+	for j := range items[:pool] {
+		s := &items[j]
+		s.kind = -1
+		if c := s.item.Category; c != "" {
+			k, ok := kinds[c]
+			if !ok {
+				k = int32(len(kinds))
+				kinds[c] = k
+			}
+			s.kind = k
+		}
+	}
+	placed := make([]int32, len(kinds))
 	for i := 0; i < n; i++ {
 		best, bestScore := i, float32(0)
 		for j := i; j < pool; j++ {
 			if j > i && (items[i].pinned || items[j].pinned) {
 				break // pins keep their places: nothing moves ahead of one
 			}
-			v := items[j].score - penalty*float32(placed[items[j].item.Category])
+			v := items[j].score
+			if k := items[j].kind; k >= 0 {
+				v -= penalty * float32(placed[k])
+			}
 			if j == i || v > bestScore {
 				best, bestScore = j, v
 			}
@@ -90,8 +108,8 @@ func (in *Input) diversify(items []scored, limit int) {
 			copy(items[i+1:best+1], items[i:best])
 			items[i] = moved
 		}
-		if c := items[i].item.Category; c != "" {
-			placed[c]++
+		if k := items[i].kind; k >= 0 {
+			placed[k]++
 		}
 	}
 }

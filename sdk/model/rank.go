@@ -55,6 +55,7 @@ type scored struct {
 	top    vote
 	source wire.Source
 	pinned bool
+	kind   int32 // the item's category numbered by diversify, -1 for none
 }
 
 //go:noinline
