@@ -8,7 +8,7 @@ let db
 
 const open = () =>
   (db ||= new Promise((done) => {
-    setTimeout(done, 2000, null) // some private modes never answer
+    setTimeout(done, 5000, null) // some private modes never answer; a busy machine can take seconds
     try {
       const r = indexedDB.open('tailor', 1)
       r.onupgradeneeded = () => r.result.createObjectStore('kv')
