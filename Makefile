@@ -34,6 +34,7 @@ test: wasm loader
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk/... ./wasm/guest ./wasm/abi
 	$(GO) test -count=1 -p 1 ./...
 	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: chromium not installed (sdk/js, demo-site/e2e; apt-get install chromium)"
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "PostgreSQL tests skipped: postgresql not installed (server/store/postgres, server/cluster; apt-get install postgresql)"
 	GO=$(GO) ./build/size.sh $(DIST)/tailor.wasm
 
 # Static checks, mirroring CI's expectations of a clean tree.
