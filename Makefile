@@ -7,7 +7,7 @@ WASM_FLAGS := -trimpath -buildvcs=false -buildmode=c-shared -ldflags="-s -w -bui
 GUEST_SRC  := $(shell find sdk wasm/guest wasm/abi -name '*.go' ! -name '*_test.go') go.mod go.sum
 FUZZTIME ?= 10s
 
-.PHONY: all wasm loader assets size test check bench fuzz demo clean replay
+.PHONY: all wasm loader assets size test check bench fuzz fuzz-short demo clean replay
 
 all: wasm
 
@@ -36,6 +36,16 @@ test: wasm loader
 	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || echo "browser tests skipped: chromium not installed (sdk/js, demo-site/e2e; apt-get install chromium)"
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || echo "PostgreSQL tests skipped: postgresql not installed (server/store/postgres, server/cluster; apt-get install postgresql)"
 	GO=$(GO) ./build/size.sh $(DIST)/tailor.wasm
+	$(MAKE) -s fuzz-short
+
+# A short fuzz run of the decoders that face untrusted bytes (make test
+# runs it; make fuzz runs every target longer).
+FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode
+fuzz-short:
+	@for t in $(FUZZ_SHORT); do \
+		echo "fuzz $${t%%:*} $${t##*:} (3s)"; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=3s -parallel=2 $${t%%:*} 2>&1) || { echo "$$out"; exit 1; }; \
+	done
 
 # Static checks, mirroring CI's expectations of a clean tree.
 check:
