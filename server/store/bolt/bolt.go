@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/groupcommit"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -75,26 +76,14 @@ func WithMaxBatch(n int) Option {
 
 // DB is the bbolt store.
 type DB struct {
-	db       *bbolt.DB
-	maxBatch int
+	db      *bbolt.DB
+	appends *groupcommit.Committer
 
-	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
+	mu     sync.RWMutex
 	closed bool
-	reqs   chan *appendReq
-	wg     sync.WaitGroup
 }
 
 var _ store.Store = (*DB)(nil)
-
-type appendReq struct {
-	d    store.Delta
-	done chan appendRes // buffered: the writer never blocks on it
-}
-
-type appendRes struct {
-	a   store.Appended
-	err error
-}
 
 // Open opens or creates the store file at path.
 func Open(path string, opts ...Option) (*DB, error) {
@@ -120,9 +109,8 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
-	s := &DB{db: db, maxBatch: o.maxBatch, reqs: make(chan *appendReq, o.maxBatch)}
-	s.wg.Add(1)
-	go s.writer()
+	s := &DB{db: db}
+	s.appends = groupcommit.New(o.maxBatch, s.commit)
 	return s, nil
 }
 
@@ -134,69 +122,25 @@ func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) 
 	if d.Site == "" || len(d.Body) == 0 {
 		return store.Appended{}, fmt.Errorf("bolt: append: %w: delta without site or body", store.ErrInvalidRequest)
 	}
-	if err := ctx.Err(); err != nil {
-		return store.Appended{}, err
-	}
-	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
-	r := &appendReq{d: d, done: make(chan appendRes, 1)}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.Appended{}, store.ErrClosed
-	}
-	s.reqs <- r
-	s.mu.RUnlock()
-	select {
-	case res := <-r.done:
-		return res.a, res.err
-	case <-ctx.Done():
-		// The append may still commit; a retry then finds it (Duplicate).
-		return store.Appended{}, ctx.Err()
-	}
+	return s.appends.Append(ctx, d)
 }
 
-// writer commits appends in groups until reqs is closed: it takes the
-// first waiting append and every other already waiting, and commits them
-// together. (Waiting a little for more was measured: it does not help,
-// because under load the appends that arrive during one commit form the
-// next group anyway.)
-func (s *DB) writer() {
-	defer s.wg.Done()
-	batch := make([]*appendReq, 0, s.maxBatch)
-	for r := range s.reqs {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < s.maxBatch {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-	}
-}
-
-// commit appends a group in one transaction and answers each request.
-func (s *DB) commit(batch []*appendReq) {
-	res := make([]appendRes, len(batch))
+// commit appends a group in one transaction (groupcommit calls it).
+func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
+	res := make([]groupcommit.Result, len(batch))
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ids := tx.Bucket(bucketIDs)
 		deltas := tx.Bucket(bucketDeltas)
-		for i, r := range batch {
-			res[i] = appendRes{}
-			d := &r.d
+		for i := range batch {
+			res[i] = groupcommit.Result{}
+			d := &batch[i]
 			sum := sha256.Sum256(d.Body)
 			if v := ids.Get(d.ID[:]); v != nil {
 				if !bytes.Equal(v[:sha256.Size], sum[:]) || string(v[sha256.Size+8:]) != d.Site {
-					res[i].err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
+					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
 					continue
 				}
-				res[i].a = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
+				res[i].Appended = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
 				continue
 			}
 			site, err := deltas.CreateBucketIfNotExists([]byte(d.Site))
@@ -215,16 +159,16 @@ func (s *DB) commit(batch []*appendReq) {
 			if err := ids.Put(d.ID[:], idv); err != nil {
 				return err
 			}
-			res[i].a = store.Appended{Seq: seq}
+			res[i].Appended = store.Appended{Seq: seq}
 		}
 		return nil
 	})
-	for i, r := range batch {
-		if err != nil {
-			res[i] = appendRes{err: fmt.Errorf("bolt: append: %w", err)}
+	if err != nil {
+		for i := range res {
+			res[i] = groupcommit.Result{Err: fmt.Errorf("bolt: append: %w", err)}
 		}
-		r.done <- res[i]
 	}
+	return res
 }
 
 // A record is id (16) + model (4) + received Unix ns (8) + body.
@@ -432,9 +376,8 @@ func (s *DB) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.reqs)
 	s.mu.Unlock()
-	s.wg.Wait()
+	s.appends.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}

@@ -54,6 +54,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/groupcommit"
 )
 
 // Errors of the package, besides store's.
@@ -102,28 +103,21 @@ func WithAppendTimeout(d time.Duration) Option {
 type DB struct {
 	pool          *pgxpool.Pool
 	conn          *pgx.ConnConfig // of the pool's connections, for Campaign and Watch
-	maxBatch      int
 	appendTimeout time.Duration
+	appends       *groupcommit.Committer
 
-	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
+	mu     sync.RWMutex
 	closed bool
-	reqs   chan *appendReq
-	wg     sync.WaitGroup
 
 	commits, appended atomic.Uint64
 }
 
 var _ store.Store = (*DB)(nil)
 
+// appendReq is one delta of a group commit, with its body's hash.
 type appendReq struct {
-	d    store.Delta
-	sum  [sha256.Size]byte
-	done chan appendRes // buffered: the writer never blocks on it
-}
-
-type appendRes struct {
-	a   store.Appended
-	err error
+	d   store.Delta
+	sum [sha256.Size]byte
 }
 
 // Open connects to the database at url (a postgres:// URL or a libpq
@@ -157,10 +151,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &DB{pool: pool, conn: cc.Copy(), maxBatch: o.maxBatch, appendTimeout: o.appendTimeout,
-		reqs: make(chan *appendReq, o.maxBatch)}
-	s.wg.Add(1)
-	go s.writer()
+	s := &DB{pool: pool, conn: cc.Copy(), appendTimeout: o.appendTimeout}
+	s.appends = groupcommit.New(o.maxBatch, s.commit)
 	return s, nil
 }
 
@@ -181,55 +173,18 @@ func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) 
 	if d.Site == "" || len(d.Body) == 0 {
 		return store.Appended{}, fmt.Errorf("postgres: append: %w: delta without site or body", store.ErrInvalidRequest)
 	}
-	if err := ctx.Err(); err != nil {
-		return store.Appended{}, err
-	}
-	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
-	r := &appendReq{d: d, sum: sha256.Sum256(d.Body), done: make(chan appendRes, 1)}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.Appended{}, store.ErrClosed
-	}
-	s.reqs <- r
-	s.mu.RUnlock()
-	select {
-	case res := <-r.done:
-		return res.a, res.err
-	case <-ctx.Done():
-		// The append may still commit; a retry then finds it (Duplicate).
-		return store.Appended{}, ctx.Err()
-	}
+	return s.appends.Append(ctx, d)
 }
 
-// writer commits appends in groups until reqs is closed, as the embedded
-// store's does.
-func (s *DB) writer() {
-	defer s.wg.Done()
-	batch := make([]*appendReq, 0, s.maxBatch)
-	for r := range s.reqs {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < s.maxBatch {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		s.commit(batch)
-	}
-}
-
-// commit appends a group and answers each request.
-func (s *DB) commit(batch []*appendReq) {
+// commit appends a group (groupcommit calls it).
+func (s *DB) commit(deltas []store.Delta) []groupcommit.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), s.appendTimeout)
 	defer cancel()
-	res := make([]appendRes, len(batch))
+	batch := make([]appendReq, len(deltas))
+	for i, d := range deltas {
+		batch[i] = appendReq{d: d, sum: sha256.Sum256(d.Body)}
+	}
+	res := make([]groupcommit.Result, len(batch))
 	todo := make([]int, len(batch))
 	for i := range todo {
 		todo[i] = i
@@ -243,11 +198,9 @@ func (s *DB) commit(batch []*appendReq) {
 		todo, err = s.tryCommit(ctx, batch, todo, res)
 	}
 	for _, i := range todo {
-		res[i].err = fmt.Errorf("postgres: append: %w", err)
+		res[i].Err = fmt.Errorf("postgres: append: %w", err)
 	}
-	for i, r := range batch {
-		r.done <- res[i]
-	}
+	return res
 }
 
 // insertDeltas appends a site's new deltas in one statement, so in one
@@ -269,7 +222,7 @@ RETURNING seq`
 // appends left: with a nil error, those to try again because another
 // replica recorded one of their site's ids since the lookup (the retry
 // finds it); else those that failed.
-func (s *DB) tryCommit(ctx context.Context, batch []*appendReq, todo []int, res []appendRes) ([]int, error) {
+func (s *DB) tryCommit(ctx context.Context, batch []appendReq, todo []int, res []groupcommit.Result) ([]int, error) {
 	ids := make([][]byte, len(todo))
 	for j, i := range todo {
 		ids[j] = batch[i].d.ID[:]
@@ -305,15 +258,15 @@ func (s *DB) tryCommit(ctx context.Context, batch []*appendReq, todo []int, res 
 		r := batch[i]
 		if k, ok := known[r.d.ID]; ok {
 			if k.site != r.d.Site || !bytes.Equal(k.sum, r.sum[:]) {
-				res[i].err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
+				res[i].Err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
 			} else {
-				res[i].a = store.Appended{Seq: k.seq, Duplicate: true}
+				res[i].Appended = store.Appended{Seq: k.seq, Duplicate: true}
 			}
 			continue
 		}
 		if f, ok := first[r.d.ID]; ok {
 			if batch[f].d.Site != r.d.Site || batch[f].sum != r.sum {
-				res[i].err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
+				res[i].Err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
 			} else {
 				again[i] = f
 			}
@@ -353,7 +306,7 @@ func (s *DB) tryCommit(ctx context.Context, batch []*appendReq, todo []int, res 
 	}
 	for i, f := range again {
 		if done[f] {
-			res[i].a = store.Appended{Seq: res[f].a.Seq, Duplicate: true}
+			res[i].Appended = store.Appended{Seq: res[f].Appended.Seq, Duplicate: true}
 		} else {
 			left = append(left, i)
 		}
@@ -363,7 +316,7 @@ func (s *DB) tryCommit(ctx context.Context, batch []*appendReq, todo []int, res 
 
 // insert appends the deltas batch[idx] of one site, new to the store, and
 // sets their seqs in res.
-func (s *DB) insert(ctx context.Context, site string, batch []*appendReq, idx []int, res []appendRes) error {
+func (s *DB) insert(ctx context.Context, site string, batch []appendReq, idx []int, res []groupcommit.Result) error {
 	n := len(idx)
 	ids, sums, bodies := make([][]byte, n), make([][]byte, n), make([][]byte, n)
 	models, received := make([]int64, n), make([]int64, n)
@@ -389,7 +342,7 @@ func (s *DB) insert(ctx context.Context, site string, batch []*appendReq, idx []
 		return err
 	}
 	for j, i := range idx {
-		res[i].a = store.Appended{Seq: uint64(firstSeq) + uint64(j)}
+		res[i].Appended = store.Appended{Seq: uint64(firstSeq) + uint64(j)}
 	}
 	s.commits.Add(1)
 	s.appended.Add(uint64(n))
@@ -603,9 +556,8 @@ func (s *DB) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.reqs)
 	s.mu.Unlock()
-	s.wg.Wait()
+	s.appends.Close()
 	s.pool.Close()
 	return nil
 }
