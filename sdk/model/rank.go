@@ -18,7 +18,7 @@ type Params struct {
 	Search    float32 // recent search terms
 	Replenish float32 // refills of an earlier purchase, once due
 	Popular   float32 // global popularity
-	Bought    float32 // multiplier for a durable item already bought
+	Bought    float32 // multiplier for an item already bought (its refills come through Replenish)
 	Rule      float32 // scale of rule boosts
 	Window    int     // positions diversity and exploration act on
 }
