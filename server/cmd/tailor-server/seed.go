@@ -18,15 +18,18 @@ import (
 	"github.com/tailorhq/tailor/wasm/sim"
 )
 
-// seedDemo gives an empty demo store a model learned from n simulated
+// seedDemo gives the demo store a model learned from n simulated
 // shoppers, so that a first visitor does not start from nothing: each runs
 // the real tailor.wasm (from dist) through the harness and posts its
 // profile delta to this server, as a browser would; then the aggregator
-// publishes. A store that already has a model is left alone.
+// publishes. A model already built from n deltas or more is left alone;
+// one built from fewer (a seeding interrupted by Ctrl-C) is topped up.
 func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, base, dist string, n int) error {
-	if v, ok := agg.Current(site.DemoKey); n <= 0 || !ok || v.Number > 0 {
+	v, ok := agg.Current(site.DemoKey)
+	if n <= 0 || !ok || v.Deltas >= uint64(n) {
 		return nil
 	}
+	done0 := int(v.Deltas)
 	start := time.Now()
 	rt, err := harness.Load(ctx, filepath.Join(dist, "tailor.wasm"))
 	if err != nil {
@@ -40,8 +43,8 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 	demo := site.DemoSite()
 	client := &http.Client{Timeout: 10 * time.Second}
 	var done atomic.Int64
-	log.Info("seeding the demo model with simulated shoppers", "shoppers", n)
-	err = s.Traffic(ctx, rt.NewPool(runtime.GOMAXPROCS(0), nil), demo.Config(), n, 1, start.Add(-30*24*time.Hour),
+	log.Info("seeding the demo model with simulated shoppers", "shoppers", n-done0)
+	err = s.Traffic(ctx, rt.NewPool(runtime.GOMAXPROCS(0), nil), demo.Config(), n-done0, 1+uint64(done0), start.Add(-30*24*time.Hour),
 		func(delta []byte) error {
 			res, err := client.Post(base+"/v1/sync", "application/msgpack", bytes.NewReader(delta))
 			if err != nil {
@@ -53,7 +56,7 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 				return fmt.Errorf("sync: %s: %s", res.Status, msg)
 			}
 			if d := done.Add(1); d%1000 == 0 {
-				log.Info("seeding", "shoppers", d, "of", n)
+				log.Info("seeding", "shoppers", d, "of", n-done0)
 			}
 			return nil
 		})
@@ -63,7 +66,7 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 	if err := agg.Flush(ctx); err != nil {
 		return err
 	}
-	v, _ := agg.Current(site.DemoKey)
+	v, _ = agg.Current(site.DemoKey)
 	log.Info("seeded the demo model", "version", v.Number, "deltas", v.Deltas, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
