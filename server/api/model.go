@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -55,11 +56,10 @@ type BlobRef struct {
 	Bytes int    `json:"bytes"`
 }
 
-// handleModel serves a site's manifest: the current version with a short
-// max-age, or a given version (?version=N), immutable.
-func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	key := q.Get("site")
+// siteRequest checks the site key of a read request (400 without one, 404
+// for an unknown one) and allows the site's origins to read the answer. It
+// returns the site, or false when it answered the request already.
+func (s *Server) siteRequest(w http.ResponseWriter, r *http.Request, key string) (*site.Site, bool) {
 	st, ok := s.sites.Get(key)
 	if !ok {
 		code := http.StatusNotFound
@@ -67,10 +67,21 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusBadRequest
 		}
 		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
-		return
+		return nil, false
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && st.AllowsOrigin(origin) {
 		allowOrigin(w, origin)
+	}
+	return st, true
+}
+
+// handleModel serves a site's manifest: the current version with a short
+// max-age, or a given version (?version=N), immutable.
+func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key := q.Get("site")
+	if _, ok := s.siteRequest(w, r, key); !ok {
+		return
 	}
 	cur, ok := s.agg.Current(key)
 	if !ok {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 
@@ -47,17 +46,9 @@ const statsNotes = "Counts are per-delta clipped sums reported by devices. Inter
 // handleStats serves a site's uplift report.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("site")
-	st, ok := s.sites.Get(key)
+	st, ok := s.siteRequest(w, r, key)
 	if !ok {
-		code := http.StatusNotFound
-		if key == "" {
-			code = http.StatusBadRequest
-		}
-		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
 		return
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && st.AllowsOrigin(origin) {
-		allowOrigin(w, origin)
 	}
 	byVersion, err := s.agg.Arms(key)
 	if err != nil {
