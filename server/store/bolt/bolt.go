@@ -26,7 +26,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/tailorhq/tailor/server/store"
@@ -77,10 +76,7 @@ func WithMaxBatch(n int) Option {
 // DB is the bbolt store.
 type DB struct {
 	db      *bbolt.DB
-	appends *groupcommit.Committer
-
-	mu     sync.RWMutex
-	closed bool
+	appends *groupcommit.Committer // also the store's open/closed state
 }
 
 var _ store.Store = (*DB)(nil)
@@ -360,9 +356,7 @@ func (s *DB) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
+	if s.appends.Closed() {
 		return store.ErrClosed
 	}
 	return nil
@@ -370,14 +364,9 @@ func (s *DB) check(ctx context.Context) error {
 
 // Close waits for appends in flight to commit, then closes the file.
 func (s *DB) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.appends.Close() {
 		return nil
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.appends.Close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}

@@ -114,15 +114,25 @@ func (c *Committer) writer() {
 }
 
 // Close stops accepting appends (they fail with store.ErrClosed) and waits
-// for the ones queued to commit. It is safe to call more than once.
-func (c *Committer) Close() {
+// for the ones queued to commit. It reports whether this call closed it,
+// so that a store closes its file or pool once, however often it is
+// closed.
+func (c *Committer) Close() bool {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.closed = true
 	close(c.reqs)
 	c.mu.Unlock()
 	c.wg.Wait()
+	return true
+}
+
+// Closed reports whether Close was called: the store is closing or closed.
+func (c *Committer) Closed() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.closed
 }

@@ -59,7 +59,8 @@ func TestGroups(t *testing.T) {
 	t.Logf("%d appends in %d commits", n, commits.Load())
 }
 
-// TestClose: after Close, appends fail with store.ErrClosed; Close twice is fine.
+// TestClose: after Close, appends fail with store.ErrClosed; only the first
+// Close reports that it closed.
 func TestClose(t *testing.T) {
 	c := groupcommit.New(4, func(batch []store.Delta) []groupcommit.Result {
 		return make([]groupcommit.Result, len(batch))
@@ -67,8 +68,9 @@ func TestClose(t *testing.T) {
 	if _, err := c.Append(context.Background(), store.Delta{Site: "s", Body: []byte{1}}); err != nil {
 		t.Fatal(err)
 	}
-	c.Close()
-	c.Close()
+	if c.Closed() || !c.Close() || c.Close() || !c.Closed() {
+		t.Error("Close/Closed: want open, closed by the first Close only, then closed")
+	}
 	if _, err := c.Append(context.Background(), store.Delta{Site: "s", Body: []byte{1}}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("append after Close = %v, want ErrClosed", err)
 	}

@@ -46,7 +46,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,10 +103,7 @@ type DB struct {
 	pool          *pgxpool.Pool
 	conn          *pgx.ConnConfig // of the pool's connections, for Campaign and Watch
 	appendTimeout time.Duration
-	appends       *groupcommit.Committer
-
-	mu     sync.RWMutex
-	closed bool
+	appends       *groupcommit.Committer // also the store's open/closed state
 
 	commits, appended atomic.Uint64
 }
@@ -540,9 +536,7 @@ func (s *DB) check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
+	if s.appends.Closed() {
 		return store.ErrClosed
 	}
 	return nil
@@ -550,14 +544,9 @@ func (s *DB) check(ctx context.Context) error {
 
 // Close waits for appends in flight to commit, then closes the pool.
 func (s *DB) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.appends.Close() {
 		return nil
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.appends.Close()
 	s.pool.Close()
 	return nil
 }
