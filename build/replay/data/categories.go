@@ -36,16 +36,12 @@ func ParseCategories(r io.Reader, name string) (map[string]string, error) {
 	}
 	cats := make(map[string]string)
 	for {
-		line, ok, err := lr.next()
+		f, line, ok, err := lr.row(";", len(fields))
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			break
-		}
-		f := strings.Split(line, ";")
-		if len(f) != len(fields) {
-			return nil, lr.errorf(ErrRow, "%d ';'-separated fields, want %d: %q", len(f), len(fields), clip(line))
 		}
 		item, cat := strings.TrimSpace(f[idx[0]]), strings.TrimSpace(f[idx[1]])
 		if item == "" || cat == "" {

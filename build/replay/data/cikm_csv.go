@@ -35,16 +35,12 @@ func parseDiginetica(lr *lineReader, c digineticaCols) (*Dataset, error) {
 	b := newBuilder()
 	var keys [][]digiClick // per session, parallel to its clicks
 	for {
-		line, ok, err := lr.next()
+		f, line, ok, err := lr.row(";", c.n)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			break
-		}
-		f := strings.Split(line, ";")
-		if len(f) != c.n {
-			return nil, lr.errorf(ErrRow, "%d ';'-separated fields, want %d: %q", len(f), c.n, clip(line))
 		}
 		session, item := strings.TrimSpace(f[c.session]), strings.TrimSpace(f[c.item])
 		if session == "" || item == "" {

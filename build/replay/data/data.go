@@ -193,6 +193,20 @@ func (lr *lineReader) next() (line string, ok bool, err error) {
 	return "", false, nil
 }
 
+// row reads the next line and splits it at sep into exactly n fields; ok
+// is false at the end of the input. line is the raw line, for messages.
+func (lr *lineReader) row(sep string, n int) (f []string, line string, ok bool, err error) {
+	line, ok, err = lr.next()
+	if err != nil || !ok {
+		return nil, "", false, err
+	}
+	f = strings.Split(line, sep)
+	if len(f) != n {
+		return nil, "", false, lr.errorf(ErrRow, "%d %q-separated fields, want %d: %q", len(f), sep, n, clip(line))
+	}
+	return f, line, true, nil
+}
+
 func (lr *lineReader) errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%s:%d: %w: %s", lr.name, lr.line, kind, fmt.Sprintf(format, args...))
 }

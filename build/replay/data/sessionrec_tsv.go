@@ -24,16 +24,12 @@ func yoochooseColumns(header string) (yoochooseCols, bool) {
 func parseYoochoose(lr *lineReader, c yoochooseCols) (*Dataset, error) {
 	b := newBuilder()
 	for {
-		line, ok, err := lr.next()
+		f, line, ok, err := lr.row("\t", c.n)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			break
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != c.n {
-			return nil, lr.errorf(ErrRow, "%d tab-separated fields, want %d: %q", len(f), c.n, clip(line))
 		}
 		session, item := strings.TrimSpace(f[c.session]), strings.TrimSpace(f[c.item])
 		if session == "" || item == "" {
