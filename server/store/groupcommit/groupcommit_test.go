@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/groupcommit"
@@ -33,11 +34,13 @@ func TestGroups(t *testing.T) {
 	defer c.Close()
 	const n = 50
 	var wg sync.WaitGroup
+	var started atomic.Int32
 	errs := make([]error, n)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			started.Add(1)
 			body := []byte("ok")
 			if i%10 == 0 {
 				body = []byte("x")
@@ -46,6 +49,12 @@ func TestGroups(t *testing.T) {
 			body[0] = '!' // reusing the buffer must not change what was committed
 		}()
 	}
+	// Let every append queue up behind the held first commit (they queue
+	// at once; the wait is generous), then let the commits run.
+	for started.Load() < n {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	for i, err := range errs {
