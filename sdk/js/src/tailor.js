@@ -319,9 +319,12 @@ function listen() {
     document.hidden ? leave() : refresh()
   })
   addEventListener('pagehide', leave)
-  // Restored from the back/forward cache: the page that was left may still
-  // be writing its profile, so look again a little later.
-  addEventListener('pageshow', (e) => e.persisted && [0, 1000, 3000].forEach((t) => setTimeout(refresh, t)))
+  // Back to a page (restored from the back/forward cache, or loaded
+  // again): the page that was left may still be writing its profile (a
+  // busy machine took over 3 s), so look again for a while.
+  const again = () => [0, 500, 1500, 3000, 6000, 12000].forEach((t) => setTimeout(refresh, t))
+  addEventListener('pageshow', (e) => e.persisted && again())
+  performance.getEntriesByType?.('navigation')[0]?.type == 'back_forward' && again()
   setInterval(sync, 60000)
 }
 
