@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -97,6 +98,21 @@ type Publication struct {
 	Version Version
 	Blobs   map[string][]byte // by Hash; blobs already stored may be left out
 	State   []byte            // the aggregator's checkpoint at Version.Cursor
+}
+
+// Check validates a publication before a store writes it: a site, and
+// blobs whose content matches their hash. Every store calls it.
+func (p *Publication) Check() error {
+	v := &p.Version
+	if v.Site == "" {
+		return fmt.Errorf("publish: %w: version without site", ErrInvalidRequest)
+	}
+	for h, b := range p.Blobs {
+		if Hash(b) != h {
+			return fmt.Errorf("publish %s v%d: blob %.12s: %w", v.Site, v.Number, h, ErrHashMismatch)
+		}
+	}
+	return nil
 }
 
 // Store is durable server state. See the package documentation.

@@ -227,15 +227,10 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("bolt: %w", err)
+	}
 	v := &p.Version
-	if v.Site == "" {
-		return fmt.Errorf("bolt: publish: %w: version without site", store.ErrInvalidRequest)
-	}
-	for h, b := range p.Blobs {
-		if store.Hash(b) != h {
-			return fmt.Errorf("bolt: publish %s v%d: blob %.12s: %w", v.Site, v.Number, h, store.ErrHashMismatch)
-		}
-	}
 	js, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("bolt: publish %s v%d: %w", v.Site, v.Number, err)
