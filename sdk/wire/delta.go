@@ -13,8 +13,35 @@ type Delta struct {
 	Pairs   []Pair   // item transitions: From was followed by To
 	Items   []Count  // item interest counts (views, weighted by kind)
 	Arms    []ArmCount
-	Epsilon float32 // LDP budget spent on the noise added on the device; 0: none
+	Reports []Report // federated+ldp: ε-LDP frequency-oracle reports instead of Pairs and Items
+	Epsilon float32  // LDP budget this delta spent on the device (split evenly over its Reports); 0: none
 }
+
+// Report is one ε-LDP frequency-oracle report (package sdk/ldp: a Hadamard
+// Count-Mean Sketch bit) about one sampled item or pair. Row, Col and Bit
+// are all the server learns; the value reported stays on the device.
+type Report struct {
+	Kind ReportKind
+	Row  uint16 // hash function index, < LDPRows
+	Col  uint16 // Hadamard coefficient index, < LDPCols
+	Bit  int8   // -1 or +1, randomized
+}
+
+// ReportKind says which domain a Report is about.
+type ReportKind uint8
+
+// Report kinds.
+const (
+	ReportItem ReportKind = iota // an item the visitor showed interest in
+	ReportPair                   // a directed pair From→To (value From+"\x00"+To)
+)
+
+// Dimensions of the LDP sketch (sdk/ldp): LDPRows hash functions, LDPCols
+// columns (a power of two, for the Hadamard transform).
+const (
+	LDPRows = 16
+	LDPCols = 4096
+)
 
 // Pair is a weighted transition between two items within a session.
 type Pair struct {
@@ -44,7 +71,11 @@ const MaxDeltaWeight = 1000
 // EncodeTo writes the delta as {schema, site, model, id, pairs: [[from, to, w]...],
 // items: [[id, n]...], arms: [[arm, impressions, clicks, conversions]...], eps}.
 func (d *Delta) EncodeTo(w *msgp.Writer) {
-	w.MapHeader(8)
+	n := 8
+	if len(d.Reports) > 0 {
+		n++
+	}
+	w.MapHeader(n)
 	w.String("schema")
 	w.Uint(DeltaSchema)
 	w.String("site")
@@ -79,6 +110,17 @@ func (d *Delta) EncodeTo(w *msgp.Writer) {
 	}
 	w.String("eps")
 	w.Float32(d.Epsilon)
+	if len(d.Reports) > 0 {
+		w.String("reports")
+		w.ArrayHeader(len(d.Reports))
+		for _, r := range d.Reports {
+			w.ArrayHeader(4)
+			w.Uint(uint64(r.Kind))
+			w.Uint(uint64(r.Row))
+			w.Uint(uint64(r.Col))
+			w.Int(int64(r.Bit))
+		}
+	}
 }
 
 // DecodeFrom reads a delta and validates it: schema, sizes, ids, finite
@@ -130,6 +172,20 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 				a.Impressions = uint32(r.UintMax(1 << 20))
 				a.Clicks = uint32(r.UintMax(1 << 20))
 				a.Conversions = uint32(r.UintMax(1 << 20))
+			}
+		case "reports":
+			d.Reports = make([]Report, r.ArrayMax(MaxDeltaReports))
+			for j := range d.Reports {
+				p := &d.Reports[j]
+				r.Tuple(4)
+				p.Kind = ReportKind(r.UintMax(uint64(ReportPair)))
+				p.Row = uint16(r.UintMax(LDPRows - 1))
+				p.Col = uint16(r.UintMax(LDPCols - 1))
+				if b := r.Int(); b == 1 || b == -1 {
+					p.Bit = int8(b)
+				} else {
+					r.Fail(&fieldError{"delta report bit", ErrInvalid})
+				}
 			}
 		case "eps":
 			d.Epsilon = r.Float32()

@@ -44,6 +44,7 @@ const (
 	MaxDeltaPairs   = 400   // item transitions in one delta
 	MaxDeltaItems   = 200   // item counts in one delta
 	MaxArms         = 4     // arms in one delta
+	MaxDeltaReports = 16    // LDP reports in one delta
 	MaxNeighbors    = 100   // neighbours of one item in the weights
 	MaxWeightsItems = 200000
 )
