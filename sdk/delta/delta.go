@@ -70,10 +70,7 @@ func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 	c.Conversions = addCount(c.Conversions, conversions)
 }
 
-// maxArmCount bounds each count of an arm, as wire.Delta's decoder does.
-const maxArmCount = 1 << 20
-
-func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), maxArmCount)) }
+func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), wire.MaxArmCount)) }
 
 // Empty reports whether there is nothing to sync.
 func (s *Stats) Empty() bool {
@@ -202,8 +199,8 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	n := r.ArrayMax(len(s.arms))
 	for i := 0; i < n; i++ {
 		r.Tuple(3)
-		a := wire.ArmCount{Impressions: uint32(r.UintMax(1 << 20)),
-			Clicks: uint32(r.UintMax(1 << 20)), Conversions: uint32(r.UintMax(1 << 20))}
+		a := wire.ArmCount{Impressions: uint32(r.UintMax(wire.MaxArmCount)),
+			Clicks: uint32(r.UintMax(wire.MaxArmCount)), Conversions: uint32(r.UintMax(wire.MaxArmCount))}
 		if a != (wire.ArmCount{}) {
 			a.Arm = wire.Arm(i) // an arm with no counts stays empty, as AddArm leaves it
 		}

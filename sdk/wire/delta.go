@@ -169,9 +169,9 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 				a := &d.Arms[j]
 				r.Tuple(4)
 				a.Arm = Arm(index(r, armNames[:]))
-				a.Impressions = uint32(r.UintMax(1 << 20))
-				a.Clicks = uint32(r.UintMax(1 << 20))
-				a.Conversions = uint32(r.UintMax(1 << 20))
+				a.Impressions = uint32(r.UintMax(MaxArmCount))
+				a.Clicks = uint32(r.UintMax(MaxArmCount))
+				a.Conversions = uint32(r.UintMax(MaxArmCount))
 			}
 		case "reports":
 			d.Reports = make([]Report, r.ArrayMax(MaxDeltaReports))

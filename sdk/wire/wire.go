@@ -32,20 +32,21 @@ const (
 // Limits on what a decoder accepts. Every one bounds memory: a document
 // within them cannot cost more than a small multiple of its own size.
 const (
-	MaxIDLen        = 64    // item, rule and slot ids
-	MaxTextLen      = 256   // search queries, rule names, attribute values
-	MaxTags         = 16    // tags per item
-	MaxCandidates   = 5000  // items in one rank request
-	MaxRules        = 256   // rules in a site configuration
-	MaxConds        = 16    // conditions in one rule
-	MaxValues       = 64    // values in one condition or selector
-	MaxAttrs        = 32    // declared visitor attributes
-	MaxDeltaBytes   = 16384 // hard cap on an encoded profile delta
-	MaxDeltaPairs   = 400   // item transitions in one delta
-	MaxDeltaItems   = 200   // item counts in one delta
-	MaxArms         = 4     // arms in one delta
-	MaxDeltaReports = 16    // LDP reports in one delta
-	MaxNeighbors    = 100   // neighbours of one item in the weights
+	MaxIDLen        = 64      // item, rule and slot ids
+	MaxTextLen      = 256     // search queries, rule names, attribute values
+	MaxTags         = 16      // tags per item
+	MaxCandidates   = 5000    // items in one rank request
+	MaxRules        = 256     // rules in a site configuration
+	MaxConds        = 16      // conditions in one rule
+	MaxValues       = 64      // values in one condition or selector
+	MaxAttrs        = 32      // declared visitor attributes
+	MaxDeltaBytes   = 16384   // hard cap on an encoded profile delta
+	MaxDeltaPairs   = 400     // item transitions in one delta
+	MaxDeltaItems   = 200     // item counts in one delta
+	MaxArms         = 4       // arms in one delta
+	MaxArmCount     = 1 << 20 // each count (impressions, clicks, conversions) of one arm in one delta
+	MaxDeltaReports = 16      // LDP reports in one delta
+	MaxNeighbors    = 100     // neighbours of one item in the weights
 	MaxWeightsItems = 200000
 )
 
