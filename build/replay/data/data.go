@@ -86,9 +86,11 @@ type Dataset struct {
 	// clock: At is the event's date (midnight UTC) plus timeframe, the
 	// milliseconds since the session's first event, made monotone within
 	// each session. It orders clicks but says nothing about time of day.
+	// Nor do the made-up times of SR-GNN's YOOCHOOSE split (sessions on
+	// whole hours, clicks one second apart), which Read detects.
 	HasClock bool
 	// ClockOffset is added to At before reading a time of day from it
-	// (YoochooseClockOffset for YOOCHOOSE, 0 otherwise).
+	// (YoochooseClockOffset for YOOCHOOSE with a clock, 0 otherwise).
 	ClockOffset time.Duration
 
 	// Categories maps item id to category id when a categories file was

@@ -85,6 +85,34 @@ func TestReadYoochoose(t *testing.T) {
 	}
 }
 
+func TestSyntheticClock(t *testing.T) {
+	const head = "SessionId\tItemId\tTime\n"
+	tests := []struct {
+		name  string
+		in    string
+		clock bool
+	}{
+		{"SR-GNN's made-up times: hours apart, clicks one second apart", head + "1\ta\t1000\n1\tb\t1001\n2\tc\t4600\n2\ta\t4601\n2\tb\t4602\n", false},
+		{"a gap of two seconds is a real clock", head + "1\ta\t3600\n1\tb\t3602\n", true},
+		{"a session starting off the hour is a real clock", head + "1\ta\t3600\n1\tb\t3601\n2\tc\t7230\n2\ta\t7231\n", true},
+		{"single clicks say nothing: a clock", head + "1\ta\t3600\n2\tb\t7200\n", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds, err := Read(writeFile(t, "clicks.txt", tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ds.HasClock != tc.clock {
+				t.Errorf("HasClock %v, want %v", ds.HasClock, tc.clock)
+			}
+			if want := map[bool]time.Duration{true: YoochooseClockOffset}[tc.clock]; ds.ClockOffset != want {
+				t.Errorf("ClockOffset %v, want %v", ds.ClockOffset, want)
+			}
+		})
+	}
+}
+
 func TestReadDiginetica(t *testing.T) {
 	const header = "session_id;user_id;item_id;timeframe;eventdate\n"
 	d1 := time.Date(2016, 5, 9, 0, 0, 0, 0, time.UTC).UnixMilli()

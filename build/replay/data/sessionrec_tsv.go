@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // yoochooseCols are the positions of SessionId, ItemId and Time.
@@ -48,9 +49,38 @@ func parseYoochoose(lr *lineReader, c yoochooseCols) (*Dataset, error) {
 		slices.SortStableFunc(b.sessions[i].Clicks, func(x, y Click) int { return cmpInt64(x.At, y.At) })
 	}
 	ds := b.finish(FormatYoochoose)
-	ds.HasClock = true
-	ds.ClockOffset = YoochooseClockOffset
+	ds.HasClock = !syntheticClock(ds.Sessions)
+	if ds.HasClock {
+		ds.ClockOffset = YoochooseClockOffset
+	}
 	return ds, nil
+}
+
+// syntheticClock tells whether times only order the clicks: the SR-GNN
+// splits (yoochoose1-64, diginetica-srgnn) carry no timestamps, so their
+// Time is made up, each session starting a whole number of hours after
+// the first and each click one second after the previous one
+// (../shared/datasets/README.md). Real clicks are never all exactly one
+// second apart; reading a time of day from made-up times would feed the
+// models noise. One session is too little evidence: it keeps its clock.
+func syntheticClock(sessions []Session) bool {
+	if len(sessions) < 2 {
+		return false
+	}
+	const second, hour = int64(time.Second / time.Millisecond), int64(time.Hour / time.Millisecond)
+	gaps := 0
+	for _, s := range sessions {
+		if (s.Clicks[0].At-sessions[0].Clicks[0].At)%hour != 0 {
+			return false
+		}
+		for i := 1; i < len(s.Clicks); i++ {
+			if s.Clicks[i].At-s.Clicks[i-1].At != second {
+				return false
+			}
+			gaps++
+		}
+	}
+	return gaps > 0
 }
 
 func cmpInt64(a, b int64) int {
