@@ -100,6 +100,9 @@ func barChart(results []Result, k int) string {
 		y := top + i*rowH
 		hr, mrr, ok := r.At(k)
 		label := r.Method + " (" + r.ModeLabel() + ")"
+		if r.Default {
+			label = r.Method + " (" + r.ModeLabel() + ", default)"
+		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" text-anchor="end">%s</text>`, labelW-8, y+rowH/2+4, html.EscapeString(label))
 		if !ok {
 			continue

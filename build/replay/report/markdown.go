@@ -58,7 +58,11 @@ func table(results []Result) [][]string {
 	head = append(head, "coverage@20", "diversity", "bytes synced / device", "model bytes / device", "run time")
 	rows := [][]string{head}
 	for _, r := range results {
-		row := []string{r.Method, r.ModeLabel()}
+		mode := r.ModeLabel()
+		if r.Default {
+			mode += " (default)"
+		}
+		row := []string{r.Method, mode}
 		for _, which := range []struct{ v, ci []float64 }{{r.HR, r.HRCI}, {r.MRR, r.MRRCI}} {
 			for _, k := range ks {
 				i := slices.Index(r.Ks, k)
@@ -119,6 +123,9 @@ func footnotes(results []Result) []string {
 	notes := []string{
 		fmt.Sprintf("HR@k: share of predictions whose true next click is in the top k; MRR@k: mean of 1/rank (0 beyond k). ± is the 95%% confidence half-width at k = %d, sessions as clusters.", hk),
 		"coverage@20: share of training items that appear in at least one top-20 list.",
+	}
+	if slices.ContainsFunc(results, func(r Result) bool { return r.Default }) {
+		notes = append(notes, "(default): what a site gets without changing anything, its shipped privacy mode and server defaults; the headline row.")
 	}
 	kinds := map[string]bool{}
 	for _, r := range results {

@@ -38,6 +38,11 @@ type Result struct {
 	Method string // e.g. "V-SKNN", "tailor"
 	Mode   string // one of the Mode constants
 
+	// Default marks the row of the mode Tailor ships by default (the
+	// privacy mode and server parameters a site gets without changing
+	// anything): the report's headline. At most one row carries it.
+	Default bool
+
 	// Epsilon is the local differential privacy budget of an LDP run.
 	Epsilon *float64
 
@@ -86,6 +91,7 @@ func Float(v float64) *float64 { return &v }
 const (
 	keyMethod      = "method"
 	keyMode        = "mode"
+	keyDefault     = "default"
 	keyEpsilon     = "epsilon"
 	keyCoverage    = "coverage@20"
 	keyDiversity   = "diversity"
@@ -101,9 +107,9 @@ const (
 )
 
 // MarshalJSON writes one flat object in a fixed key order:
-// {"method":..., "mode":..., "epsilon":..., "HR@5":..., ..., "MRR@20":...,
-// "HR@20_ci95":..., "coverage@20":..., ...}. Optional fields are left out
-// when nil or empty.
+// {"method":..., "mode":..., "default": true, "epsilon":..., "HR@5":...,
+// ..., "MRR@20":..., "HR@20_ci95":..., "coverage@20":..., ...}. Optional
+// fields are left out when nil, empty or false.
 func (r Result) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	n := 0
@@ -126,6 +132,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	b.WriteByte('{')
 	put(keyMethod, r.Method)
 	put(keyMode, r.Mode)
+	if r.Default {
+		put(keyDefault, true)
+	}
 	if r.Epsilon != nil {
 		put(keyEpsilon, *r.Epsilon)
 	}
@@ -245,6 +254,11 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		return &v
+	}
+	if v, ok := raw[keyDefault]; ok {
+		if e := json.Unmarshal(v, &r.Default); e != nil {
+			return fmt.Errorf("report: %s: %w", keyDefault, e)
+		}
 	}
 	r.Epsilon = opt(keyEpsilon)
 	r.BytesSynced = opt(keyBytesSynced)
