@@ -16,6 +16,16 @@
 // durable: the server answers 202 Accepted after it. Versions and blobs are
 // immutable once published; a Version or a blob slice returned by a Store
 // is the caller's to keep and must not be modified.
+//
+// Deltas do not stay forever. The store records when each arrived only to
+// the hour (Coarse): the exact time of a sync is timing data the operator
+// has no use for. Once a delta is older than the retention window and in a
+// published version, the aggregator folds it into the site's Base, the
+// aggregate of every delta deleted so far, and Retire stores that base and
+// deletes the deltas in one transaction; so the aggregate can always be
+// rebuilt as the base plus the deltas still stored, which is how an
+// operator's purge (DeleteReceived) takes a time window's deltas out of the
+// model.
 package store
 
 import (
@@ -37,17 +47,35 @@ var (
 	ErrMissingBlob    = errors.New("store: version refers to a blob not given nor stored")
 	ErrClosed         = errors.New("store: closed")
 	ErrInvalidRequest = errors.New("store: invalid request")
+	ErrBaseMoved      = errors.New("store: the base checkpoint moved since it was read")
+	ErrRetired        = errors.New("store: the window reaches deltas already folded into the base and deleted")
 )
 
-// Delta is one accepted profile delta as received: the raw msgpack body
-// (already validated) and what the server indexes it by.
+// Granularity is how precisely the store records when a delta arrived.
+const Granularity = time.Hour
+
+// Coarse returns t in UTC, truncated to the Granularity: what the store
+// records of a delta's Received time. Every store applies it in Append.
+func Coarse(t time.Time) time.Time { return t.UTC().Truncate(Granularity) }
+
+// Delta is one accepted profile delta: its validated, re-encoded msgpack
+// body and what the server indexes it by.
 type Delta struct {
 	Seq      uint64    // position in its site's log, from 1; set by Append
 	Site     string    // site key
 	ID       [16]byte  // chosen by the device; the idempotency key
 	Model    uint32    // the model version the device held
-	Received time.Time // when the server accepted it
+	Received time.Time // when the server accepted it; stored Coarse
 	Body     []byte    // the encoded wire.Delta
+}
+
+// Base is a site's base checkpoint: the aggregate of the deltas that
+// retention deleted, all those with Seq <= Through. A site without one has
+// the zero Base.
+type Base struct {
+	Through uint64    // the last Seq folded into it; no delta up to it is stored
+	Until   time.Time // the newest (Coarse) Received time among them
+	State   []byte    // the aggregator's checkpoint of them; empty for none
 }
 
 // Appended is what Append did.
@@ -120,8 +148,9 @@ type Store interface {
 	// Append durably records an accepted delta, idempotently by its ID: a
 	// retry with the same body returns the recorded Seq with Duplicate set
 	// and writes nothing; the same ID with another body fails with
-	// ErrConflict. It does not retain d.Body. When ctx ends first, the
-	// delta may or may not have been recorded: a retry tells.
+	// ErrConflict. It records d.Received Coarse, and does not retain
+	// d.Body. When ctx ends first, the delta may or may not have been
+	// recorded: a retry tells.
 	Append(ctx context.Context, d Delta) (Appended, error)
 
 	// Deltas returns up to limit deltas of a site with Seq > after, in Seq
@@ -148,9 +177,35 @@ type Store interface {
 	// ErrNotFound.
 	State(ctx context.Context, site string) ([]byte, error)
 
+	// Base returns a site's base checkpoint (the zero Base if it has none).
+	Base(ctx context.Context, site string) (Base, error)
+
+	// Retire stores b as a site's base and deletes the site's deltas with
+	// Seq <= b.Through (and their idempotency records), in one transaction,
+	// and returns how many it deleted. It fails with ErrBaseMoved unless
+	// the stored base's Through is prev (so two aggregators cannot undo
+	// each other's work), and with ErrInvalidRequest unless b.Through >=
+	// prev. A delta retried after Retire deleted it is recorded anew.
+	Retire(ctx context.Context, site string, prev uint64, b Base) (int, error)
+
+	// DeleteReceived deletes a site's deltas whose (Coarse) Received time
+	// is in [from, to), and returns how many. It fails with ErrRetired,
+	// deleting nothing, when from is not after the base's Until: some
+	// deltas of the window may be in the base already, beyond reach.
+	DeleteReceived(ctx context.Context, site string, from, to time.Time) (int, error)
+
 	// Close flushes and releases the store. Calls after Close fail with
 	// ErrClosed.
 	Close() error
+}
+
+// Compactor is a Store whose deletions leave the deleted bytes in the
+// file's free pages until it is compacted (the embedded store). Retention
+// compacts it after deleting, so that nothing of a deleted delta remains.
+type Compactor interface {
+	// Compact rewrites the store without its free pages. Appends and reads
+	// wait while it runs.
+	Compact(ctx context.Context) error
 }
 
 // Hash returns the content address of a blob: lowercase hex SHA-256.

@@ -13,10 +13,17 @@
 // each, and no append waits for a timer. Each Append still returns only
 // after its own commit is durable.
 //
+// bbolt does not overwrite what a transaction deletes: the pages are
+// freed, and keep their bytes until reused. So after Retire deletes old
+// deltas, Compact rewrites the file without its free pages (into a
+// temporary file, fsynced, renamed over the store's), and nothing of them
+// remains in it.
+//
 // # Notes
 //
 // A DB is goroutine-safe. bbolt locks the file: a second process opening
-// the same file waits up to the timeout (WithTimeout) and fails.
+// the same file waits up to the timeout (WithTimeout) and fails. Compact
+// makes every other call wait while it runs.
 package bolt
 
 import (
@@ -26,6 +33,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tailorhq/tailor/server/store"
@@ -40,7 +48,11 @@ var (
 	bucketVersions = []byte("versions") // site → number (4 bytes BE) → Version JSON
 	bucketBlobs    = []byte("blobs")    // hash → bytes
 	bucketState    = []byte("state")    // site → checkpoint of the latest version
+	bucketBase     = []byte("base")     // site → through (8 bytes BE) + until Unix s (8 bytes BE) + base checkpoint
 )
+
+// compactTxSize bounds the size of one of Compact's copy transactions.
+const compactTxSize = 64 << 20
 
 // Option configures a DB.
 type Option func(*options) error
@@ -75,8 +87,12 @@ func WithMaxBatch(n int) Option {
 
 // DB is the bbolt store.
 type DB struct {
-	db      *bbolt.DB
+	timeout time.Duration
 	appends *groupcommit.Committer // also the store's open/closed state
+
+	mu  sync.RWMutex // held for writing by Compact, which replaces db
+	db  *bbolt.DB
+	err error // why db could not be reopened after a compaction
 }
 
 var _ store.Store = (*DB)(nil)
@@ -94,7 +110,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketDeltas, bucketIDs, bucketVersions, bucketBlobs, bucketState} {
+		for _, b := range [][]byte{bucketDeltas, bucketIDs, bucketVersions, bucketBlobs, bucketState, bucketBase} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -105,13 +121,37 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
-	s := &DB{db: db}
+	s := &DB{db: db, timeout: o.timeout}
 	s.appends = groupcommit.New(o.maxBatch, s.commit)
 	return s, nil
 }
 
 // Path returns the file the store lives in.
-func (s *DB) Path() string { return s.db.Path() }
+func (s *DB) Path() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.Path()
+}
+
+// view runs fn in a read transaction, update in a write transaction, while
+// no compaction runs.
+func (s *DB) view(fn func(*bbolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.err != nil {
+		return s.err
+	}
+	return s.db.View(fn)
+}
+
+func (s *DB) update(fn func(*bbolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.err != nil {
+		return s.err
+	}
+	return s.db.Update(fn)
+}
 
 // Append implements store.Store.
 func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
@@ -124,7 +164,7 @@ func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) 
 // commit appends a group in one transaction (groupcommit calls it).
 func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
 	res := make([]groupcommit.Result, len(batch))
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		ids := tx.Bucket(bucketIDs)
 		deltas := tx.Bucket(bucketDeltas)
 		for i := range batch {
@@ -201,7 +241,7 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 		return nil, fmt.Errorf("bolt: deltas: %w: limit %d", store.ErrInvalidRequest, limit)
 	}
 	var out []store.Delta
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeltas).Bucket([]byte(site))
 		if b == nil {
 			return nil
@@ -235,7 +275,7 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 	if err != nil {
 		return fmt.Errorf("bolt: publish %s v%d: %w", v.Site, v.Number, err)
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(func(tx *bbolt.Tx) error {
 		vb, err := tx.Bucket(bucketVersions).CreateBucketIfNotExists([]byte(v.Site))
 		if err != nil {
 			return err
@@ -291,7 +331,7 @@ func (s *DB) version(ctx context.Context, site string, key []byte) (store.Versio
 	if err := s.check(ctx); err != nil {
 		return v, err
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketVersions).Bucket([]byte(site))
 		if b == nil {
 			return store.ErrNotFound
@@ -332,7 +372,7 @@ func (s *DB) get(ctx context.Context, bucket []byte, key, what string) ([]byte, 
 		return nil, err
 	}
 	var out []byte
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucket).Get([]byte(key))
 		if v == nil {
 			return store.ErrNotFound
@@ -361,6 +401,11 @@ func (s *DB) check(ctx context.Context) error {
 func (s *DB) Close() error {
 	if !s.appends.Close() {
 		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil // no file open
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)

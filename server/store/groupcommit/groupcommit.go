@@ -59,14 +59,16 @@ func New(size int, commit Func) *Committer {
 	return c
 }
 
-// Append queues d for the next commit and waits for its result. When ctx
-// ends first, the append may still commit; a retry then finds it
-// (store.Appended.Duplicate).
+// Append queues d for the next commit, its Received time made
+// store.Coarse (the rule of every store, applied here once for both), and
+// waits for its result. When ctx ends first, the append may still commit;
+// a retry then finds it (store.Appended.Duplicate).
 func (c *Committer) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Appended{}, err
 	}
 	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
+	d.Received = store.Coarse(d.Received)
 	r := &request{d: d, done: make(chan Result, 1)}
 	c.mu.RLock()
 	if c.closed {

@@ -56,6 +56,21 @@ CREATE TRIGGER deltas_immutable BEFORE UPDATE ON deltas FOR EACH ROW EXECUTE FUN
 CREATE TRIGGER versions_immutable BEFORE UPDATE ON versions FOR EACH ROW EXECUTE FUNCTION tailor_immutable();
 CREATE TRIGGER blobs_immutable BEFORE UPDATE ON blobs FOR EACH ROW EXECUTE FUNCTION tailor_immutable();
 `,
+	2: `
+-- Retention: each site's base checkpoint, the aggregate of the deltas
+-- deleted so far (all those with seq <= through).
+CREATE TABLE bases (
+	site    text   PRIMARY KEY,
+	through bigint NOT NULL,
+	until   bigint NOT NULL, -- Unix seconds of the newest received among them; 0: none
+	state   bytea  NOT NULL
+);
+-- The store keeps when a delta arrived only to the hour (store.Coarse):
+-- coarsen the times recorded before.
+ALTER TABLE deltas DISABLE TRIGGER deltas_immutable;
+UPDATE deltas SET received = received - received % 3600000000000 WHERE received % 3600000000000 <> 0;
+ALTER TABLE deltas ENABLE TRIGGER deltas_immutable;
+`,
 }
 
 // migrateLock serializes replicas migrating the same database at once
