@@ -1,11 +1,13 @@
 // Package delta accumulates, on the device, the statistics a profile delta
 // carries (item transitions, interest counts, per-arm outcomes) and turns
-// them into a bounded wire.Delta: clipped to the hard size cap, optionally
-// with local differential privacy noise.
+// them into a wire.Delta that reveals little: a small random sample of the
+// session's pairs and items, each with weight 1, in sorted order, and
+// capped arm counts (federated); or a few ε-LDP reports and nothing in
+// the clear (federated+ldp).
 //
 //	var s delta.Stats
 //	s.AddPair("gown-1", "heels-3", 1)
-//	d, ok := s.Take(delta.Header{Site: "demo", Model: 4, ID: id}, rng)
+//	d, ok := s.Take(delta.Header{Site: "demo", Model: 4, ID: id}, rnd)
 //
 // # Notes
 //
@@ -14,13 +16,40 @@
 package delta
 
 import (
+	"math"
+
+	"github.com/tailorhq/tailor/sdk/internal/order"
+	"github.com/tailorhq/tailor/sdk/internal/rnd"
+	"github.com/tailorhq/tailor/sdk/ldp"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
-	"math"
 )
 
 // MaxPending bounds how many pairs and items Stats keeps between syncs.
 const MaxPending = 2 * wire.MaxDeltaPairs
+
+// What one delta carries at most. A federated delta holds SampledPairs
+// pairs and SampledItems items drawn at random (weighted by the session's
+// 1/distance pair weights and the item counts), so that the operator gets
+// a few co-occurrences, not the click path: with at most 4 directed pairs,
+// no session longer than 5 items can be chained back together, and the
+// sample is a different one each time. Arm counts are capped so one
+// delta cannot say how long the visitor stayed. A federated+ldp delta
+// holds ReportItems item reports and ReportPairs pair reports, always, so
+// even their number says nothing about the session.
+const (
+	SampledPairs   = 4
+	SampledItems   = 8
+	ReportItems    = 1
+	ReportPairs    = 1
+	MaxImpressions = 50
+	MaxClicks      = 5
+	MaxConversions = 1
+)
+
+// Random is the source of the device's random choices: the platform's
+// cryptographic generator, never state saved with the profile.
+type Random interface{ Uint64() uint64 }
 
 // Stats is what a device has to report since its last sync.
 type Stats struct {
@@ -34,15 +63,13 @@ type Header struct {
 	Site    string
 	Model   uint32
 	ID      [16]byte
-	Epsilon float32 // > 0: add Laplace noise with this budget (federated+ldp)
+	Epsilon float32 // > 0: federated+ldp, this budget split over the reports
 }
 
-// Rand is a source of uniform floats in [0, 1), for the LDP noise.
-type Rand interface{ Float64() float64 }
-
-// AddPair records that from was followed by to within a session.
+// AddPair records that from was followed by to within a session, with the
+// weight that sampling favours it by.
 func (s *Stats) AddPair(from, to string, w float32) {
-	if from == to || w <= 0 {
+	if from == to || !(w > 0) {
 		return
 	}
 	s.pairs.add(from+"\x00"+to, w)
@@ -50,7 +77,7 @@ func (s *Stats) AddPair(from, to string, w float32) {
 
 // AddItem records interest in an item.
 func (s *Stats) AddItem(id string, w float32) {
-	if w <= 0 {
+	if !(w > 0) {
 		return
 	}
 	s.items.add(id, w)
@@ -80,33 +107,105 @@ func (s *Stats) Empty() bool {
 // Reset forgets everything recorded.
 func (s *Stats) Reset() { *s = Stats{} }
 
-// Take builds the delta and resets s. It keeps the strongest pairs and items
-// that fit wire.MaxDeltaBytes, and reports false when there is nothing to send.
-func (s *Stats) Take(h Header, rng Rand) (wire.Delta, bool) {
+// Take builds the delta and resets s; it reports false when there is
+// nothing to send. rnd must be cryptographic: it picks the sample and,
+// under LDP, randomizes the reports.
+func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	if s.Empty() {
 		return wire.Delta{}, false
 	}
-	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID, Epsilon: h.Epsilon}
-	s.pairs.sortStrongest()
-	s.items.sortStrongest()
-	for _, e := range s.pairs.list[:min(len(s.pairs.list), wire.MaxDeltaPairs)] {
-		from, to := splitPair(e.key)
-		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: e.w})
+	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID}
+	if h.Epsilon > 0 {
+		s.report(&d, h.Epsilon, rnd)
+	} else {
+		s.sample(&d, rnd)
 	}
-	for _, e := range s.items.list[:min(len(s.items.list), wire.MaxDeltaItems)] {
-		d.Items = append(d.Items, wire.Count{ID: e.key, N: e.w})
+	s.Reset()
+	return d, true
+}
+
+// sample fills a federated delta: SampledPairs pairs and SampledItems
+// items, each with weight 1, sorted by key (the order says nothing), and
+// the arm counts capped.
+func (s *Stats) sample(d *wire.Delta, r Random) {
+	for _, k := range s.pairs.pick(SampledPairs, r) {
+		from, to := splitPair(k)
+		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
+	}
+	for _, k := range s.items.pick(SampledItems, r) {
+		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
 	}
 	for _, a := range s.arms {
 		if a != (wire.ArmCount{}) {
+			a.Impressions = min(a.Impressions, MaxImpressions)
+			a.Clicks = min(a.Clicks, MaxClicks)
+			a.Conversions = min(a.Conversions, MaxConversions)
 			d.Arms = append(d.Arms, a)
 		}
 	}
-	if h.Epsilon > 0 {
-		addNoise(&d, h.Epsilon, rng)
+}
+
+// report fills a federated+ldp delta: ReportItems item and ReportPairs pair
+// reports, each ε/(ReportItems+ReportPairs)-LDP (sdk/ldp), so the delta is
+// eps-LDP as a whole, keys included. A kind the visitor has no value of
+// reports a random value instead: the number of reports is always the same.
+// Arms are not sent: their counts are not randomized.
+func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
+	each := float64(eps) / (ReportItems + ReportPairs)
+	add := func(kind wire.ReportKind, picked []string, n int) {
+		for i := range n {
+			v := ""
+			if i < len(picked) {
+				v = picked[i]
+			} else {
+				v = dummy(r)
+			}
+			d.Reports = append(d.Reports, ldp.Encode(kind, v, each, r))
+		}
 	}
-	fit(&d)
-	s.Reset()
-	return d, true
+	add(wire.ReportItem, s.items.pick(ReportItems, r), ReportItems)
+	add(wire.ReportPair, s.pairs.pick(ReportPairs, r), ReportPairs)
+	d.Epsilon = eps
+}
+
+// dummy is a random value no item id can be (ids hold no NUL byte), for
+// a report the visitor has nothing to say in.
+func dummy(r Random) string {
+	var b [9]byte
+	v := r.Uint64()
+	for i := 1; i < len(b); i++ {
+		b[i] = byte(v >> (8 * (i - 1)))
+	}
+	return string(b[:])
+}
+
+// pick draws up to k keys without replacement, each with probability
+// proportional to its weight (Efraimidis and Spirakis: the k largest
+// log(u)/w), and returns them sorted.
+func (c *counts) pick(k int, r Random) []string {
+	n := len(c.list)
+	if n == 0 || k <= 0 {
+		return nil
+	}
+	keys := make([]float64, n)
+	for i, e := range c.list {
+		u := 1 - rnd.Float64(r) // in (0, 1]: log(u) is finite
+		keys[i] = math.Log(u) / float64(e.w)
+	}
+	var out []string
+	for range min(k, n) {
+		best := -1
+		for i, v := range keys {
+			if !math.IsInf(v, -1) && (best < 0 || v > keys[best]) {
+				best = i
+			}
+		}
+		out = append(out, c.list[best].key)
+		keys[best] = math.Inf(-1)
+	}
+	order.Sort(len(out), func(i, j int) bool { return out[i] < out[j] },
+		func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
 }
 
 func splitPair(k string) (from, to string) {
@@ -116,64 +215,6 @@ func splitPair(k string) (from, to string) {
 		}
 	}
 	return k, ""
-}
-
-// fit drops the weakest entries until the encoded delta is within the cap.
-func fit(d *wire.Delta) {
-	w := msgp.NewWriter(wire.MaxDeltaBytes)
-	for {
-		w.Reset()
-		d.EncodeTo(w)
-		over := w.Len() - wire.MaxDeltaBytes
-		if over <= 0 {
-			return
-		}
-		if len(d.Pairs) == 0 && len(d.Items) == 0 {
-			return
-		}
-		// Drop the weakest entries, pairs first, until their encoded
-		// sizes (array header, strings, float32) add up to over.
-		for ; over > 0 && len(d.Pairs) > 0; d.Pairs = d.Pairs[:len(d.Pairs)-1] {
-			p := &d.Pairs[len(d.Pairs)-1]
-			over -= 6 + strSize(p.From) + strSize(p.To)
-		}
-		for ; over > 0 && len(d.Items) > 0; d.Items = d.Items[:len(d.Items)-1] {
-			over -= 6 + strSize(d.Items[len(d.Items)-1].ID)
-		}
-	}
-}
-
-// strSize is the encoded size of a string of up to 64 KiB.
-func strSize(s string) int {
-	switch {
-	case len(s) <= 31:
-		return 1 + len(s)
-	case len(s) <= 255:
-		return 2 + len(s)
-	}
-	return 3 + len(s)
-}
-
-// addNoise applies the Laplace mechanism to every reported weight: each is
-// clipped to [0, 1] (sensitivity 1) and released with noise of scale 1/eps,
-// so each value is an eps-LDP release. Which keys a delta reports is not
-// hidden by this noise (the usual sparse simplification); RATIONALE.md says
-// so, and the server's minimum cohort covers it in aggregate.
-func addNoise(d *wire.Delta, eps float32, rng Rand) {
-	scale := 1 / float64(eps)
-	for i := range d.Pairs {
-		d.Pairs[i].W = clampNoise(min(d.Pairs[i].W, 1), scale, rng)
-	}
-	for i := range d.Items {
-		d.Items[i].N = clampNoise(min(d.Items[i].N, 1), scale, rng)
-	}
-}
-
-func clampNoise(w float32, scale float64, rng Rand) float32 {
-	u := rng.Float64() - 0.5
-	n := -scale * math.Copysign(math.Log(1-2*math.Abs(u)), u)
-	v := float64(w) + n
-	return float32(max(-wire.MaxDeltaWeight, min(wire.MaxDeltaWeight, v)))
 }
 
 // EncodeTo writes the pending statistics for storage in the profile.

@@ -3,7 +3,7 @@
 // the loader's page-level operations (track, rank, sync, forget). The guest
 // (tailor.wasm) is a thin ABI over it.
 //
-//	d := device.New(cfg, seed)
+//	d := device.New(cfg, rnd) // rnd: the platform's CSPRNG (WASI random_get)
 //	d.ApplyWeights(&w)
 //	d.Track(&event)
 //	res := d.Rank(&req)
@@ -16,6 +16,7 @@ package device
 
 import (
 	"github.com/tailorhq/tailor/sdk/delta"
+	"github.com/tailorhq/tailor/sdk/internal/rnd"
 	"github.com/tailorhq/tailor/sdk/model"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
@@ -27,23 +28,30 @@ type Device struct {
 	index   model.Index
 	profile *profile.Profile
 	params  model.Params
+	rnd     Random
 }
 
+// Random is where every random choice of the device comes from: delta
+// ids, the federated sample, the LDP reports, exploration and the holdout
+// draw. It must be the platform's cryptographic generator (the guest reads
+// WASI random_get), never state saved with the profile: then one delta
+// says nothing about the device's other deltas, before or after Forget.
+type Random interface{ Uint64() uint64 }
+
 // New returns a device for a site with an empty profile and no weights
-// (model version 0). seed starts its random state; the loader draws it
-// from crypto.getRandomValues.
-func New(cfg wire.Config, seed uint64) *Device {
-	return &Device{cfg: cfg, profile: profile.New(seed), params: model.DefaultParams}
+// (model version 0), drawing its randomness from rnd.
+func New(cfg wire.Config, rnd Random) *Device {
+	return &Device{cfg: cfg, profile: profile.New(), params: model.DefaultParams, rnd: rnd}
 }
 
 // Configure replaces the site configuration (shipped with each model version).
 func (d *Device) Configure(cfg wire.Config) { d.cfg = cfg }
 
-// Reset configures the device and starts a fresh profile from seed,
-// keeping the weights: they belong to the site, not the visitor. A host
-// that simulates many visitors resets one device between them.
-func (d *Device) Reset(cfg wire.Config, seed uint64) {
-	d.cfg, d.profile = cfg, profile.New(seed)
+// Reset configures the device and starts a fresh profile, keeping the
+// weights: they belong to the site, not the visitor. A host that
+// simulates many visitors resets one device between them.
+func (d *Device) Reset(cfg wire.Config) {
+	d.cfg, d.profile = cfg, profile.New()
 }
 
 // SetParams replaces the model's scoring weights (model.DefaultParams by
@@ -71,13 +79,13 @@ func (d *Device) Track(e *wire.Event) {
 func (d *Device) Rank(req *wire.RankRequest) wire.RankResult {
 	p := d.profile
 	if !p.Drawn {
-		p.Holdout, p.Drawn = p.Rand.Float64() < float64(d.cfg.Holdout), true
+		p.Holdout, p.Drawn = rnd.Float64(d.rnd) < float64(d.cfg.Holdout), true
 	}
 	arm := wire.ArmTreatment
 	if p.Holdout {
 		arm = wire.ArmHoldout
 	}
-	res := model.Rank(model.Input{Req: req, Profile: p, Config: &d.cfg, Index: &d.index, Params: &d.params, Arm: arm})
+	res := model.Rank(model.Input{Req: req, Profile: p, Config: &d.cfg, Index: &d.index, Params: &d.params, Arm: arm, Rand: d.rnd})
 	if d.cfg.Privacy != wire.PrivacyLocal && !req.Rerank {
 		ids := make([]string, len(res.Items))
 		for i, it := range res.Items {
@@ -89,22 +97,55 @@ func (d *Device) Rank(req *wire.RankRequest) wire.RankResult {
 }
 
 // TakeDelta returns what to sync since the last call, and false when there
-// is nothing or the site's privacy mode is local.
+// is nothing, the site's privacy mode is local, or, under federated+ldp,
+// the day's budget (DayBudget) is spent: then the pending statistics are
+// dropped, not kept for later, and the next delta comes on the next UTC
+// day of the visitor's activity. The delta's id is fresh randomness.
 func (d *Device) TakeDelta() (wire.Delta, bool) {
-	if d.cfg.Privacy == wire.PrivacyLocal {
+	p := d.profile
+	if d.cfg.Privacy == wire.PrivacyLocal || p.Pending.Empty() {
 		return wire.Delta{}, false
 	}
 	h := delta.Header{Site: d.cfg.Site, Model: d.index.Version}
 	for i := 0; i < len(h.ID); i += 8 {
-		v := d.profile.Rand.Uint64()
+		v := d.rnd.Uint64()
 		for j := 0; j < 8; j++ {
 			h.ID[i+j] = byte(v >> (8 * j))
 		}
 	}
 	if d.cfg.Privacy == wire.PrivacyLDP {
 		h.Epsilon = d.cfg.Epsilon
+		if day := p.LastSeen / profile.Day; day != p.EpsDay {
+			p.EpsDay, p.EpsSpent = day, 0
+		}
+		if p.EpsSpent+h.Epsilon > d.DayBudget() {
+			p.Pending.Reset()
+			return wire.Delta{}, false
+		}
+		p.EpsSpent += h.Epsilon
 	}
-	return d.profile.Pending.Take(h, &d.profile.Rand)
+	return p.Pending.Take(h, d.rnd)
+}
+
+// DayBudget returns the LDP budget the device may spend per UTC day: the
+// site's, or DefaultDayDeltas deltas' worth. 0 outside federated+ldp.
+func (d *Device) DayBudget() float32 {
+	switch {
+	case d.cfg.Privacy != wire.PrivacyLDP:
+		return 0
+	case d.cfg.DayBudget > 0:
+		return d.cfg.DayBudget
+	}
+	return wire.DefaultDayDeltas * d.cfg.Epsilon
+}
+
+// Spent returns the LDP budget spent on the day of the visitor's last
+// activity (see TakeDelta).
+func (d *Device) Spent() float32 {
+	if p := d.profile; p.EpsDay == p.LastSeen/profile.Day {
+		return p.EpsSpent
+	}
+	return 0
 }
 
 // Profile returns the visitor's profile, for reading.
@@ -126,5 +167,11 @@ func (d *Device) LoadProfile(b []byte) error {
 
 // Forget wipes everything the device learned about its visitor, pending
 // statistics included. Weights and configuration stay: they are not the
-// visitor's.
-func (d *Device) Forget() { d.profile = profile.New(d.profile.Rand.Uint64()) }
+// visitor's; so does the day's LDP spending, a device's budget that
+// forgetting must not refill (it is never sent, so it links nothing).
+// No random state survives: there is none to keep.
+func (d *Device) Forget() {
+	old := d.profile
+	d.profile = profile.New()
+	d.profile.EpsDay, d.profile.EpsSpent = old.EpsDay, old.EpsSpent
+}

@@ -2,10 +2,12 @@ package device_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/device"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
@@ -35,9 +37,14 @@ func weights() *wire.Weights {
 	}}
 }
 
-// newDevice returns a device with the weights applied.
+// seeded is a deterministic source for tests; the guest gives the device
+// the platform's CSPRNG.
+func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x7a11)) }
+
+// newDevice returns a device with the weights applied, its randomness
+// seeded.
 func newDevice(cfg wire.Config, seed uint64) *device.Device {
-	d := device.New(cfg, seed)
+	d := device.New(cfg, seeded(seed))
 	d.ApplyWeights(weights())
 	return d
 }
@@ -136,54 +143,83 @@ func TestPrivacyLocal(t *testing.T) {
 	}
 }
 
+// TestPrivacyLDP checks a federated+ldp delta: only ε-LDP reports, the
+// site's ε recorded, nothing in the clear.
 func TestPrivacyLDP(t *testing.T) {
 	cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyLDP, Epsilon: 1}
-	noisy := 0
-	for seed := uint64(1); seed <= 20; seed++ {
-		d := newDevice(cfg, seed)
-		click(d, gown, 0)
-		click(d, heels, 1)
-		dl, ok := d.TakeDelta()
-		if !ok {
-			t.Fatal("no delta")
-		}
-		if dl.Epsilon != 1 {
-			t.Fatalf("delta epsilon %v, want the site's 1", dl.Epsilon)
-		}
-		for _, p := range dl.Pairs {
-			if p.W != 1 {
-				noisy++
-			}
-		}
-		for _, c := range dl.Items {
-			if n := float64(c.N); n > wire.MaxDeltaWeight || n < -wire.MaxDeltaWeight {
-				t.Fatalf("count %v out of bounds", c.N)
-			}
-		}
-		if err := wire.Unmarshal(wire.Marshal(&dl), new(wire.Delta), "delta"); err != nil {
-			t.Fatalf("noised delta does not decode: %v", err)
-		}
+	d := newDevice(cfg, 1)
+	click(d, gown, 0)
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	click(d, heels, 2)
+	dl, ok := d.TakeDelta()
+	if !ok {
+		t.Fatal("no delta")
 	}
-	if noisy < 19 {
-		t.Errorf("only %d of 20 noised pairs differ from the true weight", noisy)
+	if dl.Epsilon != 1 || len(dl.Reports) != delta.ReportItems+delta.ReportPairs {
+		t.Fatalf("delta eps %v with %d reports, want the site's 1 and %d", dl.Epsilon, len(dl.Reports), delta.ReportItems+delta.ReportPairs)
 	}
-	// The same seed and events give the same noised delta.
-	a, b := newDevice(cfg, 5), newDevice(cfg, 5)
-	for _, d := range []*device.Device{a, b} {
-		click(d, gown, 0)
-		click(d, heels, 1)
+	if len(dl.Pairs)+len(dl.Items)+len(dl.Arms) != 0 {
+		t.Fatalf("in the clear: %+v", dl)
 	}
-	da, _ := a.TakeDelta()
-	db, _ := b.TakeDelta()
-	if !slices.Equal(da.Pairs, db.Pairs) || da.ID != db.ID {
-		t.Error("same seed, different deltas")
+	if err := wire.Unmarshal(wire.Marshal(&dl), new(wire.Delta), "delta"); err != nil {
+		t.Fatalf("LDP delta does not decode: %v", err)
 	}
-	// Federated without LDP: no epsilon, true weights.
-	d := newDevice(federated(), 1)
+	// Federated without LDP: no epsilon, no reports.
+	d = newDevice(federated(), 1)
 	click(d, gown, 0)
 	click(d, heels, 1)
-	if dl, _ := d.TakeDelta(); dl.Epsilon != 0 || dl.Pairs[0].W != 1 {
-		t.Errorf("federated delta eps %v pair %v, want 0 and the true weight", dl.Epsilon, dl.Pairs[0])
+	if dl, _ := d.TakeDelta(); dl.Epsilon != 0 || len(dl.Reports) != 0 || dl.Pairs[0].W != 1 {
+		t.Errorf("federated delta eps %v reports %v pair %v", dl.Epsilon, dl.Reports, dl.Pairs[0])
+	}
+}
+
+// TestDayBudget checks the device's per-day LDP budget: deltas until the
+// day's budget is spent, none after (the pending statistics dropped), and
+// a fresh budget the next UTC day; Forget does not refill it.
+func TestDayBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		budget float32 // the site's DayBudget
+		eps    float32
+		want   int // deltas per day
+	}{
+		{"default: four deltas' worth", 0, 2, wire.DefaultDayDeltas},
+		{"site budget", 3, 1, 3},
+		{"budget under one delta", 0.5, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyLDP, Epsilon: tc.eps, DayBudget: tc.budget}
+			d := newDevice(cfg, 1)
+			day0 := float64(t0 - t0%profile.Day) // midnight UTC, in minutes from t0 below
+			start := (day0 - float64(t0)) / profile.Minute
+			for day := 0; day < 2; day++ {
+				sent := 0
+				for i := 0; i < 10; i++ {
+					click(d, []wire.Item{gown, heels}[i%2], start+float64(day*24*60+i))
+					if i == 5 {
+						d.Forget() // forgetting does not refill the budget
+					}
+					if _, ok := d.TakeDelta(); ok {
+						sent++
+					}
+					if !d.Profile().Pending.Empty() {
+						t.Fatalf("day %d: pending statistics kept past the budget", day)
+					}
+					if got, max := d.Spent(), d.DayBudget(); got > max {
+						t.Fatalf("day %d: spent %v of %v", day, got, max)
+					}
+				}
+				if sent != tc.want {
+					t.Errorf("day %d: %d deltas, want %d", day, sent, tc.want)
+				}
+				if want := float32(tc.want) * tc.eps; d.Spent() != want {
+					t.Errorf("day %d: Spent() = %v, want %v", day, d.Spent(), want)
+				}
+			}
+		})
+	}
+	if b := newDevice(federated(), 1).DayBudget(); b != 0 {
+		t.Errorf("federated DayBudget() = %v, want 0", b)
 	}
 }
 
@@ -292,14 +328,10 @@ func TestForget(t *testing.T) {
 	d := newDevice(federated(), 1)
 	click(d, gown, 0)
 	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
-	seed := d.Profile().Rand.State
 	d.Forget()
 	p := d.Profile()
 	if len(p.Session) != 0 || len(p.History) != 0 || len(p.Traits) != 0 || len(p.Facts) != 0 || len(p.Shown) != 0 || p.Visits != 0 {
 		t.Errorf("after Forget the profile holds %+v", p)
-	}
-	if p.Rand.State == seed {
-		t.Error("after Forget the random state is the same")
 	}
 	if dl, ok := d.TakeDelta(); ok {
 		t.Errorf("after Forget a delta remains: %+v", dl)
@@ -317,9 +349,9 @@ func TestResetConfigure(t *testing.T) {
 	d := newDevice(federated(), 1)
 	click(d, gown, 0)
 	cfg := wire.Config{Site: "other", Privacy: wire.PrivacyLocal}
-	d.Reset(cfg, 7)
-	if d.Config().Site != "other" || len(d.Profile().Session) != 0 || d.Profile().Rand.State != 7 {
-		t.Errorf("after Reset: site %q, session %v, rand %d", d.Config().Site, d.Profile().Session, d.Profile().Rand.State)
+	d.Reset(cfg)
+	if d.Config().Site != "other" || len(d.Profile().Session) != 0 {
+		t.Errorf("after Reset: site %q, session %v", d.Config().Site, d.Profile().Session)
 	}
 	if d.Version() != 3 {
 		t.Errorf("Reset dropped the weights")

@@ -1,16 +1,28 @@
 package device_test
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/tailorhq/tailor/sdk/device"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
+// platform is the host's cryptographic generator, where a device's random
+// choices must come from (the guest reads WASI random_get).
+type platform struct{}
+
+func (platform) Uint64() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
 // A device learns from each event at once: after a click on a gown, the
 // next ranking leads with what visitors go on to from it, and says why.
 func ExampleNew() {
-	d := device.New(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}, 42)
+	d := device.New(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}, platform{})
 	d.ApplyWeights(&wire.Weights{Version: 1, Items: []wire.ItemWeights{
 		{ID: "gown-1", Next: []wire.Neighbor{{ID: "heels-3", W: 1}, {ID: "clutch-2", W: 0.5}}},
 		{ID: "socks-9", Pop: 1},
@@ -36,11 +48,11 @@ func ExampleNew() {
 
 // The profile is stored between pages and loaded on the next.
 func ExampleDevice_SaveProfile() {
-	d := device.New(wire.Config{Site: "demo"}, 1)
+	d := device.New(wire.Config{Site: "demo"}, platform{})
 	d.Track(&wire.Event{Kind: wire.KindView, Time: 1795548600000, Item: &wire.Item{ID: "gown-1"}})
 	stored := d.SaveProfile()
 
-	next := device.New(wire.Config{Site: "demo"}, 2)
+	next := device.New(wire.Config{Site: "demo"}, platform{})
 	if err := next.LoadProfile(stored); err != nil {
 		fmt.Println(err)
 		return

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
@@ -71,8 +72,8 @@ func index(w *wire.Weights) *model.Index {
 }
 
 // visitor returns a profile that did kind on each id in turn, a minute apart.
-func visitor(seed uint64, kind wire.Kind, ids ...string) *profile.Profile {
-	p := profile.New(seed)
+func visitor(kind wire.Kind, ids ...string) *profile.Profile {
+	p := profile.New()
 	for i, id := range ids {
 		it := catalogue[id]
 		p.Observe(&wire.Event{Kind: kind, Time: at(float64(i)), Item: &it})
@@ -82,11 +83,18 @@ func visitor(seed uint64, kind wire.Kind, ids ...string) *profile.Profile {
 
 // rank ranks cands for p with the default params.
 func rank(p *profile.Profile, cfg *wire.Config, x *model.Index, req wire.RankRequest, arm wire.Arm) wire.RankResult {
+	return rankSeeded(1, p, cfg, x, req, arm)
+}
+
+// rankSeeded ranks with exploration's randomness drawn from seed (the
+// device draws it from the platform's CSPRNG).
+func rankSeeded(seed uint64, p *profile.Profile, cfg *wire.Config, x *model.Index, req wire.RankRequest, arm wire.Arm) wire.RankResult {
 	if req.Time == 0 {
 		req.Time = max(p.LastSeen, t0) + profile.Minute
 	}
 	params := model.DefaultParams
-	return model.Rank(model.Input{Req: &req, Profile: p, Config: cfg, Index: x, Params: &params, Arm: arm})
+	return model.Rank(model.Input{Req: &req, Profile: p, Config: cfg, Index: x, Params: &params, Arm: arm,
+		Rand: rand.New(rand.NewPCG(seed, 0))})
 }
 
 func ids(res wire.RankResult) []string {
@@ -110,7 +118,7 @@ func find(t *testing.T, res wire.RankResult, id string) (int, wire.Ranked) {
 
 func TestRankSessionNeighbours(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1")
+	p := visitor(wire.KindClick, "gown-1")
 	res := rank(p, &wire.Config{}, x, wire.RankRequest{Candidates: items(defaultOrder...)}, wire.ArmTreatment)
 	if res.Arm != wire.ArmTreatment || res.Version != 5 {
 		t.Errorf("arm %v version %d, want treatment 5", res.Arm, res.Version)
@@ -142,7 +150,7 @@ func TestRankSessionNeighbours(t *testing.T) {
 // explained by the click.
 func TestRankFollowsEachClick(t *testing.T) {
 	x := index(outfitWeights())
-	p := profile.New(1)
+	p := profile.New()
 	var prev []string
 	for i, tc := range []struct{ click, top string }{
 		{"gown-1", "heels-3"},
@@ -177,7 +185,7 @@ func TestRankFollowsEachClick(t *testing.T) {
 
 func TestRulesOnlyMode(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1", "heels-3")
+	p := visitor(wire.KindClick, "gown-1", "heels-3")
 	cands := items(defaultOrder...)
 	req := wire.RankRequest{Candidates: cands, Mode: wire.ModeRules}
 
@@ -217,7 +225,7 @@ func TestRulesOnlyMode(t *testing.T) {
 
 func TestHoldout(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1")
+	p := visitor(wire.KindClick, "gown-1")
 	cfg := &wire.Config{Diversity: 1, Explore: 1, Rules: []wire.Rule{
 		{ID: "pin-tent", Then: wire.Action{Do: wire.DoPin, IDs: []string{"gown-2"}}},
 		{ID: "boost", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"jewelry"}, Weight: 5}},
@@ -265,8 +273,8 @@ func TestPinsAndFilters(t *testing.T) {
 		{"rules only", wire.ModeRules, 1, 1, 0},
 	} {
 		for seed := uint64(0); seed < 20; seed++ {
-			p := visitor(seed, wire.KindClick, "gown-1", "heels-3")
-			res := rank(p, cfg(tc.diversity, tc.explore), x, wire.RankRequest{Candidates: cands, Mode: tc.mode, Limit: tc.limit}, wire.ArmTreatment)
+			p := visitor(wire.KindClick, "gown-1", "heels-3")
+			res := rankSeeded(seed, p, cfg(tc.diversity, tc.explore), x, wire.RankRequest{Candidates: cands, Mode: tc.mode, Limit: tc.limit}, wire.ArmTreatment)
 			got := ids(res)
 			if slices.Contains(got, "socks-9") {
 				t.Fatalf("%s: filtered socks ranked: %v", tc.name, got)
@@ -317,7 +325,7 @@ func shoeCandidates() []wire.Item {
 
 func TestDiversity(t *testing.T) {
 	x := index(shoeWeights())
-	p := profile.New(1)
+	p := profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindClick, Time: at(0), Item: &wire.Item{ID: "look-0"}})
 	categories := func(res wire.RankResult, n int) []string {
 		var c []string
@@ -356,12 +364,12 @@ func TestExplore(t *testing.T) {
 	}
 	cands = append(cands, items("heels-3", "clutch-2")...)
 	req := wire.RankRequest{Candidates: cands, Limit: 10}
-	base := ids(rank(visitor(1, wire.KindClick, "gown-1"), &wire.Config{}, x, req, wire.ArmTreatment))
+	base := ids(rank(visitor(wire.KindClick, "gown-1"), &wire.Config{}, x, req, wire.ArmTreatment))
 
 	explored := map[string]bool{}
 	for seed := uint64(0); seed < 50; seed++ {
-		res := rank(visitor(seed, wire.KindClick, "gown-1"), &wire.Config{Explore: 1}, x, req, wire.ArmTreatment)
-		again := rank(visitor(seed, wire.KindClick, "gown-1"), &wire.Config{Explore: 1}, x, req, wire.ArmTreatment)
+		res := rankSeeded(seed, visitor(wire.KindClick, "gown-1"), &wire.Config{Explore: 1}, x, req, wire.ArmTreatment)
+		again := rankSeeded(seed, visitor(wire.KindClick, "gown-1"), &wire.Config{Explore: 1}, x, req, wire.ArmTreatment)
 		if !slices.Equal(ids(res), ids(again)) {
 			t.Fatalf("seed %d: %v then %v: exploration is not deterministic", seed, ids(res), ids(again))
 		}
@@ -400,7 +408,7 @@ func TestExplore(t *testing.T) {
 		cfg   wire.Config
 		limit int
 	}{{wire.Config{}, 10}, {wire.Config{Explore: 1}, 1}} {
-		res := rank(visitor(1, wire.KindClick, "gown-1"), &tc.cfg, x, wire.RankRequest{Candidates: cands, Limit: tc.limit}, wire.ArmTreatment)
+		res := rank(visitor(wire.KindClick, "gown-1"), &tc.cfg, x, wire.RankRequest{Candidates: cands, Limit: tc.limit}, wire.ArmTreatment)
 		for _, it := range res.Items {
 			if it.Source == wire.SourceExplore {
 				t.Errorf("explore %v, limit %d: %s explored", tc.cfg.Explore, tc.limit, it.ID)
@@ -450,7 +458,7 @@ func TestExplanations(t *testing.T) {
 			{ID: "camping-week", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"camping"}, Weight: 2}}}},
 			items("socks-9", "tent-7"), "tent-7", wire.ReasonRule, "camping-week"},
 	} {
-		p := profile.New(1)
+		p := profile.New()
 		for i, e := range tc.events {
 			if e.Time == 0 {
 				e.Time = at(float64(i))
@@ -474,7 +482,7 @@ func ptr[T any](v T) *T { return &v }
 // to show again.
 func TestBoughtRanksLower(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1")
+	p := visitor(wire.KindClick, "gown-1")
 	cands := items("heels-3", "clutch-2")
 	if got := ids(rank(p, &wire.Config{}, x, wire.RankRequest{Candidates: cands}, wire.ArmTreatment)); got[0] != "heels-3" {
 		t.Fatalf("before buying the heels: %v, want heels first", got)
@@ -488,7 +496,7 @@ func TestBoughtRanksLower(t *testing.T) {
 
 func TestGenerateCandidates(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1")
+	p := visitor(wire.KindClick, "gown-1")
 	res := rank(p, &wire.Config{}, x, wire.RankRequest{}, wire.ArmTreatment)
 	got := ids(res)
 	if len(got) != x.Len() {
@@ -518,17 +526,17 @@ func TestGenerateCandidates(t *testing.T) {
 		t.Errorf("limit 3: %v", ids(res))
 	}
 	// A fresh visitor gets the most popular.
-	res = rank(profile.New(1), &wire.Config{}, x, wire.RankRequest{Limit: 3}, wire.ArmTreatment)
+	res = rank(profile.New(), &wire.Config{}, x, wire.RankRequest{Limit: 3}, wire.ArmTreatment)
 	if got := ids(res); !slices.Equal(got, []string{"socks-9", "mug-4", "tent-7"}) {
 		t.Errorf("fresh visitor: %v, want the three most popular", got)
 	}
 	// No weights, no session: nothing to rank.
-	res = rank(profile.New(1), &wire.Config{}, new(model.Index), wire.RankRequest{}, wire.ArmTreatment)
+	res = rank(profile.New(), &wire.Config{}, new(model.Index), wire.RankRequest{}, wire.ArmTreatment)
 	if len(res.Items) != 0 || res.Version != 0 {
 		t.Errorf("empty index: %+v", res)
 	}
 	// Session items are candidates even when the weights do not know them.
-	p = profile.New(1)
+	p = profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindView, Time: at(0), Item: &wire.Item{ID: "new-item"}})
 	res = rank(p, &wire.Config{}, new(model.Index), wire.RankRequest{}, wire.ArmTreatment)
 	if got := ids(res); !slices.Equal(got, []string{"new-item"}) {
@@ -544,7 +552,7 @@ func TestGenerateTopN(t *testing.T) {
 		w.Items = append(w.Items, wire.ItemWeights{ID: "sku-" + strconv.Itoa(i), Pop: float32(i) / float32(3*model.TopN)})
 	}
 	x := index(w)
-	res := rank(profile.New(1), &wire.Config{}, x, wire.RankRequest{}, wire.ArmTreatment)
+	res := rank(profile.New(), &wire.Config{}, x, wire.RankRequest{}, wire.ArmTreatment)
 	if len(res.Items) != model.TopN {
 		t.Fatalf("generated %d, want TopN = %d", len(res.Items), model.TopN)
 	}
@@ -592,7 +600,7 @@ func TestIndexApply(t *testing.T) {
 	// Ranking from the merged shards uses both.
 	x.Apply(shard(4, 0, wire.ItemWeights{ID: "a", Pop: 0.1, Next: []wire.Neighbor{{ID: "c", W: 1}}}))
 	x.Apply(shard(4, 1, wire.ItemWeights{ID: "c", Pop: 0.1}, wire.ItemWeights{ID: "d", Pop: 0.9}))
-	p := profile.New(1)
+	p := profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindClick, Time: at(0), Item: &wire.Item{ID: "a"}})
 	res := rank(p, &wire.Config{}, &x, wire.RankRequest{Candidates: []wire.Item{{ID: "d"}, {ID: "c"}}}, wire.ArmTreatment)
 	if got := ids(res); !slices.Equal(got, []string{"c", "d"}) || res.Version != 4 {
@@ -602,7 +610,7 @@ func TestIndexApply(t *testing.T) {
 
 func TestLimit(t *testing.T) {
 	x := index(outfitWeights())
-	p := visitor(1, wire.KindClick, "gown-1")
+	p := visitor(wire.KindClick, "gown-1")
 	for _, tc := range []struct{ limit, want int }{{0, 7}, {-1, 7}, {1, 1}, {3, 3}, {7, 7}, {100, 7}} {
 		res := rank(p, &wire.Config{}, x, wire.RankRequest{Candidates: items(defaultOrder...), Limit: tc.limit}, wire.ArmTreatment)
 		if len(res.Items) != tc.want {
@@ -618,7 +626,7 @@ func ExampleRank() {
 		{ID: "gown-1", Next: []wire.Neighbor{{ID: "heels-3", W: 1}, {ID: "clutch-2", W: 0.5}}},
 		{ID: "socks-9", Pop: 1},
 	}})
-	p := profile.New(1)
+	p := profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindClick, Time: t0, Item: &wire.Item{ID: "gown-1"}})
 	req := wire.RankRequest{Time: t0 + profile.Minute, Candidates: []wire.Item{{ID: "socks-9"}, {ID: "clutch-2"}, {ID: "heels-3"}}}
 	res := model.Rank(model.Input{Req: &req, Profile: p, Config: &wire.Config{}, Index: &x, Params: &model.DefaultParams})

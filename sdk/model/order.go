@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/tailorhq/tailor/sdk/internal/rnd"
 	"github.com/tailorhq/tailor/sdk/rules"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -119,9 +120,9 @@ func (in *Input) diversify(items []scored, limit int) {
 // the server learns about items the model would not yet show.
 func (in *Input) explore(items []scored, limit int) {
 	share := in.Config.Explore
-	rng := &in.Profile.Rand
+	r := in.Rand
 	n := min(limit, in.Params.Window)
-	if share <= 0 || n < 2 || len(items) <= n || rng.Float64() >= float64(share) {
+	if share <= 0 || r == nil || n < 2 || len(items) <= n || rnd.Float64(r) >= float64(share) {
 		return
 	}
 	lo := 1 // never displace the top item, nor a pinned one
@@ -131,8 +132,8 @@ func (in *Input) explore(items []scored, limit int) {
 	if lo == n {
 		return
 	}
-	from := n + rng.Intn(min(len(items), 3*n)-n)
-	to := lo + rng.Intn(n-lo)
+	from := n + rnd.Intn(r, min(len(items), 3*n)-n)
+	to := lo + rnd.Intn(r, n-lo)
 	moved := items[from]
 	moved.source, moved.top = wire.SourceExplore, vote{reason: wire.ReasonExplore}
 	copy(items[to+1:from+1], items[to:from])

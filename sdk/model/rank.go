@@ -37,7 +37,12 @@ type Input struct {
 	Index   *Index
 	Params  *Params
 	Arm     wire.Arm // holdout devices get the default order
+	Rand    Random   // exploration's draws; nil: no exploration
 }
+
+// Random is the device's source of random numbers: the platform's
+// cryptographic generator, never state saved in the profile.
+type Random interface{ Uint64() uint64 }
 
 // vote is one part of a score and what it points at, kept so the top reason
 // can be explained.

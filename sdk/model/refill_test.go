@@ -17,7 +17,7 @@ func TestRefillsAreNotMoreOfTheSame(t *testing.T) {
 		{ID: "machine-1", Next: []wire.Neighbor{{ID: "machine-2", W: 1}, {ID: "beans-1", W: 0.9}, {ID: "filter-2", W: 0.8}}},
 	}})
 	cfg := &wire.Config{Replenish: map[string]uint16{"coffee-machines": 21}}
-	p := profile.New(1)
+	p := profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindPurchase, Time: at(0), Item: &wire.Item{ID: "machine-1", Category: "coffee-machines"}})
 	cands := []wire.Item{{ID: "machine-2", Category: "coffee-machines"}, {ID: "beans-1", Category: "coffee-beans"}, {ID: "filter-2", Category: "coffee-filters"}}
 	later := at(22 * 24 * 60)

@@ -55,7 +55,7 @@ func simulate(t testing.TB, n int, seed uint64, sync bool) *profile.Profile {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	cat := newCatalogue(rng)
-	p := profile.New(seed)
+	p := profile.New()
 	now := t0
 	for i := 0; i < n; i++ {
 		if rng.IntN(30) == 0 {
@@ -64,7 +64,7 @@ func simulate(t testing.TB, n int, seed uint64, sync bool) *profile.Profile {
 				now += rng.Int64N(21 * profile.Day) // away for up to three weeks
 			}
 			if sync {
-				p.Pending.Take(delta.Header{}, nil)
+				p.Pending.Take(delta.Header{}, rand.New(rand.NewPCG(1, 2)))
 			}
 		} else {
 			now += 3000 + rng.Int64N(117000)
@@ -256,7 +256,7 @@ func TestWorstCaseSize(t *testing.T) {
 		}
 		return t
 	}
-	p := profile.New(1)
+	p := profile.New()
 	p.Visits, p.LastSeen = 1<<31, t0
 	p.Session = table(profile.MaxSession, wire.MaxIDLen)
 	p.History = table(profile.MaxHistory, wire.MaxIDLen)

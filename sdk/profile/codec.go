@@ -11,8 +11,6 @@ func (p *Profile) Marshal() []byte {
 	w.MapHeader(17)
 	w.String("schema")
 	w.Uint(wire.ProfileSchema)
-	w.String("rand")
-	w.Uint(p.Rand.State)
 	w.String("holdout")
 	w.Bool(p.Holdout)
 	w.String("drawn")
@@ -47,6 +45,10 @@ func (p *Profile) Marshal() []byte {
 	w.Uint(uint64(p.ShownArm))
 	w.String("pending")
 	p.Pending.EncodeTo(w)
+	w.String("eps")
+	w.ArrayHeader(2)
+	w.Int(p.EpsDay)
+	w.Float32(p.EpsSpent)
 	return w.Bytes()
 }
 
@@ -91,8 +93,6 @@ func Unmarshal(b []byte) (*Profile, error) {
 			if schema != wire.ProfileSchema {
 				r.Fail(wire.ErrSchema)
 			}
-		case "rand":
-			p.Rand.State = r.Uint()
 		case "holdout":
 			p.Holdout = r.Bool()
 		case "drawn":
@@ -123,6 +123,12 @@ func Unmarshal(b []byte) (*Profile, error) {
 			p.ShownArm = wire.Arm(r.UintMax(uint64(wire.ArmRules)))
 		case "pending":
 			p.Pending.DecodeFrom(r)
+		case "eps":
+			r.Tuple(2)
+			p.EpsDay, p.EpsSpent = r.Int(), r.Float32()
+			if p.EpsSpent < 0 {
+				r.Fail(wire.ErrInvalid)
+			}
 		default:
 			r.Skip()
 		}

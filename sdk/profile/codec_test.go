@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 // sampleProfile is a profile with every part filled: two sessions, a
 // search, a purchase, attributes, a ranking shown and clicked.
 func sampleProfile() *profile.Profile {
-	p := profile.New(99)
+	p := profile.New()
 	p.Holdout, p.Drawn = false, true
 	p.Observe(&wire.Event{Kind: wire.KindAttrs, Time: at(0), Attrs: []wire.Attr{{Key: "tier", Value: "gold"}, {Key: "lang", Value: "fr"}}})
 	p.Observe(ev(wire.KindView, beans, 1))
@@ -33,7 +34,7 @@ func sampleProfile() *profile.Profile {
 	dwell.Dwell = 8000
 	p.Observe(dwell)
 	p.Observe(ev(wire.KindCart, clutch, 60*24+4))
-	p.Rand.Uint64()
+	p.EpsDay, p.EpsSpent = at(0)/profile.Day, 1.5
 	return p
 }
 
@@ -42,8 +43,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		name string
 		p    *profile.Profile
 	}{
-		{"new", profile.New(0)},
-		{"seeded", profile.New(math.MaxUint64)},
+		{"new", profile.New()},
 		{"sample", sampleProfile()},
 		{"holdout", func() *profile.Profile { p := sampleProfile(); p.Holdout = true; p.ShownArm = wire.ArmRules; return p }()},
 		{"long", simulate(t, 2000, 3, false)},
@@ -65,8 +65,8 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if got.Pending.Empty() != tc.p.Pending.Empty() {
 				t.Fatalf("Pending.Empty() = %v after a reload, %v before", got.Pending.Empty(), tc.p.Pending.Empty())
 			}
-			d1, ok1 := tc.p.Pending.Take(delta.Header{Site: "s"}, nil)
-			d2, ok2 := got.Pending.Take(delta.Header{Site: "s"}, nil)
+			d1, ok1 := tc.p.Pending.Take(delta.Header{Site: "s"}, rand.New(rand.NewPCG(1, 2)))
+			d2, ok2 := got.Pending.Take(delta.Header{Site: "s"}, rand.New(rand.NewPCG(1, 2)))
 			if ok1 != ok2 || !sameData(d1, d2) {
 				t.Fatalf("delta after reload\n%+v, %v\nwant\n%+v, %v", d2, ok2, d1, ok1)
 			}
@@ -76,10 +76,12 @@ func TestMarshalRoundTrip(t *testing.T) {
 
 // TestMarshalIsMsgpack checks that a stored profile is standard MessagePack
 // (the loader may inspect it in JavaScript), and the layout of its map.
+// There is no random state in it ("rand" was the splitmix64 state that
+// made every delta id of a device predictable from one).
 func TestMarshalIsMsgpack(t *testing.T) {
 	m := decodeV5(t, sampleProfile().Marshal())
-	want := []string{"arm", "attrs", "clicked", "drawn", "facts", "history", "holdout", "last", "links",
-		"pending", "purchases", "rand", "schema", "session", "shown", "traits", "visits"}
+	want := []string{"arm", "attrs", "clicked", "drawn", "eps", "facts", "history", "holdout", "last", "links",
+		"pending", "purchases", "schema", "session", "shown", "traits", "visits"}
 	var got []string
 	for k := range m {
 		got = append(got, k)
@@ -307,4 +309,28 @@ func sameValue(a, b reflect.Value) bool {
 		return a.Bool() == b.Bool()
 	}
 	panic("sameData: unhandled kind " + a.Kind().String())
+}
+
+// TestUnmarshalDropsRandState loads a profile saved before the device's
+// randomness left the profile: its generator state is skipped, and saving
+// again leaves it out.
+func TestUnmarshalDropsRandState(t *testing.T) {
+	w := msgp.NewWriter(64)
+	w.MapHeader(3)
+	w.String("schema")
+	w.Uint(wire.ProfileSchema)
+	w.String("rand")
+	w.Uint(0x9e3779b97f4a7c15)
+	w.String("visits")
+	w.Uint(3)
+	p, err := profile.Unmarshal(w.Bytes())
+	if err != nil {
+		t.Fatalf("Unmarshal = %v", err)
+	}
+	if p.Visits != 3 {
+		t.Errorf("Visits = %d, want 3", p.Visits)
+	}
+	if m := decodeV5(t, p.Marshal()); m["rand"] != nil {
+		t.Errorf("saved again with rand = %v", m["rand"])
+	}
 }

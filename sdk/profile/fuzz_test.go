@@ -11,7 +11,7 @@ import (
 // and a profile it accepts marshals to bytes that load again to the same
 // profile and the same bytes.
 func FuzzProfile(f *testing.F) {
-	f.Add(profile.New(0).Marshal())
+	f.Add(profile.New().Marshal())
 	f.Add(sampleProfile().Marshal())
 	f.Add(simulate(f, 500, 1, false).Marshal())
 	for _, tc := range badProfiles(f) {

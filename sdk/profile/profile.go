@@ -7,7 +7,7 @@
 // Every part is bounded (see the Max constants): a profile kept for months
 // stays a few kilobytes.
 //
-//	p := profile.New(seed)
+//	p := profile.New()
 //	p.Observe(&event)
 //	b := p.Marshal()
 //
@@ -47,9 +47,10 @@ const (
 
 // Profile is the visitor's on-device state.
 type Profile struct {
-	Rand      Rand // device-local random state; never synced
-	Holdout   bool // drawn once, from Rand, against the site's holdout share
-	Drawn     bool // whether Holdout has been drawn
+	Holdout   bool    // drawn once, from the device's randomness, against the site's holdout share
+	Drawn     bool    // whether Holdout has been drawn
+	EpsDay    int64   // the UTC day (Unix ms / Day) EpsSpent counts
+	EpsSpent  float32 // LDP budget spent on deltas that day
 	Visits    uint32
 	LastSeen  int64
 	Session   []Entry     // this session's items in order (Key: item id; W: interest shown)
@@ -65,8 +66,9 @@ type Profile struct {
 	Pending   delta.Stats
 }
 
-// New returns an empty profile whose random state starts from seed.
-func New(seed uint64) *Profile { return &Profile{Rand: Rand{State: seed}} }
+// New returns an empty profile. A profile holds no random state: the
+// device's randomness comes from the platform each time (package device).
+func New() *Profile { return &Profile{} }
 
 // Observe updates the profile with one event.
 func (p *Profile) Observe(e *wire.Event) {

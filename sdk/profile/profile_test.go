@@ -1,6 +1,7 @@
 package profile_test
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func ev(kind wire.Kind, it *wire.Item, min float64) *wire.Event {
 
 // observe feeds events to a new profile.
 func observe(events ...*wire.Event) *profile.Profile {
-	p := profile.New(1)
+	p := profile.New()
 	for _, e := range events {
 		p.Observe(e)
 	}
@@ -105,7 +106,7 @@ func TestObserveDwellAddsStrengthWithoutStep(t *testing.T) {
 	if got := p.Session[0].Time; got != at(2) {
 		t.Errorf("gown time after dwell = %d, want %d", got, at(2))
 	}
-	d, _ := p.Pending.Take(delta.Header{}, nil)
+	d, _ := p.Pending.Take(delta.Header{}, rand.New(rand.NewPCG(1, 2)))
 	if len(d.Pairs) != 1 || len(d.Items) != 2 {
 		t.Errorf("dwell recorded a transition: pairs %v, items %v", d.Pairs, d.Items)
 	}
@@ -319,14 +320,15 @@ func TestObserveIgnores(t *testing.T) {
 }
 
 // TestObservePending checks the statistics a session leaves for the next
-// sync: one count per step, transitions weighted 1/distance.
+// sync: one count per step, transitions within the window (sampled by
+// their 1/distance weights, sent with weight 1, sorted).
 func TestObservePending(t *testing.T) {
 	p := observe(ev(wire.KindView, gown, 0), ev(wire.KindClick, gown, 1), ev(wire.KindView, heels, 2), ev(wire.KindView, clutch, 3))
-	d, ok := p.Pending.Take(delta.Header{Site: "demo"}, nil)
+	d, ok := p.Pending.Take(delta.Header{Site: "demo"}, rand.New(rand.NewPCG(1, 2)))
 	if !ok {
 		t.Fatal("nothing pending")
 	}
-	want := []wire.Pair{{From: "gown-1", To: "heels-3", W: 1}, {From: "heels-3", To: "clutch-2", W: 1}, {From: "gown-1", To: "clutch-2", W: 0.5}}
+	want := []wire.Pair{{From: "gown-1", To: "clutch-2", W: 1}, {From: "gown-1", To: "heels-3", W: 1}, {From: "heels-3", To: "clutch-2", W: 1}}
 	if !slices.Equal(d.Pairs, want) {
 		t.Errorf("pairs = %v, want %v", d.Pairs, want)
 	}
@@ -357,7 +359,7 @@ func TestOutcomes(t *testing.T) {
 	if len(p.Clicked) != 0 {
 		t.Errorf("Clicked = %q, want empty after the purchase", p.Clicked)
 	}
-	d, _ := p.Pending.Take(delta.Header{}, nil)
+	d, _ := p.Pending.Take(delta.Header{}, rand.New(rand.NewPCG(1, 2)))
 	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 3, Clicks: 1, Conversions: 1}}
 	if !slices.Equal(d.Arms, want) {
 		t.Errorf("arms = %+v, want %+v", d.Arms, want)
@@ -373,36 +375,5 @@ func TestOutcomes(t *testing.T) {
 	}
 	if p.ShownArm != wire.ArmRules {
 		t.Errorf("ShownArm = %v, want rules", p.ShownArm)
-	}
-}
-
-func TestRand(t *testing.T) {
-	a, b := profile.Rand{State: 42}, profile.Rand{State: 42}
-	for i := 0; i < 100; i++ {
-		if x, y := a.Uint64(), b.Uint64(); x != y {
-			t.Fatalf("same seed, step %d: %d != %d", i, x, y)
-		}
-	}
-	// splitmix64's first output for seed 0, as published.
-	if got := (&profile.Rand{}).Uint64(); got != 0xe220a8397b1dcdaf {
-		t.Errorf("Uint64 from 0 = %#x, want 0xe220a8397b1dcdaf", got)
-	}
-	r := profile.Rand{State: 7}
-	var hist [10]int
-	for i := 0; i < 10000; i++ {
-		f := r.Float64()
-		if f < 0 || f >= 1 {
-			t.Fatalf("Float64 = %v, out of [0, 1)", f)
-		}
-		n := r.Intn(10)
-		if n < 0 || n >= 10 {
-			t.Fatalf("Intn(10) = %d", n)
-		}
-		hist[n]++
-	}
-	for n, c := range hist {
-		if c < 800 || c > 1200 {
-			t.Errorf("Intn(10) gave %d %d times in 10000", n, c)
-		}
 	}
 }

@@ -26,6 +26,7 @@ type Config struct {
 	Site      string
 	Privacy   Privacy
 	Epsilon   float32           // LDP budget per delta; used when Privacy is PrivacyLDP
+	DayBudget float32           // LDP budget a device may spend per UTC day; 0: DefaultDayDeltas × Epsilon
 	Explore   float32           // share of rankings that promote one random item, 0-1
 	Holdout   float32           // share of devices that see the default order, 0-1
 	Diversity float32           // penalty, 0-1, on repeating a category near the top
@@ -98,9 +99,18 @@ func KnownField(f string) bool {
 	return false
 }
 
-// EncodeTo writes the configuration.
+// DefaultDayDeltas is how many deltas' worth of ε a device spends per day
+// when the site sets no DayBudget.
+const DefaultDayDeltas = 4
+
+// EncodeTo writes the configuration ("budget" only when set, so that
+// configurations without one keep their bytes).
 func (c *Config) EncodeTo(w *msgp.Writer) {
-	w.MapHeader(9)
+	n := 9
+	if c.DayBudget != 0 {
+		n++
+	}
+	w.MapHeader(n)
 	w.String("schema")
 	w.Uint(ConfigSchema)
 	w.String("site")
@@ -126,6 +136,10 @@ func (c *Config) EncodeTo(w *msgp.Writer) {
 	for i := range c.Rules {
 		c.Rules[i].EncodeTo(w)
 	}
+	if c.DayBudget != 0 {
+		w.String("budget")
+		w.Float32(c.DayBudget)
+	}
 }
 
 // DecodeFrom reads a configuration.
@@ -144,6 +158,11 @@ func (c *Config) DecodeFrom(r *msgp.Reader) {
 			c.Epsilon = r.Float32()
 			if c.Epsilon < 0 {
 				r.Fail(&fieldError{"config eps", ErrInvalid})
+			}
+		case "budget":
+			c.DayBudget = r.Float32()
+			if c.DayBudget < 0 {
+				r.Fail(&fieldError{"config budget", ErrInvalid})
 			}
 		case "explore":
 			c.Explore = unit(r)

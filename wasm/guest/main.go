@@ -7,9 +7,11 @@
 // The ABI, for a host:
 //
 //  1. Call _initialize once.
-//  2. tailor_init(config, seed) configures the device with a fresh profile
+//  2. tailor_init(config) configures the device with a fresh profile
 //     (weights already applied are kept); then tailor_load_profile restores
-//     a stored profile, if the host has one.
+//     a stored profile, if the host has one. The device's randomness (delta
+//     ids, sampling, LDP reports, exploration) comes from WASI random_get,
+//     which the host must answer from its cryptographic generator.
 //  3. To pass bytes in: p = tailor_alloc(n); write n bytes at p; call the
 //     operation with (p, n); then tailor_free(p).
 //  4. Every operation returns a status: 0 OK, else an error code (see
@@ -138,16 +140,16 @@ func decode(in []byte, what string, read func(r *msgp.Reader)) error {
 }
 
 //go:wasmexport tailor_init
-func initDevice(p, n uint32, seed uint64) int32 {
+func initDevice(p, n uint32) int32 {
 	return call(p, n, func(in []byte) (abi.Status, error) {
 		var cfg wire.Config
 		if err := decode(in, "config", cfg.DecodeFrom); err != nil {
 			return abi.BadInput, err
 		}
 		if dev == nil {
-			dev = device.New(cfg, seed)
+			dev = device.New(cfg, platformRand{})
 		} else {
-			dev.Reset(cfg, seed)
+			dev.Reset(cfg)
 		}
 		return abi.OK, nil
 	})
