@@ -86,7 +86,8 @@ type flags struct {
 	ks                           []int
 	workers                      int
 	seed                         int64
-	limit, splitDays, minSupport int
+	limit, sample                int
+	splitDays, minSupport        int
 	progress                     bool
 }
 
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.workers, "workers", runtime.GOMAXPROCS(0), "replay `N` evaluation sessions at once (also passed to methods, for fitting)")
 	fs.Int64Var(&f.seed, "seed", 1, "`seed` for every random choice of the methods; equal seeds give equal figures")
 	fs.IntVar(&f.limit, "limit", 0, "evaluate only the first `N` evaluation sessions (after filtering), for quick runs; 0 = all")
+	fs.IntVar(&f.sample, "sample", 0, "evaluate `N` evaluation sessions (after filtering) spread evenly over the evaluation file, the same for\nevery method, for large splits; 0 = all")
 	fs.IntVar(&f.splitDays, "split-days", 0, "without -eval: evaluate on the sessions whose last click is in the last `N` days of -train\n(whole dates for files without a clock, such as DIGINETICA) and train on the others")
 	fs.IntVar(&f.minSupport, "min-item-support", 0, "before splitting, apply SR-GNN's filter to -train: drop single-click sessions, clicks on items\nclicked fewer than `N` times, then sessions left shorter than 2 (SR-GNN uses 5); 0 = off")
 	fs.BoolVar(&f.progress, "progress", false, "draw the progress bar on stderr even when stderr is not a terminal")
@@ -140,8 +142,11 @@ Flags:
 	if f.workers < 1 {
 		return nil, usagef("-workers %d: want at least 1", f.workers)
 	}
-	if f.limit < 0 || f.splitDays < 0 || f.minSupport < 0 {
-		return nil, usagef("-limit, -split-days and -min-item-support must not be negative")
+	if f.limit < 0 || f.sample < 0 || f.splitDays < 0 || f.minSupport < 0 {
+		return nil, usagef("-limit, -sample, -split-days and -min-item-support must not be negative")
+	}
+	if f.limit > 0 && f.sample > 0 {
+		return nil, usagef("give -limit or -sample, not both")
 	}
 	for _, s := range splitList(*ks) {
 		k, err := strconv.Atoi(s)
@@ -262,18 +267,27 @@ func load(f *flags) (*eval.Split, report.Meta, *data.Dataset, error) {
 		return nil, report.Meta{}, nil, fmt.Errorf("no training sessions in %s", f.train)
 	}
 	split := eval.NewSplit(trainSessions, testSessions)
+	all := len(split.Test)
 	split.Limit(f.limit)
+	split.Sample(f.sample)
 	if len(split.Test) == 0 {
 		return nil, report.Meta{}, nil, fmt.Errorf("no evaluation session left: %d sessions dropped because fewer than 2 of their clicks are on training items", split.DroppedSessions)
 	}
 	limited := ""
-	if f.limit > 0 {
-		limited = fmt.Sprintf(", limited to the first %d", f.limit)
+	switch {
+	case len(split.Test) == all:
+	case f.limit > 0:
+		limited = fmt.Sprintf(", limited to the first %d of %d", f.limit, all)
+	case f.sample > 0:
+		limited = fmt.Sprintf(", a sample of %d of %d spread evenly over the file", f.sample, all)
 	}
 	meta.Lines = append(meta.Lines, fmt.Sprintf("Evaluated: %d sessions, %d predictions%s (dropped as in session-rec: %d clicks on items not in training, %d sessions left shorter than 2).",
 		len(split.Test), split.Predictions(), limited, split.DroppedClicks, split.DroppedSessions))
 	if ds.Categories != nil {
 		meta.Lines = append(meta.Lines, fmt.Sprintf("Categories: %s (%d items).", f.categories, len(ds.Categories)))
+	}
+	if ds.Format == data.FormatYoochoose && !ds.HasClock {
+		meta.Lines = append(meta.Lines, "Times are made up (SR-GNN's split keeps only the order of sessions and clicks): no time-of-day context.")
 	}
 	return split, meta, ds, nil
 }

@@ -135,6 +135,8 @@ func TestRunBadInput(t *testing.T) {
 		{"both eval and split", []string{"-train", train, "-eval", train, "-split-days", "1"}, true, "only without -eval"},
 		{"bad k", []string{"-train", train, "-eval", train, "-k", "5,x"}, true, "-k"},
 		{"zero workers", []string{"-train", train, "-eval", train, "-workers", "0"}, true, "-workers"},
+		{"negative sample", []string{"-train", train, "-eval", train, "-sample", "-1"}, true, "-sample"},
+		{"limit and sample", []string{"-train", train, "-eval", train, "-limit", "5", "-sample", "5"}, true, "not both"},
 		{"unknown method", []string{"-train", train, "-eval", train, "-methods", "pop,gru4rec"}, true, "gru4rec"},
 		{"unknown flag", []string{"-train", train, "-frobnicate"}, true, "frobnicate"},
 		{"stray argument", []string{"-train", train, "-eval", train, "extra"}, true, "extra"},
@@ -167,7 +169,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, f := range []string{"-train", "-eval", "-categories", "-out", "-methods", "-k", "-workers", "-seed", "-limit", "-split-days", "-min-item-support", "-progress", "vsknn"} {
+	for _, f := range []string{"-train", "-eval", "-categories", "-out", "-methods", "-k", "-workers", "-seed", "-limit", "-sample", "-split-days", "-min-item-support", "-progress", "vsknn"} {
 		if !strings.Contains(stderr, f) {
 			t.Errorf("help does not mention %s", f)
 		}
@@ -189,7 +191,21 @@ func TestRealSplit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if !strings.Contains(stdout, "limited to the first 50") {
+	if !strings.Contains(stdout, "limited to the first 50 of") {
+		t.Errorf("output:\n%s", stdout)
+	}
+}
+
+// TestSample evaluates an even sample of the evaluation sessions.
+func TestSample(t *testing.T) {
+	dir := t.TempDir()
+	train := yoochoose(t, dir, "train.txt", 60, 1396300000)
+	ev := yoochoose(t, dir, "eval.txt", 12, 1396400000)
+	stdout, stderr, err := runCmd(t, "-train", train, "-eval", ev, "-sample", "4", "-methods", "pop", "-out", filepath.Join(dir, "o"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "Evaluated: 4 sessions") || !strings.Contains(stdout, "a sample of 4 of 12 spread evenly") {
 		t.Errorf("output:\n%s", stdout)
 	}
 }

@@ -128,6 +128,21 @@ func (s *Split) Limit(n int) {
 	}
 }
 
+// Sample keeps n evaluation sessions spread evenly over s.Test (the
+// sessions at i*len/n for i < n), in order; all when n <= 0 or n covers
+// them. Unlike Limit it spans the whole evaluation period, so a quick run
+// on a large split measures the same mix of days as the full one.
+func (s *Split) Sample(n int) {
+	if n <= 0 || n >= len(s.Test) {
+		return
+	}
+	kept := make([]data.Session, n)
+	for i := range kept {
+		kept[i] = s.Test[i*len(s.Test)/n]
+	}
+	s.Test = kept
+}
+
 // Predictions is the number of predictions replaying s.Test makes: one
 // per click that has a next click.
 func (s *Split) Predictions() int {

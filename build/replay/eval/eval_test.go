@@ -265,3 +265,35 @@ func TestRatioCI(t *testing.T) {
 		t.Errorf("r %v h %v", r, h)
 	}
 }
+
+func TestSplitSample(t *testing.T) {
+	ids := func(s *Split) []string {
+		var out []string
+		for _, ses := range s.Test {
+			out = append(out, ses.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		n    int
+		want []string
+	}{
+		{0, []string{"0", "1", "2", "3", "4", "5"}},
+		{6, []string{"0", "1", "2", "3", "4", "5"}},
+		{9, []string{"0", "1", "2", "3", "4", "5"}},
+		{3, []string{"0", "2", "4"}},
+		{4, []string{"0", "1", "3", "4"}},
+		{1, []string{"0"}},
+	}
+	for _, tc := range tests {
+		var test []data.Session
+		for i := range 6 {
+			test = append(test, data.Session{ID: string(rune('0' + i)), Clicks: []data.Click{{Item: "a"}, {Item: "a"}}})
+		}
+		s := NewSplit([]data.Session{{ID: "t", Clicks: []data.Click{{Item: "a"}}}}, test)
+		s.Sample(tc.n)
+		if got := ids(s); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Sample(%d) kept %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
