@@ -16,8 +16,6 @@
 package delta
 
 import (
-	"math"
-
 	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/internal/rnd"
 	"github.com/tailorhq/tailor/sdk/ldp"
@@ -179,29 +177,36 @@ func dummy(r Random) string {
 	return string(b[:])
 }
 
-// pick draws up to k keys without replacement, each with probability
-// proportional to its weight (Efraimidis and Spirakis: the k largest
-// log(u)/w), and returns them sorted.
+// pick draws up to k keys without replacement, each draw with probability
+// proportional to the weight of the keys left, and returns them sorted.
+// A draw walks the weights (k and MaxPending are small), which needs no
+// logarithm: the guest stays small.
 func (c *counts) pick(k int, r Random) []string {
-	n := len(c.list)
-	if n == 0 || k <= 0 {
+	n := min(k, len(c.list))
+	if n <= 0 {
 		return nil
 	}
-	keys := make([]float64, n)
+	left := make([]float64, len(c.list))
+	total := 0.0
 	for i, e := range c.list {
-		u := 1 - rnd.Float64(r) // in (0, 1]: log(u) is finite
-		keys[i] = math.Log(u) / float64(e.w)
+		left[i] = float64(e.w)
+		total += left[i]
 	}
-	var out []string
-	for range min(k, n) {
-		best := -1
-		for i, v := range keys {
-			if !math.IsInf(v, -1) && (best < 0 || v > keys[best]) {
-				best = i
+	out := make([]string, 0, n)
+	for range n {
+		x, at := rnd.Float64(r)*total, -1
+		for i, w := range left {
+			if w > 0 {
+				at = i // the last key still in: a rounding shortfall lands there
+				if x < w {
+					break
+				}
+				x -= w
 			}
 		}
-		out = append(out, c.list[best].key)
-		keys[best] = math.Inf(-1)
+		out = append(out, c.list[at].key)
+		total -= left[at]
+		left[at] = 0
 	}
 	order.Sort(len(out), func(i, j int) bool { return out[i] < out[j] },
 		func(i, j int) { out[i], out[j] = out[j], out[i] })
