@@ -32,6 +32,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -40,6 +41,10 @@ import (
 	"github.com/tailorhq/tailor/server/store/groupcommit"
 	bbolt "go.etcd.io/bbolt"
 )
+
+// ErrLocked is Open's error when another process holds the file: a
+// running server, for a tool.
+var ErrLocked = errors.New("bolt: the store is open in another process")
 
 // Bucket names. Sites have a nested bucket in deltas and versions.
 var (
@@ -106,6 +111,9 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w (waited %v for its lock)", path, ErrLocked, o.timeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}

@@ -1,7 +1,13 @@
 package bolt_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,9 +32,13 @@ func TestLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if db2, err := bolt.Open(path, bolt.WithTimeout(50*time.Millisecond)); err == nil {
+	db2, err := bolt.Open(path, bolt.WithTimeout(50*time.Millisecond))
+	if err == nil {
 		db2.Close()
 		t.Fatal("a second Open of a locked file succeeded")
+	}
+	if !errors.Is(err, bolt.ErrLocked) {
+		t.Errorf("second Open: %v, want ErrLocked", err)
 	}
 }
 
@@ -44,5 +54,92 @@ func TestOptions(t *testing.T) {
 			db.Close()
 			t.Errorf("%s: Open succeeded", tc.name)
 		}
+	}
+}
+
+// TestCompact: Retire deletes deltas, but bbolt keeps their bytes in free
+// pages; Compact rewrites the file without them, and the store carries on
+// (appends waiting meanwhile, reads, reopening).
+func TestCompact(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tailor.db")
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { db.Close() }()
+	mark := func(i int) []byte { return fmt.Appendf(nil, "secret-body-%04d", i) }
+	for i := range 200 {
+		d := store.Delta{Site: "a", Received: time.Now(), Body: mark(i)}
+		copy(d.ID[:], fmt.Sprintf("id-%013d", i))
+		if _, err := db.Append(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func() (n int) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 150 {
+			if bytes.Contains(raw, mark(i)) || bytes.Contains(raw, fmt.Appendf(nil, "id-%013d", i)) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := found(); n != 150 {
+		t.Fatalf("%d of 150 deltas found in the file before deleting: the check cannot see them", n)
+	}
+	if n, err := db.Retire(ctx, "a", 0, store.Base{Through: 150, State: []byte("base")}); err != nil || n != 150 {
+		t.Fatalf("Retire = %d, %v", n, err)
+	}
+	t.Logf("after Retire, %d of the 150 deleted deltas are still in the file's free pages", found())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // an append racing the compaction waits for it, and lands
+		defer wg.Done()
+		d := store.Delta{Site: "a", Received: time.Now(), Body: []byte("during")}
+		copy(d.ID[:], "during----------")
+		if a, err := db.Append(ctx, d); err != nil || a.Seq != 201 {
+			t.Errorf("append during Compact = %+v, %v", a, err)
+		}
+	}()
+	if err := db.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if n := found(); n != 0 {
+		t.Errorf("after Compact, %d of the 150 deleted deltas remain in the file", n)
+	}
+	if _, err := os.Stat(path + ".compact"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the temporary file is left: %v", err)
+	}
+	check := func() {
+		t.Helper()
+		ds, err := db.Deltas(ctx, "a", 0, 1000)
+		if err != nil || len(ds) != 51 || ds[0].Seq != 151 || !bytes.Equal(ds[0].Body, mark(150)) {
+			t.Fatalf("after Compact: %d deltas, %v", len(ds), err)
+		}
+		if b, err := db.Base(ctx, "a"); err != nil || b.Through != 150 || string(b.State) != "base" {
+			t.Fatalf("base after Compact = %+v, %v", b, err)
+		}
+	}
+	check()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = bolt.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	if a, err := db.Append(ctx, store.Delta{Site: "a", ID: [16]byte{1}, Body: []byte("x")}); err != nil || a.Seq != 202 {
+		t.Errorf("append after reopening = %+v, %v", a, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Compact(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Compact after Close: %v, want ErrClosed", err)
 	}
 }

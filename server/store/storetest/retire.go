@@ -11,7 +11,9 @@ import (
 
 // hour is an hour-aligned time of the tests (1_800_000_000 is a multiple
 // of 3600).
-func hour(h int) time.Time { return time.Unix(1_800_000_000, 0).UTC().Add(time.Duration(h) * time.Hour) }
+func hour(h int) time.Time {
+	return time.Unix(1_800_000_000, 0).UTC().Add(time.Duration(h) * time.Hour)
+}
 
 func seqs(ds []store.Delta) []uint64 {
 	out := make([]uint64, len(ds))
