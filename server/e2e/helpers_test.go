@@ -137,7 +137,7 @@ func (s *server) fetch(t *testing.T, key string) *model {
 // apply configures an instance with the model's configuration and gives
 // it the model's weights, as a device does on loading them.
 func (m *model) apply(in *harness.Instance) error {
-	if err := in.Init(m.config, 0); err != nil {
+	if err := in.Init(m.config); err != nil {
 		return err
 	}
 	for _, b := range m.shards {
@@ -168,7 +168,7 @@ func (m *model) items(t *testing.T) map[string]wire.ItemWeights {
 // instance reset for cfg, ranking after every click, and returns its hit
 // count and its delta.
 func visit(s *sim.Sim, in *harness.Instance, cfg wire.Config, i int) (sim.Result, []byte, error) {
-	if err := in.Init(cfg, uint64(i)+1); err != nil {
+	if err := in.Init(cfg); err != nil {
 		return sim.Result{}, nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(i), 0x7a11))

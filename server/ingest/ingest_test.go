@@ -272,7 +272,7 @@ func TestGuestBytes(t *testing.T) {
 		if i%3 == 0 {
 			cfg.Privacy, cfg.Epsilon = wire.PrivacyLDP, 1 // noise: negative and fractional weights
 		}
-		if err := in.Init(cfg, uint64(i)); err != nil {
+		if err := in.Init(cfg); err != nil {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(uint64(i), 3))

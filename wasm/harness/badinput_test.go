@@ -29,7 +29,7 @@ func validEvent() []byte {
 // BadInput with a message, never trap, and leave the profile as it was.
 func TestBadInputLeavesStateUnchanged(t *testing.T) {
 	in := harnesstest.Instance(t)
-	if err := in.Init(cfg(), 1); err != nil {
+	if err := in.Init(cfg()); err != nil {
 		t.Fatal(err)
 	}
 	if err := in.Track(event(wire.KindClick, "gown-1", "evening-gowns", t0)); err != nil {
@@ -132,7 +132,7 @@ func TestBadInputLeavesStateUnchanged(t *testing.T) {
 // abi.MaxInput is refused, and the instance stays usable.
 func TestAbsurdSizes(t *testing.T) {
 	in := harnesstest.Instance(t)
-	if err := in.Init(cfg(), 1); err != nil {
+	if err := in.Init(cfg()); err != nil {
 		t.Fatal(err)
 	}
 	_, err := in.Call(abi.Track, make([]byte, abi.MaxInput+1))

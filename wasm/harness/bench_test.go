@@ -40,7 +40,7 @@ func benchInstance(b *testing.B, w *wire.Weights, items []wire.Item) (*harness.I
 	b.Helper()
 	in := harnesstest.Instance(b)
 	cfg := wire.Config{Site: "bench", Privacy: wire.PrivacyFederated, Explore: 0.05, Diversity: 0.1}
-	if err := in.Init(cfg, 1); err != nil {
+	if err := in.Init(cfg); err != nil {
 		b.Fatal(err)
 	}
 	if err := in.ApplyWeights(w); err != nil {
@@ -116,7 +116,7 @@ func BenchmarkInstantiate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := in.Init(wire.Config{Site: "bench"}, 1); err != nil {
+		if err := in.Init(wire.Config{Site: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 		mem = in.MemorySize()
@@ -138,7 +138,7 @@ func BenchmarkVisitors10k(b *testing.B) {
 		var res sim.Result
 		start := time.Now()
 		err := pool.Run(context.Background(), 10000, func(in *harness.Instance, i int) error {
-			if err := in.Init(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}, uint64(i)); err != nil {
+			if err := in.Init(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}); err != nil {
 				return err
 			}
 			rng := rand.New(rand.NewPCG(uint64(i), 1))

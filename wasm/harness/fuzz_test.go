@@ -48,7 +48,7 @@ func FuzzGuestInput(f *testing.F) {
 	ops := []string{abi.Track, abi.Rank, abi.Weights, abi.LoadProfile, abi.Init}
 	f.Fuzz(func(t *testing.T, op uint8, b []byte) {
 		withFuzzInstance(t, func(in *harness.Instance) {
-			if err := in.Init(cfg(), 1); err != nil {
+			if err := in.Init(cfg()); err != nil {
 				t.Fatal(err)
 			}
 			name := ops[int(op)%len(ops)]
@@ -64,7 +64,7 @@ func FuzzGuestInput(f *testing.F) {
 			if ge != nil && ge.Status != abi.BadInput {
 				t.Fatalf("%s: status %d (%s), want BadInput", name, ge.Status, ge.Message)
 			}
-			if err := in.Init(cfg(), 1); err != nil {
+			if err := in.Init(cfg()); err != nil {
 				t.Fatalf("instance unusable after %s: %v", name, err)
 			}
 		})
@@ -85,7 +85,7 @@ func FuzzGuestOutputDecodesWithMsgpack(f *testing.F) {
 		}
 		withFuzzInstance(t, func(in *harness.Instance) {
 			c := wire.Config{Site: "fuzz", Privacy: wire.Privacy(privacy % 3), Epsilon: 2, Explore: 0.2, Diversity: 0.3}
-			if err := in.Init(c, uint64(len(script))); err != nil {
+			if err := in.Init(c); err != nil {
 				t.Fatal(err)
 			}
 			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

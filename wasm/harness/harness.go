@@ -6,7 +6,7 @@
 //	rt, err := harness.New(ctx, wasmBytes)
 //	defer rt.Close(ctx)
 //	inst, err := rt.Instantiate(ctx)
-//	err = inst.Init(cfg, seed)
+//	err = inst.Init(cfg)
 //	err = inst.Track(&event)
 //	res, err := inst.Rank(&request)
 //
@@ -19,8 +19,10 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
@@ -30,9 +32,10 @@ import (
 
 // Errors of the harness itself; guest errors are *GuestError.
 var (
-	ErrClosed  = errors.New("harness: runtime closed")
-	ErrNoWasm  = errors.New("harness: tailor.wasm not found")
-	ErrExports = errors.New("harness: module lacks a Tailor export")
+	ErrClosed    = errors.New("harness: runtime closed")
+	ErrNoWasm    = errors.New("harness: tailor.wasm not found")
+	ErrExports   = errors.New("harness: module lacks a Tailor export")
+	ErrNotSeeded = errors.New("harness: runtime not made WithSeededRandom")
 )
 
 // DefaultMemoryLimitPages caps an instance's linear memory: 1024 pages of
@@ -47,6 +50,8 @@ type options struct {
 	memoryPages uint32
 	cache       wazero.CompilationCache
 	closeOnDone bool
+	seeded      bool
+	seed        uint64
 }
 
 // WithMemoryLimitPages sets the memory cap per instance, in 64 KiB pages.
@@ -81,12 +86,29 @@ func WithCloseOnContextDone() Option {
 	}
 }
 
+// WithSeededRandom, for tests and replays only, answers every instance's
+// WASI random_get from a deterministic stream instead of the host's
+// CSPRNG: each instance starts from (seed, the order it was made in), and
+// Instance.Seed restarts it, so that a replay gives the same figures
+// twice. Never use it for a device whose deltas leave the process: its
+// ids and LDP reports are then predictable. Without it, random_get reads
+// crypto/rand (wazero's own default is a deterministic fake).
+func WithSeededRandom(seed uint64) Option {
+	return func(o *options) error {
+		o.seeded, o.seed = true, seed
+		return nil
+	}
+}
+
 // Runtime holds tailor.wasm compiled once.
 type Runtime struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
+	seeded   bool
+	seed     uint64
 	mu       sync.Mutex
 	closed   bool
+	made     uint64 // instances made, for their seeded streams
 }
 
 // New compiles tailor.wasm. Compilation takes about a second for the
@@ -121,7 +143,7 @@ func New(ctx context.Context, wasm []byte, opts ...Option) (*Runtime, error) {
 			return nil, fmt.Errorf("%w: %s", ErrExports, name)
 		}
 	}
-	return &Runtime{rt: rt, compiled: compiled}, nil
+	return &Runtime{rt: rt, compiled: compiled, seeded: o.seeded, seed: o.seed}, nil
 }
 
 // Load reads tailor.wasm from path and compiles it.
@@ -138,21 +160,32 @@ func Load(ctx context.Context, path string, opts ...Option) (*Runtime, error) {
 func (r *Runtime) Instantiate(ctx context.Context) (*Instance, error) {
 	r.mu.Lock()
 	closed := r.closed
+	r.made++
+	made := r.made
 	r.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	var logs bytes.Buffer
+	var src io.Reader = rand.Reader
+	var seeded *seededRandom
+	if r.seeded {
+		seeded = newSeededRandom(r.seed, made)
+		src = seeded
+	}
 	mc := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances in one runtime
 		WithStartFunctions("_initialize").
 		WithStdout(&logs).
-		WithStderr(&logs)
+		WithStderr(&logs).
+		WithRandSource(src)
 	mod, err := r.rt.InstantiateModule(ctx, r.compiled, mc)
 	if err != nil {
 		return nil, fmt.Errorf("harness: instantiate: %w (guest output: %q)", err, logs.String())
 	}
-	return newInstance(mod, &logs), nil
+	in := newInstance(mod, &logs)
+	in.seeded, in.runtimeSeed = seeded, r.seed
+	return in, nil
 }
 
 // Close releases the runtime and every instance it started.

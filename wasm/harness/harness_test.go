@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -25,7 +24,7 @@ func event(kind wire.Kind, id, cat string, t time.Time) *wire.Event {
 
 func TestSmoke(t *testing.T) {
 	in := harnesstest.Instance(t)
-	if err := in.Init(cfg(), 1); err != nil {
+	if err := in.Init(cfg()); err != nil {
 		t.Fatal(err)
 	}
 	if err := in.Track(event(wire.KindClick, "gown-1", "evening-gowns", t0)); err != nil {
@@ -67,11 +66,12 @@ func TestNotReady(t *testing.T) {
 
 // TestProfileSurvivesAReload saves the profile as the loader stores it,
 // loads it into a fresh instance, and checks the visitor's ranking and
-// pending delta are the same there.
+// pending delta are the same there (all but its id, which is fresh
+// randomness on every device).
 func TestProfileSurvivesAReload(t *testing.T) {
 	a, b := harnesstest.Instance(t), harnesstest.Instance(t)
 	for _, in := range []*harness.Instance{a, b} {
-		if err := in.Init(cfg(), 1); err != nil {
+		if err := in.Init(cfg()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,10 +100,22 @@ func TestProfileSurvivesAReload(t *testing.T) {
 	if fmt.Sprint(ra) != fmt.Sprint(rb) {
 		t.Errorf("ranking after reload = %v, before = %v", rb, ra)
 	}
-	da, _ := a.TakeDelta()
-	db, _ := b.TakeDelta()
-	if len(da) == 0 || !bytes.Equal(da, db) {
-		t.Errorf("pending delta after reload differs: %d vs %d bytes", len(db), len(da))
+	var ds [2]wire.Delta
+	for i, in := range []*harness.Instance{a, b} {
+		d, err := in.TakeDelta()
+		if err != nil || len(d) == 0 {
+			t.Fatalf("TakeDelta = %d bytes, %v", len(d), err)
+		}
+		if err := wire.Unmarshal(d, &ds[i], "delta"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds[0].ID == ds[1].ID {
+		t.Errorf("the reloaded device drew the same delta id %x", ds[0].ID)
+	}
+	ds[0].ID, ds[1].ID = [16]byte{}, [16]byte{}
+	if fmt.Sprint(ds[0]) != fmt.Sprint(ds[1]) {
+		t.Errorf("pending delta after reload = %+v, before = %+v", ds[1], ds[0])
 	}
 }
 
@@ -112,7 +124,7 @@ func TestProfileSurvivesAReload(t *testing.T) {
 // no impressions; its first ranking does.
 func TestRerankCountsNoImpressions(t *testing.T) {
 	in := harnesstest.Instance(t)
-	if err := in.Init(cfg(), 1); err != nil {
+	if err := in.Init(cfg()); err != nil {
 		t.Fatal(err)
 	}
 	req := &wire.RankRequest{Slot: "s", Time: t0.UnixMilli(), Candidates: []wire.Item{{ID: "a"}, {ID: "b"}}}

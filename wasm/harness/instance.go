@@ -42,6 +42,9 @@ type Instance struct {
 	bufCap uint32
 	w      *msgp.Writer
 	stack  []uint64
+
+	seeded      *seededRandom // random_get's stream under WithSeededRandom, else nil
+	runtimeSeed uint64
 }
 
 func newInstance(mod api.Module, logs *bytes.Buffer) *Instance {
@@ -157,11 +160,24 @@ func (in *Instance) encode(v wire.Encoder) []byte {
 	return in.w.Bytes()
 }
 
-// Init configures the device and gives it a fresh profile seeded by seed;
-// weights applied before are kept.
-func (in *Instance) Init(cfg wire.Config, seed uint64) error {
-	_, err := in.Call(abi.Init, in.encode(&cfg), seed)
+// Init configures the device and gives it a fresh profile; weights
+// applied before are kept.
+func (in *Instance) Init(cfg wire.Config) error {
+	_, err := in.Call(abi.Init, in.encode(&cfg))
 	return err
+}
+
+// Seed restarts the instance's random stream from (the runtime's seed,
+// seed), so that what follows (a replayed visitor's exploration, ids,
+// samples) does not depend on which pooled instance runs it. Only for a
+// runtime made WithSeededRandom; otherwise it returns ErrNotSeeded and the
+// instance keeps reading the host's CSPRNG.
+func (in *Instance) Seed(seed uint64) error {
+	if in.seeded == nil {
+		return ErrNotSeeded
+	}
+	in.seeded.reset(in.runtimeSeed, seed)
+	return nil
 }
 
 // ApplyWeights sends a model version, or one shard of it.

@@ -31,7 +31,7 @@ func TestVisitorsFollowTheirOwnClicks(t *testing.T) {
 	err = pool.Run(ctx, visitors, func(in *harness.Instance, i int) error {
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
 		p := &sim.Personas[i%len(sim.Personas)]
-		if err := in.Init(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}, uint64(i)); err != nil {
+		if err := in.Init(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}); err != nil {
 			return err
 		}
 		own := map[string]bool{}
@@ -98,7 +98,7 @@ func TestRulesOnlyGivesTheSegmentAnswer(t *testing.T) {
 		Then: wire.Action{Do: wire.DoBoost, Categories: []string{"jewelry"}, Weight: 1},
 	}}}
 	in := harnesstest.Instance(t)
-	if err := in.Init(cfg, 1); err != nil {
+	if err := in.Init(cfg); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

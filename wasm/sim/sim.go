@@ -1,7 +1,7 @@
 // Package sim simulates shoppers of the demo store: personas whose sessions
 // walk between related categories, turned into the events the loader would
 // send. Tests, benchmarks and the demo's seeding drive tailor.wasm with
-// them through the harness. Everything is deterministic given a seed.
+// them through the harness. The shoppers are deterministic given a seed.
 package sim
 
 import (
@@ -139,13 +139,15 @@ func (s *Sim) Replay(in *harness.Instance, session []demosite.Product, start tim
 // Traffic runs n simulated shoppers on tailor.wasm through pool, each a
 // session of 3-8 clicks of a persona (every sixth shopper adds the last
 // item to the cart and buys it), and hands each shopper's profile delta to
-// sync, as a browser would post it. Shoppers are deterministic given seed.
+// sync, as a browser would post it. Shoppers' clicks are deterministic
+// given seed; what the devices draw at random (ids, samples) follows the
+// pool's runtime (the host's CSPRNG unless harness.WithSeededRandom).
 // Traffic is how the demo's server starts with learned weights: a first
 // visitor then does not start from nothing.
 func (s *Sim) Traffic(ctx context.Context, pool *harness.Pool, cfg wire.Config, n int, seed uint64, start time.Time,
 	sync func(delta []byte) error) error {
 	return pool.Run(ctx, n, func(in *harness.Instance, i int) error {
-		if err := in.Init(cfg, seed+uint64(i)); err != nil {
+		if err := in.Init(cfg); err != nil {
 			return err
 		}
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
