@@ -40,8 +40,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,6 +134,7 @@ type Aggregator struct {
 
 type siteState struct {
 	site       *site.Site
+	params     Params // the aggregator's, with the site's LDP fields set
 	config     []byte
 	configHash string
 	state      *State
@@ -144,6 +145,15 @@ type siteState struct {
 	lag        atomic.Int64 // nanoseconds, for metrics
 	lastBuild  atomic.Int64 // nanoseconds the last publication took
 	foldErrors atomic.Uint64
+	ledger     []release // central DP: the site's releases in the window; guarded by mu
+	refused    bool      // the last publication was refused for the budget (logged once)
+}
+
+// release is one version published with central DP noise, for the
+// window's accounting.
+type release struct {
+	at  time.Time
+	rho float64
 }
 
 // New returns an aggregator of the sites over a store; Start starts it.
@@ -164,7 +174,11 @@ func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
 	for _, key := range sites.Keys() {
 		s, _ := sites.Get(key)
 		cfg := s.ConfigBytes()
-		a.sites[key] = &siteState{site: s, config: cfg, configHash: store.Hash(cfg), state: NewState()}
+		p := a.params
+		if s.Privacy == wire.PrivacyLDP {
+			p.LDPEpsilon = float64(s.Epsilon)
+		}
+		a.sites[key] = &siteState{site: s, params: p, config: cfg, configHash: store.Hash(cfg), state: NewState()}
 		a.keys = append(a.keys, key)
 	}
 	return a, nil
@@ -223,6 +237,9 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 	default:
 		s.current.Store(&v)
 		s.published = v.Created
+		if err := a.readLedger(ctx, s, v); err != nil {
+			return err
+		}
 	}
 	if err := a.fold(ctx, s); err != nil {
 		return err
@@ -353,7 +370,7 @@ func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
 			if s.pending == 0 {
 				s.oldest = d.Received
 			}
-			s.state.Fold(&wd, d.Seq, &a.params)
+			s.state.Fold(&wd, d.Seq, d.Received, &s.params)
 			s.pending++
 		}
 		if len(ds) < foldBatch {
@@ -369,18 +386,42 @@ func (a *Aggregator) publishNext(ctx context.Context, s *siteState) error {
 }
 
 // publish builds version n from the site's aggregate and stores it with
-// its checkpoint.
+// its checkpoint. With central DP, a version past the window's budget is
+// not published (logged once; the last version keeps being served).
 func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev []store.Shard) error {
 	start := time.Now()
-	var noise Noise
-	if scale := a.params.Scale(); scale > 0 {
-		noise = a.noise(scale)
+	p := &s.params
+	ldpSite := p.LDPEpsilon > 0
+	charge := p.Noise == NoiseGaussian && n > 0 && !ldpSite // version 0 and LDP estimates release nothing new
+	windowRho := 0.0
+	if charge {
+		windowRho = s.spent(a.now(), p.DPWindow) + p.Rho()
+		if windowRho > p.RhoBudget()*(1+1e-9) {
+			if !s.refused {
+				a.log.Warn("central DP budget of the window spent; not publishing until older releases leave it",
+					"site", s.site.Key, "releases", len(s.ledger), "window", p.DPWindow, "epsilon", p.Epsilon, "delta", p.Delta)
+			}
+			s.refused = true
+			return nil
+		}
 	}
-	items := s.state.Weights(&a.params, noise)
-	shards, blobs := Shards(n, items, a.params.Shards, prev)
+	var items []wire.ItemWeights
+	switch {
+	case ldpSite:
+		items = s.state.WeightsLDP(p, s.site.Catalog)
+	case p.Noise == NoiseGaussian:
+		sigma := p.Sigma()
+		items = s.state.Weights(p, func() float64 { return sigma * a.rng.NormFloat64() })
+	default:
+		items = s.state.Weights(p, nil)
+	}
+	shards, blobs := Shards(n, items, p.Shards, prev)
 	blobs[s.configHash] = s.config
 	v := store.Version{Site: s.site.Key, Number: n, Created: a.now().UTC(), Deltas: s.state.Deltas, New: s.pending,
-		Cursor: s.state.Cursor, Shards: shards, Config: s.configHash, Privacy: a.params.Privacy()}
+		Cursor: s.state.Cursor, Shards: shards, Config: s.configHash, Privacy: p.Privacy(windowRho)}
+	if !charge {
+		v.Privacy.Rho, v.Privacy.Epsilon = 0, 0
+	}
 	for _, sh := range shards {
 		v.Bytes += sh.Bytes
 	}
@@ -392,6 +433,10 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 		return fmt.Errorf("aggregate: %s: %w", s.site.Key, err)
 	}
 	took := time.Since(start)
+	if charge {
+		s.ledger = append(s.ledger, release{v.Created, v.Privacy.Rho})
+	}
+	s.refused = false
 	s.current.Store(&v)
 	s.pending, s.published = 0, v.Created
 	s.lastBuild.Store(int64(took))
@@ -405,20 +450,55 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 	a.log.Info("published model version", "site", v.Site, "version", n, "deltas", v.Deltas, "new", v.New,
 		"items", len(items), "shards", len(shards), "changed_shards", changed, "bytes", v.Bytes,
 		"pairs_kept", pairs, "items_kept", kept, "min_cohort", v.Privacy.MinCohort,
-		"clip_weight", v.Privacy.ClipWeight, "clip_item", v.Privacy.ClipItem, "clip_l1", v.Privacy.ClipL1, "noise", v.Privacy.Noise,
-		"epsilon", v.Privacy.Epsilon, "delta", v.Privacy.Delta, "noise_scale", v.Privacy.Scale, "took", took)
+		"clip_weight", v.Privacy.ClipWeight, "clip_item", v.Privacy.ClipItem, "clip_l1", v.Privacy.ClipL1, "half_life", v.Privacy.HalfLife,
+		"noise", v.Privacy.Noise, "epsilon", v.Privacy.Epsilon, "delta", v.Privacy.Delta, "noise_scale", v.Privacy.Scale, "took", took)
 	return nil
 }
 
-// noise returns a sampler of the configured mechanism; the caller holds mu.
-func (a *Aggregator) noise(scale float64) Noise {
-	if a.params.Noise == NoiseGaussian {
-		return func() float64 { return scale * a.rng.NormFloat64() }
+// spent is the ρ of the site's releases within window before now; it
+// drops older ones from the ledger. The caller holds mu.
+func (s *siteState) spent(now time.Time, window time.Duration) float64 {
+	keep := s.ledger[:0]
+	rho := 0.0
+	for _, r := range s.ledger {
+		if now.Sub(r.at) < window {
+			keep = append(keep, r)
+			rho += r.rho
+		}
 	}
-	return func() float64 {
-		u := a.rng.Float64() - 0.5
-		return -scale * math.Copysign(math.Log(1-2*math.Abs(u)), u)
+	s.ledger = keep
+	return rho
+}
+
+// readLedger rebuilds a site's central DP ledger from the versions
+// published within the window, newest (v) first: the accounting lives in
+// the manifests, so that no restart or rebuild of the aggregate resets it.
+func (a *Aggregator) readLedger(ctx context.Context, s *siteState, v store.Version) error {
+	s.ledger = s.ledger[:0]
+	if s.params.Noise != NoiseGaussian {
+		return nil
 	}
+	since := a.now().Add(-s.params.DPWindow)
+	var rs []release
+	for {
+		if v.Created.Before(since) {
+			break
+		}
+		if v.Privacy.Rho > 0 {
+			rs = append(rs, release{v.Created, v.Privacy.Rho})
+		}
+		if v.Number == 0 {
+			break
+		}
+		prev, err := a.st.Version(ctx, s.site.Key, v.Number-1)
+		if err != nil {
+			return fmt.Errorf("aggregate: %s: read the DP ledger: %w", s.site.Key, err)
+		}
+		v = prev
+	}
+	slices.Reverse(rs)
+	s.ledger = rs
+	return nil
 }
 
 // Flush folds every delta logged so far and publishes each site that has

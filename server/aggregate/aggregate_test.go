@@ -192,7 +192,7 @@ func waitVersion(t *testing.T, a *aggregate.Aggregator, n uint32) store.Version 
 func TestAggregatorNoiseRecorded(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	p := aggregate.DefaultParams
-	p.MinCohort, p.Noise, p.Epsilon = 1, aggregate.NoiseLaplace, 2
+	p.MinCohort, p.Noise, p.Epsilon, p.Delta = 1, aggregate.NoiseGaussian, 2, 1e-6
 	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithNoiseSeed(1))
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestAggregatorNoiseRecorded(t *testing.T) {
 	}
 	defer a.Close(context.Background())
 	v, _ := a.Current(site.DemoKey)
-	if v.Privacy.Noise != "laplace" || v.Privacy.Epsilon != 2 || v.Privacy.Scale != p.Scale() || v.Privacy.MinCohort != 1 {
+	if v.Privacy.Noise != "gaussian" || v.Privacy.Delta != 1e-6 || v.Privacy.Scale != p.Sigma() || v.Privacy.MinCohort != 1 || v.Privacy.Rho != 0 {
 		t.Errorf("privacy of version 0 = %+v", v.Privacy)
 	}
 }

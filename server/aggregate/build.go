@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/tailorhq/tailor/sdk/ldp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -12,20 +13,79 @@ import (
 // Noise draws the noise added to released sums; nil adds none.
 type Noise func() float64
 
-// Weights builds the items of a model version from the aggregate: for each
-// item its popularity (0-1, relative to the most popular) and its top-K
-// neighbours, scored from the sequential-rule sums (from → to) plus
-// co-occurrence (the pair in either direction), normalized to 0-1 per
-// item. Only pairs and items with at least MinCohort contributing deltas
-// are used. noise, if not nil, is added to every released sum first.
-// Items come back sorted by id.
+// released is one pair's released (decayed, maybe noisy) sum.
+type released struct {
+	key pairKey
+	v   float64
+}
+
+// Weights builds the items of a model version from the aggregate's clear
+// sums (federated): for each item its popularity (0-1, relative to the
+// most popular) and its top-K neighbours, scored from the sequential-rule
+// sums (from → to) plus co-occurrence (the pair in either direction),
+// normalized to 0-1 per item.
+//
+// A pair or an item is released only with at least MinCohort contributing
+// deltas; with noise (central DP), its decayed sum plus noise() must also
+// clear p.Threshold() (DP selection), and only noisy sums are used from
+// then on. A pair must also carry PairShare of its from-item's released
+// pair support. Items come back sorted by id.
 func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 	k := uint32(p.MinCohort)
-	release := func(a acc) float64 {
+	f := s.realFactor()
+	threshold := p.Threshold()
+	release := func(a acc) (float64, bool) {
+		v := a.sum * f
 		if noise != nil {
-			return a.sum + noise()
+			v += noise()
 		}
-		return a.sum
+		return v, v > threshold && v > 0
+	}
+	keys := make([]pairKey, 0, len(s.pairs))
+	for key, a := range s.pairs {
+		if a.n >= k {
+			keys = append(keys, key)
+		}
+	}
+	// Canonical order, so that noise draws and float sums are reproducible.
+	slices.SortFunc(keys, func(a, b pairKey) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
+	pairs := make([]released, 0, len(keys))
+	for _, key := range keys {
+		if v, ok := release(s.pairs[key]); ok {
+			pairs = append(pairs, released{key, v})
+		}
+	}
+	ids := make([]string, 0, len(s.items))
+	for id, a := range s.items {
+		if a.n >= k {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	pops := map[string]float64{}
+	for _, id := range ids {
+		if v, ok := release(s.items[id]); ok {
+			pops[id] = v
+		}
+	}
+	return assemble(p, pops, pairs)
+}
+
+// assemble turns released item and pair values into item weights; it sees
+// only what was released (post-processing).
+func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemWeights {
+	if p.PairShare > 0 {
+		support := map[string]float64{}
+		for _, r := range pairs {
+			support[r.key.from] += r.v
+		}
+		kept := pairs[:0]
+		for _, r := range pairs {
+			if r.v >= p.PairShare*support[r.key.from] {
+				kept = append(kept, r)
+			}
+		}
+		pairs = kept
 	}
 	// Scores: (1+β)·s(a→b) for b after a; β·s(a→b) for a after b.
 	scores := map[string]map[string]float64{}
@@ -37,38 +97,15 @@ func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 		}
 		m[to] += v
 	}
-	keys := make([]pairKey, 0, len(s.pairs))
-	for key, a := range s.pairs {
-		if a.n >= k {
-			keys = append(keys, key)
-		}
-	}
-	// Canonical order, so that noise draws and float sums are reproducible.
-	slices.SortFunc(keys, func(a, b pairKey) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
-	for _, key := range keys {
-		v := release(s.pairs[key])
-		if v <= 0 {
-			continue
-		}
-		add(key.from, key.to, (1+p.CoOccurrence)*v)
+	for _, r := range pairs {
+		add(r.key.from, r.key.to, (1+p.CoOccurrence)*r.v)
 		if p.CoOccurrence > 0 {
-			add(key.to, key.from, p.CoOccurrence*v)
+			add(r.key.to, r.key.from, p.CoOccurrence*r.v)
 		}
 	}
-	pops := map[string]float64{}
 	top := 0.0
-	ids := make([]string, 0, len(s.items))
-	for id, a := range s.items {
-		if a.n >= k {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if v := release(s.items[id]); v > 0 {
-			pops[id] = v
-			top = max(top, v)
-		}
+	for _, v := range pops {
+		top = max(top, v)
 	}
 	all := map[string]*wire.ItemWeights{}
 	get := func(id string) *wire.ItemWeights {
@@ -102,6 +139,49 @@ func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 	}
 	slices.SortFunc(out, func(a, b wire.ItemWeights) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// WeightsLDP builds the items of a federated+ldp site's version from its
+// LDP sketches: the item frequencies estimated over catalog (the site's
+// public catalogue: the server never learns which items a device saw, so
+// it can only ask about candidates), then the pairs among the LDPTopItems
+// items estimated most frequent. An estimate is released only when it
+// clears LDPZ standard deviations. The estimates are post-processing of
+// ε-LDP reports: no central noise is needed, and k does not apply.
+func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
+	pops := map[string]float64{}
+	var top []released // items by estimate
+	if s.ldpItems != nil {
+		o := s.ldpItems.Oracle()
+		min := p.LDPZ * o.StdDev()
+		for _, id := range catalog {
+			if _, dup := pops[id]; dup {
+				continue
+			}
+			if v := o.Estimate(id); v > min && v > 0 {
+				pops[id] = v
+				top = append(top, released{pairKey{from: id}, v})
+			}
+		}
+	}
+	slices.SortFunc(top, func(a, b released) int { return cmp.Or(cmp.Compare(b.v, a.v), cmp.Compare(a.key.from, b.key.from)) })
+	top = top[:min(len(top), p.LDPTopItems)]
+	var pairs []released
+	if s.ldpPairs != nil && len(top) > 1 {
+		o := s.ldpPairs.Oracle()
+		min := p.LDPZ * o.StdDev()
+		for _, a := range top {
+			for _, b := range top {
+				if a.key.from == b.key.from {
+					continue
+				}
+				if v := o.Estimate(ldp.PairValue(a.key.from, b.key.from)); v > min && v > 0 {
+					pairs = append(pairs, released{pairKey{a.key.from, b.key.from}, v})
+				}
+			}
+		}
+	}
+	return assemble(p, pops, pairs)
 }
 
 // Quantum is the step weights are rounded to: devices need no finer

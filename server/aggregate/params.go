@@ -3,6 +3,7 @@ package aggregate
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/store"
@@ -11,60 +12,91 @@ import (
 // Noise mechanisms for the sums a version releases.
 const (
 	NoiseNone     = "none"
-	NoiseLaplace  = "laplace"
 	NoiseGaussian = "gaussian"
 )
 
 // Params are the aggregation's defences and shape. DefaultParams suit a
 // store's catalogue; each field says what it bounds.
 type Params struct {
-	// ClipWeight bounds one entry (a pair's or an item's weight) of one
-	// delta, after duplicate entries are merged.
+	// ClipWeight is what one delta's entry (a pair or an item) counts:
+	// binary counting, whatever weight the delta claims, as long as it is
+	// positive. A delta counts at most once per pair and per item, so
+	// maximal weights buy an attacker nothing.
 	ClipWeight float64
 	// ClipItem bounds what one delta's pairs put into any one item (the
 	// pairs leading to it) and out of it (the pairs leading from it): the
-	// pairs over it are scaled down. An honest session spreads its pairs
-	// (1, 1/2, 1/3... by distance: under 3 per item); a device pushing one
-	// item concentrates them, and is held to ClipItem instead of ClipL1.
+	// pairs over it are scaled down. A device pushing one item
+	// concentrates its pairs there and is held to ClipItem.
 	ClipItem float64
 	// ClipL1 bounds the L1 norm of one delta's pairs, and separately of its
-	// items: a delta over it is scaled down to it. Together with
-	// ClipWeight and ClipItem it bounds how far any one delta moves the
-	// aggregate.
+	// items: a delta over it is scaled down to it. Entries are at most
+	// ClipWeight, so a delta's L2 norm is at most sqrt(2·ClipL1·ClipWeight)
+	// over both: the sensitivity of the central DP noise.
 	ClipL1 float64
 	// MaxPairs and MaxItems cap how many pairs and items of one delta count
 	// (its strongest): the per-delta contribution caps.
 	MaxPairs, MaxItems int
 	// MaxImpressions, MaxClicks and MaxConversions cap one delta's per-arm
-	// counts in the uplift report.
+	// counts in the uplift report; clicks also never count above
+	// impressions, nor conversions above clicks.
 	MaxImpressions, MaxClicks, MaxConversions uint32
 	// MinCohort is k: a pair or an item is published only once at least k
-	// distinct deltas contributed to it.
+	// distinct deltas contributed to it. Deltas are unlinkable, so k counts
+	// deltas, not devices: k deltas can come from one attacker. It is a
+	// floor, not a privacy guarantee; central DP (Noise) is.
 	MinCohort int
+	// PairShare is the share of its from-item's pair support (the decayed
+	// count of deltas with any pair out of it) a pair needs to be a
+	// neighbour: planting a pair after a popular item then takes many
+	// deltas, not k.
+	PairShare float64
 	// Neighbors is K, how many neighbours each item keeps (at most
 	// wire.MaxNeighbors).
 	Neighbors int
 	// CoOccurrence weighs co-occurrence (a pair in either direction)
 	// against the sequential rule (from → to), which counts 1.
 	CoOccurrence float64
+	// HalfLife is the half-life of every sum: a delta counts 2^(-age/HalfLife),
+	// so old input, poisoned or not, fades. 0: no decay.
+	HalfLife time.Duration
 	// Shards is how many shards a version's weights are split into.
 	Shards int
-	// KeepPairs and KeepItems bound the memory of a site's aggregate: past
-	// them, the entries with the fewest contributors are pruned.
+	// KeepPairs, KeepItems and KeepBytes bound the memory of a site's
+	// aggregate: past any of them, the entries with the fewest
+	// contributors (then the weakest) are pruned, and the ids only they
+	// used with them.
 	KeepPairs, KeepItems int
-	// Noise is the mechanism ("none", "laplace" or "gaussian") adding
-	// noise to every released sum; Epsilon and Delta are its privacy
-	// parameters per version (Delta for gaussian only).
+	KeepBytes            int64
+	// LDPReports is how many of a federated+ldp delta's reports count (the
+	// first ones); LDPTopItems bounds the items among which pairs are
+	// estimated (their pairs are LDPTopItems² candidates); LDPZ is the
+	// one-sided z an estimate must clear (in standard deviations) to be
+	// published.
+	LDPReports, LDPTopItems int
+	LDPZ                    float64
+	// LDPEpsilon is the site's ε per federated+ldp delta. The aggregator
+	// sets it in each site's copy of the parameters (it is no flag): 0
+	// means the site is not federated+ldp, and its reports count nothing.
+	LDPEpsilon float64
+	// Noise is the central DP mechanism: "none", or "gaussian" noise on
+	// every released sum with DP selection of the keys published.
+	// Epsilon and Delta are the budget of all the versions published in
+	// any DPWindow, which holds at most DPReleases of them; past it,
+	// publication stops (the last version keeps being served).
 	Noise          string
 	Epsilon, Delta float64
+	DPWindow       time.Duration
+	DPReleases     int
 }
 
 // DefaultParams are the defaults of the server's flags.
 var DefaultParams = Params{
-	ClipWeight: 2, ClipItem: 3, ClipL1: 16, MaxPairs: 200, MaxItems: 100,
-	MaxImpressions: 1000, MaxClicks: 100, MaxConversions: 20,
-	MinCohort: 5, Neighbors: 20, CoOccurrence: 0.5, Shards: 4,
-	KeepPairs: 1 << 20, KeepItems: 1 << 17, Noise: NoiseNone,
+	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: 200, MaxItems: 100,
+	MaxImpressions: 200, MaxClicks: 20, MaxConversions: 2,
+	MinCohort: 5, PairShare: 0, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
+	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
+	LDPReports: 4, LDPTopItems: 200, LDPZ: 3,
+	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,
 }
 
 // Validate checks that the parameters make sense together.
@@ -79,56 +111,97 @@ func (p *Params) Validate() error {
 		return bad("per-delta caps %d pairs, %d items: need 1-%d and 1-%d", p.MaxPairs, p.MaxItems, wire.MaxDeltaPairs, wire.MaxDeltaItems)
 	case p.MinCohort < 1:
 		return bad("minimum cohort %d: need at least 1", p.MinCohort)
+	case !(p.PairShare >= 0 && p.PairShare < 1):
+		return bad("pair share %v: need 0 <= share < 1", p.PairShare)
 	case p.Neighbors < 1 || p.Neighbors > wire.MaxNeighbors:
 		return bad("neighbours %d: need 1-%d", p.Neighbors, wire.MaxNeighbors)
 	case !(p.CoOccurrence >= 0 && p.CoOccurrence <= 10):
 		return bad("co-occurrence weight %v: need 0-10", p.CoOccurrence)
+	case p.HalfLife != 0 && p.HalfLife < time.Minute:
+		return bad("half-life %v: need 0 (no decay) or at least a minute", p.HalfLife)
 	case p.Shards < 1 || p.Shards > 1024:
 		return bad("shards %d: need 1-1024", p.Shards)
-	case p.KeepPairs < 1000 || p.KeepItems < 100 || p.KeepItems > wire.MaxWeightsItems:
-		return bad("keep %d pairs, %d items: need >= 1000 and 100-%d", p.KeepPairs, p.KeepItems, wire.MaxWeightsItems)
+	case p.KeepPairs < 1000 || p.KeepItems < 100 || p.KeepItems > wire.MaxWeightsItems || p.KeepBytes < 1<<20:
+		return bad("keep %d pairs, %d items, %d bytes: need >= 1000, 100-%d and >= 1 MiB", p.KeepPairs, p.KeepItems, p.KeepBytes, wire.MaxWeightsItems)
+	case p.LDPReports < 1 || p.LDPReports > wire.MaxDeltaReports || p.LDPTopItems < 1 || p.LDPTopItems > 1000 || !(p.LDPZ >= 0 && p.LDPZ <= 10):
+		return bad("LDP: %d reports, %d top items, z %v: need 1-%d, 1-1000 and 0-10", p.LDPReports, p.LDPTopItems, p.LDPZ, wire.MaxDeltaReports)
 	}
 	switch p.Noise {
 	case NoiseNone:
-	case NoiseLaplace:
-		if !(p.Epsilon > 0) {
-			return bad("laplace noise needs epsilon > 0")
-		}
 	case NoiseGaussian:
-		if !(p.Epsilon > 0 && p.Epsilon <= 1) || !(p.Delta > 0 && p.Delta < 1) {
-			return bad("gaussian noise needs 0 < epsilon <= 1 and 0 < delta < 1 (the classic analytic bound)")
+		if !(p.Epsilon > 0 && p.Epsilon <= 100) || !(p.Delta > 0 && p.Delta < 0.01) || p.DPWindow < time.Minute || p.DPReleases < 1 {
+			return bad("gaussian noise needs 0 < epsilon <= 100, 0 < delta < 0.01, a window >= 1m and >= 1 release per window")
 		}
 	default:
-		return bad("noise %q is not none, laplace or gaussian", p.Noise)
+		return bad("noise %q is not none or gaussian", p.Noise)
 	}
 	return nil
 }
 
-// Scale returns the scale of the noise added to each released sum: the
-// Laplace b or the Gaussian sigma, 0 without noise. A version releases two
-// vectors (pair sums and item sums), each with half of Epsilon; one
-// delta changes each by at most ClipL1 in L1 norm and sqrt(ClipL1 *
-// ClipWeight) in L2 norm.
-func (p *Params) Scale() float64 {
-	eps := p.Epsilon / 2
-	switch p.Noise {
-	case NoiseLaplace:
-		return p.ClipL1 / eps
-	case NoiseGaussian:
-		l2 := math.Sqrt(p.ClipL1 * p.ClipWeight)
-		return l2 * math.Sqrt(2*math.Log(1.25/(p.Delta/2))) / eps
+// Sensitivity is the L2 norm one delta can add to the released sums (pairs
+// and items together), in the units of a fresh delta.
+func (p *Params) Sensitivity() float64 { return math.Sqrt(2 * p.ClipL1 * p.ClipWeight) }
+
+// RhoBudget is the zCDP ρ of the whole window's budget: the ρ whose
+// conversion ρ + 2·sqrt(ρ·ln(2/δ)) equals Epsilon, with half of Delta
+// (the other half covers the selection of keys). 0 without noise.
+func (p *Params) RhoBudget() float64 {
+	if p.Noise != NoiseGaussian {
+		return 0
 	}
-	return 0
+	l := math.Log(2 / p.Delta)
+	r := math.Sqrt(l+p.Epsilon) - math.Sqrt(l)
+	return r * r
 }
 
-// Privacy returns the parameters recorded with each version.
-func (p *Params) Privacy() store.Privacy {
-	pr := store.Privacy{MinCohort: p.MinCohort, ClipWeight: p.ClipWeight, ClipItem: p.ClipItem, ClipL1: p.ClipL1, Noise: p.Noise}
-	if p.Noise != NoiseNone {
-		pr.Epsilon, pr.Scale = p.Epsilon, p.Scale()
-		if p.Noise == NoiseGaussian {
-			pr.Delta = p.Delta
-		}
+// Rho is the zCDP ρ of one release: the window's budget over DPReleases.
+func (p *Params) Rho() float64 {
+	if p.Noise != NoiseGaussian {
+		return 0
+	}
+	return p.RhoBudget() / float64(p.DPReleases)
+}
+
+// Sigma is the standard deviation of the Gaussian noise on each released
+// sum: Δ/sqrt(2ρ) for the per-release ρ; 0 without noise.
+func (p *Params) Sigma() float64 {
+	if p.Noise != NoiseGaussian {
+		return 0
+	}
+	return p.Sensitivity() / math.Sqrt(2*p.Rho())
+}
+
+// Threshold is what a key's noisy sum must exceed to be published with
+// noise on: k·ClipWeight plus z·σ, z such that the keys one delta could
+// make appear (at most MaxPairs+MaxItems) all stay hidden except with
+// probability δ/2 over the window's releases. 0 without noise.
+func (p *Params) Threshold() float64 {
+	if p.Noise != NoiseGaussian {
+		return 0
+	}
+	keys := float64(p.MaxPairs + p.MaxItems)
+	tail := p.Delta / 2 / float64(p.DPReleases) / keys // P(N(0,1) > z)
+	z := math.Sqrt2 * math.Erfcinv(2*tail)
+	return float64(p.MinCohort)*p.ClipWeight + z*p.Sigma()
+}
+
+// EpsilonOf converts a zCDP ρ to the ε of (ε, δ)-DP at δ/2 (the other
+// half of δ being the selection's).
+func (p *Params) EpsilonOf(rho float64) float64 {
+	if rho <= 0 {
+		return 0
+	}
+	return rho + 2*math.Sqrt(rho*math.Log(2/p.Delta))
+}
+
+// Privacy returns the parameters recorded with a version that releases
+// with ρ spent over the window so far, this release included.
+func (p *Params) Privacy(windowRho float64) store.Privacy {
+	pr := store.Privacy{MinCohort: p.MinCohort, ClipWeight: p.ClipWeight, ClipItem: p.ClipItem, ClipL1: p.ClipL1,
+		Noise: p.Noise, HalfLife: p.HalfLife.String()}
+	if p.Noise == NoiseGaussian {
+		pr.Epsilon, pr.Delta, pr.Scale = p.EpsilonOf(windowRho), p.Delta, p.Sigma()
+		pr.Rho, pr.Window, pr.Threshold = p.Rho(), p.DPWindow.String(), p.Threshold()
 	}
 	return pr
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
+	"github.com/tailorhq/tailor/sdk/ldp"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -20,17 +22,31 @@ type Arms [3]ArmTotals
 
 type pairKey struct{ from, to string }
 
-// acc sums one entry's clipped contributions and counts the deltas that
-// made them.
+// acc sums one entry's clipped, decayed contributions and counts the
+// deltas that made them.
 type acc struct {
-	sum float64
-	n   uint32
+	sum float64 // in inflated units (see State)
+	n   uint32  // deltas, not decayed: the k floor
 }
 
-// State is one site's aggregate: the clipped sums of every pair and item,
-// how many deltas contributed to each, and the per-arm totals by the model
-// version devices held. It is what a version is built from, and what is
-// checkpointed with it.
+// Approximate heap bytes of the aggregate's parts, for KeepBytes: a map
+// entry with its share of buckets, and a string's header and bytes.
+const (
+	pairBytes   = 96
+	itemBytes   = 64
+	internBytes = 64
+)
+
+// State is one site's aggregate: the clipped, decayed sums of every pair
+// and item, how many deltas contributed to each, the per-arm totals by
+// the model version devices held, and, for federated+ldp, the LDP
+// sketches of items and pairs. It is what a version is built from, and
+// what is checkpointed with it.
+//
+// Decay is kept order-independent with "inflated units": a delta received
+// at t adds 2^((t-ref)/h) instead of 1, so sums never need rescaling as
+// time passes; their real value at time T is sum·2^((ref-T)/h). When the
+// inflation grows large the state rebases ref (scaling every sum once).
 //
 // # Notes
 //
@@ -38,10 +54,18 @@ type acc struct {
 type State struct {
 	Cursor uint64 // the last delta Seq folded
 	Deltas uint64 // deltas folded
+
+	ref    int64   // Unix seconds the inflated units are relative to; valid once hl > 0
+	hl     float64 // the half-life the sums decay with, in seconds; 0: none
+	latest int64   // the newest Received folded, Unix seconds; 0: none
+
 	pairs  map[pairKey]acc
 	items  map[string]acc
 	arms   map[uint32]*Arms
 	intern map[string]string // one copy of each id
+	bytes  int64             // approximate heap bytes of pairs, items and intern
+
+	ldpItems, ldpPairs *ldp.Sketch // nil until a report arrives
 }
 
 // NewState returns an empty aggregate.
@@ -54,7 +78,73 @@ func (s *State) id(v string) string {
 		return c
 	}
 	s.intern[v] = v
+	s.bytes += internBytes + int64(len(v))
 	return v
+}
+
+// maxInflation is how many half-lives ahead of ref a delta may be before
+// the state rebases: 2^40 keeps every sum far from float64's limits and
+// the oldest entries well above its precision.
+const maxInflation = 40
+
+// setHalfLife switches the state to decay with half-life h seconds (0:
+// none) from time at on. Sums are first made real at the newest folded
+// time under the old half-life, so switching loses nothing.
+func (s *State) setHalfLife(h float64, at int64) {
+	if h == s.hl {
+		return
+	}
+	if s.hl > 0 {
+		s.rebase(max(s.latest, s.ref))
+	}
+	s.hl, s.ref = h, at
+	if s.latest > 0 {
+		s.ref = s.latest
+	}
+}
+
+// rebase moves ref to t, scaling every sum by 2^((ref-t)/hl).
+func (s *State) rebase(t int64) {
+	if s.hl == 0 || t == s.ref {
+		return
+	}
+	s.scale(math.Exp2(float64(s.ref-t) / s.hl))
+	s.ref = t
+}
+
+// scale multiplies every sum by f.
+func (s *State) scale(f float64) {
+	for k, a := range s.pairs {
+		s.pairs[k] = acc{a.sum * f, a.n}
+	}
+	for k, a := range s.items {
+		s.items[k] = acc{a.sum * f, a.n}
+	}
+	for _, sk := range []*ldp.Sketch{s.ldpItems, s.ldpPairs} {
+		if sk != nil {
+			sk.Scale(f)
+		}
+	}
+}
+
+// unit is what a delta received at t adds, in inflated units.
+func (s *State) unit(t int64) float64 {
+	if s.hl == 0 {
+		return 1
+	}
+	if float64(t-s.ref)/s.hl > maxInflation {
+		s.rebase(t)
+	}
+	return math.Exp2(float64(t-s.ref) / s.hl)
+}
+
+// realFactor turns inflated sums into their real value at the newest
+// folded time: what a fresh delta counts is 1.
+func (s *State) realFactor() float64 {
+	if s.hl == 0 {
+		return 1
+	}
+	return math.Exp2(float64(s.ref-s.latest) / s.hl)
 }
 
 // entry is one weight of a delta being clipped.
@@ -63,72 +153,120 @@ type entry struct {
 	w   float64
 }
 
-// Fold adds one accepted delta, clipped by p, as the delta numbered seq.
-func (s *State) Fold(d *wire.Delta, seq uint64, p *Params) {
+// Fold adds one accepted delta, clipped by p, as the delta numbered seq,
+// received at at (decay counts from it). p must be the site's: its LDP
+// fields say whether reports count.
+//
+// Every positive pair and item counts ClipWeight once (binary counting),
+// then the per-delta bounds apply (see Params); non-positive weights count
+// nothing, whatever epsilon the delta claims. Reports count only when
+// p.LDPEpsilon > 0, debiased with the site's epsilon, never the delta's
+// claim.
+func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
+	t := at.Unix()
+	s.setHalfLife(p.HalfLife.Seconds(), t)
+	if s.latest == 0 || t > s.latest {
+		s.latest = t
+	}
+	u := s.unit(t)
 	s.Cursor, s.Deltas = max(s.Cursor, seq), s.Deltas+1
 	pairs := make([]entry, 0, len(d.Pairs))
 	for _, q := range d.Pairs {
-		if q.From != q.To {
-			pairs = append(pairs, entry{pairKey{q.From, q.To}, float64(q.W)})
+		if q.From != q.To && q.W > 0 {
+			pairs = append(pairs, entry{pairKey{q.From, q.To}, p.ClipWeight})
 		}
 	}
 	for _, e := range clip(pairs, p.MaxPairs, p) {
 		k := pairKey{s.id(e.key.from), s.id(e.key.to)}
-		a := s.pairs[k]
-		s.pairs[k] = acc{a.sum + e.w, a.n + 1}
+		a, ok := s.pairs[k]
+		if !ok {
+			s.bytes += pairBytes
+		}
+		s.pairs[k] = acc{a.sum + e.w*u, a.n + 1}
 	}
 	items := make([]entry, 0, len(d.Items))
 	for _, c := range d.Items {
-		items = append(items, entry{pairKey{from: c.ID}, float64(c.N)})
+		if c.N > 0 {
+			items = append(items, entry{pairKey{from: c.ID}, p.ClipWeight})
+		}
 	}
 	for _, e := range clip(items, p.MaxItems, p) {
 		k := s.id(e.key.from)
-		a := s.items[k]
-		s.items[k] = acc{a.sum + e.w, a.n + 1}
-	}
-	if len(d.Arms) > 0 {
-		arms := s.arms[d.Model]
-		if arms == nil {
-			arms = new(Arms)
-			s.arms[d.Model] = arms
+		a, ok := s.items[k]
+		if !ok {
+			s.bytes += itemBytes
 		}
-		seen := [len(Arms{})]bool{}
-		for _, a := range d.Arms {
-			if int(a.Arm) >= len(arms) || seen[a.Arm] {
-				continue
-			}
-			seen[a.Arm] = true
-			t := &arms[a.Arm]
-			t.Impressions += uint64(min(a.Impressions, p.MaxImpressions))
-			t.Clicks += uint64(min(a.Clicks, p.MaxClicks))
-			t.Conversions += uint64(min(a.Conversions, p.MaxConversions))
-		}
+		s.items[k] = acc{a.sum + e.w*u, a.n + 1}
 	}
-	if len(s.pairs) > p.KeepPairs {
-		prune(s.pairs, p.KeepPairs)
-	}
-	if len(s.items) > p.KeepItems {
-		prune(s.items, p.KeepItems)
+	s.foldReports(d, u, p)
+	s.foldArms(d, p)
+	if len(s.pairs) > p.KeepPairs || len(s.items) > p.KeepItems || s.bytes > p.KeepBytes {
+		s.prune(p)
 	}
 }
 
-// clip merges duplicate entries, clips each to ±ClipWeight, scales pairs
-// down so that none of their items gets more than ClipItem in or out,
-// keeps the limit strongest, and scales them down to an L1 norm of ClipL1.
+// foldReports adds a federated+ldp delta's first LDPReports reports to the
+// sketches, each debiased with ε = the site's ε over the reports counted.
+// A delta claiming a smaller ε cannot make its reports weigh more.
+func (s *State) foldReports(d *wire.Delta, u float64, p *Params) {
+	if !(p.LDPEpsilon > 0) || len(d.Reports) == 0 {
+		return
+	}
+	rs := d.Reports[:min(len(d.Reports), p.LDPReports)]
+	eps := p.LDPEpsilon / float64(len(rs))
+	for _, r := range rs {
+		sk := &s.ldpItems
+		if r.Kind == wire.ReportPair {
+			sk = &s.ldpPairs
+		} else if r.Kind != wire.ReportItem {
+			continue
+		}
+		if *sk == nil {
+			*sk = ldp.NewSketch()
+		}
+		(*sk).Add(r, eps, u)
+	}
+}
+
+// foldArms adds a delta's arm counts, each arm once, capped, with clicks
+// at most impressions and conversions at most clicks.
+func (s *State) foldArms(d *wire.Delta, p *Params) {
+	if len(d.Arms) == 0 {
+		return
+	}
+	arms := s.arms[d.Model]
+	if arms == nil {
+		arms = new(Arms)
+		s.arms[d.Model] = arms
+	}
+	seen := [len(Arms{})]bool{}
+	for _, a := range d.Arms {
+		if int(a.Arm) >= len(arms) || seen[a.Arm] {
+			continue
+		}
+		seen[a.Arm] = true
+		imp := min(a.Impressions, p.MaxImpressions)
+		clk := min(a.Clicks, p.MaxClicks, imp)
+		conv := min(a.Conversions, p.MaxConversions, clk)
+		t := &arms[a.Arm]
+		t.Impressions += uint64(imp)
+		t.Clicks += uint64(clk)
+		t.Conversions += uint64(conv)
+	}
+}
+
+// clip merges duplicate entries, scales pairs down so that none of their
+// items gets more than ClipItem in or out, keeps the limit strongest, and
+// scales them down to an L1 norm of ClipL1.
 func clip(es []entry, limit int, p *Params) []entry {
 	slices.SortFunc(es, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(a.key.from, b.key.from), cmp.Compare(a.key.to, b.key.to))
 	})
 	out := es[:0]
 	for _, e := range es {
-		if n := len(out); n > 0 && out[n-1].key == e.key {
-			out[n-1].w += e.w
-		} else {
+		if n := len(out); n == 0 || out[n-1].key != e.key { // duplicates count once
 			out = append(out, e)
 		}
-	}
-	for i := range out {
-		out[i].w = max(-p.ClipWeight, min(p.ClipWeight, out[i].w))
 	}
 	if len(out) > 0 && out[0].key.to != "" { // pairs
 		capItems(out, p.ClipItem)
@@ -179,10 +317,42 @@ func capItems(es []entry, limit float64) {
 	}
 }
 
-// prune drops the entries with the fewest contributors (then the weakest)
-// until a quarter of the room is free again. An entry below the minimum
-// cohort cannot be published yet, so those go first.
-func prune[K comparable](m map[K]acc, keep int) {
+// prune drops the pairs and items with the fewest contributors (then the
+// weakest) until a quarter of each limit is free again, then rebuilds the
+// intern table from what is left, so that ids only the dropped entries
+// used go too. An entry below the minimum cohort cannot be published yet,
+// so those go first: a flood of fresh ids evicts other unconfirmed
+// entries, never the published ones while room remains.
+func (s *State) prune(p *Params) {
+	frac := min(1, 0.75*float64(p.KeepBytes)/float64(s.bytes))
+	keepPairs := min(p.KeepPairs*3/4, int(float64(len(s.pairs))*frac))
+	keepItems := min(p.KeepItems*3/4, int(float64(len(s.items))*frac))
+	if len(s.pairs) > keepPairs {
+		pruneMap(s.pairs, keepPairs)
+	}
+	if len(s.items) > keepItems {
+		pruneMap(s.items, keepItems)
+	}
+	s.reintern()
+}
+
+// reintern rebuilds the intern table from the ids the pairs and items use,
+// and recounts the bytes.
+func (s *State) reintern() {
+	s.intern = make(map[string]string, len(s.items)+len(s.pairs)/4)
+	s.bytes = int64(len(s.pairs))*pairBytes + int64(len(s.items))*itemBytes
+	for k := range s.pairs {
+		s.id(k.from)
+		s.id(k.to)
+	}
+	for k := range s.items {
+		s.id(k)
+	}
+}
+
+// pruneMap keeps the keep entries with the most contributors (then the
+// strongest).
+func pruneMap[K comparable](m map[K]acc, keep int) {
 	type kv struct {
 		k K
 		a acc
@@ -194,9 +364,111 @@ func prune[K comparable](m map[K]acc, keep int) {
 	slices.SortFunc(all, func(x, y kv) int {
 		return cmp.Or(cmp.Compare(x.a.n, y.a.n), cmp.Compare(math.Abs(x.a.sum), math.Abs(y.a.sum)))
 	})
-	for _, e := range all[:len(all)-keep*3/4] {
+	for _, e := range all[:len(all)-keep] {
 		delete(m, e.k)
 	}
+}
+
+// Clone returns an independent copy of the state.
+func (s *State) Clone() *State {
+	c := &State{Cursor: s.Cursor, Deltas: s.Deltas, ref: s.ref, hl: s.hl, latest: s.latest, bytes: s.bytes,
+		pairs: make(map[pairKey]acc, len(s.pairs)), items: make(map[string]acc, len(s.items)),
+		arms: make(map[uint32]*Arms, len(s.arms)), intern: make(map[string]string, len(s.intern))}
+	for k, v := range s.intern {
+		c.intern[k] = v
+	}
+	for k, a := range s.pairs {
+		c.pairs[k] = a
+	}
+	for k, a := range s.items {
+		c.items[k] = a
+	}
+	for v, a := range s.arms {
+		cp := *a
+		c.arms[v] = &cp
+	}
+	if s.ldpItems != nil {
+		c.ldpItems = s.ldpItems.Clone()
+	}
+	if s.ldpPairs != nil {
+		c.ldpPairs = s.ldpPairs.Clone()
+	}
+	return c
+}
+
+// Merge adds o's sums, counts, arm totals and sketches to s (base + live),
+// aligning o's decay units to s's; o is not changed. Cursor becomes the
+// larger of the two. The memory bounds apply again at the next Fold.
+func (s *State) Merge(o *State) {
+	at := o.latest // o's sums are real (decayed) at its newest delta
+	if at == 0 {
+		at = s.latest // a schema-1 checkpoint: no times, no decay
+	}
+	f := 1.0
+	switch {
+	case o.hl == 0 && s.hl == 0:
+	case s.hl == 0 && len(s.pairs) == 0 && len(s.items) == 0 && s.ldpItems == nil && s.ldpPairs == nil:
+		s.hl, s.ref = o.hl, o.ref // s is empty: adopt o's units
+	case o.hl == 0:
+		f = s.unitAt(at)
+	default:
+		f = math.Exp2(float64(o.ref-at)/o.hl) * s.unitAt(at)
+	}
+	if o.latest > s.latest {
+		s.latest = o.latest
+	}
+	s.Cursor, s.Deltas = max(s.Cursor, o.Cursor), s.Deltas+o.Deltas
+	for k, a := range o.pairs {
+		k = pairKey{s.id(k.from), s.id(k.to)}
+		b, ok := s.pairs[k]
+		if !ok {
+			s.bytes += pairBytes
+		}
+		s.pairs[k] = acc{b.sum + a.sum*f, b.n + a.n}
+	}
+	for k, a := range o.items {
+		k = s.id(k)
+		b, ok := s.items[k]
+		if !ok {
+			s.bytes += itemBytes
+		}
+		s.items[k] = acc{b.sum + a.sum*f, b.n + a.n}
+	}
+	for v, a := range o.arms {
+		t := s.arms[v]
+		if t == nil {
+			t = new(Arms)
+			s.arms[v] = t
+		}
+		for i := range t {
+			t[i].Impressions += a[i].Impressions
+			t[i].Clicks += a[i].Clicks
+			t[i].Conversions += a[i].Conversions
+		}
+	}
+	merge := func(dst **ldp.Sketch, src *ldp.Sketch) {
+		if src == nil {
+			return
+		}
+		c := src.Clone()
+		c.Scale(f)
+		if *dst == nil {
+			*dst = c
+		} else {
+			(*dst).Merge(c)
+		}
+	}
+	merge(&s.ldpItems, o.ldpItems)
+	merge(&s.ldpPairs, o.ldpPairs)
+}
+
+// unitAt is what a delta received at t adds in s's units, without
+// rebasing.
+func (s *State) unitAt(t int64) float64 {
+	if s.hl == 0 {
+		return 1
+	}
+	return math.Exp2(float64(t-s.ref) / s.hl)
 }
 
 // Arms returns a copy of the per-arm totals by model version.
@@ -208,42 +480,61 @@ func (s *State) Arms() map[uint32]Arms {
 	return out
 }
 
-// Pair returns the clipped sum of a pair and how many deltas made it.
+// Pair returns the decayed sum of a pair (what a fresh delta adds is
+// ClipWeight at most) and how many deltas made it.
 func (s *State) Pair(from, to string) (sum float64, n int) {
 	a := s.pairs[pairKey{from, to}]
-	return a.sum, int(a.n)
+	return a.sum * s.realFactor(), int(a.n)
 }
 
-// Item returns the clipped sum of an item and how many deltas made it.
+// Item returns the decayed sum of an item and how many deltas made it.
 func (s *State) Item(id string) (sum float64, n int) {
 	a := s.items[id]
-	return a.sum, int(a.n)
+	return a.sum * s.realFactor(), int(a.n)
 }
 
-// EachPair calls fn for every pair of the aggregate, in no order.
+// EachPair calls fn for every pair of the aggregate, in no order, with its
+// decayed sum.
 func (s *State) EachPair(fn func(from, to string, sum float64, n int)) {
+	f := s.realFactor()
 	for k, a := range s.pairs {
-		fn(k.from, k.to, a.sum, int(a.n))
+		fn(k.from, k.to, a.sum*f, int(a.n))
 	}
 }
 
-// EachItem calls fn for every item of the aggregate, in no order.
+// EachItem calls fn for every item of the aggregate, in no order, with its
+// decayed sum.
 func (s *State) EachItem(fn func(id string, sum float64, n int)) {
+	f := s.realFactor()
 	for k, a := range s.items {
-		fn(k, a.sum, int(a.n))
+		fn(k, a.sum*f, int(a.n))
 	}
 }
 
 // Len returns how many pairs and items the aggregate holds.
 func (s *State) Len() (pairs, items int) { return len(s.pairs), len(s.items) }
 
-// stateSchema versions the checkpoint encoding.
-const stateSchema = 1
+// Interned returns how many distinct ids the aggregate holds.
+func (s *State) Interned() int { return len(s.intern) }
 
-// MarshalBinary encodes the state as a checkpoint, in a canonical order.
+// Latest returns the newest Received time folded (the zero time if none).
+func (s *State) Latest() time.Time {
+	if s.latest == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s.latest, 0).UTC()
+}
+
+// stateSchema versions the checkpoint encoding: 2 added decay and the LDP
+// sketches; schema 1 still decodes (no decay, no sketches).
+const stateSchema = 2
+
+// MarshalBinary encodes the state as a checkpoint, in a canonical order:
+// [schema, cursor, deltas, pairs, items, arms, ref, half-life, latest,
+// item sketch, pair sketch].
 func (s *State) MarshalBinary() ([]byte, error) {
 	w := msgp.NewWriter(64 + 32*len(s.pairs) + 24*len(s.items))
-	w.ArrayHeader(6)
+	w.ArrayHeader(11)
 	w.Uint(stateSchema)
 	w.Uint(s.Cursor)
 	w.Uint(s.Deltas)
@@ -289,33 +580,59 @@ func (s *State) MarshalBinary() ([]byte, error) {
 			w.Uint(t.Conversions)
 		}
 	}
+	w.Int(s.ref)
+	w.Float64(s.hl)
+	w.Int(s.latest)
+	for _, sk := range []*ldp.Sketch{s.ldpItems, s.ldpPairs} {
+		if sk == nil {
+			w.Bin(nil)
+			continue
+		}
+		b, err := sk.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		w.Bin(b)
+	}
 	return w.Bytes(), nil
 }
 
-// UnmarshalBinary restores a checkpoint written by MarshalBinary.
+// UnmarshalBinary restores a checkpoint written by MarshalBinary (schema 1
+// or 2). It validates what it reads: finite sums, a known schema.
 func (s *State) UnmarshalBinary(b []byte) error {
 	*s = *NewState()
 	r := msgp.NewReader(b)
-	r.Tuple(6)
-	if v := r.Uint(); r.Err() == nil && v != stateSchema {
-		return fmt.Errorf("aggregate: checkpoint schema %d, want %d", v, stateSchema)
+	n := r.ArrayHeader()
+	schema := r.Uint()
+	switch {
+	case r.Err() != nil:
+	case schema == 1 && n == 6, schema == 2 && n == 11:
+	default:
+		return fmt.Errorf("aggregate: checkpoint schema %d with %d fields, want %d with 11", schema, n, stateSchema)
 	}
 	s.Cursor = r.Uint()
 	s.Deltas = r.Uint()
-	n := r.ArrayHeader()
-	for i := 0; i < n && r.Err() == nil; i++ {
+	finite := func(f float64) float64 {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			r.Fail(fmt.Errorf("non-finite sum"))
+			return 0
+		}
+		return f
+	}
+	m := r.ArrayHeader()
+	for i := 0; i < m && r.Err() == nil; i++ {
 		r.Tuple(4)
 		k := pairKey{s.id(r.String()), s.id(r.String())}
-		s.pairs[k] = acc{r.Float(), uint32(r.UintMax(math.MaxUint32))}
+		s.pairs[k] = acc{finite(r.Float()), uint32(r.UintMax(math.MaxUint32))}
 	}
-	n = r.ArrayHeader()
-	for i := 0; i < n && r.Err() == nil; i++ {
+	m = r.ArrayHeader()
+	for i := 0; i < m && r.Err() == nil; i++ {
 		r.Tuple(3)
 		k := s.id(r.String())
-		s.items[k] = acc{r.Float(), uint32(r.UintMax(math.MaxUint32))}
+		s.items[k] = acc{finite(r.Float()), uint32(r.UintMax(math.MaxUint32))}
 	}
-	n = r.ArrayHeader()
-	for i := 0; i < n && r.Err() == nil; i++ {
+	m = r.ArrayHeader()
+	for i := 0; i < m && r.Err() == nil; i++ {
 		r.Tuple(1 + 3*len(Arms{}))
 		v := uint32(r.UintMax(math.MaxUint32))
 		a := new(Arms)
@@ -324,9 +641,29 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		}
 		s.arms[v] = a
 	}
+	if schema == 2 {
+		s.ref = r.Int()
+		s.hl = r.Float()
+		s.latest = r.Int()
+		if r.Err() == nil && !(s.hl >= 0 && s.hl < math.Inf(1)) {
+			r.Fail(fmt.Errorf("half-life %v", s.hl))
+		}
+		for _, sk := range []**ldp.Sketch{&s.ldpItems, &s.ldpPairs} {
+			if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
+				*sk = new(ldp.Sketch)
+				if err := (*sk).UnmarshalBinary(b); err != nil {
+					r.Fail(err)
+				}
+			}
+		}
+	}
 	if err := r.Finish(); err != nil {
 		*s = *NewState()
 		return fmt.Errorf("aggregate: decode checkpoint: %w", err)
+	}
+	s.bytes = int64(len(s.pairs))*pairBytes + int64(len(s.items))*itemBytes
+	for k := range s.intern {
+		s.bytes += internBytes + int64(len(k))
 	}
 	return nil
 }
@@ -339,7 +676,7 @@ type Movement struct {
 	PairsL1, ItemsL1, Entry, PerItem float64
 }
 
-// Moved measures how far b moved from a.
+// Moved measures how far b moved from a (decayed sums).
 func Moved(a, b *State) Movement {
 	var m Movement
 	in, out := map[string]float64{}, map[string]float64{}

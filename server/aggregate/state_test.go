@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
@@ -17,6 +18,9 @@ func params() aggregate.Params {
 	p.MinCohort = 1
 	return p
 }
+
+// t0 is when the tests' deltas arrive, unless they say otherwise.
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 func TestFoldClips(t *testing.T) {
 	for _, tc := range []struct {
@@ -30,19 +34,25 @@ func TestFoldClips(t *testing.T) {
 		{
 			name:  "within bounds",
 			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}, {From: "b", To: "c", W: 0.5}}, Items: []wire.Count{{ID: "a", N: 1}}},
-			pairs: map[[2]string]float64{{"a", "b"}: 1, {"b", "c"}: 0.5},
+			pairs: map[[2]string]float64{{"a", "b"}: 1, {"b", "c"}: 1},
 			items: map[string]float64{"a": 1},
 		},
 		{
-			name:  "each entry clipped",
-			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1000}}, Items: []wire.Count{{ID: "a", N: -1000}}, Epsilon: 1},
-			pairs: map[[2]string]float64{{"a", "b"}: 2},
-			items: map[string]float64{"a": -2},
+			name:  "maximal weights count once",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1000}}, Items: []wire.Count{{ID: "a", N: 1000}}},
+			pairs: map[[2]string]float64{{"a", "b"}: 1},
+			items: map[string]float64{"a": 1},
 		},
 		{
-			name:  "duplicates merged before clipping",
+			name:  "negative weights count nothing, whatever eps claims",
+			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: -1000}}, Items: []wire.Count{{ID: "a", N: -1000}}, Epsilon: 1},
+			pairs: map[[2]string]float64{{"a", "b"}: 0},
+			items: map[string]float64{"a": 0},
+		},
+		{
+			name:  "duplicates count once",
 			delta: wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1.5}, {From: "a", To: "b", W: 1.5}, {From: "a", To: "b", W: 1.5}}},
-			pairs: map[[2]string]float64{{"a", "b"}: 2},
+			pairs: map[[2]string]float64{{"a", "b"}: 1},
 		},
 		{
 			name:  "self pairs ignored",
@@ -70,7 +80,7 @@ func TestFoldClips(t *testing.T) {
 				d.Pairs = append(d.Pairs, wire.Pair{From: "f0", To: "other", W: 1})
 				return d
 			}(),
-			// Each clipped to 2; 12 into target, scaled to 3; f0 sends out 0.5 + 1.
+			// Each counts 1; 6 into target, scaled to 3.
 			pairs: map[[2]string]float64{{"f0", "target"}: 0.5, {"f5", "target"}: 0.5, {"f0", "other"}: 1},
 		},
 		{
@@ -85,7 +95,7 @@ func TestFoldClips(t *testing.T) {
 			pairs: map[[2]string]float64{{"source", "t0"}: 0.75, {"source", "t3"}: 0.75},
 		},
 		{
-			name: "strongest entries kept",
+			name: "at most MaxPairs count",
 			delta: func() wire.Delta {
 				var d wire.Delta
 				for i := 0; i < 10; i++ {
@@ -94,12 +104,14 @@ func TestFoldClips(t *testing.T) {
 				return d
 			}(),
 			configure: func(p *aggregate.Params) { p.MaxPairs = 3 },
-			pairs:     map[[2]string]float64{{"f9", "t9"}: 1, {"f7", "t7"}: 0.8, {"f6", "t6"}: 0, {"f0", "t0"}: 0},
+			pairs:     map[[2]string]float64{{"f0", "t0"}: 1, {"f1", "t1"}: 1, {"f2", "t2"}: 1, {"f3", "t3"}: 0},
 		},
 		{
-			name:  "arm counts capped",
-			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20}, {Arm: wire.ArmTreatment, Impressions: 5, Clicks: 1}}},
-			arms:  aggregate.Arms{wire.ArmTreatment: {Impressions: 5, Clicks: 1}, wire.ArmHoldout: {Impressions: 1000, Clicks: 100, Conversions: 20}},
+			name: "arm counts capped, clicks within impressions, conversions within clicks",
+			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20},
+				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5}}},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 1, Conversions: 1},
+				wire.ArmHoldout: {Impressions: 200, Clicks: 20, Conversions: 2}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,7 +120,7 @@ func TestFoldClips(t *testing.T) {
 				tc.configure(&p)
 			}
 			s := aggregate.NewState()
-			s.Fold(&tc.delta, 7, &p)
+			s.Fold(&tc.delta, 7, t0, &p)
 			if s.Cursor != 7 || s.Deltas != 1 {
 				t.Errorf("cursor %d, deltas %d", s.Cursor, s.Deltas)
 			}
@@ -154,8 +166,8 @@ func TestPoisoningBound(t *testing.T) {
 		d.Items = []wire.Count{{ID: prev, N: 1}}
 		d.Pairs = dedup(d.Pairs)
 		seq++
-		clean.Fold(&d, seq, &p)
-		poisoned.Fold(&d, seq, &p)
+		clean.Fold(&d, seq, t0, &p)
+		poisoned.Fold(&d, seq, t0, &p)
 	}
 	const adversaries = 100
 	for i := 0; i < adversaries; i++ {
@@ -168,7 +180,7 @@ func TestPoisoningBound(t *testing.T) {
 		}
 		d.Items = []wire.Count{{ID: "item-0", N: wire.MaxDeltaWeight}, {ID: "item-1", N: -wire.MaxDeltaWeight}}
 		seq++
-		poisoned.Fold(&d, seq, &p)
+		poisoned.Fold(&d, seq, t0, &p)
 	}
 	m := aggregate.Moved(clean, poisoned)
 	t.Logf("%d adversaries moved: pairs by %.1f in L1, items by %.1f, one entry by at most %.2f, one item's in- or out-pairs by %.2f (bounds %.0f, %.0f, %.0f, %.0f)",
@@ -196,12 +208,13 @@ func TestWeights(t *testing.T) {
 	s := aggregate.NewState()
 	fold := func(n int, d wire.Delta) {
 		for i := 0; i < n; i++ {
-			s.Fold(&d, s.Cursor+1, &p)
+			s.Fold(&d, s.Cursor+1, t0, &p)
 		}
 	}
 	fold(4, wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}, {ID: "b", N: 1}}})
 	fold(2, wire.Delta{Pairs: []wire.Pair{{From: "c", To: "a", W: 1}}, Items: []wire.Count{{ID: "c", N: 1}}})
-	fold(1, wire.Delta{Pairs: []wire.Pair{{From: "a", To: "d", W: 2}}, Items: []wire.Count{{ID: "d", N: 2}}}) // below k
+	fold(1, wire.Delta{Pairs: []wire.Pair{{From: "a", To: "d", W: 2}}, Items: []wire.Count{{ID: "d", N: 2}}})   // below k
+	fold(2, wire.Delta{Pairs: []wire.Pair{{From: "d", To: "a", W: -1}}, Items: []wire.Count{{ID: "e", N: -1}}}) // negative: nothing
 	got := s.Weights(&p, nil)
 	// a: b scores 1.5·4 = 6, c scores 0.5·2 = 1 (co-occurrence of c→a); d is below k.
 	// b: a scores 0.5·4 = 2. c: a scores 1.5·2 = 3.
@@ -225,7 +238,7 @@ func TestWeightsWithNoise(t *testing.T) {
 	p := params()
 	s := aggregate.NewState()
 	for i := 0; i < 50; i++ {
-		s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}}}, uint64(i+1), &p)
+		s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}}}, uint64(i+1), t0, &p)
 	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	for i := 0; i < 20; i++ {
@@ -242,22 +255,58 @@ func TestWeightsWithNoise(t *testing.T) {
 	}
 }
 
-func TestNoiseScale(t *testing.T) {
+// TestDPAccounting checks the central DP arithmetic: the window's ρ
+// converts back to its ε, each release's noise gives that ρ, and the
+// selection threshold hides one delta's keys but for the stated δ.
+func TestDPAccounting(t *testing.T) {
 	p := aggregate.DefaultParams
-	if p.Scale() != 0 || p.Privacy().Epsilon != 0 {
+	if p.Sigma() != 0 || p.Threshold() != 0 || p.Privacy(0).Epsilon != 0 {
 		t.Error("no noise has a scale")
 	}
-	p.Noise, p.Epsilon = aggregate.NoiseLaplace, 1
-	if got, want := p.Scale(), p.ClipL1/0.5; got != want {
-		t.Errorf("laplace scale = %v, want %v", got, want)
+	p.Noise, p.Epsilon, p.Delta, p.DPReleases = aggregate.NoiseGaussian, 2, 1e-6, 10
+	if got := p.EpsilonOf(p.RhoBudget()); math.Abs(got-2) > 1e-9 {
+		t.Errorf("the window's rho %v converts to eps %v, want 2", p.RhoBudget(), got)
 	}
-	p.Noise, p.Delta = aggregate.NoiseGaussian, 1e-6
-	want := math.Sqrt(p.ClipL1*p.ClipWeight) * math.Sqrt(2*math.Log(1.25/0.5e-6)) / 0.5
-	if got := p.Scale(); math.Abs(got-want) > 1e-9 {
-		t.Errorf("gaussian sigma = %v, want %v", got, want)
+	if got := p.Sensitivity() * p.Sensitivity() / (2 * p.Sigma() * p.Sigma()); math.Abs(got-p.Rho()) > 1e-12 {
+		t.Errorf("one release with sigma %v is %v-zCDP, want %v", p.Sigma(), got, p.Rho())
 	}
-	if pr := p.Privacy(); pr.Noise != "gaussian" || pr.Epsilon != 1 || pr.Delta != 1e-6 || pr.Scale != p.Scale() {
+	// P(N(0, σ) > threshold - k·ClipWeight), for each of a delta's keys and
+	// each release, adds up to δ/2.
+	z := (p.Threshold() - float64(p.MinCohort)*p.ClipWeight) / p.Sigma()
+	tail := 0.5 * math.Erfc(z/math.Sqrt2)
+	if got := tail * float64(p.MaxPairs+p.MaxItems) * float64(p.DPReleases); math.Abs(got-p.Delta/2) > 1e-5*p.Delta {
+		t.Errorf("selection delta %v, want %v", got, p.Delta/2)
+	}
+	pr := p.Privacy(p.Rho() * 3)
+	if pr.Noise != "gaussian" || math.Abs(pr.Epsilon-p.EpsilonOf(3*p.Rho())) > 1e-12 || pr.Delta != 1e-6 || pr.Scale != p.Sigma() || pr.Rho != p.Rho() {
 		t.Errorf("privacy = %+v", pr)
+	}
+}
+
+// TestDPSelectionHidesOneDelta is finding 5 of issue 9 with central DP:
+// four fabricated deltas plus a victim's make a pair with five
+// contributors, which k = 5 alone publishes; with noise and DP selection
+// it is not published (the threshold sits many σ above what 5 deltas add).
+func TestDPSelectionHidesOneDelta(t *testing.T) {
+	p := aggregate.DefaultParams
+	s := aggregate.NewState()
+	for i := 0; i < 5; i++ {
+		s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "victim-a", To: "victim-b", W: 1}}}, uint64(i+1), t0, &p)
+	}
+	if w := s.Weights(&p, nil); len(w) != 2 || len(w[0].Next) != 1 || w[0].Next[0].ID != "victim-b" {
+		t.Fatalf("without noise k=5 publishes the pair: %+v", w)
+	}
+	p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, 8, 1e-6
+	rng := rand.New(rand.NewPCG(1, 2))
+	published := 0
+	for i := 0; i < 2000; i++ {
+		if len(s.Weights(&p, func() float64 { return p.Sigma() * rng.NormFloat64() })) > 0 {
+			published++
+		}
+	}
+	t.Logf("sigma %.1f, threshold %.1f: published %d of 2000 times", p.Sigma(), p.Threshold(), published)
+	if published > 0 {
+		t.Errorf("the victim's pair was published %d of 2000 times", published)
 	}
 }
 
@@ -273,9 +322,16 @@ func TestParamsValidate(t *testing.T) {
 		{"no shards", func(p *aggregate.Params) { p.Shards = 0 }},
 		{"too many pairs per delta", func(p *aggregate.Params) { p.MaxPairs = wire.MaxDeltaPairs + 1 }},
 		{"unknown noise", func(p *aggregate.Params) { p.Noise = "pink" }},
-		{"laplace without epsilon", func(p *aggregate.Params) { p.Noise = aggregate.NoiseLaplace }},
+		{"laplace is gone", func(p *aggregate.Params) { p.Noise, p.Epsilon = "laplace", 1 }},
 		{"gaussian without delta", func(p *aggregate.Params) { p.Noise, p.Epsilon = aggregate.NoiseGaussian, 0.5 }},
-		{"gaussian epsilon > 1", func(p *aggregate.Params) { p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, 2, 1e-6 }},
+		{"gaussian without epsilon", func(p *aggregate.Params) { p.Noise, p.Delta = aggregate.NoiseGaussian, 1e-6 }},
+		{"gaussian without releases", func(p *aggregate.Params) {
+			p.Noise, p.Epsilon, p.Delta, p.DPReleases = aggregate.NoiseGaussian, 1, 1e-6, 0
+		}},
+		{"half-life too short", func(p *aggregate.Params) { p.HalfLife = time.Second }},
+		{"pair share 1", func(p *aggregate.Params) { p.PairShare = 1 }},
+		{"keep bytes tiny", func(p *aggregate.Params) { p.KeepBytes = 1000 }},
+		{"ldp reports 0", func(p *aggregate.Params) { p.LDPReports = 0 }},
 	} {
 		p := aggregate.DefaultParams
 		tc.modify(&p)
@@ -296,7 +352,7 @@ func TestCheckpoint(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		d := wire.Delta{Model: uint32(i % 3), Pairs: []wire.Pair{{From: fmt.Sprint(rng.IntN(20)), To: fmt.Sprint(20 + rng.IntN(20)), W: rng.Float32()}},
 			Items: []wire.Count{{ID: fmt.Sprint(rng.IntN(30)), N: 1}}, Arms: []wire.ArmCount{{Arm: wire.Arm(i % 3), Impressions: 4, Clicks: 1}}}
-		s.Fold(&d, uint64(i+1), &p)
+		s.Fold(&d, uint64(i+1), t0.Add(time.Duration(i)*time.Hour), &p)
 	}
 	b, err := s.MarshalBinary()
 	if err != nil {
@@ -323,7 +379,7 @@ func FuzzCheckpoint(f *testing.F) {
 	p := params()
 	s := aggregate.NewState()
 	s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}}, Items: []wire.Count{{ID: "a", N: 1}},
-		Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 3}}}, 1, &p)
+		Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 3}}}, 1, t0, &p)
 	b, _ := s.MarshalBinary()
 	f.Add(b)
 	f.Add([]byte{0x96, 0x01, 0x00, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xff})

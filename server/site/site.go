@@ -55,7 +55,14 @@ type Site struct {
 	Diversity float32           // penalty on repeating a category near the top
 	Replenish map[string]uint16 // days after a purchase in a category to suggest refills
 	Rules     []wire.Rule
+	// Catalog is the site's public catalogue of item ids (federated+ldp):
+	// the candidates the server estimates LDP frequencies over, since it
+	// never learns which items devices saw. Not shipped to devices.
+	Catalog []string
 }
+
+// MaxCatalog bounds a site's Catalog.
+const MaxCatalog = wire.MaxWeightsItems
 
 // Config returns what devices need of the site's configuration.
 func (s *Site) Config() wire.Config {
@@ -129,6 +136,7 @@ type fileSite struct {
 	Diversity float32           `json:"diversity"`
 	Replenish map[string]uint16 `json:"replenish"`
 	Rules     []fileRule        `json:"rules"`
+	Catalog   []string          `json:"catalog"`
 }
 
 type fileRule struct {
@@ -190,7 +198,7 @@ func Parse(r io.Reader) (*Set, error) {
 
 func (fs *fileSite) site() (Site, error) {
 	s := Site{Key: fs.Key, Origins: fs.Origins, Epsilon: fs.Epsilon, Explore: fs.Explore, Holdout: DefaultHoldout,
-		Diversity: fs.Diversity, Replenish: fs.Replenish}
+		Diversity: fs.Diversity, Replenish: fs.Replenish, Catalog: fs.Catalog}
 	if fs.Holdout != nil {
 		s.Holdout = *fs.Holdout
 	}
@@ -243,6 +251,14 @@ func (s *Site) validate() error {
 		return bad("epsilon %v is only for federated+ldp", s.Epsilon)
 	case s.Privacy > wire.PrivacyLDP:
 		return bad("unknown privacy mode %d", s.Privacy)
+	}
+	if len(s.Catalog) > MaxCatalog {
+		return bad("catalog of %d items: at most %d", len(s.Catalog), MaxCatalog)
+	}
+	for _, id := range s.Catalog {
+		if id == "" || len(id) > wire.MaxIDLen || strings.IndexByte(id, 0) >= 0 {
+			return bad("catalog item id %q: need 1-%d bytes without NUL", id, wire.MaxIDLen)
+		}
 	}
 	ids := map[string]bool{}
 	for _, r := range s.Rules {

@@ -110,14 +110,23 @@ type Shard struct {
 // Privacy records the defences and noise a version was aggregated with,
 // so that each version states its privacy parameters.
 type Privacy struct {
-	MinCohort  int     `json:"min_cohort"`  // distinct deltas a pair or item needs before it is published
-	ClipWeight float64 `json:"clip_weight"` // bound on one entry of one delta
-	ClipItem   float64 `json:"clip_item"`   // bound on one delta's pairs into (and out of) any one item
-	ClipL1     float64 `json:"clip_l1"`     // bound on the L1 norm of one delta's pairs (and of its items)
-	Noise      string  `json:"noise"`       // "none", "laplace" or "gaussian"
-	Epsilon    float64 `json:"epsilon,omitempty"`
-	Delta      float64 `json:"delta,omitempty"`
-	Scale      float64 `json:"scale,omitempty"` // Laplace scale b or Gaussian sigma of the noise added to each released sum
+	MinCohort  int     `json:"min_cohort"`          // distinct deltas a pair or item needs before it is published
+	ClipWeight float64 `json:"clip_weight"`         // what one delta's entry counts (binary counting)
+	ClipItem   float64 `json:"clip_item"`           // bound on one delta's pairs into (and out of) any one item
+	ClipL1     float64 `json:"clip_l1"`             // bound on the L1 norm of one delta's pairs (and of its items)
+	HalfLife   string  `json:"half_life,omitempty"` // decay of the sums (a Go duration; "0s": none)
+	Noise      string  `json:"noise"`               // "none" or "gaussian" (central DP)
+	// With central DP: the (Epsilon, Delta)-DP guarantee of all the
+	// versions published in the Window up to this one (zCDP composition
+	// of each release's Rho), the Gaussian noise's standard deviation
+	// (Scale) on each released sum, and the noisy sum a key needed to be
+	// published (Threshold).
+	Epsilon   float64 `json:"epsilon,omitempty"`
+	Delta     float64 `json:"delta,omitempty"`
+	Scale     float64 `json:"scale,omitempty"`
+	Rho       float64 `json:"rho,omitempty"`
+	Window    string  `json:"window,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
 }
 
 // Publication is a new version with the blobs it introduces and the
