@@ -41,8 +41,8 @@ func TestParse(t *testing.T) {
 			}, false},
 		{"flag wins over env", []string{"--min-cohort", "7"}, map[string]string{"TAILOR_MIN_COHORT": "3"},
 			func(c *config) bool { return c.params.MinCohort == 7 }, false},
-		{"noise", []string{"--noise", "laplace", "--epsilon", "1"}, nil,
-			func(c *config) bool { return c.params.Noise == "laplace" && c.params.Epsilon == 1 }, false},
+		{"noise", []string{"--noise", "gaussian", "--epsilon", "1", "--delta", "1e-6"}, nil,
+			func(c *config) bool { return c.params.Noise == "gaussian" && c.params.Epsilon == 1 }, false},
 		{"store", []string{"--store", "postgres://tailor@db/tailor"}, nil,
 			func(c *config) bool { return c.store == "postgres://tailor@db/tailor" }, false},
 		{"store from env", nil, map[string]string{"TAILOR_STORE": "postgresql://db/tailor"},
@@ -51,7 +51,7 @@ func TestParse(t *testing.T) {
 		{"bad env value", nil, map[string]string{"TAILOR_SHARDS": "many"}, nil, true},
 		{"bad flag", []string{"--no-such-flag"}, nil, nil, true},
 		{"invalid parameters", []string{"--clip-weight", "0"}, nil, nil, true},
-		{"laplace without epsilon", []string{"--noise", "laplace"}, nil, nil, true},
+		{"gaussian without epsilon", []string{"--noise", "gaussian", "--delta", "1e-6"}, nil, nil, true},
 		{"stray argument", []string{"serve"}, nil, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
