@@ -130,6 +130,8 @@ type Aggregator struct {
 	lead     context.Context // the leadership, while leading; guarded by mu
 	leading  atomic.Bool
 	followed atomic.Int64 // when a follower last re-read the versions, Unix ns
+
+	ret retention // WithRetention; guarded by mu
 }
 
 type siteState struct {
@@ -158,7 +160,7 @@ type release struct {
 
 // New returns an aggregator of the sites over a store; Start starts it.
 func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
-	a := &Aggregator{st: st, params: DefaultParams, every: 1000, interval: 30 * time.Second,
+	a := &Aggregator{st: st, params: DefaultParams, every: 1000, interval: 30 * time.Second, ret: retention{window: DefaultRetention},
 		log: slog.New(slog.DiscardHandler), now: time.Now, sites: map[string]*siteState{},
 		notify: make(chan struct{}, 1), refresh: make(chan struct{}, 1)}
 	for _, opt := range opts {
@@ -342,6 +344,7 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 			}
 		}
 	}
+	a.retainAll(ctx, false) // logs its errors; retried at the next step
 	return first
 }
 
@@ -368,7 +371,7 @@ func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
 				continue
 			}
 			if s.pending == 0 {
-				s.oldest = d.Received
+				s.oldest = a.now() // not d.Received: the store keeps only its hour
 			}
 			s.state.Fold(&wd, d.Seq, d.Received, &s.params)
 			s.pending++
