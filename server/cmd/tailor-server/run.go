@@ -36,6 +36,7 @@ type config struct {
 	timeouts                api.Timeouts
 	logFormat, logLevel     string
 	seedDemo                int
+	retention               time.Duration
 }
 
 const usage = `tailor-server: the Tailor server.
@@ -49,7 +50,9 @@ documented in server/api/openapi.yaml, served at /v1/openapi.yaml.
 
 State lives in the embedded store (--data) of one server, or in a
 PostgreSQL database (--store) that several replicas of it share behind a
-load balancer.
+load balancer. Deltas are deleted after the retention window (--retention),
+folded first into each site's base checkpoint; "tailor-server purge" takes
+a time window's deltas out of a site's model (see tailor-server purge --help).
 
 Every flag may be set by an environment variable instead: TAILOR_ and the
 flag's name in capitals with dashes as underscores (--publish-every is
@@ -96,6 +99,7 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.timeouts.Write, "write-timeout", c.timeouts.Write, "time to write a response")
 	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "time a keep-alive connection waits for its next request")
 	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", c.timeouts.Shutdown, "time a graceful shutdown waits for requests in flight")
+	fs.DurationVar(&c.retention, "retention", aggregate.DefaultRetention, "delete each delta this long after it arrived, once a published version holds it (it is folded into the site's base checkpoint first); 0 keeps every delta")
 	fs.IntVar(&c.seedDemo, "seed-demo", 0, "with the built-in demo store (no --sites) and no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -113,10 +117,14 @@ func envName(flag string) string {
 	return "TAILOR_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// parse applies environment variables, then the command line.
-func parse(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// parse applies environment variables, then the command line; more
+// declares a subcommand's own flags beside the server's.
+func parse(args []string, getenv func(string) string, stderr io.Writer, more ...func(*flag.FlagSet)) (*config, error) {
 	c := new(config)
 	fs := flags(c, stderr)
+	for _, m := range more {
+		m(fs)
+	}
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv(envName(f.Name)); v != "" && err == nil {
@@ -139,6 +147,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (*config
 	}
 	if c.store != "" && !strings.HasPrefix(c.store, "postgres://") && !strings.HasPrefix(c.store, "postgresql://") {
 		return nil, errors.New("--store: want a postgres:// URL (or nothing, for the embedded store in --data)")
+	}
+	if c.retention < 0 {
+		return nil, fmt.Errorf("--retention %v is negative", c.retention)
 	}
 	if c.maxModelLag > 1<<32-1 {
 		return nil, fmt.Errorf("--max-model-lag %d is too large", c.maxModelLag)
@@ -163,6 +174,9 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 
 // run runs the server until ctx ends, then shuts it down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "purge" {
+		return purge(ctx, args[1:], getenv, stdout, stderr)
+	}
 	c, err := parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -192,8 +206,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("close store", "err", err)
 		}
 	}()
-	aggOpts := []aggregate.Option{aggregate.WithParams(c.params),
-		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log)}
+	aggOpts := aggregateOptions(c, log)
 	if pg != nil {
 		aggOpts = append(aggOpts, aggregate.WithFollower(followPoll))
 	}
@@ -261,6 +274,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return err
+}
+
+// aggregateOptions are the aggregator's options from the flags: the
+// server's, and purge's, which must aggregate as the server does.
+func aggregateOptions(c *config, log *slog.Logger) []aggregate.Option {
+	return []aggregate.Option{aggregate.WithParams(c.params),
+		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log), aggregate.WithRetention(c.retention)}
 }
 
 // followPoll bounds how long a replica that does not lead serves a version
