@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,11 +183,15 @@ func TestStats(t *testing.T) {
 	for range 20 {
 		s.sync(t, enc(newDelta()))
 	}
-	r := s.do(t, http.MethodGet, "/v1/stats?site=demo", nil, "Origin", origin)
+	s.flush(t)
+	r := s.do(t, http.MethodGet, "/v1/stats?site=demo", nil, asOwner...)
 	var st api.Stats
 	r.json(t, &st)
-	if r.code != 200 || len(st.Versions) != 1 || st.Holdout != 0.2 || r.header.Get("Access-Control-Allow-Origin") != origin {
+	if r.code != 200 || len(st.Versions) != 1 || st.Holdout != 0.2 || st.Deltas != 20 || st.Released == nil {
 		t.Fatalf("stats: %d %s", r.code, r.body)
+	}
+	if r.header.Get("Cache-Control") != "no-store" || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("stats headers: %v", r.header)
 	}
 	tr, ho := st.Total.Arms["treatment"], st.Total.Arms["holdout"]
 	if tr.Impressions != 200 || tr.Clicks != 40 || ho.Impressions != 200 || ho.Clicks != 20 || tr.CTR != 0.2 {
@@ -196,11 +201,107 @@ func TestStats(t *testing.T) {
 	if u == nil || u.Absolute < 0.099 || u.Absolute > 0.101 || !(u.CI95[0] < u.Absolute && u.Absolute < u.CI95[1]) || *u.Relative < 0.99 {
 		t.Errorf("uplift: %+v", u)
 	}
-	if r := s.do(t, http.MethodGet, "/v1/stats?site=nope", nil); r.code != 404 {
+	if r := s.do(t, http.MethodGet, "/v1/stats?site=nope", nil, asAdmin...); r.code != 404 {
 		t.Errorf("unknown site: %d", r.code)
 	}
-	if r := s.do(t, http.MethodGet, "/v1/stats", nil); r.code != 400 {
+	if r := s.do(t, http.MethodGet, "/v1/stats", nil, asAdmin...); r.code != 400 {
 		t.Errorf("no site: %d", r.code)
+	}
+}
+
+// TestStatsOwnerOnly: the site key every page carries opens the model,
+// not the stats; the owner's token opens its own site's, the admin's
+// every site's; without either, a known and an unknown site answer alike.
+func TestStatsOwnerOnly(t *testing.T) {
+	s := newStack(t, stackConfig{})
+	s.sync(t, enc(newDelta()))
+	for _, tc := range []struct {
+		name   string
+		path   string
+		header []string
+		code   int
+	}{
+		{"no credential", "/v1/stats?site=demo", nil, 401},
+		{"the site key in a header", "/v1/stats?site=demo", []string{"Authorization", "Bearer demo"}, 401},
+		{"a wrong token", "/v1/stats?site=demo", []string{"Authorization", "Bearer " + strings.Repeat("x", 43)}, 401},
+		{"basic auth", "/v1/stats?site=demo", []string{"Authorization", "Basic " + ownerToken}, 401},
+		{"the owner's token for another site", "/v1/stats?site=ldp", asOwner, 401},
+		{"no credential, unknown site", "/v1/stats?site=nope", nil, 401},
+		{"the owner", "/v1/stats?site=demo", asOwner, 200},
+		{"the owner, bearer in lower case", "/v1/stats?site=demo", []string{"Authorization", "bearer " + ownerToken}, 200},
+		{"the admin", "/v1/stats?site=demo", asAdmin, 200},
+		{"the admin, another site", "/v1/stats?site=ldp", asAdmin, 200},
+		{"metrics without credential", "/metrics", nil, 401},
+		{"metrics with the owner's token", "/metrics", asOwner, 401},
+		{"metrics with the admin's token", "/metrics", asAdmin, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(t, http.MethodGet, tc.path, nil, tc.header...)
+			if r.code != tc.code {
+				t.Fatalf("%d %s, want %d", r.code, r.body, tc.code)
+			}
+			if r.code == 401 && (!strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") || !bytes.Contains(r.body, []byte(`"unauthorized"`))) {
+				t.Errorf("401 without its challenge or reason: %v %s", r.header, r.body)
+			}
+			if r.code == 401 && bytes.Contains(r.body, []byte("impressions")) {
+				t.Errorf("401 with stats: %s", r.body)
+			}
+		})
+	}
+	// Without an admin token configured, no token is the admin's.
+	bare, err := api.New(nil, s.agg, testSites(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	rec := httptest.NewRecorder()
+	bare.Handler().ServeHTTP(rec, req)
+	if rec.Code != 401 {
+		t.Errorf("metrics of a server without an admin token, empty bearer: %d", rec.Code)
+	}
+	if _, err := api.New(nil, s.agg, testSites(t), api.WithAdminToken("short")); err == nil {
+		t.Error("a 5-character admin token was accepted")
+	}
+}
+
+// TestStatsReleasedInBatches: a single visitor's delta does not move the
+// stats; they move once enough deltas arrived.
+func TestStatsReleasedInBatches(t *testing.T) {
+	s := newStack(t, stackConfig{opts: []api.Option{api.WithStatsRelease(10, 0)}})
+	stats := func() api.Stats {
+		t.Helper()
+		s.flush(t)
+		var st api.Stats
+		r := s.do(t, http.MethodGet, "/v1/stats?site=demo", nil, asOwner...)
+		r.json(t, &st)
+		if r.code != 200 {
+			t.Fatalf("stats: %d %s", r.code, r.body)
+		}
+		return st
+	}
+	impressions := func(st api.Stats) uint64 { return st.Total.Arms["treatment"].Impressions }
+	for i := range 9 {
+		s.sync(t, enc(newDelta()))
+		if st := stats(); st.Released != nil || impressions(st) != 0 {
+			t.Fatalf("after %d deltas, the stats show %d impressions: %+v", i+1, impressions(st), st)
+		}
+	}
+	s.sync(t, enc(newDelta())) // the 10th: the first release
+	first := stats()
+	if first.Released == nil || first.Deltas != 10 || impressions(first) != 100 {
+		t.Fatalf("after 10 deltas: %+v", first)
+	}
+	// One more visitor: nothing moves, until nine more came.
+	for i := range 10 {
+		s.sync(t, enc(newDelta()))
+		st := stats()
+		if i < 9 && (st.Deltas != 10 || impressions(st) != impressions(first) || !st.Released.Equal(*first.Released)) {
+			t.Fatalf("%d deltas after the first release, the stats moved: %+v", i+1, st)
+		}
+		if i == 9 && (st.Deltas != 20 || impressions(st) != 200) {
+			t.Fatalf("10 deltas after the first release, the stats did not move: %+v", st)
+		}
 	}
 }
 
@@ -214,7 +315,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	s.sync(t, enc(newDelta()))
 	s.sync(t, []byte("junk"))
 	s.flush(t)
-	r := s.do(t, http.MethodGet, "/metrics", nil)
+	r := s.do(t, http.MethodGet, "/metrics", nil, asAdmin...)
 	for _, want := range []string{
 		`tailor_syncs_total{reason="accepted",result="accepted"} 1`,
 		`tailor_syncs_total{reason="malformed",result="rejected"} 1`,

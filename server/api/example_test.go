@@ -33,7 +33,8 @@ func ExampleNew() {
 	}
 	defer srv.Close()
 
-	d := wire.Delta{Site: "demo", ID: [16]byte{7}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}}}
+	d := wire.Delta{Site: "demo", ID: [16]byte{7}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}},
+		Items: []wire.Count{{ID: "gown", N: 1}, {ID: "heels", N: 1}}}
 	res, err := http.Post(srv.URL()+"/v1/sync", "text/plain", bytes.NewReader(wire.Marshal(&d)))
 	if err != nil {
 		panic(err)

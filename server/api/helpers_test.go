@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,18 @@ import (
 
 const origin = "https://shop.example"
 
+// The credentials of the tests: the admin's, and the demo site owner's.
+const (
+	adminToken = "admin-token-of-the-tests-0000000000000000"
+	ownerToken = "owner-token-of-the-demo-site-000000000000"
+)
+
+// asAdmin and asOwner are the headers that carry the credentials.
+var (
+	asAdmin = []string{"Authorization", "Bearer " + adminToken}
+	asOwner = []string{"Authorization", "Bearer " + ownerToken}
+)
+
 // stack is a whole server on loopback: bbolt store, aggregator, API.
 type stack struct {
 	url   string
@@ -36,6 +49,7 @@ func testSites(t testing.TB) *site.Set {
 	t.Helper()
 	demo := site.DemoSite(origin)
 	demo.Holdout = 0.2
+	demo.OwnerHash, _ = hex.DecodeString(site.HashToken(ownerToken))
 	set, err := site.NewSet(demo,
 		site.Site{Key: "ldp", Origins: []string{origin}, Privacy: wire.PrivacyLDP, Epsilon: 2},
 		site.Site{Key: "kiosk", Origins: []string{"https://kiosk.example"}, Privacy: wire.PrivacyLocal})
@@ -76,7 +90,8 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if err := agg.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(db, agg, cfg.sites, cfg.opts...)
+	opts := append([]api.Option{api.WithAdminToken(adminToken), api.WithStatsRelease(1, 0)}, cfg.opts...)
+	srv, err := api.New(db, agg, cfg.sites, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

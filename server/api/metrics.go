@@ -50,7 +50,14 @@ func newMetrics(reg *prometheus.Registry, agg *aggregate.Aggregator) (*metrics, 
 	return m, nil
 }
 
+// handleMetrics serves the Prometheus metrics to the admin token only:
+// they count each site's traffic.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r, nil) {
+		unauthorized(w, "GET /metrics (the admin token)")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
 	s.metrics.handler.ServeHTTP(w, r)
 }
 
@@ -87,7 +94,7 @@ func (c *aggCollector) Collect(ch chan<- prometheus.Metric) {
 
 // instrument caps every request body at MaxBodyBytes and records each
 // request's route, status, latency and bytes. It also refuses to let any
-// handler set a cookie.
+// handler set a cookie, and adds the security headers (secureHeaders).
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -133,6 +140,7 @@ func (r *recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.code, r.wrote = code, true
 		r.Header().Del("Set-Cookie")
+		secureHeaders(r.Header())
 	}
 	r.ResponseWriter.WriteHeader(code)
 }

@@ -58,8 +58,11 @@ type BlobRef struct {
 
 // siteRequest checks the site key of a read request (400 without one, 404
 // for an unknown one) and allows the site's origins to read the answer. It
-// returns the site, or false when it answered the request already.
+// returns the site, or false when it answered the request already. The
+// answer varies with Origin (a cache must not hand one origin's answer to
+// another), so it says so whether the origin is allowed or not.
 func (s *Server) siteRequest(w http.ResponseWriter, r *http.Request, key string) (*site.Site, bool) {
+	w.Header().Add("Vary", "Origin")
 	st, ok := s.sites.Get(key)
 	if !ok {
 		code := http.StatusNotFound
@@ -70,7 +73,7 @@ func (s *Server) siteRequest(w http.ResponseWriter, r *http.Request, key string)
 		return nil, false
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && st.AllowsOrigin(origin) {
-		allowOrigin(w, origin)
+		w.Header().Set("Access-Control-Allow-Origin", origin)
 	}
 	return st, true
 }

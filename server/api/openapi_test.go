@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/site"
 )
 
@@ -81,9 +82,9 @@ func TestOpenAPI(t *testing.T) {
 // TestSyncReasonsDocumented checks that every reason a sync can be refused
 // for is named in openapi.yaml.
 func TestSyncReasonsDocumented(t *testing.T) {
-	for _, r := range []string{reasonMediaType, reasonTooLarge, reasonMalformed, reasonInvalid, reasonSchema, reasonUnknownSite,
-		reasonOrigin, reasonLocalMode, reasonPrivacy, reasonUnknownModel, reasonStaleModel, reasonConflict, reasonUnavailable,
-		reasonDuplicate, reasonAccepted} {
+	for _, r := range append(ingest.Reasons(), reasonMediaType, reasonContentEncoding, reasonRateLimited, reasonUnknownSite,
+		reasonOrigin, reasonLocalMode, reasonUnknownModel, reasonStaleModel, reasonConflict, reasonUnavailable,
+		reasonDuplicate, reasonAccepted) {
 		if !bytes.Contains(OpenAPI, []byte("`"+r+"`")) {
 			t.Errorf("reason %q is not documented in openapi.yaml", r)
 		}

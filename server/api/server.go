@@ -1,16 +1,25 @@
 // Package api is the Tailor server's HTTP API: devices sync profile deltas
 // (POST /v1/sync) and fetch the model (GET /v1/model, then its immutable,
 // content-addressed shards and configuration); site owners read the
-// uplift report (GET /v1/stats); browsers load tailor.js and tailor.wasm
+// uplift report (GET /v1/stats) and the operator the metrics (/metrics),
+// both with a bearer credential; browsers load tailor.js and tailor.wasm
 // from content-hashed, precompressed, immutable URLs. openapi.yaml
 // documents every route, status and header; a test keeps the two in step.
 //
-//	srv, err := api.New(st, agg, sites, api.WithAssets("dist"), api.WithLogger(log))
+//	srv, err := api.New(st, agg, sites, api.WithAssets("dist"), api.WithLogger(log),
+//		api.WithRateLimit(1, 30), api.WithAdminToken(os.Getenv("TAILOR_ADMIN_TOKEN")))
 //	if err := srv.Open("localhost:8080"); err != nil { ... }
 //	defer srv.Close()
 //
-// No route sets a cookie or reads one; CORS allows each site key's
-// configured origins (content-addressed blobs and assets: any origin).
+// What a page's site key opens is what every visitor may see: the model
+// and the assets. Stats need the site's owner token (site.Site.OwnerHash)
+// or the admin token, and are released in batches (WithStatsRelease), so
+// that no poller sees one visitor's counts; metrics need the admin token.
+// Syncs are rate limited per source address (WithRateLimit), which is
+// neither logged nor stored. No route sets a cookie or reads one; CORS
+// allows each site key's configured origins (content-addressed blobs and
+// assets: any origin). Every answer carries nosniff; HTML pages a
+// Content-Security-Policy that forbids framing, and a Referrer-Policy.
 //
 // # Notes
 //
@@ -28,6 +37,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,16 +61,18 @@ const MaxBodyBytes = wire.MaxDeltaBytes
 // Errors of the server, and the reasons a sync is refused. Each refusal is
 // a status code and a message (see openapi.yaml).
 var (
-	ErrClosed        = errors.New("api: server closed")
-	ErrUnknownSite   = errors.New("api: unknown site key")
-	ErrOrigin        = errors.New("api: origin not allowed for the site")
-	ErrLocalMode     = errors.New("api: the site's privacy mode is local: devices sync nothing")
-	ErrPrivacy       = errors.New("api: the delta's local noise does not meet the site's privacy mode")
-	ErrUnknownModel  = errors.New("api: model version unknown")
-	ErrStaleModel    = errors.New("api: model version too old")
-	ErrMediaType     = errors.New("api: unsupported content type")
-	ErrTooLarge      = errors.New("api: body too large")
-	ErrBadParameters = errors.New("api: bad parameters")
+	ErrClosed          = errors.New("api: server closed")
+	ErrUnknownSite     = errors.New("api: unknown site key")
+	ErrOrigin          = errors.New("api: origin not allowed for the site")
+	ErrLocalMode       = errors.New("api: the site's privacy mode is local: devices sync nothing")
+	ErrRateLimited     = errors.New("api: too many syncs from this address")
+	ErrUnauthorized    = errors.New("api: owner credential required")
+	ErrContentEncoding = errors.New("api: unsupported content encoding")
+	ErrUnknownModel    = errors.New("api: model version unknown")
+	ErrStaleModel      = errors.New("api: model version too old")
+	ErrMediaType       = errors.New("api: unsupported content type")
+	ErrTooLarge        = errors.New("api: body too large")
+	ErrBadParameters   = errors.New("api: bad parameters")
 )
 
 // Option configures a Server.
@@ -118,6 +131,60 @@ func WithPages(h http.Handler) Option {
 	}
 }
 
+// WithRateLimit limits syncs per source address to rate a second on
+// average and burst at once (429 with Retry-After beyond); rate <= 0: no
+// limit (the default of New; tailor-server sets one).
+func WithRateLimit(rate float64, burst int) Option {
+	return func(s *Server) error {
+		if rate <= 0 {
+			s.limiter = nil
+			return nil
+		}
+		if burst < 1 {
+			return fmt.Errorf("api: rate limit burst %d: want 1 or more", burst)
+		}
+		s.limiter = newLimiter(rate, burst, defaultMaxBuckets)
+		return nil
+	}
+}
+
+// WithTrustForwardedFor takes a sync's source address for the rate limit
+// from the last X-Forwarded-For entry, the one a reverse proxy in front of
+// the server appends. Only behind such a proxy: else any client picks its
+// own address.
+func WithTrustForwardedFor(trust bool) Option {
+	return func(s *Server) error {
+		s.trustForwardedFor = trust
+		return nil
+	}
+}
+
+// WithAdminToken sets the operator's credential: it reads every site's
+// stats and the metrics. Empty: none (the default).
+func WithAdminToken(token string) Option {
+	return func(s *Server) error {
+		if token != "" && len(token) < MinTokenLen {
+			return fmt.Errorf("api: the admin token has %d characters, want %d or more", len(token), MinTokenLen)
+		}
+		s.admin = hashToken(token)
+		s.hasAdmin = token != ""
+		return nil
+	}
+}
+
+// WithStatsRelease sets when a site's stats move: only once at least
+// minDeltas new deltas were counted and minDelay passed since the last
+// release (defaults DefaultStatsDeltas and DefaultStatsDelay).
+func WithStatsRelease(minDeltas int, minDelay time.Duration) Option {
+	return func(s *Server) error {
+		if minDeltas < 1 || minDelay < 0 {
+			return fmt.Errorf("api: stats release after %d deltas and %v: want 1 or more and a non-negative delay", minDeltas, minDelay)
+		}
+		s.stats = newReleases(uint64(minDeltas), minDelay)
+		return nil
+	}
+}
+
 // Timeouts of the http.Server and of Close.
 type Timeouts struct {
 	ReadHeader time.Duration // to read a request's headers
@@ -166,6 +233,12 @@ type Server struct {
 	blobs          *blobCache
 	manifests      *manifestCache
 
+	limiter           *limiter // nil: no rate limit
+	trustForwardedFor bool
+	admin             [32]byte // SHA-256 of the admin token
+	hasAdmin          bool
+	stats             *releases
+
 	handler http.Handler
 	http    *http.Server
 	ln      net.Listener
@@ -182,7 +255,8 @@ type Server struct {
 func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Option) (*Server, error) {
 	s := &Server{store: st, agg: agg, sites: sites, log: slog.New(slog.DiscardHandler), assets: &assets{},
 		maxLag: 1000, manifestMaxAge: 30 * time.Second, timeouts: DefaultTimeouts,
-		blobs: newBlobCache(64 << 20), manifests: newManifestCache(256)}
+		blobs: newBlobCache(64 << 20), manifests: newManifestCache(256),
+		stats: newReleases(DefaultStatsDeltas, DefaultStatsDelay)}
 	for _, opt := range opts {
 		if err := opt(s); err != nil {
 			return nil, err
@@ -198,12 +272,27 @@ func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Opt
 	s.metrics = m
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	mux := http.NewServeMux()
+	allow := map[string][]string{} // path: methods
 	for _, rt := range s.routes() {
-		if rt.pattern == "GET /{$}" && s.pages != nil {
-			mux.Handle(rt.pattern, s.pages)
-			continue
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		if path == "/{$}" {
+			if s.pages != nil {
+				mux.Handle(rt.pattern, s.pages)
+				continue
+			}
+		} else {
+			allow[path] = append(allow[path], method)
 		}
 		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	// Another method on an API path is 405 with Allow, not the pages'
+	// 404 (without pages the mux would answer so itself).
+	for path, methods := range allow {
+		if slices.Contains(methods, http.MethodGet) {
+			methods = append(methods, http.MethodHead)
+		}
+		slices.Sort(methods)
+		mux.HandleFunc(path, methodNotAllowed(strings.Join(methods, ", ")))
 	}
 	if s.pages != nil {
 		mux.Handle("/", s.pages)

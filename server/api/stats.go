@@ -1,21 +1,37 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+// Defaults of WithStatsRelease: a site's stats move by 20 deltas at
+// least, at most every 10 minutes.
+const (
+	DefaultStatsDeltas = 20
+	DefaultStatsDelay  = 10 * time.Minute
 )
 
 // Stats is the body of GET /v1/stats: is personalization paying off? Per
 // model version devices ranked with, and in total, what each arm showed
 // and what came of it, and the uplift of the treatment arm (the model)
 // over the holdout (the site's default order).
+//
+// Counts are released in batches: they move only once at least
+// MinDeltas new deltas were counted and MinDelay passed since the last
+// release, so that two successive answers never differ by one visitor.
 type Stats struct {
 	Site     string       `json:"site"`
 	Current  uint32       `json:"current_version"`
 	Holdout  float32      `json:"holdout_share"` // configured share of devices in the holdout
+	Deltas   uint64       `json:"deltas"`        // deltas counted in this release
+	Released *time.Time   `json:"released"`      // when; null before the first release
 	Total    ArmsReport   `json:"total"`
 	Versions []ArmsReport `json:"versions"` // by model version, ascending
 	Notes    string       `json:"notes"`
@@ -40,23 +56,42 @@ type ArmReport struct {
 	ConversionRate float64 `json:"conversion_rate"` // conversions per impression
 }
 
-const statsNotes = "Counts are per-delta clipped sums reported by devices. Intervals are 95% Wald intervals of the difference " +
+const statsNotes = "Counts are per-delta clipped sums reported by devices, released in batches of %d deltas at least, " +
+	"%v apart at least. Intervals are 95%% Wald intervals of the difference " +
 	"of two proportions and treat impressions as independent, so they are somewhat too narrow."
 
-// handleStats serves a site's uplift report.
+// handleStats serves a site's uplift report to its owner or the admin.
+// Without the credential it answers 401 whether the site exists or not,
+// so it tells nothing of other sites' keys.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("site")
-	st, ok := s.siteRequest(w, r, key)
-	if !ok {
+	st, ok := s.sites.Get(key)
+	if !s.authorized(r, st) {
+		unauthorized(w, "GET /v1/stats")
 		return
 	}
-	byVersion, err := s.agg.Arms(key)
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		code := http.StatusNotFound
+		if key == "" {
+			code = http.StatusBadRequest
+		}
+		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
+		return
+	}
+	rel, err := s.stats.get(key, time.Now(), s.agg.ArmsCounted)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, reasonUnavailable, err)
 		return
 	}
+	byVersion := rel.arms
 	cur, _ := s.agg.Current(key)
-	out := Stats{Site: key, Current: cur.Number, Holdout: st.Holdout, Versions: []ArmsReport{}, Notes: statsNotes}
+	out := Stats{Site: key, Current: cur.Number, Holdout: st.Holdout, Deltas: rel.deltas, Versions: []ArmsReport{},
+		Notes: fmt.Sprintf(statsNotes, s.stats.minDeltas, s.stats.minDelay)}
+	if !rel.at.IsZero() {
+		at := rel.at.UTC()
+		out.Released = &at
+	}
 	versions := make([]uint32, 0, len(byVersion))
 	for v := range byVersion {
 		versions = append(versions, v)
@@ -75,8 +110,61 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		out.Versions = append(out.Versions, rep)
 	}
 	out.Total = report(&total)
-	w.Header().Set("Cache-Control", "no-cache")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// releases are the stats each site last released.
+//
+// A release is taken when asked for, if at least minDeltas deltas were
+// counted and minDelay passed since the previous one; else the previous
+// is served again. The batches restart with the process: whoever can
+// restart the server can read its store, and the store's deltas are what
+// the batches would hide.
+//
+// # Notes
+//
+// releases is goroutine-safe.
+type releases struct {
+	minDeltas uint64
+	minDelay  time.Duration
+
+	mu     sync.Mutex
+	bySite map[string]*release
+}
+
+type release struct {
+	arms   map[uint32]aggregate.Arms // nil: nothing released yet
+	deltas uint64                    // deltas counted in arms
+	at     time.Time                 // when released
+}
+
+func newReleases(minDeltas uint64, minDelay time.Duration) *releases {
+	return &releases{minDeltas: minDeltas, minDelay: minDelay, bySite: map[string]*release{}}
+}
+
+// get returns a site's current release at now, reading the live counts
+// with counted.
+func (rs *releases) get(key string, now time.Time, counted func(key string) (map[uint32]aggregate.Arms, uint64, error)) (release, error) {
+	arms, n, err := counted(key)
+	if err != nil {
+		return release{}, err
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := rs.bySite[key]
+	if r == nil {
+		r = &release{}
+		rs.bySite[key] = r
+	}
+	switch {
+	case n < r.deltas:
+		// Fewer deltas than released: the operator purged some and rebuilt
+		// the aggregate. Release what remains, and count from there.
+		*r = release{arms: arms, deltas: n, at: now}
+	case n-r.deltas >= rs.minDeltas && now.Sub(r.at) >= rs.minDelay:
+		*r = release{arms: arms, deltas: n, at: now}
+	}
+	return *r, nil
 }
 
 func report(arms *aggregate.Arms) ArmsReport {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,23 +18,23 @@ import (
 )
 
 // Sync results: the reason token of every response of POST /v1/sync, in
-// the response body and in the tailor_syncs_total metric.
+// the response body and in the tailor_syncs_total metric. The refusals of
+// the delta's content are ingest's (ingest.Reasons).
 const (
-	reasonAccepted     = "accepted"
-	reasonDuplicate    = "duplicate"
-	reasonMediaType    = "media_type"
-	reasonTooLarge     = "too_large"
-	reasonMalformed    = "malformed"
-	reasonInvalid      = "invalid"
-	reasonSchema       = "schema"
-	reasonUnknownSite  = "unknown_site"
-	reasonOrigin       = "origin"
-	reasonLocalMode    = "local_mode"
-	reasonPrivacy      = "privacy"
-	reasonUnknownModel = "unknown_model"
-	reasonStaleModel   = "stale_model"
-	reasonConflict     = "id_conflict"
-	reasonUnavailable  = "unavailable"
+	reasonAccepted        = "accepted"
+	reasonDuplicate       = "duplicate"
+	reasonRateLimited     = "rate_limited"
+	reasonMediaType       = "media_type"
+	reasonContentEncoding = "content_encoding"
+	reasonTooLarge        = "too_large"
+	reasonMalformed       = "malformed"
+	reasonUnknownSite     = "unknown_site"
+	reasonOrigin          = "origin"
+	reasonLocalMode       = "local_mode"
+	reasonUnknownModel    = "unknown_model"
+	reasonStaleModel      = "stale_model"
+	reasonConflict        = "id_conflict"
+	reasonUnavailable     = "unavailable"
 )
 
 // syncMediaTypes are the content types a delta may come with: msgpack's,
@@ -48,8 +51,10 @@ type SyncResponse struct {
 }
 
 // handleSync accepts one profile delta. It answers 202 only once the delta
-// is durable; a retry of a recorded delta (same id, same bytes) answers
-// 202 "duplicate" and counts nothing twice. Refusals store nothing.
+// is durable; what it stores is the delta re-encoded (ingest.Canonical),
+// never the body, so a retry of a recorded delta (same id, same canonical
+// bytes) answers 202 "duplicate" and counts nothing twice. Refusals store
+// nothing.
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	reason, code, err := s.sync(w, r)
 	s.metrics.syncs.WithLabelValues(result(code), reason).Inc()
@@ -80,6 +85,18 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 	if origin != "" && s.sites.AnyAllowsOrigin(origin) {
 		allowOrigin(w, origin)
 	}
+	if wait, ok := s.limiter.allow(s.clientAddr(r), time.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(wait.Seconds())))))
+		w.Header().Set("Connection", "close")
+		return reasonRateLimited, http.StatusTooManyRequests,
+			fmt.Errorf("%w: retry in %v", ErrRateLimited, wait.Round(time.Millisecond))
+	}
+	// A device sends the delta as written: a Content-Encoding would make
+	// the size cap apply to compressed bytes, and it is never needed.
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return reasonContentEncoding, http.StatusUnsupportedMediaType,
+			fmt.Errorf("%w %q: send the delta uncompressed", ErrContentEncoding, ce)
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !syncMediaTypes[mt] {
@@ -107,18 +124,8 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 		return reasonMalformed, http.StatusBadRequest, fmt.Errorf("read body: %w", err)
 	}
 	d, err := ingest.Decode(body)
-	if err == nil {
-		err = ingest.Check(&d)
-	}
-	switch {
-	case errors.Is(err, ingest.ErrTooBig):
-		return reasonTooLarge, http.StatusRequestEntityTooLarge, err
-	case errors.Is(err, ingest.ErrMalformed):
-		return reasonMalformed, http.StatusBadRequest, err
-	case errors.Is(err, ingest.ErrSchema):
-		return reasonSchema, http.StatusUnprocessableEntity, err
-	case err != nil:
-		return reasonInvalid, http.StatusUnprocessableEntity, err
+	if err != nil {
+		return refusal(err)
 	}
 	st, ok := s.sites.Get(d.Site)
 	if !ok {
@@ -128,12 +135,11 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 		w.Header().Del("Access-Control-Allow-Origin")
 		return reasonOrigin, http.StatusForbidden, fmt.Errorf("%w %q: %q", ErrOrigin, d.Site, origin)
 	}
-	switch {
-	case st.Privacy == wire.PrivacyLocal:
+	if st.Privacy == wire.PrivacyLocal {
 		return reasonLocalMode, http.StatusForbidden, fmt.Errorf("%w (site %q)", ErrLocalMode, d.Site)
-	case st.Privacy == wire.PrivacyLDP && !(d.Epsilon > 0 && d.Epsilon <= st.Epsilon):
-		return reasonPrivacy, http.StatusUnprocessableEntity,
-			fmt.Errorf("%w: site %q is federated+ldp with epsilon %v; the delta's epsilon is %v", ErrPrivacy, d.Site, st.Epsilon, d.Epsilon)
+	}
+	if err := ingest.Check(&d, ingest.Policy{Privacy: st.Privacy, Epsilon: st.Epsilon}); err != nil {
+		return refusal(err)
 	}
 	cur, ok := s.agg.Current(d.Site)
 	switch {
@@ -146,7 +152,8 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 		return reasonStaleModel, http.StatusConflict,
 			fmt.Errorf("%w: %d, the oldest accepted is %d: fetch /v1/model and sync again", ErrStaleModel, d.Model, cur.Number-s.maxLag)
 	}
-	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(), Body: body})
+	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(),
+		Body: ingest.Canonical(&d)})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reasonConflict, http.StatusConflict, fmt.Errorf("delta id %x was already recorded with other content", d.ID)
@@ -157,6 +164,22 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 	}
 	s.agg.Notify()
 	return reasonAccepted, http.StatusAccepted, nil
+}
+
+// refusal is the reason token and status of an error of ingest.Decode or
+// ingest.Check: 400 for bytes that are not a delta, 413 for too many, 422
+// for a delta the server does not take.
+func refusal(err error) (reason string, code int, _ error) {
+	switch reason := ingest.Reason(err); reason {
+	case reasonMalformed:
+		return reason, http.StatusBadRequest, err
+	case reasonTooLarge:
+		return reason, http.StatusRequestEntityTooLarge, err
+	case "":
+		return reasonMalformed, http.StatusBadRequest, err
+	default:
+		return reason, http.StatusUnprocessableEntity, err
+	}
 }
 
 // readBody reads a body (capped by the middleware's MaxBytesReader) into b.

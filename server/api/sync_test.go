@@ -104,7 +104,16 @@ func TestSyncBadInput(t *testing.T) {
 		{"NaN weight", with(func(d *wire.Delta) { d.Pairs[0].W = float32(math.NaN()) }), nil, 422, "invalid"},
 		{"Inf count", with(func(d *wire.Delta) { d.Items[0].N = float32(math.Inf(1)) }), nil, 422, "invalid"},
 		{"weight out of range", with(func(d *wire.Delta) { d.Pairs[0].W = 1e6 }), nil, 422, "invalid"},
-		{"negative weight", with(func(d *wire.Delta) { d.Pairs[0].W = -1 }), nil, 422, "invalid"},
+		{"negative weight", with(func(d *wire.Delta) { d.Pairs[0].W = -1 }), nil, 422, "negative_weight"},
+		{"empty delta", with(func(d *wire.Delta) { d.Pairs, d.Items, d.Arms = nil, nil, nil }), nil, 422, "empty"},
+		{"eps on a federated site", with(func(d *wire.Delta) { d.Epsilon = 1 }), nil, 422, "noise_claimed"},
+		{"reports on a federated site", with(func(d *wire.Delta) { d.Reports = []wire.Report{{Bit: 1}} }), nil, 422, "noise_claimed"},
+		{"every weight at the maximum", with(func(d *wire.Delta) {
+			d.Pairs[0].W, d.Items[0].N, d.Items[1].N = wire.MaxDeltaWeight, wire.MaxDeltaWeight, wire.MaxDeltaWeight
+		}), nil, 422, "max_weights"},
+		{"pairs without items", with(func(d *wire.Delta) { d.Items = nil }), nil, 422, "too_many_pairs"},
+		{"more impressions than a device reports", with(func(d *wire.Delta) { d.Arms[0].Impressions = 1000 }), nil, 422, "arm_counts"},
+		{"more conversions than a device reports", with(func(d *wire.Delta) { d.Arms[0].Conversions = 3 }), nil, 422, "arm_counts"},
 		{"too many pairs", with(tooMany), nil, 422, "invalid"},
 		{"empty item id", with(func(d *wire.Delta) { d.Items[0].ID = "" }), nil, 422, "invalid"},
 		{"unknown schema", append(unhex("82 a6 73 63 68 65 6d 61 02 a4 73 69 74 65"), []byte("\xa4demo")...), nil, 422, "schema"},
@@ -115,8 +124,10 @@ func TestSyncBadInput(t *testing.T) {
 		{"local-mode site", with(func(d *wire.Delta) { d.Site, d.Model = "kiosk", 0 }), nil, 403, "local_mode"},
 		{"ldp site without noise", with(func(d *wire.Delta) { d.Site, d.Model = "ldp", 0 }), nil, 422, "privacy"},
 		{"ldp site with too little noise", with(func(d *wire.Delta) { d.Site, d.Model, d.Epsilon = "ldp", 0, 8 }), nil, 422, "privacy"},
-		{"replayed id, other content", func() []byte { d := recorded; d.Items = d.Items[:1]; return enc(d) }(), nil, 409, "id_conflict"},
+		{"ldp site, pairs in clear", with(func(d *wire.Delta) { d.Site, d.Model, d.Epsilon = "ldp", 0, 2 }), nil, 422, "clear_on_ldp"},
+		{"replayed id, other content", func() []byte { d := recorded; d.Arms = d.Arms[:1]; return enc(d) }(), nil, 409, "id_conflict"},
 		{"json content type", enc(newDelta()), []string{"Content-Type", "application/json"}, 415, "media_type"},
+		{"gzip content encoding", enc(newDelta()), []string{"Content-Encoding", "gzip"}, 415, "content_encoding"},
 		{"body over the cap", bytes.Repeat([]byte{0x90}, api.MaxBodyBytes+1), nil, 413, "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,7 +50,7 @@ func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *
 	if err := agg.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(db, agg, sites)
+	srv, err := api.New(db, agg, sites, api.WithAdminToken(adminToken))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +67,16 @@ func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *
 	return s
 }
 
+// adminToken reads the stats (GET /v1/stats is owner-only).
+const adminToken = "admin-token-of-the-e2e-tests-000000000000"
+
 func (s *server) get(path string) ([]byte, error) {
-	res, err := s.c.Get(s.url + path)
+	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	res, err := s.c.Do(req)
 	if err != nil {
 		return nil, err
 	}

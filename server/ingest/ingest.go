@@ -1,541 +1,259 @@
 // Package ingest turns the body of a POST /v1/sync into a validated
-// wire.Delta, decoding it with github.com/vmihailenco/msgpack/v5.
+// wire.Delta and the bytes the store keeps, and applies the server's
+// policy: what an honest device never sends is refused, each refusal with
+// its own reason token.
 //
-// msgpack/v5 v5.4.1 sizes allocations from the length prefixes of its
-// input (its allocation limit does not apply, upstream issue #401) and has
-// no nesting limit: a 5-byte body claiming a 2 GiB bin (c6 80 00 00 00)
-// kills the process with an out-of-memory fatal error that recover cannot
-// catch, and deep nesting overflows the stack. So Decode uses only the
-// library's low-level API (PeekCode, DecodeMapLen, DecodeArrayLen,
-// DecodeBytesLen, ReadFull, the number decoders) and checks every length
-// against the bytes remaining before reading what it claims, bounds
-// nesting by MaxDepth, and refuses NaN and Inf: no input allocates more
-// than a small multiple of its own size, itself capped at
-// wire.MaxDeltaBytes.
+// There is one decoder for a delta: wire.Delta.DecodeFrom, over the
+// bounded sdk/msgp reader the guest uses too (every length is checked
+// against the bytes that remain before anything is allocated, nesting is
+// bounded, NaN and Inf are refused, wire caps every count). Decode maps
+// its errors onto this package's sentinels; Check is the policy on top.
+// github.com/vmihailenco/msgpack/v5, the decoder the design names for the
+// server, is the oracle of this package's differential tests: what Decode
+// accepts, msgpack/v5 decodes to the same values (RATIONALE.md says why
+// it is not the decoder itself).
 //
-// Decode accepts exactly what the guest's own decoder (wire.Unmarshal)
-// accepts and yields the same value; the fuzz test holds the two to it.
-// Check then applies the server's stricter policy.
+// The store keeps Canonical(d), never the body: the delta re-encoded by
+// wire, so unknown fields a modified loader adds (a URL, a search query)
+// are dropped before anything is written.
 //
 //	d, err := ingest.Decode(body)
 //	if err == nil {
-//		err = ingest.Check(&d)
+//		err = ingest.Check(&d, ingest.Policy{Privacy: site.Privacy, Epsilon: site.Epsilon})
 //	}
-//	switch {
-//	case errors.Is(err, ingest.ErrMalformed): // 400
-//	case errors.Is(err, ingest.ErrTooBig): // 413
-//	case err != nil: // ErrInvalid, ErrSchema: 422
+//	if err != nil {
+//		return ingest.Reason(err) // "malformed", "empty", "max_weights", ...
 //	}
+//	store(ingest.Canonical(&d))
 //
 // # Notes
 //
-// Decode and Check are safe to call from many goroutines. The returned
-// delta does not alias the input.
+// Decode, Check and Canonical are safe to call from many goroutines. The
+// returned delta does not alias the input.
 package ingest
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
-// Errors of Decode and Check, wrapped with the field that failed.
+// Errors of Decode and Check, wrapped with what failed. Reason gives each
+// its stable token.
 var (
 	ErrMalformed = errors.New("ingest: malformed msgpack")    // truncated, wrong type, bad length, too deep, trailing bytes
 	ErrTooBig    = errors.New("ingest: delta too large")      // over wire.MaxDeltaBytes
 	ErrSchema    = errors.New("ingest: unknown delta schema") // a schema version the server does not speak
-	ErrInvalid   = errors.New("ingest: invalid delta")        // well-formed, but a value out of range, NaN/Inf, too many entries...
+	ErrInvalid   = errors.New("ingest: invalid delta")        // well-formed, but a value out of range, a repeated entry, a control character...
+
+	ErrEmpty       = errors.New("ingest: empty delta")                                                       // nothing to count
+	ErrPrivacy     = errors.New("ingest: the delta's local noise does not meet the site's privacy mode")      // federated+ldp: eps not within (0, the site's]
+	ErrNoiseClaim  = errors.New("ingest: local noise claimed on a site without local DP")                    // eps > 0 or reports, not federated+ldp
+	ErrClear       = errors.New("ingest: pairs or items in clear on a federated+ldp site")                   // only LDP reports may leave such a device
+	ErrNegative    = errors.New("ingest: negative weight outside local DP")                                  // only LDP noise makes a weight negative
+	ErrMaxWeights  = errors.New("ingest: every weight at the maximum")                                       // no session produces that
+	ErrPairCount   = errors.New("ingest: more pairs than the items reported could produce")                  // n items, n×PairsPerItem pairs at most
+	ErrArmCounts   = errors.New("ingest: arm counts beyond what a device reports")                           // sdk/delta's caps
 )
 
-// MaxDepth bounds how deeply unknown fields may nest, as the guest's
-// decoder does (msgp.MaxDepth).
-const MaxDepth = msgp.MaxDepth
+// PairsPerItem is how many pairs one item a delta reports can account for:
+// a click pairs with the items of the pairWindow steps before it in the
+// session (sdk/profile), which may have been reported by earlier deltas.
+const PairsPerItem = 10
 
-// maxArmCount bounds each per-arm count of one delta, as the guest does.
-const maxArmCount = 1 << 20
+// reasons are the tokens of the errors, in the sync response and the
+// tailor_syncs_total metric.
+var reasons = []struct {
+	err    error
+	reason string
+}{
+	{ErrMalformed, "malformed"},
+	{ErrTooBig, "too_large"},
+	{ErrSchema, "schema"},
+	{ErrInvalid, "invalid"},
+	{ErrEmpty, "empty"},
+	{ErrPrivacy, "privacy"},
+	{ErrNoiseClaim, "noise_claimed"},
+	{ErrClear, "clear_on_ldp"},
+	{ErrNegative, "negative_weight"},
+	{ErrMaxWeights, "max_weights"},
+	{ErrPairCount, "too_many_pairs"},
+	{ErrArmCounts, "arm_counts"},
+}
 
-var armNames = [...]string{wire.ArmTreatment.String(), wire.ArmHoldout.String(), wire.ArmRules.String()}
+// Reason returns the stable token of an error of Decode or Check, or ""
+// for any other error.
+func Reason(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ""
+}
 
-// Decode decodes and validates one profile delta: the schema version,
-// every size against the wire limits, ids, finite weights within
-// ±wire.MaxDeltaWeight, known arms. See the package documentation.
+// Reasons returns every token Reason may return, for documentation and
+// tests.
+func Reasons() []string {
+	out := make([]string, len(reasons))
+	for i, r := range reasons {
+		out[i] = r.reason
+	}
+	return out
+}
+
+// Decode decodes one profile delta with wire's decoder: the schema
+// version, every size against the wire limits, ids, finite weights within
+// ±wire.MaxDeltaWeight, known arms, LDP report ranges.
 func Decode(b []byte) (wire.Delta, error) {
 	var d wire.Delta
 	if len(b) > wire.MaxDeltaBytes {
 		return d, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooBig, len(b), wire.MaxDeltaBytes)
 	}
-	br := bytes.NewReader(b)
-	// *bytes.Reader is an io.ByteScanner, so the decoder reads it directly
-	// without buffering ahead: br.Len() is exactly what remains.
-	dec := msgpack.GetDecoder()
-	defer msgpack.PutDecoder(dec)
-	dec.Reset(br)
-	x := &decoder{br: br, dec: dec}
-	if err := x.delta(&d); err != nil {
-		return wire.Delta{}, err
-	}
-	if br.Len() != 0 {
-		return wire.Delta{}, fmt.Errorf("%w: %d trailing bytes after the delta", ErrMalformed, br.Len())
+	r := msgp.NewReader(b)
+	d.DecodeFrom(r)
+	if err := wire.Finish(r, "delta"); err != nil {
+		return wire.Delta{}, classify(err)
 	}
 	return d, nil
 }
 
-type decoder struct {
-	br      *bytes.Reader
-	dec     *msgpack.Decoder
-	scratch []byte
-}
-
-func (x *decoder) delta(d *wire.Delta) error {
-	n, err := x.mapLen(at("delta"), 16)
-	if err != nil {
-		return err
-	}
-	schema := uint64(0)
-	for i := 0; i < n; i++ {
-		key, err := x.bytes(at("delta key"), -1)
-		if err != nil {
-			return err
-		}
-		switch string(key) {
-		case "schema":
-			schema, err = x.uint(at("schema"), math.MaxUint64)
-		case "site":
-			d.Site, err = x.string(at("site"), wire.MaxIDLen)
-		case "model":
-			var v uint64
-			v, err = x.uint(at("model"), math.MaxUint32)
-			d.Model = uint32(v)
-		case "id":
-			var id []byte
-			if id, err = x.bytes(at("id"), -1); err == nil && len(id) != len(d.ID) {
-				err = fmt.Errorf("%w: id of %d bytes, want %d", ErrInvalid, len(id), len(d.ID))
-			}
-			copy(d.ID[:], id)
-		case "pairs":
-			d.Pairs, err = x.pairs()
-		case "items":
-			d.Items, err = x.items()
-		case "arms":
-			d.Arms, err = x.arms()
-		case "eps":
-			if d.Epsilon, err = x.float32(at("eps")); err == nil && d.Epsilon < 0 {
-				err = fmt.Errorf("%w: eps %v is negative", ErrInvalid, d.Epsilon)
-			}
-		default:
-			err = x.skip(at("delta."+printable(key)), 0)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if schema != wire.DeltaSchema {
-		return fmt.Errorf("%w: schema %d, the server speaks %d", ErrSchema, schema, wire.DeltaSchema)
-	}
-	return nil
-}
-
-func (x *decoder) pairs() ([]wire.Pair, error) {
-	n, err := x.arrayLen(at("pairs"), wire.MaxDeltaPairs)
-	if err != nil {
-		return nil, err
-	}
-	ps := make([]wire.Pair, n)
-	for j := range ps {
-		f := field{name: "pairs", i: j}
-		if err := x.tuple(f, 3); err != nil {
-			return nil, err
-		}
-		p := &ps[j]
-		if p.From, err = x.id(f.elem("from")); err != nil {
-			return nil, err
-		}
-		if p.To, err = x.id(f.elem("to")); err != nil {
-			return nil, err
-		}
-		if p.W, err = x.weight(f.elem("w")); err != nil {
-			return nil, err
-		}
-	}
-	return ps, nil
-}
-
-func (x *decoder) items() ([]wire.Count, error) {
-	n, err := x.arrayLen(at("items"), wire.MaxDeltaItems)
-	if err != nil {
-		return nil, err
-	}
-	cs := make([]wire.Count, n)
-	for j := range cs {
-		f := field{name: "items", i: j}
-		if err := x.tuple(f, 2); err != nil {
-			return nil, err
-		}
-		c := &cs[j]
-		if c.ID, err = x.id(f.elem("id")); err != nil {
-			return nil, err
-		}
-		if c.N, err = x.weight(f.elem("n")); err != nil {
-			return nil, err
-		}
-	}
-	return cs, nil
-}
-
-func (x *decoder) arms() ([]wire.ArmCount, error) {
-	n, err := x.arrayLen(at("arms"), wire.MaxArms)
-	if err != nil {
-		return nil, err
-	}
-	as := make([]wire.ArmCount, n)
-	for j := range as {
-		f := field{name: "arms", i: j}
-		if err := x.tuple(f, 4); err != nil {
-			return nil, err
-		}
-		name, err := x.string(f.elem("arm"), wire.MaxIDLen)
-		if err != nil {
-			return nil, err
-		}
-		arm := -1
-		for k, a := range armNames {
-			if a == name {
-				arm = k
-			}
-		}
-		if arm < 0 {
-			return nil, fmt.Errorf("%w: %s: %q is not treatment, holdout or rules", ErrInvalid, f.elem("arm"), name)
-		}
-		a := &as[j]
-		a.Arm = wire.Arm(arm)
-		for _, c := range []*uint32{&a.Impressions, &a.Clicks, &a.Conversions} {
-			v, err := x.uint(f.elem("count"), maxArmCount)
-			if err != nil {
-				return nil, err
-			}
-			*c = uint32(v)
-		}
-	}
-	return as, nil
-}
-
-// field names the value being decoded, formatted only for an error.
-type field struct {
-	name string
-	i    int    // index within name's array, or -1
-	sub  string // element of the record at i
-}
-
-func at(name string) field { return field{name: name, i: -1} }
-
-func (f field) String() string {
+// classify wraps a decoding error with the package's sentinel for it.
+func classify(err error) error {
+	var sentinel error
 	switch {
-	case f.i < 0:
-		return f.name
-	case f.sub == "":
-		return fmt.Sprintf("%s[%d]", f.name, f.i)
+	case errors.Is(err, wire.ErrTooBig):
+		sentinel = ErrTooBig
+	case errors.Is(err, wire.ErrSchema):
+		sentinel = ErrSchema
+	case errors.Is(err, wire.ErrInvalid), errors.Is(err, msgp.ErrRange), errors.Is(err, msgp.ErrTooLong),
+		errors.Is(err, msgp.ErrNotFinite):
+		sentinel = ErrInvalid
+	default: // msgp.ErrShort, ErrType, ErrDepth, ErrTrailing
+		sentinel = ErrMalformed
 	}
-	return fmt.Sprintf("%s[%d].%s", f.name, f.i, f.sub)
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
-func (f field) elem(sub string) field { f.sub = sub; return f }
+// Canonical returns the bytes the store keeps for d: wire's own encoding,
+// in which only the fields the server knows exist.
+func Canonical(d *wire.Delta) []byte { return wire.Marshal(d) }
 
-// peek returns the next value's type code.
-func (x *decoder) peek(f field) (byte, error) {
-	c, err := x.dec.PeekCode()
-	if err != nil {
-		return 0, x.short(f)
-	}
-	return c, nil
-}
-
-func (x *decoder) short(f field) error {
-	return fmt.Errorf("%w: %s: unexpected end of input", ErrMalformed, f)
-}
-
-func typeError(f field, want string, c byte) error {
-	return fmt.Errorf("%w: %s: want %s, got type code %#02x", ErrMalformed, f, want, c)
-}
-
-func isInt(c byte) bool   { return c <= 0x7f || c >= 0xe0 || c >= 0xcc && c <= 0xd3 }
-func isMap(c byte) bool   { return c >= 0x80 && c <= 0x8f || c == 0xde || c == 0xdf }
-func isArray(c byte) bool { return c >= 0x90 && c <= 0x9f || c == 0xdc || c == 0xdd }
-func isBytes(c byte) bool {
-	return c >= 0xa0 && c <= 0xbf || c >= 0xd9 && c <= 0xdb || c >= 0xc4 && c <= 0xc6
-}
-
-// mapLen reads a map header; its count must fit the bytes remaining (each
-// pair takes two at least) and be at most max (max < 0: no limit).
-func (x *decoder) mapLen(f field, limit int) (int, error) {
-	c, err := x.peek(f)
-	if err != nil {
-		return 0, err
-	}
-	if !isMap(c) {
-		return 0, typeError(f, "a map", c)
-	}
-	n, err := x.dec.DecodeMapLen()
-	if err != nil {
-		return 0, x.short(f)
-	}
-	if n > x.br.Len()/2 {
-		return 0, fmt.Errorf("%w: %s: a map of %d pairs in %d remaining bytes", ErrMalformed, f, n, x.br.Len())
-	}
-	if limit >= 0 && n > limit {
-		return 0, fmt.Errorf("%w: %s: %d entries, the limit is %d", ErrInvalid, f, n, limit)
-	}
-	return n, nil
-}
-
-// arrayLen reads an array header checked like mapLen's (each element
-// takes a byte at least).
-func (x *decoder) arrayLen(f field, limit int) (int, error) {
-	c, err := x.peek(f)
-	if err != nil {
-		return 0, err
-	}
-	if !isArray(c) {
-		return 0, typeError(f, "an array", c)
-	}
-	n, err := x.dec.DecodeArrayLen()
-	if err != nil {
-		return 0, x.short(f)
-	}
-	if n > x.br.Len() {
-		return 0, fmt.Errorf("%w: %s: an array of %d elements in %d remaining bytes", ErrMalformed, f, n, x.br.Len())
-	}
-	if limit >= 0 && n > limit {
-		return 0, fmt.Errorf("%w: %s: %d entries, the limit is %d", ErrInvalid, f, n, limit)
-	}
-	return n, nil
-}
-
-// tuple reads the header of a fixed-layout record of n elements.
-func (x *decoder) tuple(f field, n int) error {
-	got, err := x.arrayLen(f, -1)
-	if err == nil && got != n {
-		err = fmt.Errorf("%w: %s: a record of %d elements, want %d", ErrMalformed, f, got, n)
-	}
-	return err
-}
-
-// bytes reads a str or bin value of at most max bytes (max < 0: no limit
-// but the input's) into a scratch buffer valid until the next call.
-func (x *decoder) bytes(f field, limit int) ([]byte, error) {
-	c, err := x.peek(f)
-	if err != nil {
-		return nil, err
-	}
-	if !isBytes(c) {
-		return nil, typeError(f, "a string", c)
-	}
-	n, err := x.dec.DecodeBytesLen()
-	if err != nil {
-		return nil, x.short(f)
-	}
-	if n > x.br.Len() {
-		return nil, fmt.Errorf("%w: %s: a string of %d bytes in %d remaining bytes", ErrMalformed, f, n, x.br.Len())
-	}
-	if limit >= 0 && n > limit {
-		return nil, fmt.Errorf("%w: %s: %d bytes, the limit is %d", ErrInvalid, f, n, limit)
-	}
-	if cap(x.scratch) < n {
-		x.scratch = make([]byte, max(n, 64))
-	}
-	b := x.scratch[:n]
-	if err := x.dec.ReadFull(b); err != nil {
-		return nil, x.short(f)
-	}
-	return b, nil
-}
-
-func (x *decoder) string(f field, limit int) (string, error) {
-	b, err := x.bytes(f, limit)
-	return string(b), err
-}
-
-// id reads a non-empty id.
-func (x *decoder) id(f field) (string, error) {
-	s, err := x.string(f, wire.MaxIDLen)
-	if err == nil && s == "" {
-		err = fmt.Errorf("%w: %s: empty id", ErrInvalid, f)
-	}
-	return s, err
-}
-
-// number reads an integer of any width; neg reports a negative value,
-// held in v as two's complement.
-func (x *decoder) number(f field) (v uint64, neg bool, err error) {
-	c, err := x.peek(f)
-	if err != nil {
-		return 0, false, err
-	}
-	switch {
-	case c <= 0x7f || c >= 0xcc && c <= 0xcf:
-		v, err = x.dec.DecodeUint64()
-	case c >= 0xe0 || c >= 0xd0 && c <= 0xd3:
-		var i int64
-		i, err = x.dec.DecodeInt64()
-		v, neg = uint64(i), i < 0
-	default:
-		return 0, false, typeError(f, "an integer", c)
-	}
-	if err != nil {
-		return 0, false, x.short(f)
-	}
-	return v, neg, nil
-}
-
-// uint reads a non-negative integer of at most max.
-func (x *decoder) uint(f field, limit uint64) (uint64, error) {
-	v, neg, err := x.number(f)
-	switch {
-	case err != nil:
-		return 0, err
-	case neg:
-		return 0, fmt.Errorf("%w: %s: %d is negative", ErrInvalid, f, int64(v))
-	case v > limit:
-		return 0, fmt.Errorf("%w: %s: %d exceeds %d", ErrInvalid, f, v, limit)
-	}
-	return v, nil
-}
-
-// float32 reads a float32, float64 or integer that is finite and fits a
-// float32.
-func (x *decoder) float32(f field) (float32, error) {
-	c, err := x.peek(f)
-	if err != nil {
-		return 0, err
-	}
-	var v float64
-	switch c {
-	case 0xca:
-		var v32 float32
-		v32, err = x.dec.DecodeFloat32()
-		v = float64(v32)
-	case 0xcb:
-		v, err = x.dec.DecodeFloat64()
-	default:
-		if !isInt(c) {
-			return 0, typeError(f, "a number", c)
-		}
-		u, neg, err := x.number(f)
-		if err != nil {
-			return 0, err
-		}
-		if neg {
-			v = float64(int64(u))
-		} else {
-			v = float64(u)
-		}
-	}
-	if err != nil {
-		return 0, x.short(f)
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%w: %s: %v is not finite", ErrInvalid, f, v)
-	}
-	if v > math.MaxFloat32 || v < -math.MaxFloat32 {
-		return 0, fmt.Errorf("%w: %s: %v does not fit a float32", ErrInvalid, f, v)
-	}
-	return float32(v), nil
-}
-
-// weight reads a finite weight within ±wire.MaxDeltaWeight.
-func (x *decoder) weight(f field) (float32, error) {
-	w, err := x.float32(f)
-	if err == nil && (w > wire.MaxDeltaWeight || w < -wire.MaxDeltaWeight) {
-		err = fmt.Errorf("%w: %s: %v is beyond ±%d", ErrInvalid, f, w, wire.MaxDeltaWeight)
-	}
-	return w, err
-}
-
-// skip reads and discards one value of a field the server does not know,
-// descending at most MaxDepth levels; ext types and the reserved code are
-// refused, as the guest refuses them.
-func (x *decoder) skip(f field, depth int) error {
-	if depth > MaxDepth {
-		return fmt.Errorf("%w: %s: nested deeper than %d levels", ErrMalformed, f, MaxDepth)
-	}
-	c, err := x.peek(f)
-	if err != nil {
-		return err
-	}
-	switch {
-	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3 || c >= 0xca && c <= 0xd3:
-		// Scalars of fixed size: Skip reads at most 9 bytes.
-		if err := x.dec.Skip(); err != nil {
-			return x.short(f)
-		}
-	case isBytes(c):
-		if _, err := x.bytes(f, -1); err != nil {
-			return err
-		}
-	case isArray(c):
-		n, err := x.arrayLen(f, -1)
-		for i := 0; i < n && err == nil; i++ {
-			err = x.skip(f, depth+1)
-		}
-		return err
-	case isMap(c):
-		n, err := x.mapLen(f, -1)
-		for i := 0; i < 2*n && err == nil; i++ {
-			err = x.skip(f, depth+1)
-		}
-		return err
-	default:
-		return typeError(f, "a value Tailor writes (no ext types)", c)
-	}
-	return nil
-}
-
-// printable returns a field name fit for an error message.
-func printable(b []byte) string {
-	if len(b) > 32 {
-		b = b[:32]
-	}
-	if !utf8.Valid(b) {
-		return fmt.Sprintf("%x", b)
-	}
-	return fmt.Sprintf("%q", b)[1 : len(fmt.Sprintf("%q", b))-1]
+// Policy is what Check needs of the site a delta names.
+type Policy struct {
+	Privacy wire.Privacy // federated or federated+ldp (a local site syncs nothing: refused before Check)
+	Epsilon float32      // federated+ldp: the budget a delta may spend at most
 }
 
 // Check applies the server's policy beyond the wire format, for what an
 // honest device never sends and the aggregate must not take:
-//   - ids must be valid UTF-8 without control characters;
-//   - a pair may not lead from an item to itself;
-//   - a pair or an item may appear only once per delta (so that clipping
-//     each entry bounds the delta);
-//   - weights may be negative only in a delta with local noise (Epsilon
-//     > 0), where noise makes them so.
-func Check(d *wire.Delta) error {
+//   - something to count: pairs, items, arms or LDP reports (ErrEmpty);
+//   - local noise matches the site's mode: a federated+ldp delta spends
+//     an eps within (0, the site's] (ErrPrivacy) and carries no pairs or
+//     items in clear (ErrClear); any other delta claims no eps and no
+//     reports (ErrNoiseClaim), and has no negative weight (ErrNegative);
+//   - a plausible shape: not every weight at ±wire.MaxDeltaWeight
+//     (ErrMaxWeights), no more pairs than its n items could produce,
+//     n×PairsPerItem (ErrPairCount), per arm no more impressions, clicks
+//     and conversions than a device reports in one delta
+//     (delta.MaxImpressions, MaxClicks, MaxConversions: ErrArmCounts).
+//     Clicks may exceed impressions, and conversions clicks, in an honest
+//     delta: the impression or the click may have been synced before;
+//   - ids valid UTF-8 without control characters, no pair from an item to
+//     itself, each pair, item and arm once (ErrInvalid), so that clipping
+//     each entry bounds the delta.
+func Check(d *wire.Delta, p Policy) error {
+	if len(d.Pairs) == 0 && len(d.Items) == 0 && len(d.Arms) == 0 && len(d.Reports) == 0 {
+		return ErrEmpty
+	}
+	if err := checkNoise(d, p); err != nil {
+		return err
+	}
+	if err := checkShape(d); err != nil {
+		return err
+	}
+	return checkEntries(d)
+}
+
+func checkNoise(d *wire.Delta, p Policy) error {
+	if p.Privacy == wire.PrivacyLDP {
+		switch {
+		case !(d.Epsilon > 0 && d.Epsilon <= p.Epsilon):
+			return fmt.Errorf("%w: the site spends eps %v per delta, the delta %v", ErrPrivacy, p.Epsilon, d.Epsilon)
+		case len(d.Pairs) > 0 || len(d.Items) > 0:
+			return fmt.Errorf("%w: %d pairs, %d items", ErrClear, len(d.Pairs), len(d.Items))
+		}
+		return nil
+	}
+	switch {
+	case d.Epsilon != 0 || len(d.Reports) > 0:
+		return fmt.Errorf("%w: eps %v, %d reports", ErrNoiseClaim, d.Epsilon, len(d.Reports))
+	}
+	for i, q := range d.Pairs {
+		if q.W < 0 {
+			return fmt.Errorf("%w: pairs[%d]: %v", ErrNegative, i, q.W)
+		}
+	}
+	for i, c := range d.Items {
+		if c.N < 0 {
+			return fmt.Errorf("%w: items[%d]: %v", ErrNegative, i, c.N)
+		}
+	}
+	return nil
+}
+
+func checkShape(d *wire.Delta) error {
+	if n := len(d.Pairs) + len(d.Items); n > 0 {
+		atMax := 0
+		for _, q := range d.Pairs {
+			if q.W >= wire.MaxDeltaWeight || q.W <= -wire.MaxDeltaWeight {
+				atMax++
+			}
+		}
+		for _, c := range d.Items {
+			if c.N >= wire.MaxDeltaWeight || c.N <= -wire.MaxDeltaWeight {
+				atMax++
+			}
+		}
+		if atMax == n {
+			return fmt.Errorf("%w: all %d at ±%d", ErrMaxWeights, n, wire.MaxDeltaWeight)
+		}
+	}
+	if n := len(d.Items); len(d.Pairs) > n*PairsPerItem {
+		return fmt.Errorf("%w: %d pairs from %d items", ErrPairCount, len(d.Pairs), n)
+	}
+	for i, a := range d.Arms {
+		if a.Impressions > delta.MaxImpressions || a.Clicks > delta.MaxClicks || a.Conversions > delta.MaxConversions {
+			return fmt.Errorf("%w: arms[%d] (%s): %d impressions, %d clicks, %d conversions; a device reports %d, %d, %d at most",
+				ErrArmCounts, i, a.Arm, a.Impressions, a.Clicks, a.Conversions, delta.MaxImpressions, delta.MaxClicks, delta.MaxConversions)
+		}
+	}
+	return nil
+}
+
+func checkEntries(d *wire.Delta) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 	}
 	if err := checkID("site", d.Site); err != nil {
 		return err
 	}
-	for i, p := range d.Pairs {
-		if err := checkID("pairs", p.From); err != nil {
+	for i, q := range d.Pairs {
+		if err := checkID("pairs", q.From); err != nil {
 			return err
 		}
-		if err := checkID("pairs", p.To); err != nil {
+		if err := checkID("pairs", q.To); err != nil {
 			return err
 		}
-		switch {
-		case p.From == p.To:
-			return bad("pairs[%d]: %q leads to itself", i, p.From)
-		case p.W < 0 && d.Epsilon == 0:
-			return bad("pairs[%d]: negative weight %v without local noise", i, p.W)
+		if q.From == q.To {
+			return bad("pairs[%d]: %q leads to itself", i, q.From)
 		}
 	}
 	// Repeats, found by sorting rather than with maps: a delta is checked
@@ -553,12 +271,9 @@ func Check(d *wire.Delta) error {
 			return bad("pairs[%d]: %q → %q appears twice", pairs[k], b.From, b.To)
 		}
 	}
-	for i, c := range d.Items {
+	for _, c := range d.Items {
 		if err := checkID("items", c.ID); err != nil {
 			return err
-		}
-		if c.N < 0 && d.Epsilon == 0 {
-			return bad("items[%d]: negative count %v without local noise", i, c.N)
 		}
 	}
 	items := make([]int, len(d.Items))
@@ -571,7 +286,7 @@ func Check(d *wire.Delta) error {
 			return bad("items[%d]: %q appears twice", items[k], d.Items[items[k]].ID)
 		}
 	}
-	var arms [len(armNames)]bool
+	var arms [wire.MaxArms]bool
 	for i, a := range d.Arms {
 		if arms[a.Arm] {
 			return bad("arms[%d]: arm %s appears twice", i, a.Arm)

@@ -7,6 +7,7 @@
 //
 //	{"sites": [{"key": "shop", "origins": ["https://shop.example"],
 //	  "privacy": "federated", "explore": 0.05, "holdout": 0.05,
+//	  "owner_token_sha256": "9f86d081884c7d65...",
 //	  "rules": [{"id": "r1", "segment": "evening shopper",
 //	    "if": [{"field": "viewed.category", "op": "in", "values": ["evening-gowns"]}],
 //	    "then": {"do": "boost", "categories": ["jewelry"], "weight": 1}}]}]}
@@ -15,6 +16,12 @@
 //
 // or, for `make demo`, from Demo.
 //
+// A site's owner reads its stats with a token of its own; the
+// configuration holds only the token's SHA-256 (owner_token_sha256), made
+// with NewToken (`tailor-server token` prints a pair). A random 256-bit
+// token needs no slow, salted hash: nothing can guess its way back to it
+// from the digest, so a leaked configuration does not leak the credential.
+//
 // # Notes
 //
 // A Set is immutable once loaded and safe to share between goroutines.
@@ -22,6 +29,10 @@ package site
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +70,27 @@ type Site struct {
 	// the candidates the server estimates LDP frequencies over, since it
 	// never learns which items devices saw. Not shipped to devices.
 	Catalog []string
+	// OwnerHash is the SHA-256 of the owner's token, which reads the
+	// site's stats (nil: only the admin token does).
+	OwnerHash []byte
+}
+
+// NewToken returns a new owner credential, 256 random bits as 43
+// URL-safe characters, and the SHA-256 a configuration stores for it
+// (hex, as owner_token_sha256). The token is shown once to its owner and
+// never stored by the server.
+func NewToken() (token string, sha256Hex string) {
+	b := make([]byte, 32)
+	rand.Read(b) // never fails (crypto/rand)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken returns the hex SHA-256 of a token, as owner_token_sha256
+// holds it.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }
 
 // MaxCatalog bounds a site's Catalog.
@@ -137,6 +169,7 @@ type fileSite struct {
 	Replenish map[string]uint16 `json:"replenish"`
 	Rules     []fileRule        `json:"rules"`
 	Catalog   []string          `json:"catalog"`
+	OwnerHash string            `json:"owner_token_sha256"`
 }
 
 type fileRule struct {
@@ -202,6 +235,13 @@ func (fs *fileSite) site() (Site, error) {
 	if fs.Holdout != nil {
 		s.Holdout = *fs.Holdout
 	}
+	if fs.OwnerHash != "" {
+		h, err := hex.DecodeString(fs.OwnerHash)
+		if err != nil || len(h) != sha256.Size {
+			return s, fmt.Errorf("%w: site %q: owner_token_sha256 is not the hex SHA-256 of a token (tailor-server token makes one)", ErrInvalid, fs.Key)
+		}
+		s.OwnerHash = h
+	}
 	switch fs.Privacy {
 	case "local":
 		s.Privacy = wire.PrivacyLocal
@@ -233,6 +273,9 @@ func (s *Site) validate() error {
 	}
 	if len(s.Origins) == 0 {
 		return bad(`no origins: list the sites that may use the key ("*" for any)`)
+	}
+	if s.OwnerHash != nil && len(s.OwnerHash) != sha256.Size {
+		return bad("the owner hash has %d bytes, want a SHA-256", len(s.OwnerHash))
 	}
 	for _, o := range s.Origins {
 		if err := checkOrigin(o); err != nil {

@@ -26,7 +26,13 @@ func TestLoad(t *testing.T) {
 		shop.Rules[0].If[0].Values[0] != "evening-gowns" || shop.Rules[1].If[0].Max != 12 || shop.Replenish["coffee-beans"] != 21 {
 		t.Errorf("shop = %+v", shop)
 	}
+	if got := fmt.Sprintf("%x", shop.OwnerHash); got != site.HashToken("shop-owner-token-of-the-tests-0000000000") {
+		t.Errorf("shop's owner hash %s is not the SHA-256 of the test token", got)
+	}
 	blog, _ := set.Get("blog")
+	if blog.OwnerHash != nil {
+		t.Errorf("blog has an owner hash without owner_token_sha256: %x", blog.OwnerHash)
+	}
 	if blog.Privacy != wire.PrivacyLDP || blog.Epsilon != 2 || blog.Holdout != site.DefaultHoldout {
 		t.Errorf("blog = %+v, want federated+ldp, epsilon 2, the default holdout", blog)
 	}
@@ -36,6 +42,22 @@ func TestLoad(t *testing.T) {
 	}
 	if _, ok := set.Get("nope"); ok {
 		t.Error("Get(unknown) found a site")
+	}
+}
+
+func TestNewToken(t *testing.T) {
+	a, ha := site.NewToken()
+	b, hb := site.NewToken()
+	if len(a) != 43 || a == b || ha == hb || ha != site.HashToken(a) || len(ha) != 64 {
+		t.Errorf("NewToken = %q %s, %q %s: want two different 43-character tokens and their SHA-256", a, ha, b, hb)
+	}
+	cfg := fmt.Sprintf(`{"sites": [{"key": "s", "origins": ["*"], "owner_token_sha256": %q}]}`, ha)
+	set, err := site.Parse(strings.NewReader(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := set.Get("s"); fmt.Sprintf("%x", s.OwnerHash) != ha {
+		t.Errorf("parsed owner hash %x, want %s", s.OwnerHash, ha)
 	}
 }
 
@@ -86,6 +108,8 @@ func TestParseErrors(t *testing.T) {
 		{"privacy", `{"sites": [{` + ok + `, "privacy": "public"}]}`, site.ErrInvalid},
 		{"ldp without epsilon", `{"sites": [{` + ok + `, "privacy": "federated+ldp"}]}`, site.ErrInvalid},
 		{"epsilon without ldp", `{"sites": [{` + ok + `, "epsilon": 1}]}`, site.ErrInvalid},
+		{"owner hash not hex", `{"sites": [{` + ok + `, "owner_token_sha256": "a token in clear"}]}`, site.ErrInvalid},
+		{"owner hash too short", `{"sites": [{` + ok + `, "owner_token_sha256": "d6dacecc"}]}`, site.ErrInvalid},
 		{"holdout > 1", `{"sites": [{` + ok + `, "holdout": 1.5}]}`, site.ErrInvalid},
 		{"explore < 0", `{"sites": [{` + ok + `, "explore": -0.1}]}`, site.ErrInvalid},
 		{"rule without id", `{"sites": [{` + ok + `, "rules": [{"then": {"do": "boost"}}]}]}`, site.ErrInvalid},

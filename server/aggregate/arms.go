@@ -1,0 +1,16 @@
+package aggregate
+
+import "fmt"
+
+// ArmsCounted returns a site's per-arm totals by the model version devices
+// held, with the number of deltas folded into them, read together: the
+// stats endpoint releases them only once enough new deltas moved them.
+func (a *Aggregator) ArmsCounted(key string) (map[uint32]Arms, uint64, error) {
+	s := a.sites[key]
+	if s == nil {
+		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownSite, key)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return s.state.Arms(), s.state.Deltas, nil
+}
