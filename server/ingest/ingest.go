@@ -53,14 +53,14 @@ var (
 	ErrSchema    = errors.New("ingest: unknown delta schema") // a schema version the server does not speak
 	ErrInvalid   = errors.New("ingest: invalid delta")        // well-formed, but a value out of range, a repeated entry, a control character...
 
-	ErrEmpty       = errors.New("ingest: empty delta")                                                       // nothing to count
-	ErrPrivacy     = errors.New("ingest: the delta's local noise does not meet the site's privacy mode")      // federated+ldp: eps not within (0, the site's]
-	ErrNoiseClaim  = errors.New("ingest: local noise claimed on a site without local DP")                    // eps > 0 or reports, not federated+ldp
-	ErrClear       = errors.New("ingest: pairs or items in clear on a federated+ldp site")                   // only LDP reports may leave such a device
-	ErrNegative    = errors.New("ingest: negative weight outside local DP")                                  // only LDP noise makes a weight negative
-	ErrMaxWeights  = errors.New("ingest: every weight at the maximum")                                       // no session produces that
-	ErrPairCount   = errors.New("ingest: more pairs than the items reported could produce")                  // n items, n×PairsPerItem pairs at most
-	ErrArmCounts   = errors.New("ingest: arm counts beyond what a device reports")                           // sdk/delta's caps
+	ErrEmpty      = errors.New("ingest: empty delta")                                                   // nothing to count
+	ErrPrivacy    = errors.New("ingest: the delta's local noise does not meet the site's privacy mode") // federated+ldp: eps not within (0, the site's]
+	ErrNoiseClaim = errors.New("ingest: local noise claimed on a site without local DP")                // eps > 0 or reports, not federated+ldp
+	ErrClear      = errors.New("ingest: pairs or items in clear on a federated+ldp site")               // only LDP reports may leave such a device
+	ErrNegative   = errors.New("ingest: negative weight outside local DP")                              // only LDP noise makes a weight negative
+	ErrMaxWeights = errors.New("ingest: every weight at the maximum")                                   // no session produces that
+	ErrPairCount  = errors.New("ingest: more pairs than the items reported could produce")              // n items, n×PairsPerItem pairs at most
+	ErrArmCounts  = errors.New("ingest: arm counts beyond what a device reports")                       // sdk/delta's caps
 )
 
 // PairsPerItem is how many pairs one item a delta reports can account for:
