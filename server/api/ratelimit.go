@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"hash/maphash"
 	"net"
 	"net/http"
@@ -114,6 +115,20 @@ func (l *limiter) len() int {
 	defer l.mu.Unlock()
 	return len(l.buckets)
 }
+
+// localKey marks a request the process made itself (Server.Local).
+type localKey struct{}
+
+// Local returns the server's handler for requests the process makes
+// itself, in memory (the demo's seeding posts thousands of deltas): they
+// are not rate limited. Never serve it on a listener.
+func (s *Server) Local() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localKey{}, true)))
+	})
+}
+
+func isLocal(r *http.Request) bool { return r.Context().Value(localKey{}) != nil }
 
 // clientAddr returns the address a request comes from: the connection's
 // peer, or, behind a proxy the operator trusts (WithTrustForwardedFor),

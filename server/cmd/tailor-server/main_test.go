@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,18 @@ func TestParse(t *testing.T) {
 		{"invalid parameters", []string{"--clip-weight", "0"}, nil, nil, true},
 		{"gaussian without epsilon", []string{"--noise", "gaussian", "--delta", "1e-6"}, nil, nil, true},
 		{"stray argument", []string{"serve"}, nil, nil, true},
+		{"surface defaults", nil, nil, func(c *config) bool {
+			return c.syncRate == 1 && c.syncBurst == 60 && !c.trustForwardedFor && c.adminToken == "" &&
+				c.statsDeltas == api.DefaultStatsDeltas && c.statsDelay == api.DefaultStatsDelay
+		}, false},
+		{"admin token from env", nil, map[string]string{"TAILOR_ADMIN_TOKEN": testAdminToken},
+			func(c *config) bool { return c.adminToken == testAdminToken }, false},
+		{"short admin token", []string{"--admin-token", "secret"}, nil, nil, true},
+		{"rate limit off", []string{"--sync-rate", "0", "--trust-forwarded-for"}, nil,
+			func(c *config) bool { return c.syncRate == 0 && c.trustForwardedFor }, false},
+		{"negative rate", []string{"--sync-rate", "-1"}, nil, nil, true},
+		{"no burst", []string{"--sync-burst", "0"}, nil, nil, true},
+		{"stats every delta", []string{"--stats-min-deltas", "0"}, nil, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
@@ -71,7 +84,8 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout", "--store", "TAILOR_STORE"} {
+	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout", "--store", "TAILOR_STORE",
+		"--sync-rate", "--trust-forwarded-for", "TAILOR_ADMIN_TOKEN", "--stats-min-deltas"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help lacks %s", want)
 		}
@@ -114,12 +128,18 @@ func build(t *testing.T) string {
 	return bin
 }
 
+// testAdminToken is the admin token of the servers the tests start.
+const testAdminToken = "admin-token-of-the-command-tests-0000000"
+
 // start runs the binary on a free loopback port and waits until /readyz
-// answers 200.
+// answers 200. Its clients sync from one address as fast as they can, and
+// read every delta in the stats at once: no rate limit, no batching.
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", ""}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "",
+		"--sync-rate", "0", "--stats-min-deltas", "1", "--stats-delay", "0"}, args...)...)
+	p.cmd.Env = append(os.Environ(), "TAILOR_ADMIN_TOKEN="+testAdminToken)
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +216,12 @@ func post(c *http.Client, url string, body []byte) (int, string, error) {
 
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	res, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

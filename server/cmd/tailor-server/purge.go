@@ -87,7 +87,7 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("purge: --addr: %w", err)
 	}
-	sites, err := loadSites(c.sites, addr, c.addr)
+	sites, _, err := loadSites(c.sites, addr, c.addr)
 	if err != nil {
 		return err
 	}

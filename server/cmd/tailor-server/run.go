@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,12 @@ type config struct {
 	logFormat, logLevel     string
 	seedDemo                int
 	retention               time.Duration
+	syncRate                float64 // syncs a second per source address; 0: no limit
+	syncBurst               int
+	trustForwardedFor       bool
+	adminToken              string
+	statsDeltas             int
+	statsDelay              time.Duration
 }
 
 const usage = `tailor-server: the Tailor server.
@@ -100,6 +107,12 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "time a keep-alive connection waits for its next request")
 	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", c.timeouts.Shutdown, "time a graceful shutdown waits for requests in flight")
 	fs.DurationVar(&c.retention, "retention", aggregate.DefaultRetention, "delete each delta this long after it arrived, once a published version holds it (it is folded into the site's base checkpoint first); 0 keeps every delta")
+	fs.Float64Var(&c.syncRate, "sync-rate", 1, "syncs a `second` each source address may send on average (a device syncs about once a minute; the rest is room for many behind one address); beyond it, 429; 0: no limit")
+	fs.IntVar(&c.syncBurst, "sync-burst", 60, "syncs a source address may send at once before --sync-rate applies")
+	fs.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take a sync's source address from the last X-Forwarded-For entry, for the rate limit: only behind a reverse proxy that appends it (else every client picks its own address)")
+	fs.StringVar(&c.adminToken, "admin-token", "", "the operator's bearer `token` (32 characters or more; set it by TAILOR_ADMIN_TOKEN, not on the command line, where other users see it): it reads /metrics and every site's /v1/stats; a site's owner reads its own stats with the token whose SHA-256 is its owner_token_sha256 (tailor-server token makes a pair)")
+	fs.IntVar(&c.statsDeltas, "stats-min-deltas", api.DefaultStatsDeltas, "a site's stats move only once this many new `deltas` were counted (and --stats-delay passed), so that no poller sees one visitor")
+	fs.DurationVar(&c.statsDelay, "stats-delay", api.DefaultStatsDelay, "a site's stats move at most this often")
 	fs.IntVar(&c.seedDemo, "seed-demo", 0, "with the built-in demo store (no --sites) and no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -148,6 +161,15 @@ func parse(args []string, getenv func(string) string, stderr io.Writer, more ...
 	if c.store != "" && !strings.HasPrefix(c.store, "postgres://") && !strings.HasPrefix(c.store, "postgresql://") {
 		return nil, errors.New("--store: want a postgres:// URL (or nothing, for the embedded store in --data)")
 	}
+	if c.syncRate < 0 || c.syncBurst < 1 {
+		return nil, fmt.Errorf("--sync-rate %v, --sync-burst %d: want a rate of 0 (no limit) or more and a burst of 1 or more", c.syncRate, c.syncBurst)
+	}
+	if c.adminToken != "" && len(c.adminToken) < api.MinTokenLen {
+		return nil, fmt.Errorf("--admin-token: %d characters, want %d or more (tailor-server token makes one)", len(c.adminToken), api.MinTokenLen)
+	}
+	if c.statsDeltas < 1 || c.statsDelay < 0 {
+		return nil, fmt.Errorf("--stats-min-deltas %d, --stats-delay %v: want 1 or more and a non-negative delay", c.statsDeltas, c.statsDelay)
+	}
 	if c.retention < 0 {
 		return nil, fmt.Errorf("--retention %v is negative", c.retention)
 	}
@@ -177,6 +199,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "purge" {
 		return purge(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "token" {
+		return token(args[1:], stdout)
+	}
 	c, err := parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -193,7 +218,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer ln.Close()
-	sites, err := loadSites(c.sites, ln.Addr().(*net.TCPAddr), c.addr)
+	sites, demoToken, err := loadSites(c.sites, ln.Addr().(*net.TCPAddr), c.addr)
 	if err != nil {
 		return err
 	}
@@ -230,7 +255,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer func() { stopCluster(); <-done }()
 	}
 	opts := []api.Option{api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
-		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts)}
+		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts),
+		api.WithRateLimit(c.syncRate, c.syncBurst), api.WithTrustForwardedFor(c.trustForwardedFor),
+		api.WithAdminToken(c.adminToken), api.WithStatsRelease(c.statsDeltas, c.statsDelay)}
 	var srv *api.Server
 	if c.sites == "" {
 		// The built-in demo: serve its store's pages beside the API, loading
@@ -254,7 +281,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.Serve(ln)
 	if c.sites == "" && pg == nil {
-		if err := seedDemo(ctx, log, agg, "http://"+ln.Addr().String(), c.dist, c.seedDemo); err != nil {
+		if err := seedDemo(ctx, log, agg, srv.Local(), c.dist, c.seedDemo); err != nil {
 			log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
 		}
 	}
@@ -262,8 +289,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if pg != nil {
 		where = "postgres" // not the URL: it may hold a password
 	}
+	if demoToken != "" {
+		// Shown once, on stdout rather than in the logs, which may be kept.
+		fmt.Fprintf(stdout, "The demo store's stats (owner token, new at every start):\n"+
+			"  curl -H 'Authorization: Bearer %s' 'http://%s/v1/stats?site=%s'\n", demoToken, ln.Addr(), site.DemoKey)
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "store", where, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
-		"publish_every", c.publishEvery, "publish_interval", c.publishInterval)
+		"publish_every", c.publishEvery, "publish_interval", c.publishInterval, "sync_rate", c.syncRate, "sync_burst", c.syncBurst,
+		"admin_token", c.adminToken != "")
 	<-ctx.Done()
 	log.Info("shutting down")
 	err = srv.Close()
@@ -308,16 +341,43 @@ func openStore(ctx context.Context, c *config) (st store.Store, pg *postgres.DB,
 	return db, nil, nil
 }
 
-// loadSites reads the site configuration, or returns the demo site allowing
-// the server's own origins.
-func loadSites(path string, addr *net.TCPAddr, configured string) (*site.Set, error) {
+// loadSites reads the site configuration, or returns the demo site
+// allowing the server's own origins, with a new owner token for its stats.
+func loadSites(path string, addr *net.TCPAddr, configured string) (set *site.Set, demoToken string, err error) {
 	if path != "" {
-		return site.Load(path)
+		set, err = site.Load(path)
+		return set, "", err
 	}
 	port := strconv.Itoa(addr.Port)
 	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
 	if host, _, err := net.SplitHostPort(configured); err == nil && host != "" && host != "localhost" && host != "127.0.0.1" {
 		origins = append(origins, "http://"+strings.ToLower(net.JoinHostPort(host, port)))
 	}
-	return site.Demo(origins...), nil
+	demo := site.DemoSite(origins...)
+	demoToken, hash := site.NewToken()
+	demo.OwnerHash, _ = hex.DecodeString(hash)
+	set, err = site.NewSet(demo)
+	return set, demoToken, err
 }
+
+// token runs `tailor-server token`: a new owner token and the line of a
+// site's configuration that admits it.
+func token(args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		fmt.Fprint(stdout, tokenUsage)
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			return nil
+		}
+		return fmt.Errorf("token takes no arguments")
+	}
+	t, hash := site.NewToken()
+	fmt.Fprintf(stdout, "token (give it to the site's owner; it is not stored):\n  %s\n"+
+		"the site's configuration (sites.json) keeps only its SHA-256:\n  \"owner_token_sha256\": %q\n", t, hash)
+	return nil
+}
+
+const tokenUsage = `tailor-server token: print a new owner token (256 random bits) and
+its SHA-256 for a site's owner_token_sha256 in the --sites file. The owner
+reads the site's stats with "Authorization: Bearer TOKEN"; the server keeps
+only the hash. It also makes a good --admin-token (TAILOR_ADMIN_TOKEN).
+`

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -21,10 +20,11 @@ import (
 // seedDemo gives the demo store a model learned from n simulated
 // shoppers, so that a first visitor does not start from nothing: each runs
 // the real tailor.wasm (from dist) through the harness and posts its
-// profile delta to this server, as a browser would; then the aggregator
-// publishes. A model already built from n deltas or more is left alone;
+// profile delta to this server's handler, in memory (api.Server.Local:
+// the per-address rate limit is for the network), as a browser would;
+// then the aggregator publishes. A model already built from n deltas or more is left alone;
 // one built from fewer (a seeding interrupted by Ctrl-C) is topped up.
-func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, base, dist string, n int) error {
+func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, h http.Handler, dist string, n int) error {
 	v, ok := agg.Current(site.DemoKey)
 	if n <= 0 || !ok || v.Deltas >= uint64(n) {
 		return nil
@@ -41,19 +41,19 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 		return err
 	}
 	demo := site.DemoSite()
-	client := &http.Client{Timeout: 10 * time.Second}
 	var done atomic.Int64
 	log.Info("seeding the demo model with simulated shoppers", "shoppers", n-done0)
 	err = s.Traffic(ctx, rt.NewPool(runtime.GOMAXPROCS(0), nil), demo.Config(), n-done0, 1+uint64(done0), start.Add(-30*24*time.Hour),
 		func(delta []byte) error {
-			res, err := client.Post(base+"/v1/sync", "application/msgpack", bytes.NewReader(delta))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/v1/sync", bytes.NewReader(delta))
 			if err != nil {
 				return err
 			}
-			msg, _ := io.ReadAll(io.LimitReader(res.Body, 1024))
-			res.Body.Close()
-			if res.StatusCode != http.StatusAccepted {
-				return fmt.Errorf("sync: %s: %s", res.Status, msg)
+			req.Header.Set("Content-Type", "application/msgpack")
+			res := &response{header: http.Header{}}
+			h.ServeHTTP(res, req)
+			if res.code != http.StatusAccepted {
+				return fmt.Errorf("sync: %d: %s", res.code, res.body.Bytes())
 			}
 			if d := done.Add(1); d%1000 == 0 {
 				log.Info("seeding", "shoppers", d, "of", n-done0)
@@ -69,4 +69,24 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 	v, _ = agg.Current(site.DemoKey)
 	log.Info("seeded the demo model", "version", v.Number, "deltas", v.Deltas, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// response records what a handler answers in memory.
+type response struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *response) Header() http.Header { return r.header }
+
+func (r *response) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+
+func (r *response) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
 }

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+// TestDemoSurface runs the demo server in-process: it prints, once, how to
+// read the demo store's stats with an owner token new at each start; the
+// stats answer 401 without it and the metrics without the admin token; a
+// client over the sync rate gets 429.
+func TestDemoSurface(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
+		"--sync-rate", "0.001", "--sync-burst", "2", "--stats-min-deltas", "1", "--stats-delay", "0"}
+	go func() { done <- run(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("stderr:\n%s", stderr.String())
+		}
+	}()
+	line := regexp.MustCompile(`curl -H 'Authorization: Bearer ([A-Za-z0-9_-]{43})' '(http://[^/]+)/v1/stats\?site=demo'`)
+	var m []string
+	for deadline := time.Now().Add(30 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
+		m = line.FindStringSubmatch(stdout.String())
+		if time.Now().After(deadline) {
+			t.Fatalf("no stats line on stdout: %q", stdout.String())
+		}
+	}
+	token, base := m[1], m[2]
+	if strings.Contains(stderr.String(), token) {
+		t.Error("the owner token is in the logs")
+	}
+	get := func(path, bearer string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		path, bearer string
+		code         int
+	}{
+		{"/v1/stats?site=demo", "", 401},
+		{"/v1/stats?site=demo", site.DemoKey, 401},
+		{"/v1/stats?site=demo", token, 200},
+		{"/metrics", "", 401},
+		{"/metrics", token, 401}, // the owner's token is not the admin's; none is configured
+	} {
+		if code := get(tc.path, tc.bearer); code != tc.code {
+			t.Errorf("GET %s with %q: %d, want %d", tc.path, tc.bearer, code, tc.code)
+		}
+	}
+	codes := []int{}
+	for i := range 3 {
+		d := wire.Delta{Site: site.DemoKey, Items: []wire.Count{{ID: "gown-1", N: 1}}}
+		copy(d.ID[:], fmt.Sprintf("surface-%08d", i))
+		res, err := http.Post(base+"/v1/sync", "application/msgpack", strings.NewReader(string(wire.Marshal(&d))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		codes = append(codes, res.StatusCode)
+	}
+	if fmt.Sprint(codes) != "[202 202 429]" {
+		t.Errorf("three syncs with a burst of 2: %v", codes)
+	}
+}
+
+// TestTokenCommand: `tailor-server token` prints a token and the SHA-256 a
+// site's configuration keeps.
+func TestTokenCommand(t *testing.T) {
+	var out syncBuffer
+	if err := run(context.Background(), []string{"token"}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\n  ([A-Za-z0-9_-]{43})\n.*"owner_token_sha256": "([0-9a-f]{64})"`).FindStringSubmatch(out.String())
+	if m == nil || site.HashToken(m[1]) != m[2] {
+		t.Fatalf("token printed:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"token", "extra"}, func(string) string { return "" }, &out, &out); err == nil {
+		t.Error("token with an argument: no error")
+	}
+}
