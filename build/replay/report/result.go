@@ -31,6 +31,9 @@ const (
 	ModeFederated = "federated" // devices sync deltas to a server
 	ModeLocal     = "local"     // devices never sync (weights version 0)
 	ModeLDP       = "ldp"       // federated with noise added on the device
+	// ModeCentralDP is federated with central differential privacy: the
+	// server adds noise to the model it publishes (Epsilon is its budget).
+	ModeCentralDP = "federated+central-dp"
 )
 
 // Result holds the figures of one method in one mode.
@@ -43,7 +46,8 @@ type Result struct {
 	// anything): the report's headline. At most one row carries it.
 	Default bool
 
-	// Epsilon is the local differential privacy budget of an LDP run.
+	// Epsilon is the differential privacy budget: per report of an LDP
+	// run, per window of published versions of a central DP run.
 	Epsilon *float64
 
 	Ks       []int     // cut-offs, ascending

@@ -63,8 +63,12 @@ func banditFold(ctx context.Context, train, test []bandit.Row, cats map[string]s
 			sessions = append(sessions, data.Session{ID: strconv.Itoa(i), Clicks: []data.Click{{Item: itemID(r.Item), At: at(r.Time)}}})
 		}
 	}
+	// k = 1: the log's ~46 clicks would leave a cohort floor nothing to
+	// publish; the estimate is a smoke test of the contextual choice.
+	p := ServerParams()
+	p.MinCohort = 1
 	m := &Method{cfg: replay.Config{Categories: cats, Workers: workers, Seed: 1}, mode: report.ModeFederated,
-		privacy: wire.PrivacyFederated, cohort: 1}
+		privacy: wire.PrivacyFederated, params: p}
 	if err := m.Fit(ctx, sessions); err != nil {
 		return bandit.Estimate{}, err
 	}
@@ -78,7 +82,10 @@ func banditFold(ctx context.Context, train, test []bandit.Row, cats map[string]s
 	}
 	defer m.pool.Put(in)
 	return bandit.IPS(test, func(r *bandit.Row) (int, error) {
-		if _, err := in.Call("tailor_init", m.config, 1); err != nil {
+		if err := in.Seed(1); err != nil {
+			return 0, err
+		}
+		if _, err := in.Call("tailor_init", m.config); err != nil {
 			return 0, err
 		}
 		t := at(r.Time)

@@ -1,16 +1,26 @@
 // Package tailor puts Tailor itself into the replay benchmark: the real
 // tailor.wasm, run through the wazero harness as one simulated device per
-// session, in three modes:
+// session, in every privacy mode a site can choose, each at the privacy it
+// really ships with:
 //
-//   - tailor-federated: every training session is a device that syncs its
-//     profile delta to a real Tailor server in this process (embedded
-//     store, the server's aggregation and its defences); each evaluation
+//   - tailor-federated: the shipped default. Every training session is a
+//     device that syncs its profile delta to a real Tailor server in this
+//     process (embedded store, the server's aggregation and defences at
+//     aggregate.DefaultParams, minimum cohort k included); each evaluation
 //     session then runs on a fresh device holding the weights it
-//     downloaded, as a browser would.
+//     downloaded, as a browser would. Its row is the report's headline
+//     ("default": true).
+//   - tailor-federated-k1: the same deltas aggregated with k = 1, which no
+//     site is shipped with: a reference for what the cohort floor costs.
 //   - tailor-local: nothing leaves the device and no weights arrive
 //     (version 0): what a site gets in its strictest privacy mode.
-//   - tailor-ldp-EPS: as federated, with Laplace noise added on each
-//     device at budget EPS (mode federated+ldp).
+//   - tailor-ldp-EPS: mode federated+ldp at budget EPS per delta, the
+//     server at its defaults, debiasing the reports over the site's
+//     catalogue (the training items, as a shop would declare its products).
+//   - tailor-dp-EPS: federated, the server adding central differential
+//     privacy (Gaussian noise, DP selection of the keys) with budget
+//     (EPS, DPDelta) for its window of versions; the other parameters at
+//     their defaults.
 //
 // Importing the package registers the modes with package replay.
 //
@@ -29,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,45 +58,64 @@ import (
 // Epsilons are the LDP budgets the benchmark registers a mode for.
 var Epsilons = []float32{1, 2, 4, 8}
 
+// CentralEpsilons are the central DP budgets it registers a mode for, each
+// with δ = DPDelta, the budget of every version the server publishes in
+// its window (aggregate.DefaultParams' DPWindow and DPReleases).
+var CentralEpsilons = []float64{1, 8}
+
+// DPDelta is δ of the central DP modes: well below one over the number of
+// devices of any dataset here.
+const DPDelta = 1e-6
+
+// Registered names of the modes.
+const (
+	NameFederated   = "tailor-federated"    // the shipped default
+	NameFederatedK1 = "tailor-federated-k1" // reference, not shipped
+	NameLocal       = "tailor-local"
+)
+
+// NameLDP is the registered name of the federated+ldp mode at budget eps.
+func NameLDP(eps float32) string { return fmt.Sprintf("tailor-ldp-%g", eps) }
+
+// NameCentralDP is the registered name of the central DP mode at budget eps.
+func NameCentralDP(eps float64) string { return fmt.Sprintf("tailor-dp-%g", eps) }
+
 // siteKey is the replay's site.
 const siteKey = "replay"
 
 func init() {
-	for _, k := range Cohorts {
-		name := "tailor-federated"
-		if k > 1 {
-			name += fmt.Sprintf("-k%d", k)
-		}
-		replay.Register(name, func(c replay.Config) (eval.Method, error) {
-			return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, cohort: k}, nil
-		})
-	}
-	replay.Register("tailor-local", func(c replay.Config) (eval.Method, error) {
-		return &Method{cfg: c, mode: report.ModeLocal, privacy: wire.PrivacyLocal}, nil
+	replay.Register(NameFederated, func(c replay.Config) (eval.Method, error) {
+		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated,
+			params: ServerParams(), shipped: true}, nil
+	})
+	replay.Register(NameFederatedK1, func(c replay.Config) (eval.Method, error) {
+		p := ServerParams()
+		p.MinCohort = 1
+		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, params: p}, nil
+	})
+	replay.Register(NameLocal, func(c replay.Config) (eval.Method, error) {
+		return &Method{cfg: c, mode: report.ModeLocal, privacy: wire.PrivacyLocal, params: ServerParams()}, nil
 	})
 	for _, eps := range Epsilons {
-		replay.Register(fmt.Sprintf("tailor-ldp-%g", eps), func(c replay.Config) (eval.Method, error) {
-			return &Method{cfg: c, mode: report.ModeLDP, privacy: wire.PrivacyLDP, epsilon: eps, cohort: 1}, nil
+		replay.Register(NameLDP(eps), func(c replay.Config) (eval.Method, error) {
+			return &Method{cfg: c, mode: report.ModeLDP, privacy: wire.PrivacyLDP, epsilon: eps,
+				params: ServerParams()}, nil
+		})
+	}
+	for _, eps := range CentralEpsilons {
+		replay.Register(NameCentralDP(eps), func(c replay.Config) (eval.Method, error) {
+			p := ServerParams()
+			p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, eps, DPDelta
+			return &Method{cfg: c, mode: report.ModeCentralDP, privacy: wire.PrivacyFederated, params: p}, nil
 		})
 	}
 }
 
-// Cohorts are the minimum cohort sizes the benchmark registers federated
-// modes for: k = 1 publishes every pair a device reported (clipped);
-// larger k publish only pairs and items that k devices reported, at a cost
-// in quality on a small dataset that the report shows.
-var Cohorts = []int{1, 2, 5}
-
-// AggregateParams are the server's aggregation parameters in the replay:
-// the server's defaults (clipping, contribution caps, noise none), with
-// the neighbourhood a catalogue of thousands of items needs and minimum
-// cohort k.
-func AggregateParams(k int) aggregate.Params {
-	p := aggregate.DefaultParams
-	p.Neighbors = 100
-	p.MinCohort = k
-	return p
-}
+// ServerParams are the aggregation parameters of the replay's server:
+// exactly those of a tailor-server started without flags
+// (aggregate.DefaultParams), so that every mode's row shows the privacy a
+// site really gets.
+func ServerParams() aggregate.Params { return aggregate.DefaultParams }
 
 // Method is one Tailor mode.
 type Method struct {
@@ -93,7 +123,8 @@ type Method struct {
 	mode    string
 	privacy wire.Privacy
 	epsilon float32
-	cohort  int // minimum cohort k of the server's aggregation
+	params  aggregate.Params // the server's aggregation
+	shipped bool             // the mode and parameters a site gets by default
 
 	rt     *harness.Runtime
 	pool   *harness.Pool
@@ -103,30 +134,52 @@ type Method struct {
 	modelBytes int
 	synced     atomic.Int64 // delta bytes accepted
 	devices    atomic.Int64 // training devices
+	reused     bool         // the devices' deltas came from the memo
+	catalog    int          // items of the site's declared catalogue
 	version    uint32
 	deltas     uint64
 }
 
 // Name is the method column of the report.
 func (m *Method) Name() string {
-	if m.cohort > 1 {
-		return fmt.Sprintf("Tailor (cohort k=%d)", m.cohort)
+	if m.mode == report.ModeFederated && m.params.MinCohort != ServerParams().MinCohort {
+		return fmt.Sprintf("Tailor (k=%d, not shipped)", m.params.MinCohort)
 	}
 	return "Tailor"
 }
 
-// Annotate fills in the mode and what devices sent and received.
+// Annotate fills in the mode, whether it is the shipped default, and what
+// devices sent and received.
 func (m *Method) Annotate(r *report.Result) {
 	r.Mode = m.mode
-	if m.mode == report.ModeLDP {
+	r.Default = m.shipped
+	switch m.mode {
+	case report.ModeLDP:
 		r.Epsilon = report.Float(float64(m.epsilon))
+	case report.ModeCentralDP:
+		r.Epsilon = report.Float(m.params.Epsilon)
 	}
 	if n := m.devices.Load(); n > 0 {
 		r.BytesSynced = report.Float(float64(m.synced.Load()) / float64(n))
 	}
 	r.ModelBytes = report.Float(float64(m.modelBytes))
-	if m.mode != report.ModeLocal {
-		r.Notes = fmt.Sprintf("model version %d built from %d deltas of %d devices", m.version, m.deltas, m.devices.Load())
+	if m.mode == report.ModeLocal {
+		return
+	}
+	noise := m.params.Noise
+	if noise != aggregate.NoiseNone {
+		noise += fmt.Sprintf(" (ε=%g, δ=%g over %d versions per %s)", m.params.Epsilon, m.params.Delta, m.params.DPReleases, m.params.DPWindow)
+	}
+	r.Notes = fmt.Sprintf("server: minimum cohort k=%d, neighbours %d, central noise %s; model version %d built from %d deltas of %d devices",
+		m.params.MinCohort, m.params.Neighbors, noise, m.version, m.deltas, m.devices.Load())
+	if m.catalog > 0 {
+		r.Notes += fmt.Sprintf("; LDP reports debiased over a catalogue of %d items", m.catalog)
+	}
+	if m.reused {
+		r.Notes += " (the same devices' deltas as the run before it, aggregated again)"
+	}
+	if !m.shipped && m.mode == report.ModeFederated {
+		r.Notes += "; a reference: no site is shipped with these parameters"
 	}
 }
 
@@ -141,7 +194,10 @@ func wasmPath() string {
 // Fit runs every training session as a device syncing to a real server
 // (except in local mode), then downloads the published model.
 func (m *Method) Fit(ctx context.Context, train []data.Session) error {
-	rt, err := harness.Load(ctx, wasmPath())
+	// Seeded: the devices' ids, samples and LDP reports are the same from
+	// run to run, so that figures can be compared; these deltas never
+	// leave the process.
+	rt, err := harness.Load(ctx, wasmPath(), harness.WithSeededRandom(uint64(m.cfg.Seed)))
 	if err != nil {
 		return fmt.Errorf("tailor: %w (build it with make wasm)", err)
 	}
@@ -155,7 +211,7 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 	}
 	config, shards := m.config, m.shards
 	m.pool = rt.NewPool(max(1, m.cfg.Workers), func(in *harness.Instance) error {
-		if _, err := in.Call("tailor_init", config, 1); err != nil {
+		if _, err := in.Call("tailor_init", config); err != nil {
 			return err
 		}
 		for _, s := range shards {
@@ -181,11 +237,19 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 		return err
 	}
 	defer st.Close()
-	sites, err := site.NewSet(site.Site{Key: siteKey, Origins: []string{"*"}, Privacy: m.privacy, Epsilon: m.epsilon})
+	siteCfg := site.Site{Key: siteKey, Origins: []string{"*"}, Privacy: m.privacy, Epsilon: m.epsilon}
+	if m.privacy == wire.PrivacyLDP {
+		// The server can only estimate what it can enumerate: a
+		// federated+ldp site declares its catalogue, here the training
+		// items (a shop's product feed).
+		siteCfg.Catalog = catalogue(train)
+		m.catalog = len(siteCfg.Catalog)
+	}
+	sites, err := site.NewSet(siteCfg)
 	if err != nil {
 		return err
 	}
-	agg, err := aggregate.New(st, sites, aggregate.WithParams(AggregateParams(m.cohort)),
+	agg, err := aggregate.New(st, sites, aggregate.WithParams(m.params),
 		aggregate.WithPublishEvery(2000, time.Hour), aggregate.WithNoiseSeed(uint64(m.cfg.Seed)))
 	if err != nil {
 		return err
@@ -204,10 +268,73 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 	defer srv.Close()
 	client := &http.Client{Timeout: 30 * time.Second}
 
+	key := memoKey{first: &train[0], n: len(train), privacy: m.privacy, epsilon: m.epsilon, cfg: m.cfg.Seed,
+		clock: m.cfg.HasClock, cats: len(m.cfg.Categories)}
+	deltas, ok := memo.get(key)
+	m.reused = ok
+	if !ok {
+		if deltas, err = m.devicesDeltas(ctx, train); err != nil {
+			return err
+		}
+		memo.put(key, deltas)
+	}
+	var done atomic.Int64
+	err = parallel(ctx, max(m.cfg.Workers, syncers), len(deltas), func(i int) error {
+		d := deltas[i]
+		if len(d) == 0 {
+			return nil
+		}
+		if err := post(ctx, client, srv.URL()+"/v1/sync", d); err != nil {
+			return err
+		}
+		m.synced.Add(int64(len(d)))
+		m.devices.Add(1)
+		if m.cfg.FitProgress != nil && m.reused && done.Add(1)%1000 == 0 {
+			m.cfg.FitProgress(int(done.Load()), len(deltas))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("tailor: syncing devices: %w", err)
+	}
+	if err := agg.Flush(ctx); err != nil {
+		return err
+	}
+	return m.download(ctx, client, srv.URL())
+}
+
+// catalogue is the distinct items of sessions, in order of first click.
+func catalogue(sessions []data.Session) []string {
+	seen := make(map[string]bool)
+	var ids []string
+	for _, s := range sessions {
+		for _, c := range s.Clicks {
+			if !seen[c.Item] {
+				seen[c.Item] = true
+				ids = append(ids, c.Item)
+			}
+		}
+	}
+	return ids
+}
+
+// syncers is how many devices sync at once. The server's durable append
+// commits concurrent syncs together (one fsync for many): with as many
+// syncs in flight as CPU workers, waiting on the disk, not the CPU, set
+// the pace.
+const syncers = 32
+
+// devicesDeltas runs every training session on a fresh device and returns
+// the delta each would sync (nil when it has none), in session order.
+func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][]byte, error) {
+	deltas := make([][]byte, len(train))
 	pool := m.rt.NewPool(max(1, m.cfg.Workers), nil)
 	var done atomic.Int64
-	err = pool.Run(ctx, len(train), func(in *harness.Instance, i int) error {
-		if _, err := in.Call("tailor_init", m.config, uint64(m.cfg.Seed)+uint64(i)); err != nil {
+	err := pool.Run(ctx, len(train), func(in *harness.Instance, i int) error {
+		if err := in.Seed(uint64(i)); err != nil {
+			return err
+		}
+		if _, err := in.Call("tailor_init", m.config); err != nil {
 			return err
 		}
 		for _, c := range train[i].Clicks {
@@ -216,26 +343,93 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 			}
 		}
 		delta, err := in.TakeDelta()
-		if err != nil || len(delta) == 0 {
+		if err != nil {
 			return err
 		}
-		if err := post(ctx, client, srv.URL()+"/v1/sync", delta); err != nil {
-			return err
-		}
-		m.synced.Add(int64(len(delta)))
-		m.devices.Add(1)
+		deltas[i] = delta
 		if m.cfg.FitProgress != nil && done.Add(1)%100 == 0 {
 			m.cfg.FitProgress(int(done.Load()), len(train))
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("tailor: training devices: %w", err)
+		return nil, fmt.Errorf("tailor: training devices: %w", err)
 	}
-	if err := agg.Flush(ctx); err != nil {
-		return err
+	return deltas, nil
+}
+
+// memoKey says which devices made a set of deltas: the same training
+// sessions, run with the same site configuration and seed, make the same
+// deltas whatever the server later does with them.
+type memoKey struct {
+	first   *data.Session // the training slice, by identity
+	n       int
+	privacy wire.Privacy
+	epsilon float32
+	cfg     int64 // seed
+	clock   bool
+	cats    int
+}
+
+// deltaMemo keeps the deltas of the last training devices, so that modes
+// differing only in the server's parameters (k = 1 next to the shipped k)
+// replay the devices once: on YOOCHOOSE 1/64 that is most of a mode's fit.
+// One entry: the registry runs such modes one after the other.
+type deltaMemo struct {
+	mu     sync.Mutex
+	key    memoKey
+	deltas [][]byte
+}
+
+var memo deltaMemo
+
+func (d *deltaMemo) get(k memoKey) ([][]byte, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.deltas == nil || d.key != k {
+		return nil, false
 	}
-	return m.download(ctx, client, srv.URL())
+	return d.deltas, true
+}
+
+func (d *deltaMemo) put(k memoKey, deltas [][]byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.key, d.deltas = k, deltas
+}
+
+// parallel calls fn(i) for i in [0, n) on up to workers goroutines and
+// returns the first error (the others stop taking work).
+func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
+	var (
+		next atomic.Int64
+		once sync.Once
+		err  error
+		wg   sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if e := fn(i); e != nil {
+					once.Do(func() { err = e; cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
 }
 
 // download fetches the current manifest, configuration and every shard.
@@ -299,7 +493,14 @@ func (s *session) Next(item string, at int64, k int) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := in.Call("tailor_init", m.config, uint64(at)); err != nil {
+		// The stream depends on the session (its first click), not on
+		// the pooled instance that runs it; the top bit keeps it apart
+		// from the training devices' streams.
+		err = in.Seed(uint64(at) | 1<<63)
+		if err == nil {
+			_, err = in.Call("tailor_init", m.config)
+		}
+		if err != nil {
 			m.pool.Put(in)
 			return nil, err
 		}
