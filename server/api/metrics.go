@@ -147,6 +147,11 @@ func (r *recorder) WriteHeader(code int) {
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.wrote {
+		if r.Header().Get("Content-Type") == "" {
+			// What net/http would sniff after WriteHeader, now, so that
+			// secureHeaders sees an HTML page as one.
+			r.Header().Set("Content-Type", http.DetectContentType(p))
+		}
 		r.WriteHeader(http.StatusOK)
 	}
 	n, err := r.ResponseWriter.Write(p)

@@ -106,7 +106,9 @@ func TestHeaders(t *testing.T) {
 		if r.URL.Path == "/own-csp" {
 			w.Header().Set("Content-Security-Policy", "default-src 'none'")
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path != "/sniffed" {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
 		w.Write([]byte("<!doctype html><p>store"))
 	})
 	s := newStack(t, stackConfig{opts: []api.Option{api.WithPages(pages)}})
@@ -123,6 +125,7 @@ func TestHeaders(t *testing.T) {
 		{"a site's page", s, "/product/1", ""},
 		{"a site's home", s, "/", ""},
 		{"a page with its own policy", s, "/own-csp", "default-src 'none'"},
+		{"a page without a Content-Type", s, "/sniffed", ""},
 	} {
 		r := tc.s.do(t, http.MethodGet, tc.path, nil)
 		h := r.header
