@@ -64,6 +64,7 @@
     } else if (el.id === "show-profile") {
       withTailor(function (t) {
         Promise.resolve(t.profile()).then(function (p) {
+          showBudget(p);
           var v = document.getElementById("profile-view");
           v.textContent = JSON.stringify(p, null, 2);
           v.hidden = !v.hidden;
@@ -73,6 +74,16 @@
       withTailor(function (t) { Promise.resolve(t.forget()).then(function () { el.textContent = "Forgotten ✓"; }); });
     }
   }, true);
+
+  // showBudget says, in federated+ldp mode, how much of today's local
+  // differential privacy budget the device has spent on syncs.
+  function showBudget(p) {
+    var b = document.getElementById("ldp-budget");
+    if (!b || !p || !p.ldp) return;
+    b.textContent = "Privacy budget today: ε " + +p.ldp.spent.toFixed(2) + " of " + +p.ldp.budget.toFixed(2) +
+      " spent (ε " + +p.ldp.epsilon.toFixed(2) + " per sync)";
+    b.hidden = false;
+  }
 
   function markMode(m) {
     var bs = document.querySelectorAll("[data-mode]");
@@ -104,6 +115,9 @@
     consent.addEventListener("change", function () {
       withTailor(function (t) { t.consent(consent.checked); });
     });
-    withTailor(function (t) { markMode(t.mode()); });
+    withTailor(function (t) {
+      markMode(t.mode());
+      Promise.resolve(t.profile()).then(showBudget);
+    });
   });
 })();

@@ -237,3 +237,33 @@ func TestShardsOnlyForPageItems(t *testing.T) {
 	}
 	tb.NoErrors()
 }
+
+// TestLDPReportsAndBudget: on a federated+ldp site the synced delta holds
+// only ε-LDP reports, nothing in the clear, and profile() shows the day's
+// budget and, on the next page, what the sync spent of it.
+func TestLDPReportsAndBudget(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyLDP})
+	tb := newTab(t)
+	type budget struct{ Epsilon, Budget, Spent float64 }
+	tb.Open(srv.URL + "/store")
+	tb.ready()
+	if got := eval[budget](tb, `tailor.profile().then(p => p.ldp)`); got != (budget{1, 4, 0}) {
+		t.Errorf("before a sync, profile().ldp = %+v, want ε 1 per delta, 4 per day, 0 spent", got)
+	}
+	visitAndLeave(t, tb, srv, true) // leaves two pages: two syncs
+	ds := waitSyncs(srv, 2, 5*time.Second)
+	if len(ds) != 2 {
+		t.Fatalf("%d deltas synced after two pages, want 2", len(ds))
+	}
+	for _, d := range ds {
+		if len(d.Pairs)+len(d.Items)+len(d.Arms) != 0 || len(d.Reports) == 0 || d.Epsilon != 1 {
+			t.Errorf("LDP delta: pairs %v items %v arms %v reports %v eps %v; want reports only, ε 1",
+				d.Pairs, d.Items, d.Arms, d.Reports, d.Epsilon)
+		}
+	}
+	tb.Open(srv.URL + "/store")
+	tb.ready()
+	if got := eval[budget](tb, `tailor.profile().then(p => p.ldp)`); got != (budget{1, 4, 2}) {
+		t.Errorf("after two syncs, profile().ldp = %+v, want 2 of 4 spent", got)
+	}
+}

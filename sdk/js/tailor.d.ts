@@ -126,6 +126,12 @@ export interface Profile {
   clicked?: string[];
   /** What the next sync would report (never raw events): items, and how many transitions. */
   pending?: { items: string[]; transitions: number };
+  /**
+   * In federated+ldp mode: the local differential privacy budget. Each delta
+   * spends `epsilon`; the device spends at most `budget` per UTC day and has
+   * spent `spent` today; past the budget it sends nothing until the next day.
+   */
+  ldp?: { epsilon: number; budget: number; spent: number };
 }
 
 /** Options of start() (the script tag's data attributes, for the ES module). */

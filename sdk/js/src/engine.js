@@ -23,7 +23,7 @@ export async function load(url, debug) {
   return engine(x)
 }
 
-/** engine wraps a started instance's exports. call(op, input, seed) runs
+/** engine wraps a started instance's exports. call(op, input) runs
  * tailor_<op> and returns a copy of its output, or throws with the guest's
  * message on a status other than OK (abi.Status). */
 function engine(x) {

@@ -19,6 +19,7 @@ let o // options of start
 let call // the engine (engine.js), once started; null when it failed
 let granted // consent to store and sync
 let privacy = 'local'
+let ldp // federated+ldp: ε per delta and per day (wire.Config eps, budget; default 4 deltas' worth)
 let mode = 'ai'
 let modeSet // mode chosen through the API before the stored one was read
 let version = 0
@@ -122,16 +123,20 @@ async function boot() {
 }
 
 // configure initializes the device with the site's configuration, or,
-// without one, a local configuration from the script tag.
+// without one, a local configuration from the script tag. The device draws
+// its randomness from crypto.getRandomValues itself (WASI random_get).
 function configure(cfg) {
-  const seed = crypto.getRandomValues(new BigUint64Array(1))[0]
   try {
-    privacy = decode(cfg).privacy
-    call('init', cfg, seed)
+    const c = decode(cfg)
+    privacy = c.privacy
+    call('init', cfg)
+    ldp = { epsilon: c.eps, budget: c.budget || 4 * c.eps }
   } catch {
     privacy = PRIVACY.includes(o.privacy) ? o.privacy : 'local'
     const unit = (x) => Math.min(1, Math.max(0, +x || 0))
-    call('init', encode({ schema: 1, site: o.site, privacy, eps: +o.epsilon > 0 ? +o.epsilon : 1, explore: unit(o.explore) }), seed)
+    const eps = +o.epsilon > 0 ? +o.epsilon : 1
+    call('init', encode({ schema: 1, site: o.site, privacy, eps, explore: unit(o.explore) }))
+    ldp = { epsilon: eps, budget: 4 * eps }
   }
 }
 
@@ -601,6 +606,11 @@ export const tailor = {
           clicked: p.clicked,
           // what the next sync would report: items and how many transitions
           pending: { items: Object.keys(p.pending?.[1] || {}), transitions: Object.keys(p.pending?.[0] || {}).length },
+          // federated+ldp: the privacy budget spent today (UTC) of the day's
+          ldp:
+            privacy == 'federated+ldp' && ldp
+              ? { ...ldp, spent: p.eps?.[0] == Math.floor(Date.now() / 864e5) ? p.eps[1] : 0 }
+              : undefined,
         })
       }) || out
     )
