@@ -82,10 +82,12 @@ demo: assets $(DIST)/tailor-server
 clean:
 	rm -rf $(DIST)
 
-# The replay benchmark on real clickstreams (../shared/datasets): Tailor and
-# the baselines on the same data. TRAIN/EVAL: any files of the datasets'
-# formats; OUT: where results.md, results.json and report.html go (plus
-# Diginetica and the Open Bandit estimate when DATASETS has them).
+# The replay benchmark on real clickstreams (../shared/datasets): Tailor in
+# every privacy mode and the baselines on the same data. TRAIN/EVAL: any
+# files of the datasets' formats; OUT: where results.md, results.json and
+# report.html go (plus the YOOCHOOSE 1/64 tuning split in OUT/yoochoose1-64,
+# Diginetica and the Open Bandit estimate when DATASETS has them; see
+# build/replay.sh for TUNING_METHODS and TUNING_SAMPLE).
 DATASETS ?= ../shared/datasets
 TRAIN    ?= $(DATASETS)/yoochoose-100k/train_tr.txt
 EVAL     ?= $(DATASETS)/yoochoose-100k/train_valid.txt

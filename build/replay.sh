@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# replay.sh TRAIN EVAL OUT [DATASETS]: the replay benchmark of issue 5.
-# Replays TRAIN/EVAL with every registered method into OUT; when the shared
-# datasets are present, also Diginetica (SR-GNN's filters, and relaxed) into
-# OUT/diginetica-*, and the Open Bandit IPS estimate into OUT/bandit.*.
+# replay.sh TRAIN EVAL OUT [DATASETS]: the replay benchmark (issues 5, 9, 12).
+# Replays TRAIN/EVAL with every registered method into OUT. When the shared
+# datasets are present, also:
+#   - the tuning split, YOOCHOOSE 1/64 (SR-GNN's training half; train_tr =
+#     its first 90% of sessions, train_valid = the last 10%), with the
+#     central anchors and every privacy mode whose devices differ (see
+#     TUNING_METHODS), into OUT/yoochoose1-64;
+#   - Diginetica (SR-GNN's filters, and relaxed) into OUT/diginetica-*;
+#   - the Open Bandit IPS estimate into OUT/bandit.*.
+# TUNING_METHODS overrides the tuning split's methods (comma-separated
+# registered names; "all" for every one), TUNING_SAMPLE its number of
+# evaluation sessions (0: all).
 set -euo pipefail
 train=$1 eval=$2 out=$3 datasets=${4:-../shared/datasets}
 GO=${GO:-go}
@@ -10,15 +18,34 @@ cd "$(dirname "$0")/.."
 for f in "$train" "$eval"; do
 	[ -f "$f" ] || { echo "replay: $f not found (the datasets live in ../shared/datasets; see its README)" >&2; exit 1; }
 done
-"$GO" run ./build/cmd/replay -train "$train" -eval "$eval" -out "$out" -progress
+start=$SECONDS
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+"$GO" build -o "$bin/replay" ./build/cmd/replay
+"$GO" build -o "$bin/bandit" ./build/cmd/bandit
+"$bin/replay" -train "$train" -eval "$eval" -out "$out" -progress
+
+# On YOOCHOOSE 1/64 one training pass of 104,550 devices is most of a mode's
+# time, so the default set runs one pass per kind of device: federated
+# (the shipped default, and k = 1 and central DP ε = 8 reusing its deltas),
+# local (no pass), and LDP at ε = 4; the other budgets are measured on
+# the smaller TRAIN/EVAL above.
+tuning_methods=${TUNING_METHODS:-pop,spop,ar,sr,vsknn,tailor-federated,tailor-federated-k1,tailor-dp-8,tailor-local,tailor-ldp-4}
+[ "$tuning_methods" = all ] && tuning_methods=
+y64=$datasets/yoochoose1-64
+if [ -f "$y64/train_tr.txt" ] && [ -f "$y64/train_valid.txt" ]; then
+	"$bin/replay" -train "$y64/train_tr.txt" -eval "$y64/train_valid.txt" -out "$out/yoochoose1-64" \
+		-methods "$tuning_methods" -sample "${TUNING_SAMPLE:-0}" -progress
+fi
 dg=$datasets/diginetica-sample
 if [ -f "$dg/train-item-views.csv" ]; then
-	"$GO" run ./build/cmd/replay -train "$dg/train-item-views.csv" -categories "$dg/product-categories.csv" \
+	"$bin/replay" -train "$dg/train-item-views.csv" -categories "$dg/product-categories.csv" \
 		-split-days 7 -min-item-support 5 -out "$out/diginetica-srgnn" -progress
-	"$GO" run ./build/cmd/replay -train "$dg/train-item-views.csv" -categories "$dg/product-categories.csv" \
+	"$bin/replay" -train "$dg/train-item-views.csv" -categories "$dg/product-categories.csv" \
 		-split-days 7 -out "$out/diginetica-relaxed" -progress
 fi
 ob=$datasets/open-bandit-men
 if [ -f "$ob/men.csv" ]; then
-	"$GO" run ./build/cmd/bandit -log "$ob/men.csv" -items "$ob/item_context.csv" -out "$out"
+	"$bin/bandit" -log "$ob/men.csv" -items "$ob/item_context.csv" -out "$out"
 fi
+echo "replay: done in $((SECONDS - start)) s" >&2
