@@ -15,7 +15,7 @@ var t0 = time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC).UnixMilli()
 // shopper bought leather shoes, viewed a dress, searched for gift ideas,
 // declared the gold tier, and is on a third visit.
 func shopper() *profile.Profile {
-	p := profile.New(1)
+	p := profile.New()
 	for i, e := range []wire.Event{
 		{Kind: wire.KindPurchase, Item: &wire.Item{ID: "shoe-1", Category: "shoes", Tags: []string{"leather"}}},
 		{Kind: wire.KindView, Item: &wire.Item{ID: "dress-2", Category: "dresses", Tags: []string{"red"}}},
@@ -46,7 +46,7 @@ func between(field string, lo, hi float32) wire.Cond {
 }
 
 func TestConditions(t *testing.T) {
-	p, fresh := shopper(), profile.New(2)
+	p, fresh := shopper(), profile.New()
 	noMonth := evening
 	noMonth.Month = 0
 	for _, tc := range []struct {
@@ -222,7 +222,7 @@ func TestEvaluate(t *testing.T) {
 
 // A traditional segment rule: visitors who bought shoes see socks first.
 func ExampleEvaluate() {
-	p := profile.New(1)
+	p := profile.New()
 	p.Observe(&wire.Event{Kind: wire.KindPurchase, Time: t0, Item: &wire.Item{ID: "shoe-1", Category: "shoes"}})
 	rs := []wire.Rule{{
 		ID:      "shoes-then-socks",
