@@ -111,7 +111,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 				return r, err
 			}
 			r.Version = *s.current.Load()
-			return r, nil
+			return r, a.compactAfterPurge(ctx)
 		}
 		// Another aggregator published first: fold what it folded since, or
 		// rebuild if retention moved the base meanwhile.
@@ -176,6 +176,22 @@ func (a *Aggregator) rebuild(ctx context.Context, s *siteState) (*State, store.B
 			return nil, base, 0, fmt.Errorf("the base checkpoint moved during each of %d rebuilds", attempt)
 		}
 	}
+}
+
+// compactAfterPurge compacts a store that keeps deleted bytes in free
+// pages, so that nothing of the purged deltas remains in it (even when
+// this run deleted nothing: it may retry a purge whose compaction failed).
+func (a *Aggregator) compactAfterPurge(ctx context.Context) error {
+	c, ok := a.st.(store.Compactor)
+	if !ok {
+		return nil
+	}
+	start := time.Now()
+	if err := c.Compact(ctx); err != nil {
+		return fmt.Errorf("aggregate: purge: the new version is published, but compacting the store failed (purge again to retry): %w", err)
+	}
+	a.log.Info("purge: compacted the store, so that nothing of the deleted deltas remains in it", "took", time.Since(start))
+	return nil
 }
 
 // foldAfter folds the site's deltas stored after st's cursor into st,

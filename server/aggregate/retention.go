@@ -26,8 +26,10 @@ const (
 // retention is the state of the retention job (WithRetention); the
 // Aggregator's mu guards it.
 type retention struct {
-	window time.Duration        // 0: keep every delta
-	last   map[string]time.Time // when each site's job last finished its work
+	window    time.Duration        // 0: keep every delta
+	last      map[string]time.Time // when each site's job last finished its work
+	compact   bool                 // deltas were deleted since the last compaction
+	compacted time.Time            // when the store was last compacted
 }
 
 // WithRetention deletes each delta once it is older than window and
@@ -90,7 +92,7 @@ func (a *Aggregator) retainAll(ctx context.Context, force bool) (int, error) {
 	if a.ret.last == nil {
 		a.ret.last = map[string]time.Time{}
 	}
-	total := 0
+	total, backlog := 0, false
 	var first error
 	for _, key := range a.keys {
 		if !force && a.now().Sub(a.ret.last[key]) < retireEvery {
@@ -107,11 +109,17 @@ func (a *Aggregator) retainAll(ctx context.Context, force bool) (int, error) {
 			}
 			continue
 		}
-		if !more {
+		if more {
+			backlog = true
+		} else {
 			a.ret.last[key] = a.now()
 		}
 	}
-	if c, ok := a.st.(store.Compactor); ok && total > 0 {
+	// Compact once the backlog is through (a store upgraded with months of
+	// deltas retires them in several runs), or hourly while it lasts.
+	a.ret.compact = a.ret.compact || total > 0
+	c, ok := a.st.(store.Compactor)
+	if ok && a.ret.compact && (!backlog || a.now().Sub(a.ret.compacted) >= retireEvery) {
 		start := time.Now()
 		if err := c.Compact(ctx); err != nil {
 			a.log.Error("compacting the store after retention failed", "err", err)
@@ -119,7 +127,8 @@ func (a *Aggregator) retainAll(ctx context.Context, force bool) (int, error) {
 				first = err
 			}
 		} else {
-			a.log.Info("compacted the store", "took", time.Since(start))
+			a.ret.compact, a.ret.compacted = false, a.now()
+			a.log.Info("compacted the store, so that nothing of the deleted deltas remains in it", "took", time.Since(start))
 		}
 	}
 	return total, first

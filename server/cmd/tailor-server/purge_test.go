@@ -107,6 +107,13 @@ func TestPurgeCommand(t *testing.T) {
 	if !strings.Contains(out, want) || !strings.Contains(out, "rebuilding the aggregate") {
 		t.Errorf("purge said:\n%s\nwant:\n%s", out, want)
 	}
+	raw, err := os.ReadFile(filepath.Join(data, "tailor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("poison-")) || !bytes.Contains(raw, []byte("honest-")) {
+		t.Error("after the purge, the store file still holds a purged delta's id (or lost the honest ones)")
+	}
 	db, err = bolt.Open(filepath.Join(data, "tailor.db"))
 	if err != nil {
 		t.Fatal(err)

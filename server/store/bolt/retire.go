@@ -196,7 +196,15 @@ func (s *DB) Compact(ctx context.Context) error {
 
 // copyCompact writes a compacted copy of src to the new file path, durably.
 func copyCompact(path string, src *bbolt.DB) error {
-	dst, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	// Mapping the new file at the old one's size at once spares the
+	// remaps (each copies every node in memory) as it grows; the copy's
+	// commits skip their fsyncs, and one Sync makes it durable before the
+	// rename.
+	var size int
+	if info, err := os.Stat(src.Path()); err == nil {
+		size = int(info.Size())
+	}
+	dst, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second, InitialMmapSize: size, NoSync: true})
 	if err != nil {
 		return err
 	}
