@@ -357,10 +357,8 @@ func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
 		}
 		for i := range ds {
 			d := &ds[i]
-			// Stored bodies passed ingest.Decode and ingest.Check when they
-			// arrived; the guest's own decoder, which accepts exactly the
-			// same documents (the ingest fuzz test holds them to it), reads
-			// them back twice as fast.
+			// Stored bodies are what ingest wrote: deltas it decoded with
+			// this same decoder, checked, and re-encoded.
 			var wd wire.Delta
 			if err := wire.Unmarshal(d.Body, &wd, "delta"); err != nil {
 				// Accepted deltas were validated; one failing now is a bug or
