@@ -162,6 +162,9 @@ func (s *DB) Compact(ctx context.Context) error {
 	if s.err != nil {
 		return s.err
 	}
+	if s.appends.Closed() { // closed while this call waited for the lock
+		return store.ErrClosed
+	}
 	path := s.db.Path()
 	tmp := path + ".compact"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
