@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,5 +172,61 @@ func TestPurgeRefused(t *testing.T) {
 	ds, err := st.Deltas(ctx, site.DemoKey, 0, 100)
 	if err != nil || len(ds) != 5 {
 		t.Errorf("refused purges left %d deltas, %v; want 5", len(ds), err)
+	}
+}
+
+// racing is a store on which another aggregator publishes right before
+// the first publication made through it.
+type racing struct {
+	store.Store
+	once   sync.Once
+	before func()
+}
+
+func (r *racing) Publish(ctx context.Context, p store.Publication) error {
+	r.once.Do(r.before)
+	return r.Store.Publish(ctx, p)
+}
+
+// TestPurgeWhileLeading: a purge beside a running leader (replicas on
+// PostgreSQL keep running) is fenced by version numbers. The leader
+// publishes first: the purge folds what that version added and publishes
+// the next number; the leader's next publication fails, and it restores
+// from the purged checkpoint. No version after the purge holds the poison.
+func TestPurgeWhileLeading(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	a := startWith(t, st, aggregate.WithRetention(0))
+	now := store.Coarse(time.Now())
+	bad := now.Add(-3 * time.Hour)
+	for i := range 10 {
+		appendAt(t, st, fmt.Sprint("honest-", i), now.Add(-5*time.Hour), "shoes", "socks")
+		appendAt(t, st, fmt.Sprint("poison-", i), bad, "shoes", "planted")
+	}
+	flush(t, a)
+	tool, err := aggregate.New(&racing{Store: st, before: func() {
+		appendAt(t, st, "during", now.Add(-time.Minute), "shoes", "socks")
+		flush(t, a) // v2, with the poison
+	}}, sites(t, 0.05), aggregate.WithParams(retainParams()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tool.Purge(ctx, site.DemoKey, bad, bad.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Version.Number != 3 || r.Deleted != 10 || r.Folded != 11 || r.Version.Deltas != 11 {
+		t.Fatalf("purge beside the leader = %+v", r)
+	}
+	if n, _ := next(t, st, r.Version, "shoes"); n["planted"] || !n["socks"] {
+		t.Errorf("purged v3 after shoes: %v", n)
+	}
+	appendAt(t, st, "after", now.Add(-time.Minute), "shoes", "socks")
+	if err := a.Flush(ctx); err != nil {
+		t.Logf("the leader's publication after the purge: %v", err)
+	}
+	v := flush(t, a)
+	if n, _ := next(t, st, v, "shoes"); v.Number != 4 || v.Deltas != 12 || n["planted"] {
+		t.Errorf("the leader's next version: v%d of %d deltas, after shoes %v; want v4 of 12 without the poison", v.Number, v.Deltas, n)
 	}
 }
