@@ -65,6 +65,13 @@ type State struct {
 	intern map[string]string // one copy of each id
 	bytes  int64             // approximate heap bytes of pairs, items and intern
 
+	// Entries below k, which cannot be published yet: counted against the
+	// k they were counted with (0: to recount), and bounded on their own
+	// (Params.pendingCap), so that a flood of fresh ids only ever evicts
+	// other unconfirmed entries and keeps the checkpoint small.
+	k                          uint32
+	pendingPairs, pendingItems int
+
 	ldpItems, ldpPairs *ldp.Sketch // nil until a report arrives
 }
 
@@ -165,6 +172,9 @@ type entry struct {
 func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 	t := at.Unix()
 	s.setHalfLife(p.HalfLife.Seconds(), t)
+	if k := uint32(p.MinCohort); s.k != k {
+		s.recount(k)
+	}
 	if s.latest == 0 || t > s.latest {
 		s.latest = t
 	}
@@ -182,6 +192,7 @@ func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 		if !ok {
 			s.bytes += pairBytes
 		}
+		s.pending(&s.pendingPairs, a.n+1)
 		s.pairs[k] = acc{a.sum + e.w*u, a.n + 1}
 	}
 	items := make([]entry, 0, len(d.Items))
@@ -196,14 +207,48 @@ func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 		if !ok {
 			s.bytes += itemBytes
 		}
+		s.pending(&s.pendingItems, a.n+1)
 		s.items[k] = acc{a.sum + e.w*u, a.n + 1}
 	}
 	s.foldReports(d, u, p)
 	s.foldArms(d, p)
-	if len(s.pairs) > p.KeepPairs || len(s.items) > p.KeepItems || s.bytes > p.KeepBytes {
+	if len(s.pairs) > p.KeepPairs || len(s.items) > p.KeepItems || s.bytes > p.KeepBytes ||
+		s.pendingPairs+s.pendingItems > p.pendingCap() {
 		s.prune(p)
 	}
 }
+
+// pending updates a pending count for an entry whose count became n.
+func (s *State) pending(count *int, n uint32) {
+	switch {
+	case n == 1 && n < s.k:
+		*count++
+	case n == s.k && n > 1:
+		*count--
+	}
+}
+
+// recount counts the entries below k.
+func (s *State) recount(k uint32) {
+	s.k, s.pendingPairs, s.pendingItems = k, 0, 0
+	for _, a := range s.pairs {
+		if a.n < k {
+			s.pendingPairs++
+		}
+	}
+	for _, a := range s.items {
+		if a.n < k {
+			s.pendingItems++
+		}
+	}
+}
+
+// pendingBytes is about what an entry below k costs with its ids.
+const pendingBytes = 256
+
+// pendingCap is how many entries below k a site's aggregate keeps: about
+// half of KeepBytes.
+func (p *Params) pendingCap() int { return int(p.KeepBytes / 2 / pendingBytes) }
 
 // foldReports adds a federated+ldp delta's first LDPReports reports to the
 // sketches, each debiased with ε = the site's ε over the reports counted.
@@ -318,21 +363,30 @@ func capItems(es []entry, limit float64) {
 }
 
 // prune drops the pairs and items with the fewest contributors (then the
-// weakest) until a quarter of each limit is free again, then rebuilds the
+// weakest) until a quarter of each limit is free again, or half of the
+// room for entries below k when those overflowed, then rebuilds the
 // intern table from what is left, so that ids only the dropped entries
 // used go too. An entry below the minimum cohort cannot be published yet,
 // so those go first: a flood of fresh ids evicts other unconfirmed
 // entries, never the published ones while room remains.
 func (s *State) prune(p *Params) {
 	frac := min(1, 0.75*float64(p.KeepBytes)/float64(s.bytes))
-	keepPairs := min(p.KeepPairs*3/4, int(float64(len(s.pairs))*frac))
-	keepItems := min(p.KeepItems*3/4, int(float64(len(s.items))*frac))
-	if len(s.pairs) > keepPairs {
-		pruneMap(s.pairs, keepPairs)
+	dropPairs := len(s.pairs) - int(float64(len(s.pairs))*frac)
+	dropItems := len(s.items) - int(float64(len(s.items))*frac)
+	if len(s.pairs) > p.KeepPairs {
+		dropPairs = max(dropPairs, len(s.pairs)-p.KeepPairs*3/4)
 	}
-	if len(s.items) > keepItems {
-		pruneMap(s.items, keepItems)
+	if len(s.items) > p.KeepItems {
+		dropItems = max(dropItems, len(s.items)-p.KeepItems*3/4)
 	}
+	if pending, limit := s.pendingPairs+s.pendingItems, p.pendingCap(); pending > limit {
+		f := 1 - float64(limit/2)/float64(pending)
+		dropPairs = max(dropPairs, int(math.Ceil(float64(s.pendingPairs)*f)))
+		dropItems = max(dropItems, int(math.Ceil(float64(s.pendingItems)*f)))
+	}
+	pruneMap(s.pairs, dropPairs, s.pendingPairs, s.k)
+	pruneMap(s.items, dropItems, s.pendingItems, s.k)
+	s.recount(s.k)
 	s.reintern()
 }
 
@@ -350,21 +404,27 @@ func (s *State) reintern() {
 	}
 }
 
-// pruneMap keeps the keep entries with the most contributors (then the
-// strongest).
-func pruneMap[K comparable](m map[K]acc, keep int) {
+// pruneMap drops the drop entries with the fewest contributors (then the
+// weakest). When they are all below k (pending of them), only those are
+// ranked.
+func pruneMap[K comparable](m map[K]acc, drop, pending int, k uint32) {
+	if drop <= 0 {
+		return
+	}
 	type kv struct {
 		k K
 		a acc
 	}
-	all := make([]kv, 0, len(m))
-	for k, a := range m {
-		all = append(all, kv{k, a})
+	all := make([]kv, 0, min(len(m), max(pending, drop)))
+	for key, a := range m {
+		if drop > pending || a.n < k {
+			all = append(all, kv{key, a})
+		}
 	}
 	slices.SortFunc(all, func(x, y kv) int {
 		return cmp.Or(cmp.Compare(x.a.n, y.a.n), cmp.Compare(math.Abs(x.a.sum), math.Abs(y.a.sum)))
 	})
-	for _, e := range all[:len(all)-keep] {
+	for _, e := range all[:min(drop, len(all))] {
 		delete(m, e.k)
 	}
 }
@@ -372,6 +432,7 @@ func pruneMap[K comparable](m map[K]acc, keep int) {
 // Clone returns an independent copy of the state.
 func (s *State) Clone() *State {
 	c := &State{Cursor: s.Cursor, Deltas: s.Deltas, ref: s.ref, hl: s.hl, latest: s.latest, bytes: s.bytes,
+		k: s.k, pendingPairs: s.pendingPairs, pendingItems: s.pendingItems,
 		pairs: make(map[pairKey]acc, len(s.pairs)), items: make(map[string]acc, len(s.items)),
 		arms: make(map[uint32]*Arms, len(s.arms)), intern: make(map[string]string, len(s.intern))}
 	for k, v := range s.intern {
@@ -418,6 +479,7 @@ func (s *State) Merge(o *State) {
 		s.latest = o.latest
 	}
 	s.Cursor, s.Deltas = max(s.Cursor, o.Cursor), s.Deltas+o.Deltas
+	s.k = 0 // recount the entries below k at the next Fold
 	for k, a := range o.pairs {
 		k = pairKey{s.id(k.from), s.id(k.to)}
 		b, ok := s.pairs[k]

@@ -1,0 +1,88 @@
+package aggregate_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/ldp"
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+// ldpDeltas makes n federated+ldp deltas as devices do: one item report and
+// one pair report each, at eps/2 each. Item i is chosen with weight
+// 1/(i+1); its pair is i → i+1.
+func ldpDeltas(rng *rand.Rand, n int, eps, claim float32) []wire.Delta {
+	ds := make([]wire.Delta, n)
+	for k := range ds {
+		i := int(float64(50) * rng.Float64() * rng.Float64()) // skewed to low i
+		item, next := fmt.Sprint("p", i), fmt.Sprint("p", i+1)
+		ds[k] = wire.Delta{Epsilon: claim, Reports: []wire.Report{
+			ldp.Encode(wire.ReportItem, item, float64(eps)/2, rng),
+			ldp.Encode(wire.ReportPair, ldp.PairValue(item, next), float64(eps)/2, rng),
+		}}
+	}
+	return ds
+}
+
+func TestWeightsLDP(t *testing.T) {
+	p := params()
+	p.LDPEpsilon = 4
+	rng := rand.New(rand.NewPCG(1, 2))
+	catalog := make([]string, 60)
+	for i := range catalog {
+		catalog[i] = fmt.Sprint("p", i)
+	}
+	s, claimed, federated := aggregate.NewState(), aggregate.NewState(), aggregate.NewState()
+	fp := params() // a site that is not federated+ldp
+	for i, d := range ldpDeltas(rng, 20000, 4, 4) {
+		s.Fold(&d, uint64(i+1), t0, &p)
+		d.Epsilon = 0.01 // claims less budget: its reports must not weigh more
+		claimed.Fold(&d, uint64(i+1), t0, &p)
+		federated.Fold(&d, uint64(i+1), t0, &fp)
+	}
+	got := s.WeightsLDP(&p, catalog)
+	if !reflect.DeepEqual(got, claimed.WeightsLDP(&p, catalog)) {
+		t.Error("a delta's claimed epsilon changed the estimates")
+	}
+	if w := federated.WeightsLDP(&fp, catalog); len(w) != 0 {
+		t.Errorf("reports counted on a site that is not federated+ldp: %d items", len(w))
+	}
+	by := map[string]wire.ItemWeights{}
+	for _, it := range got {
+		by[it.ID] = it
+	}
+	// p0 is the most frequent item, and p0 → p1 its strongest pair.
+	if by["p0"].Pop != 1 {
+		t.Errorf("p0's popularity %v, want 1", by["p0"].Pop)
+	}
+	if nb := by["p0"].Next; len(nb) == 0 || nb[0].ID != "p1" {
+		t.Errorf("p0's neighbours %+v, want p1 first", nb)
+	}
+	if _, ok := by["p59"]; ok {
+		t.Error("p59, never reported, was published")
+	}
+	t.Logf("%d of %d catalogue items published; p0 → %v", len(got), len(catalog), by["p0"].Next)
+}
+
+// TestLDPReportsCapped checks that only LDPReports of a delta's reports
+// count: more reports cannot buy more weight.
+func TestLDPReportsCapped(t *testing.T) {
+	p := params()
+	p.LDPEpsilon, p.LDPReports = 4, 2
+	rng := rand.New(rand.NewPCG(3, 4))
+	two, many := aggregate.NewState(), aggregate.NewState()
+	for i, d := range ldpDeltas(rng, 500, 4, 4) {
+		two.Fold(&d, uint64(i+1), t0, &p)
+		for len(d.Reports) < wire.MaxDeltaReports {
+			d.Reports = append(d.Reports, ldp.Encode(wire.ReportItem, "attack", 100, rng))
+		}
+		many.Fold(&d, uint64(i+1), t0, &p)
+	}
+	catalog := []string{"attack", "p0", "p1", "p2"}
+	if a, b := two.WeightsLDP(&p, catalog), many.WeightsLDP(&p, catalog); !reflect.DeepEqual(a, b) {
+		t.Errorf("reports beyond LDPReports counted:\n%+v\n%+v", a, b)
+	}
+}
