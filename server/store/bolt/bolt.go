@@ -40,6 +40,7 @@ import (
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/groupcommit"
 	bbolt "go.etcd.io/bbolt"
+	bbolterrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrLocked is Open's error when another process holds the file: a
@@ -111,7 +112,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		}
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, bbolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (waited %v for its lock)", path, ErrLocked, o.timeout)
 	}
 	if err != nil {
