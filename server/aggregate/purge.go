@@ -13,6 +13,7 @@ import (
 var (
 	ErrPurgeWindow   = errors.New("aggregate: purge: invalid window")
 	ErrPurgeMismatch = errors.New("aggregate: purge: the site's configuration or the aggregation parameters differ from the latest version's")
+	ErrPurgeBudget   = errors.New("aggregate: purge: the central DP budget of the window is spent: no version can be published now")
 )
 
 // purgeAttempts bounds how often Purge publishes again after another
@@ -81,7 +82,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 	if err != nil {
 		return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
 	}
-	if err := a.sameAggregation(s, &latest); err != nil {
+	if err := a.publishable(ctx, s, &latest); err != nil {
 		return r, err
 	}
 	n, err := a.st.DeleteReceived(ctx, key, r.From, r.To)
@@ -100,8 +101,8 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 		if err != nil {
 			return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
 		}
-		if err := a.sameAggregation(s, &latest); err != nil {
-			return r, err
+		if err := a.publishable(ctx, s, &latest); err != nil {
+			return r, fmt.Errorf("%w (the window's deltas are deleted: purge again once it can publish)", err)
 		}
 		s.current.Store(&latest)
 		s.state, s.pending = state, 0
@@ -109,6 +110,9 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 		if !errors.Is(err, store.ErrVersionExists) || attempt == purgeAttempts {
 			if err != nil {
 				return r, err
+			}
+			if v := s.current.Load(); v.Number != latest.Number+1 {
+				return r, fmt.Errorf("%w (the window's deltas are deleted: purge again once it can publish)", ErrPurgeBudget)
 			}
 			r.Version = *s.current.Load()
 			return r, a.compactAfterPurge(ctx)
@@ -216,19 +220,32 @@ func (a *Aggregator) foldAfter(ctx context.Context, s *siteState, st *State) (in
 	}
 }
 
-// sameAggregation fails unless the version was published with this
-// aggregator's site configuration and clipping: a purge run with other
-// flags than the server's would publish a different model.
-func (a *Aggregator) sameAggregation(s *siteState, v *store.Version) error {
+// publishable fails unless the version after v can be published as the
+// server would: v was published with this aggregator's site
+// configuration, clipping, decay and noise (a purge run with other flags
+// than the server's would publish a different model), and, with central
+// DP, the window's budget has room for one more release (the ledger is
+// read from the versions' manifests). The caller holds mu.
+func (a *Aggregator) publishable(ctx context.Context, s *siteState, v *store.Version) error {
 	if v.Config != s.configHash {
 		return fmt.Errorf("%w: site %s's configuration is not the one of version %d (give purge the server's --sites)",
 			ErrPurgeMismatch, s.site.Key, v.Number)
 	}
-	p, q := &a.params, v.Privacy
-	if p.MinCohort != q.MinCohort || p.ClipWeight != q.ClipWeight || p.ClipItem != q.ClipItem || p.ClipL1 != q.ClipL1 || p.Noise != q.Noise {
-		return fmt.Errorf("%w: version %d was aggregated with k %d, clip %v/%v/%v, noise %s; this purge with k %d, clip %v/%v/%v, noise %s (give purge the server's flags)",
-			ErrPurgeMismatch, v.Number, q.MinCohort, q.ClipWeight, q.ClipItem, q.ClipL1, q.Noise,
-			p.MinCohort, p.ClipWeight, p.ClipItem, p.ClipL1, p.Noise)
+	p, q := s.params.Privacy(0), v.Privacy
+	if p.MinCohort != q.MinCohort || p.ClipWeight != q.ClipWeight || p.ClipItem != q.ClipItem || p.ClipL1 != q.ClipL1 ||
+		p.HalfLife != q.HalfLife || p.Noise != q.Noise {
+		return fmt.Errorf("%w: version %d was aggregated with k %d, clip %v/%v/%v, half-life %s, noise %s; this purge with k %d, clip %v/%v/%v, half-life %s, noise %s (give purge the server's flags)",
+			ErrPurgeMismatch, v.Number, q.MinCohort, q.ClipWeight, q.ClipItem, q.ClipL1, q.HalfLife, q.Noise,
+			p.MinCohort, p.ClipWeight, p.ClipItem, p.ClipL1, p.HalfLife, p.Noise)
+	}
+	if s.params.Noise != NoiseGaussian || s.params.LDPEpsilon > 0 {
+		return nil
+	}
+	if err := a.readLedger(ctx, s, *v); err != nil {
+		return err
+	}
+	if s.spent(a.now(), s.params.DPWindow)+s.params.Rho() > s.params.RhoBudget()*(1+1e-9) {
+		return fmt.Errorf("%w (%d releases in the last %v)", ErrPurgeBudget, len(s.ledger), s.params.DPWindow)
 	}
 	return nil
 }

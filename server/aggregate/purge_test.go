@@ -230,3 +230,45 @@ func TestPurgeWhileLeading(t *testing.T) {
 		t.Errorf("the leader's next version: v%d of %d deltas, after shoes %v; want v4 of 12 without the poison", v.Number, v.Deltas, n)
 	}
 }
+
+// TestPurgeBudget: with central DP, a purge's version is a release like
+// any other. A purge that could not publish within the window's budget is
+// refused before it deletes anything.
+func TestPurgeBudget(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	p := retainParams()
+	p.Noise, p.Epsilon, p.Delta, p.DPWindow, p.DPReleases = aggregate.NoiseGaussian, 8, 1e-6, 24*time.Hour, 2
+	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithRetention(0), aggregate.WithNoiseSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := store.Coarse(time.Now())
+	for i := range 10 {
+		appendAt(t, st, fmt.Sprint("a-", i), now.Add(-3*time.Hour), "shoes", "socks")
+		appendAt(t, st, fmt.Sprint("b-", i), now.Add(-2*time.Hour), "shoes", "laces")
+	}
+	if v := flush(t, a); v.Number != 1 { // the window's first release
+		t.Fatalf("v%d", v.Number)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tool, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithNoiseSeed(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tool.Purge(ctx, site.DemoKey, now.Add(-3*time.Hour), now.Add(-2*time.Hour))
+	if err != nil || r.Version.Number != 2 || r.Deleted != 10 { // the second and last
+		t.Fatalf("purge within the budget = %+v, %v", r, err)
+	}
+	if _, err := tool.Purge(ctx, site.DemoKey, now.Add(-2*time.Hour), now.Add(-time.Hour)); !errors.Is(err, aggregate.ErrPurgeBudget) {
+		t.Fatalf("purge past the budget: %v, want ErrPurgeBudget", err)
+	}
+	if ds, err := st.Deltas(ctx, site.DemoKey, 0, 100); err != nil || len(ds) != 10 {
+		t.Errorf("a purge refused for the budget left %d deltas, %v; want 10", len(ds), err)
+	}
+}
