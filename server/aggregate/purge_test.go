@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
 // next returns the neighbours a version publishes after an item, and
@@ -271,4 +273,26 @@ func TestPurgeBudget(t *testing.T) {
 	if ds, err := st.Deltas(ctx, site.DemoKey, 0, 100); err != nil || len(ds) != 10 {
 		t.Errorf("a purge refused for the budget left %d deltas, %v; want 10", len(ds), err)
 	}
+}
+
+func ExampleAggregator_Purge() {
+	dir, _ := os.MkdirTemp("", "tailor")
+	defer os.RemoveAll(dir)
+	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
+	defer db.Close()
+	ctx := context.Background()
+	bad := store.Coarse(time.Now()).Add(-3 * time.Hour) // an attack's hour
+	for i, at := range []time.Time{bad.Add(-time.Hour), bad, bad.Add(time.Minute), bad.Add(time.Hour)} {
+		d := wire.Delta{Site: "demo", ID: [16]byte{byte(i)}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}}}
+		db.Append(ctx, store.Delta{Site: d.Site, ID: d.ID, Received: at, Body: wire.Marshal(&d)})
+	}
+	server, _ := aggregate.New(db, site.Demo("http://localhost:8080"))
+	server.Start(ctx)
+	server.Close(ctx) // publishes version 1 from the four deltas
+
+	// Later, with the server stopped (or beside PostgreSQL replicas):
+	tool, _ := aggregate.New(db, site.Demo("http://localhost:8080"))
+	r, err := tool.Purge(ctx, "demo", bad, bad.Add(time.Hour))
+	fmt.Println(r.Deleted, r.Folded, r.Version.Number, r.Version.Deltas, err)
+	// Output: 2 2 2 2 <nil>
 }
