@@ -56,7 +56,8 @@ var (
 	ErrEmpty      = errors.New("ingest: empty delta")                                                   // nothing to count
 	ErrPrivacy    = errors.New("ingest: the delta's local noise does not meet the site's privacy mode") // federated+ldp: eps not within (0, the site's]
 	ErrNoiseClaim = errors.New("ingest: local noise claimed on a site without local DP")                // eps > 0 or reports, not federated+ldp
-	ErrClear      = errors.New("ingest: pairs or items in clear on a federated+ldp site")               // only LDP reports may leave such a device
+	ErrClear      = errors.New("ingest: pairs, items or arms in clear on a federated+ldp site")         // only LDP reports may leave such a device
+	ErrReports    = errors.New("ingest: not the LDP reports a device sends")                            // delta.ReportItems item and delta.ReportPairs pair reports
 	ErrNegative   = errors.New("ingest: negative weight outside local DP")                              // only LDP noise makes a weight negative
 	ErrMaxWeights = errors.New("ingest: every weight at the maximum")                                   // no session produces that
 	ErrPairCount  = errors.New("ingest: more pairs than the items reported could produce")              // n items, n×PairsPerItem pairs at most
@@ -82,6 +83,7 @@ var reasons = []struct {
 	{ErrPrivacy, "privacy"},
 	{ErrNoiseClaim, "noise_claimed"},
 	{ErrClear, "clear_on_ldp"},
+	{ErrReports, "report_count"},
 	{ErrNegative, "negative_weight"},
 	{ErrMaxWeights, "max_weights"},
 	{ErrPairCount, "too_many_pairs"},
@@ -156,9 +158,12 @@ type Policy struct {
 // honest device never sends and the aggregate must not take:
 //   - something to count: pairs, items, arms or LDP reports (ErrEmpty);
 //   - local noise matches the site's mode: a federated+ldp delta spends
-//     an eps within (0, the site's] (ErrPrivacy) and carries no pairs or
-//     items in clear (ErrClear); any other delta claims no eps and no
-//     reports (ErrNoiseClaim), and has no negative weight (ErrNegative);
+//     an eps within (0, the site's] (ErrPrivacy), carries no pairs, items
+//     or arms in clear (ErrClear), and exactly the reports a device sends,
+//     delta.ReportItems about items and delta.ReportPairs about pairs
+//     (ErrReports: more would multiply one delta's weight); any other
+//     delta claims no eps and no reports (ErrNoiseClaim), and has no
+//     negative weight (ErrNegative);
 //   - a plausible shape: not every weight at ±wire.MaxDeltaWeight
 //     (ErrMaxWeights), no more pairs than its n items could produce,
 //     n×PairsPerItem (ErrPairCount), per arm no more impressions, clicks
@@ -187,8 +192,20 @@ func checkNoise(d *wire.Delta, p Policy) error {
 		switch {
 		case !(d.Epsilon > 0 && d.Epsilon <= p.Epsilon):
 			return fmt.Errorf("%w: the site spends eps %v per delta, the delta %v", ErrPrivacy, p.Epsilon, d.Epsilon)
-		case len(d.Pairs) > 0 || len(d.Items) > 0:
-			return fmt.Errorf("%w: %d pairs, %d items", ErrClear, len(d.Pairs), len(d.Items))
+		case len(d.Pairs) > 0 || len(d.Items) > 0 || len(d.Arms) > 0:
+			return fmt.Errorf("%w: %d pairs, %d items, %d arms", ErrClear, len(d.Pairs), len(d.Items), len(d.Arms))
+		}
+		var items, pairs int
+		for _, r := range d.Reports {
+			if r.Kind == wire.ReportItem {
+				items++
+			} else {
+				pairs++
+			}
+		}
+		if items != delta.ReportItems || pairs != delta.ReportPairs {
+			return fmt.Errorf("%w: %d item and %d pair reports, a device sends %d and %d",
+				ErrReports, items, pairs, delta.ReportItems, delta.ReportPairs)
 		}
 		return nil
 	}

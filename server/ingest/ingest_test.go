@@ -373,6 +373,14 @@ func TestCheck(t *testing.T) {
 		{"eps over the site's", true, func(d *wire.Delta) { d.Epsilon = 4.5 }, ingest.ErrPrivacy},
 		{"pairs in clear on an ldp site", true, func(d *wire.Delta) { d.Pairs = sample().Pairs }, ingest.ErrClear},
 		{"items in clear on an ldp site", true, func(d *wire.Delta) { d.Items = sample().Items }, ingest.ErrClear},
+		{"arms in clear on an ldp site", true, func(d *wire.Delta) { d.Arms = sample().Arms }, ingest.ErrClear},
+		{"one report", true, func(d *wire.Delta) { d.Reports = d.Reports[:1] }, ingest.ErrReports},
+		{"two item reports", true, func(d *wire.Delta) { d.Reports[1].Kind = wire.ReportItem }, ingest.ErrReports},
+		{"sixteen reports", true, func(d *wire.Delta) {
+			for len(d.Reports) < wire.MaxDeltaReports {
+				d.Reports = append(d.Reports, d.Reports[0])
+			}
+		}, ingest.ErrReports},
 		{"all weights at the maximum", false, maxed, ingest.ErrMaxWeights},
 		{"all weights at the maximum, pairs only", false, func(d *wire.Delta) { maxed(d); d.Items = nil }, ingest.ErrMaxWeights},
 		{"a lone item at the maximum", false, func(d *wire.Delta) { d.Pairs, d.Items = nil, d.Items[:1]; maxed(d) }, ingest.ErrMaxWeights},
