@@ -39,7 +39,7 @@ func sites(t *testing.T, holdout float32) *site.Set {
 func start(t *testing.T, st store.Store, set *site.Set, opts ...aggregate.Option) *aggregate.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams
-	p.MinCohort, p.Shards = 1, 4
+	p.MinCohort, p.Shards, p.PairShare = 1, 4, 0
 	a, err := aggregate.New(st, set, append([]aggregate.Option{aggregate.WithParams(p), aggregate.WithPublishEvery(1000, time.Hour)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ type released struct {
 // deltas; with noise (central DP), its decayed sum plus noise() must also
 // clear p.Threshold() (DP selection), and only noisy sums are used from
 // then on. A pair must also carry PairShare of its from-item's released
-// pair support. Items come back sorted by id.
+// support, or PairCap. Items come back sorted by id.
 func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 	k := uint32(p.MinCohort)
 	f := s.realFactor()
@@ -42,8 +42,9 @@ func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 		return v, v > threshold && v > 0
 	}
 	keys := make([]pairKey, 0, len(s.pairs))
+	kp := max(k, uint32(p.PairCohort))
 	for key, a := range s.pairs {
-		if a.n >= k {
+		if a.n >= kp {
 			keys = append(keys, key)
 		}
 	}
@@ -75,13 +76,18 @@ func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 // only what was released (post-processing).
 func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemWeights {
 	if p.PairShare > 0 {
+		// A from-item's support: its released pair sums, or its released
+		// popularity if larger (an attacker's pairs add to the first).
 		support := map[string]float64{}
 		for _, r := range pairs {
 			support[r.key.from] += r.v
 		}
+		for id, v := range pops {
+			support[id] = max(support[id], v)
+		}
 		kept := pairs[:0]
 		for _, r := range pairs {
-			if r.v >= p.PairShare*support[r.key.from] {
+			if r.v >= min(p.PairShare*support[r.key.from], p.PairCap) {
 				kept = append(kept, r)
 			}
 		}

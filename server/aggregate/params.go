@@ -45,11 +45,18 @@ type Params struct {
 	// deltas, not devices: k deltas can come from one attacker. It is a
 	// floor, not a privacy guarantee; central DP (Noise) is.
 	MinCohort int
+	// PairCohort raises the floor for pairs: a pair is published only once
+	// this many deltas carried it (k if lower). Planting a pair after an
+	// item few visitors see costs that many deltas.
+	PairCohort int
 	// PairShare is the share of its from-item's pair support (the decayed
 	// count of deltas with any pair out of it) a pair needs to be a
 	// neighbour: planting a pair after a popular item then takes many
 	// deltas, not k.
 	PairShare float64
+	// PairCap caps what PairShare asks of a pair, in (decayed) deltas: past
+	// it, a popular item's long tail of neighbours stays.
+	PairCap float64
 	// Neighbors is K, how many neighbours each item keeps (at most
 	// wire.MaxNeighbors).
 	Neighbors int
@@ -93,7 +100,7 @@ type Params struct {
 var DefaultParams = Params{
 	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: 200, MaxItems: 100,
 	MaxImpressions: 200, MaxClicks: 20, MaxConversions: 2,
-	MinCohort: 5, PairShare: 0, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
+	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
 	LDPReports: 4, LDPTopItems: 200, LDPZ: 3,
 	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,
@@ -111,8 +118,8 @@ func (p *Params) Validate() error {
 		return bad("per-delta caps %d pairs, %d items: need 1-%d and 1-%d", p.MaxPairs, p.MaxItems, wire.MaxDeltaPairs, wire.MaxDeltaItems)
 	case p.MinCohort < 1:
 		return bad("minimum cohort %d: need at least 1", p.MinCohort)
-	case !(p.PairShare >= 0 && p.PairShare < 1):
-		return bad("pair share %v: need 0 <= share < 1", p.PairShare)
+	case !(p.PairShare >= 0 && p.PairShare < 1) || !(p.PairCap >= 0) || p.PairCohort < 0:
+		return bad("pair share %v, cap %v, cohort %d: need 0 <= share < 1, cap >= 0, cohort >= 0", p.PairShare, p.PairCap, p.PairCohort)
 	case p.Neighbors < 1 || p.Neighbors > wire.MaxNeighbors:
 		return bad("neighbours %d: need 1-%d", p.Neighbors, wire.MaxNeighbors)
 	case !(p.CoOccurrence >= 0 && p.CoOccurrence <= 10):

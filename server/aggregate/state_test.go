@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -230,6 +231,37 @@ func TestWeights(t *testing.T) {
 	for _, it := range got {
 		if len(it.Next) > p.Neighbors {
 			t.Errorf("%s has %d neighbours, want at most %d", it.ID, len(it.Next), p.Neighbors)
+		}
+	}
+}
+
+// TestWeightsPairShare checks that a pair after an item needs PairShare of
+// the item's support, or PairCap deltas, whichever is less.
+func TestWeightsPairShare(t *testing.T) {
+	for _, c := range []struct {
+		honest int // deltas with a → x
+		want   int // attacker deltas a → t needed
+	}{
+		{0, 5},     // k
+		{100, 12},  // 0.1·(100+m) <= m
+		{1000, 20}, // PairCap
+	} {
+		p := aggregate.DefaultParams
+		s := aggregate.NewState()
+		for i := 0; i < c.honest; i++ {
+			s.Fold(pairDelta("a", "x"), s.Cursor+1, t0, &p)
+		}
+		got := 0
+		for m := 1; m <= 30 && got == 0; m++ {
+			s.Fold(&wire.Delta{Pairs: []wire.Pair{{From: "a", To: "t", W: 1000}}}, s.Cursor+1, t0, &p)
+			for _, it := range s.Weights(&p, nil) {
+				if it.ID == "a" && slices.ContainsFunc(it.Next, func(nb wire.Neighbor) bool { return nb.ID == "t" }) {
+					got = m
+				}
+			}
+		}
+		if got != c.want {
+			t.Errorf("after %d honest deltas, %d attacker deltas planted a → t; want %d", c.honest, got, c.want)
 		}
 	}
 }

@@ -45,6 +45,7 @@ func TestPoisoning(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := aggregate.DefaultParams
+	p.HalfLife = 0 // the server folds at the hour it receives; the sums rebuilt here must match exactly
 	srv := startServer(t, sites, p, 1<<30)
 	clean := srv.fetch(t, "clean")
 
@@ -68,8 +69,8 @@ func TestPoisoning(t *testing.T) {
 			t.Fatal(err)
 		}
 		seq++
-		cleanState.Fold(&d, seq, &p)
-		poisonedState.Fold(&d, seq, &p)
+		cleanState.Fold(&d, seq, t0, &p)
+		poisonedState.Fold(&d, seq, t0, &p)
 		if _, err := srv.sync(b); err != nil {
 			t.Fatal(err)
 		}
@@ -80,20 +81,24 @@ func TestPoisoning(t *testing.T) {
 		}
 	}
 	// The adversaries: maximal deltas for one item, as large as the wire
-	// format and the server's checks allow.
+	// format and the server's checks allow (ingest: not every weight at
+	// the maximum, at most ingest.PairsPerItem pairs per item reported).
 	for a := 0; a < adversaries; a++ {
 		d := wire.Delta{Site: "poisoned", Items: []wire.Count{{ID: target, N: wire.MaxDeltaWeight}}}
 		copy(d.ID[:], fmt.Sprintf("adversary-%06d", a))
 		for _, it := range s.Candidates() {
 			if it.ID != target {
 				d.Pairs = append(d.Pairs, wire.Pair{From: it.ID, To: target, W: wire.MaxDeltaWeight})
+				if len(d.Pairs) > len(d.Items)*ingest.PairsPerItem {
+					d.Items = append(d.Items, wire.Count{ID: it.ID, N: 1})
+				}
 			}
 		}
 		if _, err := srv.sync(wire.Marshal(&d)); err != nil {
 			t.Fatal(err)
 		}
 		seq++
-		poisonedState.Fold(&d, seq, &p)
+		poisonedState.Fold(&d, seq, t0, &p)
 	}
 	if err := srv.agg.Flush(context.Background()); err != nil {
 		t.Fatal(err)
