@@ -61,6 +61,7 @@ type Site struct {
 	Origins   []string          // origins allowed to call the API for this site ("*": any)
 	Privacy   wire.Privacy      // local, federated or federated+ldp
 	Epsilon   float32           // the LDP budget devices spend per delta (federated+ldp)
+	DayBudget float32           // the LDP budget a device spends per UTC day (0: wire.DefaultDayDeltas × Epsilon)
 	Explore   float32           // share of rankings that promote one random item
 	Holdout   float32           // share of devices that see the default order
 	Diversity float32           // penalty on repeating a category near the top
@@ -98,7 +99,7 @@ const MaxCatalog = wire.MaxWeightsItems
 
 // Config returns what devices need of the site's configuration.
 func (s *Site) Config() wire.Config {
-	return wire.Config{Site: s.Key, Privacy: s.Privacy, Epsilon: s.Epsilon, Explore: s.Explore,
+	return wire.Config{Site: s.Key, Privacy: s.Privacy, Epsilon: s.Epsilon, DayBudget: s.DayBudget, Explore: s.Explore,
 		Holdout: s.Holdout, Diversity: s.Diversity, Replenish: s.Replenish, Rules: s.Rules}
 }
 
@@ -163,6 +164,7 @@ type fileSite struct {
 	Origins   []string          `json:"origins"`
 	Privacy   string            `json:"privacy"`
 	Epsilon   float32           `json:"epsilon"`
+	DayBudget float32           `json:"day_budget"`
 	Explore   float32           `json:"explore"`
 	Holdout   *float32          `json:"holdout"`
 	Diversity float32           `json:"diversity"`
@@ -230,7 +232,7 @@ func Parse(r io.Reader) (*Set, error) {
 }
 
 func (fs *fileSite) site() (Site, error) {
-	s := Site{Key: fs.Key, Origins: fs.Origins, Epsilon: fs.Epsilon, Explore: fs.Explore, Holdout: DefaultHoldout,
+	s := Site{Key: fs.Key, Origins: fs.Origins, Epsilon: fs.Epsilon, DayBudget: fs.DayBudget, Explore: fs.Explore, Holdout: DefaultHoldout,
 		Diversity: fs.Diversity, Replenish: fs.Replenish, Catalog: fs.Catalog}
 	if fs.Holdout != nil {
 		s.Holdout = *fs.Holdout
@@ -292,6 +294,8 @@ func (s *Site) validate() error {
 		return bad("federated+ldp needs an epsilon within (0, 100], not %v", s.Epsilon)
 	case s.Privacy != wire.PrivacyLDP && s.Epsilon != 0:
 		return bad("epsilon %v is only for federated+ldp", s.Epsilon)
+	case s.DayBudget != 0 && (s.Privacy != wire.PrivacyLDP || !(s.DayBudget >= s.Epsilon && s.DayBudget <= 1000)):
+		return bad("day_budget %v: only for federated+ldp, within [epsilon, 1000]", s.DayBudget)
 	case s.Privacy > wire.PrivacyLDP:
 		return bad("unknown privacy mode %d", s.Privacy)
 	}

@@ -108,6 +108,8 @@ func TestParseErrors(t *testing.T) {
 		{"privacy", `{"sites": [{` + ok + `, "privacy": "public"}]}`, site.ErrInvalid},
 		{"ldp without epsilon", `{"sites": [{` + ok + `, "privacy": "federated+ldp"}]}`, site.ErrInvalid},
 		{"epsilon without ldp", `{"sites": [{` + ok + `, "epsilon": 1}]}`, site.ErrInvalid},
+		{"day budget without ldp", `{"sites": [{` + ok + `, "day_budget": 4}]}`, site.ErrInvalid},
+		{"day budget under one delta", `{"sites": [{` + ok + `, "privacy": "federated+ldp", "epsilon": 2, "day_budget": 1}]}`, site.ErrInvalid},
 		{"owner hash not hex", `{"sites": [{` + ok + `, "owner_token_sha256": "a token in clear"}]}`, site.ErrInvalid},
 		{"owner hash too short", `{"sites": [{` + ok + `, "owner_token_sha256": "d6dacecc"}]}`, site.ErrInvalid},
 		{"holdout > 1", `{"sites": [{` + ok + `, "holdout": 1.5}]}`, site.ErrInvalid},
