@@ -170,7 +170,7 @@ func (r *Runtime) Instantiate(ctx context.Context) (*Instance, error) {
 	var src io.Reader = rand.Reader
 	var seeded *seededRandom
 	if r.seeded {
-		seeded = newSeededRandom(r.seed, made)
+		seeded = newSeededRandom(r.seed, made, streamInstance)
 		src = seeded
 	}
 	mc := wazero.NewModuleConfig().

@@ -176,7 +176,7 @@ func (in *Instance) Seed(seed uint64) error {
 	if in.seeded == nil {
 		return ErrNotSeeded
 	}
-	in.seeded.reset(in.runtimeSeed, seed)
+	in.seeded.reset(in.runtimeSeed, seed, streamSeed)
 	return nil
 }
 
