@@ -2,16 +2,17 @@ package wire
 
 import "github.com/tailorhq/tailor/sdk/msgp"
 
-// Delta is what a device syncs: sparse statistics of its visitor's
-// behaviour since the last sync, never raw events, URLs or identifiers. ID
-// is random per delta, chosen by the device so that a retried sync is
-// recognised; it identifies the delta, not the visitor.
+// Delta is what a device syncs: a small random sample of its visitor's
+// behaviour since the last sync (package sdk/delta), never raw events,
+// order, times, URLs or identifiers. ID is fresh cryptographic randomness
+// per delta, chosen by the device so that a retried sync is recognised; it
+// identifies the delta, not the visitor.
 type Delta struct {
 	Site    string
 	Model   uint32   // the model version the device held
 	ID      [16]byte // random, per delta
-	Pairs   []Pair   // item transitions: From was followed by To
-	Items   []Count  // item interest counts (views, weighted by kind)
+	Pairs   []Pair   // sampled item transitions (From was followed by To), weight 1, sorted
+	Items   []Count  // sampled items the visitor showed interest in, weight 1, sorted
 	Arms    []ArmCount
 	Reports []Report // federated+ldp: ε-LDP frequency-oracle reports instead of Pairs and Items
 	Epsilon float32  // LDP budget this delta spent on the device (split evenly over its Reports); 0: none
