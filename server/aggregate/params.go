@@ -99,7 +99,7 @@ type Params struct {
 // DefaultParams are the defaults of the server's flags.
 var DefaultParams = Params{
 	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: 200, MaxItems: 100,
-	MaxImpressions: 200, MaxClicks: 20, MaxConversions: 2,
+	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
 	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
 	LDPReports: 4, LDPTopItems: 200, LDPZ: 3,

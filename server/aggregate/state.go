@@ -12,9 +12,11 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-// ArmTotals sums what one experiment arm showed and what came of it.
+// ArmTotals sums what one experiment arm showed and what came of it, and
+// how many deltas reported it (for Uplift.Guard).
 type ArmTotals struct {
 	Impressions, Clicks, Conversions uint64
+	Deltas                           uint64
 }
 
 // Arms are the totals of each arm, indexed by wire.Arm.
@@ -297,6 +299,7 @@ func (s *State) foldArms(d *wire.Delta, p *Params) {
 		t.Impressions += uint64(imp)
 		t.Clicks += uint64(clk)
 		t.Conversions += uint64(conv)
+		t.Deltas++
 	}
 }
 
@@ -506,6 +509,7 @@ func (s *State) Merge(o *State) {
 			t[i].Impressions += a[i].Impressions
 			t[i].Clicks += a[i].Clicks
 			t[i].Conversions += a[i].Conversions
+			t[i].Deltas += a[i].Deltas
 		}
 	}
 	merge := func(dst **ldp.Sketch, src *ldp.Sketch) {
@@ -634,12 +638,13 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	slices.Sort(versions)
 	w.ArrayHeader(len(versions))
 	for _, v := range versions {
-		w.ArrayHeader(1 + 3*len(Arms{}))
+		w.ArrayHeader(1 + 4*len(Arms{}))
 		w.Uint(uint64(v))
 		for _, t := range s.arms[v] {
 			w.Uint(t.Impressions)
 			w.Uint(t.Clicks)
 			w.Uint(t.Conversions)
+			w.Uint(t.Deltas)
 		}
 	}
 	w.Int(s.ref)
@@ -695,11 +700,18 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	}
 	m = r.ArrayHeader()
 	for i := 0; i < m && r.Err() == nil; i++ {
-		r.Tuple(1 + 3*len(Arms{}))
+		fields := r.ArrayHeader() // 1+3 per arm before per-arm delta counts, 1+4 since
+		if fields != 1+3*len(Arms{}) && fields != 1+4*len(Arms{}) {
+			r.Fail(fmt.Errorf("arms of %d fields", fields))
+			break
+		}
 		v := uint32(r.UintMax(math.MaxUint32))
 		a := new(Arms)
 		for j := range a {
-			a[j] = ArmTotals{r.Uint(), r.Uint(), r.Uint()}
+			a[j] = ArmTotals{Impressions: r.Uint(), Clicks: r.Uint(), Conversions: r.Uint()}
+			if fields == 1+4*len(Arms{}) {
+				a[j].Deltas = r.Uint()
+			}
 		}
 		s.arms[v] = a
 	}

@@ -111,8 +111,8 @@ func TestFoldClips(t *testing.T) {
 			name: "arm counts capped, clicks within impressions, conversions within clicks",
 			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20},
 				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5}}},
-			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 1, Conversions: 1},
-				wire.ArmHoldout: {Impressions: 200, Clicks: 20, Conversions: 2}},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 1, Conversions: 1, Deltas: 1},
+				wire.ArmHoldout: {Impressions: 50, Clicks: 5, Conversions: 1, Deltas: 1}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package aggregate
 
-import "math"
+import (
+	"math"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
 
 // Z95 is the standard normal quantile of a two-sided 95% interval.
 const Z95 = 1.959963984540054
@@ -20,8 +24,39 @@ type Uplift struct {
 	Absolute  float64    `json:"absolute"`  // treatment - holdout
 	Relative  *float64   `json:"relative"`  // absolute / holdout; null when the holdout rate is 0
 	CI95      [2]float64 `json:"ci95"`      // 95% confidence interval of Absolute
-	// Significant reports whether the interval excludes 0.
+	// Significant reports whether the interval excludes 0 (and Guard
+	// found nothing suspect).
 	Significant bool `json:"significant"`
+	// Suspect reports that the arms' delta counts do not fit the site's
+	// holdout share (see Guard): deltas may have been forged into one arm.
+	Suspect bool `json:"suspect,omitempty"`
+}
+
+// MaxSplitZ is how far (in standard deviations) the holdout arm's share of
+// the deltas may stray from the site's holdout share before Guard calls
+// the comparison suspect. Devices sync several deltas each, which spreads
+// the share more than a binomial would: hence a wide bound.
+const MaxSplitZ = 4
+
+// SplitZ is the z-score of the holdout arm's share of the deltas reporting
+// treatment or holdout, against the share h devices are drawn with.
+func SplitZ(treatmentDeltas, holdoutDeltas uint64, h float64) float64 {
+	n := float64(treatmentDeltas + holdoutDeltas)
+	if n == 0 || !(h > 0 && h < 1) {
+		return 0
+	}
+	return (float64(holdoutDeltas) - n*h) / math.Sqrt(n*h*(1-h))
+}
+
+// Guard marks the uplift suspect, and not significant, when the arms'
+// delta counts do not fit the holdout share h (|SplitZ| > MaxSplitZ). The
+// holdout arm is small, so an attacker forging deltas into it moves its
+// rates far with few deltas; to stay unnoticed he must forge about 1/h
+// treatment deltas for each holdout one, which dilutes his effect.
+func (u *Uplift) Guard(a *Arms, h float64) {
+	if z := SplitZ(a[wire.ArmTreatment].Deltas, a[wire.ArmHoldout].Deltas, h); math.Abs(z) > MaxSplitZ {
+		u.Suspect, u.Significant = true, false
+	}
 }
 
 // Compare returns the uplift of one rate (successes per trial) of the

@@ -104,12 +104,13 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 			total[i].Impressions += arms[i].Impressions
 			total[i].Clicks += arms[i].Clicks
 			total[i].Conversions += arms[i].Conversions
+			total[i].Deltas += arms[i].Deltas
 		}
-		rep := report(&arms)
+		rep := report(&arms, float64(st.Holdout))
 		rep.Version = &v
 		out.Versions = append(out.Versions, rep)
 	}
-	out.Total = report(&total)
+	out.Total = report(&total, float64(st.Holdout))
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -167,7 +168,7 @@ func (rs *releases) get(key string, now time.Time, counted func(key string) (map
 	return *r, nil
 }
 
-func report(arms *aggregate.Arms) ArmsReport {
+func report(arms *aggregate.Arms, holdout float64) ArmsReport {
 	rep := ArmsReport{Arms: map[string]ArmReport{}}
 	for i, a := range arms {
 		rep.Arms[wire.Arm(i).String()] = ArmReport{Impressions: a.Impressions, Clicks: a.Clicks, Conversions: a.Conversions,
@@ -175,9 +176,11 @@ func report(arms *aggregate.Arms) ArmsReport {
 	}
 	t, h := arms[wire.ArmTreatment], arms[wire.ArmHoldout]
 	if u, ok := aggregate.Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok {
+		u.Guard(arms, holdout)
 		rep.CTRUplift = &u
 	}
 	if u, ok := aggregate.Compare(t.Conversions, t.Impressions, h.Conversions, h.Impressions); ok {
+		u.Guard(arms, holdout)
 		rep.ConversionUplift = &u
 	}
 	return rep
