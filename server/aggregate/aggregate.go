@@ -1,14 +1,28 @@
 // Package aggregate folds the profile deltas devices sync into each
 // site's global weights and publishes them as immutable model versions.
 //
-// Devices are untrusted, so every delta is clipped before it counts: each
-// entry to ±ClipWeight, what its pairs put into or out of any one item to
-// ClipItem, the L1 norm of its pairs (and of its items) to ClipL1, only
-// its MaxPairs and MaxItems strongest entries, and its arm counts to caps. Nothing derived from a delta is published before
-// MinCohort distinct deltas contributed to the same pair or item, and
-// Laplace or Gaussian noise may be added to every released sum, its
-// parameters recorded with each version. Each version records how many
-// deltas built it.
+// Devices are untrusted, so every delta is bounded before it counts: each
+// positive pair and item counts once, whatever weight it claims (binary
+// counting; non-positive weights count nothing); what its pairs put into
+// or out of any one item is capped (ClipItem), its L1 norm too (ClipL1),
+// only MaxPairs and MaxItems entries count, and its arm counts are capped
+// and kept consistent (clicks within impressions, conversions within
+// clicks). Sums decay with a half-life (HalfLife), so bad input fades.
+// Nothing derived from a delta is published before MinCohort distinct
+// deltas contributed to the same pair or item, a pair also needs a share
+// of its from-item's support (PairShare, up to PairCap deltas), and an
+// optional central DP mode adds Gaussian noise to every released sum,
+// selects the keys published by their noisy sums, and accounts the
+// (ε, δ) of the versions published in a window, recorded in each
+// version's Privacy; past the budget, no version is published.
+//
+// federated+ldp sites send ε-LDP reports instead (package sdk/ldp): they
+// are folded into count-mean sketches and estimated over the site's public
+// catalogue (site.Site.Catalog) at publication.
+//
+// Memory is bounded per site (KeepBytes, KeepPairs, KeepItems, and half
+// of KeepBytes for entries still below k): the entries with the fewest
+// contributors are pruned first, with the ids only they used.
 //
 // The Aggregator tails the store's delta log, folds in Seq order, and
 // publishes a version every N folded deltas or every T when there is
