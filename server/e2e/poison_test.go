@@ -121,7 +121,11 @@ func TestPoisoning(t *testing.T) {
 			t.Fatalf("%s: published %d items, the sums give %d", c.name, len(c.published), len(want))
 		}
 		for _, it := range want {
-			if !reflect.DeepEqual(c.published[it.ID], it) {
+			got := c.published[it.ID]
+			if len(got.Next) == 0 && len(it.Next) == 0 {
+				got.Next, it.Next = nil, nil // no neighbours: decoded empty, built nil
+			}
+			if !reflect.DeepEqual(got, it) {
 				t.Fatalf("%s: published %+v\nthe sums give %+v", c.name, c.published[it.ID], it)
 			}
 		}
