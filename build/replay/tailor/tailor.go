@@ -170,8 +170,9 @@ func (m *Method) Annotate(r *report.Result) {
 	if noise != aggregate.NoiseNone {
 		noise += fmt.Sprintf(" (ε=%g, δ=%g over %d versions per %s)", m.params.Epsilon, m.params.Delta, m.params.DPReleases, m.params.DPWindow)
 	}
-	r.Notes = fmt.Sprintf("server: minimum cohort k=%d, neighbours %d, central noise %s; model version %d built from %d deltas of %d devices",
-		m.params.MinCohort, m.params.Neighbors, noise, m.version, m.deltas, m.devices.Load())
+	p := &m.params
+	r.Notes = fmt.Sprintf("server: minimum cohort k=%d (pairs %d), pair share %g (capped at %g deltas), neighbours %d, half-life %s, central noise %s; model version %d built from %d deltas of %d devices",
+		p.MinCohort, max(p.MinCohort, p.PairCohort), p.PairShare, p.PairCap, p.Neighbors, p.HalfLife, noise, m.version, m.deltas, m.devices.Load())
 	if m.catalog > 0 {
 		r.Notes += fmt.Sprintf("; LDP reports debiased over a catalogue of %d items", m.catalog)
 	}
