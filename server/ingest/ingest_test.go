@@ -449,7 +449,7 @@ func TestHonestDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := harnesstest.Instance(t)
-	const visitors = 60
+	const visitors = 40
 	var n int
 	for i := 0; i < visitors; i++ {
 		cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyFederated, Holdout: 0.3}
@@ -462,7 +462,7 @@ func TestHonestDeltas(t *testing.T) {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(uint64(i), 3))
-		session := s.Session(&sim.Personas[i%len(sim.Personas)], rng, 3+i%20)
+		session := s.Session(&sim.Personas[i%len(sim.Personas)], rng, 3+i%10)
 		at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 		take := func() {
 			b, err := in.TakeDelta()
@@ -487,6 +487,9 @@ func TestHonestDeltas(t *testing.T) {
 			if err := in.Track(sim.Event(wire.KindClick, &session[j], at)); err != nil {
 				t.Fatal(err)
 			}
+			if rng.IntN(2) == 0 {
+				continue
+			}
 			res, err := in.Rank(&wire.RankRequest{Slot: "recommended", Candidates: s.Candidates(), Limit: 5, Time: at.UnixMilli(), Ctx: sim.Context(at)})
 			if err != nil {
 				t.Fatal(err)
@@ -494,7 +497,7 @@ func TestHonestDeltas(t *testing.T) {
 			if rng.IntN(3) == 0 {
 				take()
 			}
-			if len(res.Items) > 0 && rng.IntN(2) == 0 {
+			if len(res.Items) > 0 && rng.IntN(3) > 0 {
 				// Click a shown item, sometimes after a sync, and sometimes buy it.
 				shown := res.Items[rng.IntN(len(res.Items))].ID
 				var p *wire.Item
