@@ -93,6 +93,15 @@ func init() {
 		p.MinCohort = 1
 		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, params: p}, nil
 	})
+	// The central DP modes come right after the federated ones: they
+	// aggregate the same devices' deltas (see deltaMemo).
+	for _, eps := range CentralEpsilons {
+		replay.Register(NameCentralDP(eps), func(c replay.Config) (eval.Method, error) {
+			p := ServerParams()
+			p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, eps, DPDelta
+			return &Method{cfg: c, mode: report.ModeCentralDP, privacy: wire.PrivacyFederated, params: p}, nil
+		})
+	}
 	replay.Register(NameLocal, func(c replay.Config) (eval.Method, error) {
 		return &Method{cfg: c, mode: report.ModeLocal, privacy: wire.PrivacyLocal, params: ServerParams()}, nil
 	})
@@ -100,13 +109,6 @@ func init() {
 		replay.Register(NameLDP(eps), func(c replay.Config) (eval.Method, error) {
 			return &Method{cfg: c, mode: report.ModeLDP, privacy: wire.PrivacyLDP, epsilon: eps,
 				params: ServerParams()}, nil
-		})
-	}
-	for _, eps := range CentralEpsilons {
-		replay.Register(NameCentralDP(eps), func(c replay.Config) (eval.Method, error) {
-			p := ServerParams()
-			p.Noise, p.Epsilon, p.Delta = aggregate.NoiseGaussian, eps, DPDelta
-			return &Method{cfg: c, mode: report.ModeCentralDP, privacy: wire.PrivacyFederated, params: p}, nil
 		})
 	}
 }
