@@ -450,7 +450,7 @@ func TestHonestDeltas(t *testing.T) {
 	}
 	in := harnesstest.Instance(t)
 	const visitors = 40
-	var n int
+	var n, clicksOver, conversionsOver int
 	for i := 0; i < visitors; i++ {
 		cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyFederated, Holdout: 0.3}
 		policy := federated
@@ -478,6 +478,14 @@ func TestHonestDeltas(t *testing.T) {
 				t.Fatalf("visitor %d: Decode: %v\n%x", i, err, b)
 			}
 			agree(t, b, d)
+			for _, a := range d.Arms {
+				if a.Clicks > a.Impressions {
+					clicksOver++
+				}
+				if a.Conversions > a.Clicks {
+					conversionsOver++
+				}
+			}
 			if err := ingest.Check(&d, policy); err != nil {
 				t.Errorf("visitor %d (%v): an honest delta is refused: %v\n%+v", i, cfg.Privacy, err, d)
 			}
@@ -522,7 +530,8 @@ func TestHonestDeltas(t *testing.T) {
 		}
 		take()
 	}
-	t.Logf("%d deltas from %d visitors accepted", n, visitors)
+	t.Logf("%d deltas from %d visitors accepted; %d arms with more clicks than impressions, %d with more conversions than clicks",
+		n, visitors, clicksOver, conversionsOver)
 	if n < visitors {
 		t.Fatalf("only %d deltas from %d visitors", n, visitors)
 	}
