@@ -454,6 +454,19 @@ func TestOptions(t *testing.T) {
 	if _, err := api.New(nil, nil, testSites(t), api.WithManifestMaxAge(-time.Second)); err == nil {
 		t.Error("a negative max-age was accepted")
 	}
+	for name, opt := range map[string]api.Option{
+		"a rate limit without burst":  api.WithRateLimit(1, 0),
+		"stats released every 0":      api.WithStatsRelease(0, time.Minute),
+		"stats with a negative delay": api.WithStatsRelease(20, -time.Second),
+		"an admin token of 31":        api.WithAdminToken(strings.Repeat("a", api.MinTokenLen-1)),
+	} {
+		if _, err := api.New(nil, nil, testSites(t), opt); err == nil {
+			t.Errorf("%s was accepted", name)
+		}
+	}
+	if _, err := api.New(nil, nil, testSites(t), api.WithRateLimit(0, 0), api.WithAdminToken("")); err != nil {
+		t.Errorf("no rate limit, no admin token: %v", err)
+	}
 	_ = context.Background
 	_ = fmt.Sprint
 }
