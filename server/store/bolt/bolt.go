@@ -130,8 +130,19 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: init %s: %w", path, err)
 	}
+	changed, err := coarsen(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: keep the received times of %s to the hour: %w", path, err)
+	}
 	s := &DB{db: db, timeout: o.timeout}
 	s.appends = groupcommit.New(o.maxBatch, s.commit)
+	if changed > 0 {
+		if err := s.Compact(context.Background()); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -232,11 +243,13 @@ func decodeRecord(site string, seq uint64, v []byte) (store.Delta, error) {
 		return store.Delta{}, fmt.Errorf("bolt: delta %s/%d: record of %d bytes is corrupt", site, seq, len(v))
 	}
 	d := store.Delta{Seq: seq, Site: site, Model: binary.BigEndian.Uint32(v[16:]),
-		Received: time.Unix(0, int64(binary.BigEndian.Uint64(v[20:]))).UTC(),
+		Received: timeUnixNano(int64(binary.BigEndian.Uint64(v[20:]))),
 		Body:     bytes.Clone(v[recordHeader:])}
 	copy(d.ID[:], v)
 	return d, nil
 }
+
+func timeUnixNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }

@@ -3,6 +3,7 @@ package bolt_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/server/store/storetest"
+	bbolt "go.etcd.io/bbolt"
 )
 
 func TestContract(t *testing.T) {
@@ -185,4 +187,77 @@ func BenchmarkCompact(b *testing.B) {
 	if st, err := os.Stat(db.Path()); err == nil {
 		b.ReportMetric(float64(st.Size())/(1<<20), "MB")
 	}
+}
+
+// TestCoarsenOldRecords: a store written before arrival times were kept to
+// the hour has them coarsened when opened, once, and nothing of the exact
+// times stays in the file.
+func TestCoarsenOldRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tailor.db")
+	exact := time.Date(2026, 11, 30, 14, 37, 12, 345678901, time.UTC)
+	old, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 12_000 // more than one migration batch
+	err = old.Update(func(tx *bbolt.Tx) error {
+		ds, err := tx.CreateBucket([]byte("deltas"))
+		if err != nil {
+			return err
+		}
+		site, err := ds.CreateBucket([]byte("a"))
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			rec := make([]byte, 28, 32)
+			copy(rec, fmt.Sprintf("id-%013d", i))
+			binary.BigEndian.PutUint64(rec[20:], uint64(exact.Add(time.Duration(i)*time.Millisecond).UnixNano()))
+			rec = append(rec, "body"...)
+			seq, _ := site.NextSequence()
+			if err := site.Put(binary.BigEndian.AppendUint64(nil, seq), rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := db.Deltas(context.Background(), "a", 0, 2*n)
+	if err != nil || len(ds) != n {
+		t.Fatalf("%d deltas, %v", len(ds), err)
+	}
+	for _, d := range ds {
+		if !d.Received.Equal(store.Coarse(exact)) {
+			t.Fatalf("delta %d received %v, want %v", d.Seq, d.Received, store.Coarse(exact))
+		}
+	}
+	db.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	times := map[uint64]bool{}
+	for i := range n {
+		times[uint64(exact.Add(time.Duration(i)*time.Millisecond).UnixNano())] = true
+	}
+	left := 0
+	for i := 0; i+8 <= len(raw); i++ {
+		if times[binary.BigEndian.Uint64(raw[i:])] {
+			left++
+		}
+	}
+	if left > 0 {
+		t.Errorf("the exact times of %d deltas are still in the file", left)
+	}
+	if db, err = bolt.Open(path); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 }
