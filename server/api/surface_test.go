@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -210,5 +211,26 @@ func TestIndexNamesNoSite(t *testing.T) {
 		if bytes.Contains(r.body, []byte(key)) {
 			t.Errorf("the index names %q:\n%s", key, r.body)
 		}
+	}
+}
+
+// TestLocalNotLimited: the process's own in-memory requests (the demo's
+// seeding) are not rate limited, and spend no network source's tokens.
+func TestLocalNotLimited(t *testing.T) {
+	s := newStack(t, stackConfig{opts: []api.Option{api.WithRateLimit(0.001, 1)}})
+	for i := range 5 {
+		req := httptest.NewRequest(http.MethodPost, "/v1/sync", bytes.NewReader(enc(newDelta())))
+		req.Header.Set("Content-Type", "application/msgpack")
+		rec := httptest.NewRecorder()
+		s.srv.Local().ServeHTTP(rec, req)
+		if rec.Code != http.StatusAccepted {
+			t.Fatalf("local sync %d: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	if r := s.sync(t, enc(newDelta())); r.code != http.StatusAccepted {
+		t.Fatalf("the first network sync: %d %s", r.code, r.body)
+	}
+	if r := s.sync(t, enc(newDelta())); r.code != http.StatusTooManyRequests {
+		t.Fatalf("the second network sync: %d %s", r.code, r.body)
 	}
 }
