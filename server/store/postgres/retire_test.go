@@ -108,3 +108,32 @@ func TestRetireLeavesNoRow(t *testing.T) {
 	})
 	t.Logf("the first deleted body is in %d write-ahead log segment(s)", wal)
 }
+
+// TestMigrationCoarsens: migration 2 keeps the received times of the
+// deltas recorded before it to the hour.
+func TestMigrationCoarsens(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	db := open(t, url)
+	ctx := context.Background()
+	exact := time.Date(2026, 11, 30, 14, 37, 12, 345678901, time.UTC)
+	// Back to schema 1, with a delta recorded at its exact time.
+	for _, q := range []string{`DROP TABLE bases`, `DELETE FROM schema_migrations WHERE version = 2`} {
+		if _, err := db.Pool().Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO deltas (site, seq, id, sha, model, received, body)
+		VALUES ('a', 1, $1, $2, 0, $3, 'x')`, make([]byte, 16), make([]byte, 32), exact.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db = open(t, url)
+	ds, err := db.Deltas(ctx, "a", 0, 10)
+	if err != nil || len(ds) != 1 || !ds[0].Received.Equal(store.Coarse(exact)) {
+		t.Fatalf("after migrating: %+v, %v; want received %v", ds, err, store.Coarse(exact))
+	}
+	if b, err := db.Base(ctx, "a"); err != nil || b.Through != 0 {
+		t.Errorf("Base after migrating = %+v, %v", b, err)
+	}
+}
