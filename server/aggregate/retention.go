@@ -38,7 +38,8 @@ type retention struct {
 // such deltas into the site's base checkpoint (store.Base), the aggregate
 // of every delta deleted so far, and has the store keep that base and
 // delete them in one transaction (store.Retire); a store that keeps
-// deleted bytes in free pages (store.Compactor) is compacted right after.
+// deleted bytes in free pages (store.Compactor) is compacted after (once
+// a backlog of many runs is through, or hourly while it lasts).
 // A delta is so deleted between window and window plus about two hours
 // after it arrived (the store knows arrivals to the hour).
 //
