@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/server/store/postgres"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
 )
@@ -258,5 +260,66 @@ func TestRetentionOff(t *testing.T) {
 	}
 	if _, err := aggregate.New(st, sites(t, 0), aggregate.WithRetention(-time.Hour)); !errors.Is(err, aggregate.ErrParams) {
 		t.Errorf("negative retention: %v", err)
+	}
+}
+
+// BenchmarkRetain measures one retention run over 50,000 published deltas
+// of an honest federated shape (4 pairs, 8 items) older than the window:
+// folding them into the base, retiring them, compacting the embedded
+// store. Run it with -benchtime 1x (each run builds its store).
+func BenchmarkRetain(b *testing.B) {
+	ctx := context.Background()
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	for range b.N {
+		b.StopTimer()
+		st, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < 50_000; i += 32 {
+					d := wire.Delta{Site: site.DemoKey}
+					for j := range 8 {
+						d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("item-%d", (i*7+j*13)%2000), N: 1})
+					}
+					for j := range 4 {
+						d.Pairs = append(d.Pairs, wire.Pair{From: d.Items[j].ID, To: d.Items[j+4].ID, W: 1})
+					}
+					copy(d.ID[:], fmt.Sprintf("bench-%010d", i))
+					if _, err := st.Append(ctx, store.Delta{Site: d.Site, ID: d.ID, Received: old, Body: wire.Marshal(&d)}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		a, err := aggregate.New(st, site.Demo("http://localhost"), aggregate.WithRetention(0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := a.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		a.Close(ctx) // publishes the 50,000
+		a, err = aggregate.New(st, site.Demo("http://localhost"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := a.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		n, err := a.Retain(ctx)
+		b.StopTimer()
+		if err != nil || n != 50_000 {
+			b.Fatalf("Retain = %d, %v", n, err)
+		}
+		a.Close(ctx)
+		st.Close()
 	}
 }
