@@ -604,32 +604,40 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	w.Uint(stateSchema)
 	w.Uint(s.Cursor)
 	w.Uint(s.Deltas)
-	keys := make([]pairKey, 0, len(s.pairs))
-	for k := range s.pairs {
-		keys = append(keys, k)
+	type pairAcc struct {
+		k pairKey
+		a acc
 	}
-	slices.SortFunc(keys, func(a, b pairKey) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
-	w.ArrayHeader(len(keys))
-	for _, k := range keys {
-		a := s.pairs[k]
+	pairs := make([]pairAcc, 0, len(s.pairs))
+	for k, a := range s.pairs {
+		pairs = append(pairs, pairAcc{k, a})
+	}
+	slices.SortFunc(pairs, func(a, b pairAcc) int {
+		return cmp.Or(cmp.Compare(a.k.from, b.k.from), cmp.Compare(a.k.to, b.k.to))
+	})
+	w.ArrayHeader(len(pairs))
+	for _, e := range pairs {
 		w.ArrayHeader(4)
-		w.String(k.from)
-		w.String(k.to)
-		w.Float64(a.sum)
-		w.Uint(uint64(a.n))
+		w.String(e.k.from)
+		w.String(e.k.to)
+		w.Float64(e.a.sum)
+		w.Uint(uint64(e.a.n))
 	}
-	ids := make([]string, 0, len(s.items))
-	for k := range s.items {
-		ids = append(ids, k)
+	type itemAcc struct {
+		id string
+		a  acc
 	}
-	slices.Sort(ids)
-	w.ArrayHeader(len(ids))
-	for _, id := range ids {
-		a := s.items[id]
+	items := make([]itemAcc, 0, len(s.items))
+	for id, a := range s.items {
+		items = append(items, itemAcc{id, a})
+	}
+	slices.SortFunc(items, func(a, b itemAcc) int { return cmp.Compare(a.id, b.id) })
+	w.ArrayHeader(len(items))
+	for _, e := range items {
 		w.ArrayHeader(3)
-		w.String(id)
-		w.Float64(a.sum)
-		w.Uint(uint64(a.n))
+		w.String(e.id)
+		w.Float64(e.a.sum)
+		w.Uint(uint64(e.a.n))
 	}
 	versions := make([]uint32, 0, len(s.arms))
 	for v := range s.arms {
