@@ -129,6 +129,35 @@ type Privacy struct {
 	Threshold float64 `json:"threshold,omitempty"`
 }
 
+// Follows applies the version-sequence rule every store enforces when it
+// publishes v: a site's versions are numbered 0, 1, 2, ... without a gap.
+// latest is the site's newest stored number, has whether it has any.
+// Publishing the same number twice fails with ErrVersionExists (two
+// publishers raced), skipping one with ErrVersionGap.
+func (v *Version) Follows(latest uint32, has bool) error {
+	switch {
+	case !has && v.Number != 0:
+		return fmt.Errorf("%w: v%d is the site's first", ErrVersionGap, v.Number)
+	case has && v.Number <= latest:
+		return fmt.Errorf("%w: latest is v%d", ErrVersionExists, latest)
+	case has && v.Number != latest+1:
+		return fmt.Errorf("%w: latest is v%d", ErrVersionGap, latest)
+	}
+	return nil
+}
+
+// Blobs returns the hashes of the blobs v refers to, each of which must
+// be stored when v is: its configuration's, then its shards' in order
+// (unchanged shards refer to an earlier version's blob).
+func (v *Version) Blobs() []string {
+	refs := make([]string, 0, 1+len(v.Shards))
+	refs = append(refs, v.Config)
+	for _, sh := range v.Shards {
+		refs = append(refs, sh.Hash)
+	}
+	return refs
+}
+
 // Publication is a new version with the blobs it introduces and the
 // aggregation checkpoint it was built from.
 type Publication struct {
@@ -167,9 +196,9 @@ type Store interface {
 	Deltas(ctx context.Context, site string, after uint64, limit int) ([]Delta, error)
 
 	// Publish records a new version of a site atomically with its blobs and
-	// checkpoint. Its Number must be the latest plus one (0 for a site's
-	// first), else ErrVersionExists or ErrVersionGap; every blob it refers
-	// to must be given or already stored (ErrMissingBlob), and given blobs
+	// checkpoint. Its Number must follow the latest (Version.Follows), and
+	// every blob it refers to (Version.Blobs) must be given or already
+	// stored (ErrMissingBlob), and given blobs
 	// must match their hashes (ErrHashMismatch).
 	Publish(ctx context.Context, p Publication) error
 

@@ -302,21 +302,16 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 		if err != nil {
 			return err
 		}
-		if k, _ := vb.Cursor().Last(); k == nil {
-			if v.Number != 0 {
-				return fmt.Errorf("%w: v%d is the site's first", store.ErrVersionGap, v.Number)
-			}
-		} else if latest := binary.BigEndian.Uint32(k); v.Number <= latest {
-			return fmt.Errorf("%w: latest is v%d", store.ErrVersionExists, latest)
-		} else if v.Number != latest+1 {
-			return fmt.Errorf("%w: latest is v%d", store.ErrVersionGap, latest)
+		var latest uint32
+		k, _ := vb.Cursor().Last()
+		if k != nil {
+			latest = binary.BigEndian.Uint32(k)
+		}
+		if err := v.Follows(latest, k != nil); err != nil {
+			return err
 		}
 		blobs := tx.Bucket(bucketBlobs)
-		refs := []string{v.Config}
-		for _, sh := range v.Shards {
-			refs = append(refs, sh.Hash)
-		}
-		for _, h := range refs {
+		for _, h := range v.Blobs() {
 			if b, ok := p.Blobs[h]; ok {
 				if blobs.Get([]byte(h)) == nil {
 					if err := blobs.Put([]byte(h), b); err != nil {

@@ -399,18 +399,14 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 		if err := tx.QueryRow(ctx, `SELECT max(number) FROM versions WHERE site = $1`, v.Site).Scan(&latest); err != nil {
 			return err
 		}
-		switch {
-		case latest == nil && v.Number != 0:
-			return fmt.Errorf("%w: v%d is the site's first", store.ErrVersionGap, v.Number)
-		case latest != nil && int64(v.Number) <= *latest:
-			return fmt.Errorf("%w: latest is v%d", store.ErrVersionExists, *latest)
-		case latest != nil && int64(v.Number) != *latest+1:
-			return fmt.Errorf("%w: latest is v%d", store.ErrVersionGap, *latest)
+		var n uint32
+		if latest != nil {
+			n = uint32(*latest)
 		}
-		refs := []string{v.Config}
-		for _, sh := range v.Shards {
-			refs = append(refs, sh.Hash)
+		if err := v.Follows(n, latest != nil); err != nil {
+			return err
 		}
+		refs := v.Blobs()
 		stored := map[string]bool{}
 		rows, err := tx.Query(ctx, `SELECT hash FROM blobs WHERE hash = ANY($1)`, refs)
 		if err != nil {
