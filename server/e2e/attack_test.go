@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 // What TestAttackCost asserts an attacker needs.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -21,7 +22,6 @@ import (
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 // t0 is when the simulated visits happen.

@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 func unhex(s string) []byte {

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 // TestVisitorsFollowTheirOwnClicks runs 1,000 simulated visitors of six

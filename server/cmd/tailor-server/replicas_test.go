@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/site"
@@ -22,7 +23,6 @@ import (
 	"github.com/tailorhq/tailor/server/store/postgres"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 // TestReplicas runs server processes as replicas on one real PostgreSQL

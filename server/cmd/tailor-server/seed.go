@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/wasm/harness"
-	"github.com/tailorhq/tailor/wasm/sim"
 )
 
 // seedDemo gives the demo store a model learned from n simulated
