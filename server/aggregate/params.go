@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -29,12 +30,14 @@ type Params struct {
 	// concentrates its pairs there and is held to ClipItem.
 	ClipItem float64
 	// ClipL1 bounds the L1 norm of one delta's pairs, and separately of its
-	// items: a delta over it is scaled down to it. Entries are at most
-	// ClipWeight, so a delta's L2 norm is at most sqrt(2·ClipL1·ClipWeight)
-	// over both: the sensitivity of the central DP noise.
+	// items: a delta over it is scaled down to it. With ClipWeight and
+	// MaxPairs/MaxItems it bounds a delta's L2 norm: the sensitivity of the
+	// central DP noise (Sensitivity).
 	ClipL1 float64
 	// MaxPairs and MaxItems cap how many pairs and items of one delta count
-	// (its strongest): the per-delta contribution caps.
+	// (its strongest): the per-delta contribution caps. The defaults are
+	// what a device sends (sdk/delta): a crafted delta counts no more than
+	// an honest one, and the central DP sensitivity is an honest delta's.
 	MaxPairs, MaxItems int
 	// MaxImpressions, MaxClicks and MaxConversions cap one delta's per-arm
 	// counts in the uplift report; clicks also never count above
@@ -98,7 +101,7 @@ type Params struct {
 
 // DefaultParams are the defaults of the server's flags.
 var DefaultParams = Params{
-	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: 200, MaxItems: 100,
+	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: delta.SampledPairs, MaxItems: delta.SampledItems,
 	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
 	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
@@ -146,8 +149,13 @@ func (p *Params) Validate() error {
 }
 
 // Sensitivity is the L2 norm one delta can add to the released sums (pairs
-// and items together), in the units of a fresh delta.
-func (p *Params) Sensitivity() float64 { return math.Sqrt(2 * p.ClipL1 * p.ClipWeight) }
+// and items together), in the units of a fresh delta: per part, at most
+// MaxPairs (MaxItems) entries of at most ClipWeight, summing to at most
+// ClipL1.
+func (p *Params) Sensitivity() float64 {
+	part := func(n int) float64 { return min(float64(n)*p.ClipWeight*p.ClipWeight, p.ClipWeight*p.ClipL1) }
+	return math.Sqrt(part(p.MaxPairs) + part(p.MaxItems))
+}
 
 // RhoBudget is the zCDP ρ of the whole window's budget: the ρ whose
 // conversion ρ + 2·sqrt(ρ·ln(2/δ)) equals Epsilon, with half of Delta

@@ -69,7 +69,8 @@ func TestFoldClips(t *testing.T) {
 				}
 				return d
 			}(),
-			pairs: map[[2]string]float64{{"f0", "t0"}: 0.5, {"f31", "t31"}: 0.5},
+			configure: func(p *aggregate.Params) { p.MaxPairs = 200 },
+			pairs:     map[[2]string]float64{{"f0", "t0"}: 0.5, {"f31", "t31"}: 0.5},
 		},
 		{
 			name: "into one item",
@@ -82,7 +83,8 @@ func TestFoldClips(t *testing.T) {
 				return d
 			}(),
 			// Each counts 1; 6 into target, scaled to 3.
-			pairs: map[[2]string]float64{{"f0", "target"}: 0.5, {"f5", "target"}: 0.5, {"f0", "other"}: 1},
+			configure: func(p *aggregate.Params) { p.MaxPairs = 200 },
+			pairs:     map[[2]string]float64{{"f0", "target"}: 0.5, {"f5", "target"}: 0.5, {"f0", "other"}: 1},
 		},
 		{
 			name: "out of one item",
@@ -94,6 +96,19 @@ func TestFoldClips(t *testing.T) {
 				return d
 			}(),
 			pairs: map[[2]string]float64{{"source", "t0"}: 0.75, {"source", "t3"}: 0.75},
+		},
+		{
+			name: "no more pairs and items count than a device sends",
+			delta: func() wire.Delta {
+				var d wire.Delta
+				for i := 0; i < 10; i++ {
+					d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("f", i), To: fmt.Sprint("t", i), W: 1})
+					d.Items = append(d.Items, wire.Count{ID: fmt.Sprint("i", i), N: 1})
+				}
+				return d
+			}(),
+			pairs: map[[2]string]float64{{"f0", "t0"}: 1, {"f3", "t3"}: 1, {"f4", "t4"}: 0},
+			items: map[string]float64{"i0": 1, "i7": 1, "i8": 0},
 		},
 		{
 			name: "at most MaxPairs count",
