@@ -69,15 +69,23 @@ assets: $(DIST)/assets.json
 $(DIST)/assets.json: $(DIST)/tailor.wasm $(DIST)/tailor.js build/assets.sh
 	./build/assets.sh $(DIST)
 
-SERVER_SRC := $(shell find server sdk wasm demo-site -name node_modules -prune -o -type f ! -name '*_test.go' -print) go.mod go.sum
+# The product's server imports only server/ and sdk/ (TestProductAlone);
+# the demo's command adds the demo store and the wasm runtime of its seeding.
+SERVER_SRC := $(shell find server sdk -name node_modules -prune -o -type f ! -name '*_test.go' -print) go.mod go.sum
+DEMO_SRC   := $(SERVER_SRC) $(shell find demo-site wasm -name node_modules -prune -o -type f ! -name '*_test.go' -print)
 
 $(DIST)/tailor-server: $(SERVER_SRC)
 	$(GO) build -o $@ ./server/cmd/tailor-server
 
-# The product: the server on localhost:$(PORT) with the embedded store in
-# ./data, serving $(DIST). Ctrl-C shuts it down gracefully.
-demo: assets $(DIST)/tailor-server
-	$(DIST)/tailor-server --addr localhost:$(PORT) --data data --dist $(DIST) --seed-demo 3000
+$(DIST)/tailor-demo: $(DEMO_SRC)
+	$(GO) build -o $@ ./demo-site/cmd/tailor-demo
+
+# The product in its demo: the server and the demo store's pages on
+# localhost:$(PORT) with the embedded store in ./data, serving $(DIST), its
+# model seeded from 3,000 simulated shoppers the first time. Ctrl-C shuts
+# it down gracefully.
+demo: assets $(DIST)/tailor-demo
+	$(DIST)/tailor-demo --addr localhost:$(PORT) --data data --dist $(DIST) --seed-demo 3000
 
 clean:
 	rm -rf $(DIST)

@@ -1,34 +1,38 @@
-package site
+package demosite
 
-import "github.com/tailorhq/tailor/sdk/wire"
+import (
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/site"
+)
 
-// DemoKey is the site key of the built-in demo store.
-const DemoKey = "demo"
+// Key is the demo store's site key.
+const Key = "demo"
 
-// Demo returns the built-in configuration of the demo store that `make
-// demo` serves: federated learning, 5% holdout, a little exploration and
-// diversity, coffee refills after three weeks, and the traditional segment
-// rules that "rules only" mode shows side by side with the model. origins
-// are where the store is served from (the server itself).
-func Demo(origins ...string) *Set {
-	set, err := NewSet(DemoSite(origins...))
+// Sites returns the demo store as the only site of a server's
+// configuration: what `make demo` serves. origins are where the store is
+// served from (the server itself).
+func Sites(origins ...string) *site.Set {
+	set, err := site.NewSet(Site(origins...))
 	if err != nil {
-		panic("site: the built-in demo configuration is invalid: " + err.Error())
+		panic("demosite: the demo store's site configuration is invalid: " + err.Error())
 	}
 	return set
 }
 
-// DemoSite returns the demo store's Site.
-func DemoSite(origins ...string) Site {
+// Site returns the demo store's site configuration: federated learning, 5%
+// holdout, a little exploration and diversity, coffee refills after three
+// weeks, and the traditional segment rules that "rules only" mode shows
+// side by side with the model.
+func Site(origins ...string) site.Site {
 	in := func(field string, values ...string) []wire.Cond {
 		return []wire.Cond{{Field: field, Op: wire.OpIn, Values: values}}
 	}
-	return Site{
-		Key:       DemoKey,
+	return site.Site{
+		Key:       Key,
 		Origins:   origins,
 		Privacy:   wire.PrivacyFederated,
 		Explore:   0.05,
-		Holdout:   DefaultHoldout,
+		Holdout:   site.DefaultHoldout,
 		Diversity: 0.1,
 		Replenish: map[string]uint16{"coffee-machines": 21, "coffee-beans": 21, "coffee-filters": 21},
 		Rules: []wire.Rule{

@@ -2,7 +2,7 @@
 
 // Package e2e runs the acceptance scenarios of the design (DESIGN.md,
 // "Acceptance scenarios" 1-7) in Debian's Chromium, driven with chromedp,
-// against the real tailor-server binary serving the demo store with a
+// against the real server, built as tailor-demo, serving the demo store with a
 // model seeded from simulated shoppers: what `make demo` runs. Each test
 // acts as a visitor would (opens pages, clicks, scrolls, waits) and reads
 // what the page shows. Without Chromium every test skips, saying so.
@@ -94,7 +94,7 @@ func repoRoot() (string, error) {
 }
 
 // startServer builds what `make demo` runs (tailor.wasm, tailor.js, the
-// hashed assets, the server) and starts the server on a free loopback
+// hashed assets, the demo's server) and starts it on a free loopback
 // port with an empty store in tmp, seeded from 3,000 simulated shoppers.
 // It returns once the seeded model is published; stop shuts the server
 // down gracefully.
@@ -108,11 +108,11 @@ func startServer(tmp string) (stop func() error, err error) {
 	if out, err := mk.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("make -s wasm loader assets: %w\n%s", err, out)
 	}
-	bin := filepath.Join(tmp, "tailor-server")
-	build := exec.Command("go", "build", "-o", bin, "./server/cmd/tailor-server")
+	bin := filepath.Join(tmp, "tailor-demo")
+	build := exec.Command("go", "build", "-o", bin, "./demo-site/cmd/tailor-demo")
 	build.Dir = env.root
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./server/cmd/tailor-server: %w\n%s", err, out)
+		return nil, fmt.Errorf("go build ./demo-site/cmd/tailor-demo: %w\n%s", err, out)
 	}
 	cmd := exec.Command(bin,
 		"--addr", "127.0.0.1:0",

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/site"
@@ -44,7 +45,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 		if err := a.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		v, _ := a.Current(site.DemoKey)
+		v, _ := a.Current(demosite.Key)
 		return v
 	}
 	for i, want := range []float64{p.EpsilonOf(p.Rho()), p.EpsilonOf(2 * p.Rho())} {
@@ -53,7 +54,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 			t.Fatalf("version %d: %+v, want number %d, eps %v", v.Number, v.Privacy, i+1, want)
 		}
 	}
-	if v, _ := a.Current(site.DemoKey); math.Abs(v.Privacy.Epsilon-p.Epsilon) > 1e-9 {
+	if v, _ := a.Current(demosite.Key); math.Abs(v.Privacy.Epsilon-p.Epsilon) > 1e-9 {
 		t.Errorf("the window's last release records eps %v, want the budget %v", v.Privacy.Epsilon, p.Epsilon)
 	}
 	if v := publish(a); v.Number != 2 {

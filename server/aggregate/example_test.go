@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
@@ -21,7 +21,7 @@ func ExampleAggregator() {
 	defer db.Close()
 	p := aggregate.DefaultParams
 	p.MinCohort = 2
-	agg, _ := aggregate.New(db, site.Demo("http://localhost:8080"), aggregate.WithParams(p),
+	agg, _ := aggregate.New(db, demosite.Sites("http://localhost:8080"), aggregate.WithParams(p),
 		aggregate.WithPublishEvery(1000, 30*time.Second))
 	ctx := context.Background()
 	agg.Start(ctx) // publishes version 0, the empty model

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/site"
 )
 
 func TestModel(t *testing.T) {
@@ -367,7 +367,7 @@ func TestCloseDrains(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if s.stored(t, site.DemoKey) != 1 {
+	if s.stored(t, demosite.Key) != 1 {
 		t.Error("the drained sync was not stored")
 	}
 }

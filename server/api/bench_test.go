@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/site"
 )
 
 // benchClients is how many clients sync at once in the latency benchmark.
@@ -27,7 +27,7 @@ const benchClients = 32
 // items, 2 arms) whose id is at the returned offset.
 func benchDelta(b *testing.B) ([]byte, int) {
 	b.Helper()
-	d := wire.Delta{Site: site.DemoKey, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
+	d := wire.Delta{Site: demosite.Key, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
 	copy(d.ID[:], "0123456789abcdef")
 	for i := 0; i < 8; i++ {
 		d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("evening-gowns-%d", i), N: 1})

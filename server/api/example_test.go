@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
@@ -20,7 +20,7 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
 	defer db.Close()
-	sites := site.Demo("http://localhost:8080")
+	sites := demosite.Sites("http://localhost:8080")
 	agg, _ := aggregate.New(db, sites)
 	agg.Start(context.Background())
 	defer agg.Close(context.Background())

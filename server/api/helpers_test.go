@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -47,7 +48,7 @@ type stack struct {
 // testSites are the sites of the tests: demo (federated), ldp, local.
 func testSites(t testing.TB) *site.Set {
 	t.Helper()
-	demo := site.DemoSite(origin)
+	demo := demosite.Site(origin)
 	demo.Holdout = 0.2
 	demo.OwnerHash, _ = hex.DecodeString(site.HashToken(ownerToken))
 	set, err := site.NewSet(demo,
@@ -113,7 +114,7 @@ var deltaIDs atomic.Uint64
 
 // newDelta returns a valid delta of the demo site with a fresh id.
 func newDelta() wire.Delta {
-	d := wire.Delta{Site: site.DemoKey, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
+	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
 		Items: []wire.Count{{ID: "evening-gowns-1", N: 1}, {ID: "metallic-heels-1", N: 1}},
 		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2}, {Arm: wire.ArmHoldout, Impressions: 10, Clicks: 1}}}
 	n := deltaIDs.Add(1)
@@ -182,6 +183,6 @@ func (s *stack) flush(t testing.TB) store.Version {
 	if err := s.agg.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := s.agg.Current(site.DemoKey)
+	v, _ := s.agg.Current(demosite.Key)
 	return v
 }

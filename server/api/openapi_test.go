@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/ingest"
-	"github.com/tailorhq/tailor/server/site"
 )
 
 // specRoutes returns "METHOD /path" for every operation of openapi.yaml's
@@ -47,7 +47,7 @@ func specRoutes(t *testing.T, spec []byte) []string {
 // registered appears in the spec, and every operation of the spec is
 // registered.
 func TestOpenAPI(t *testing.T) {
-	s, err := New(nil, nil, site.Demo("http://localhost:8080"))
+	s, err := New(nil, nil, demosite.Sites("http://localhost:8080"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
 )
 
@@ -25,7 +25,7 @@ const benchClients = 64
 // benchDelta is an honest-sized delta (an 8-click session: 28 pairs, 8
 // items, 2 arms) whose 16-byte id is at the returned offset.
 func benchDelta() ([]byte, int) {
-	d := wire.Delta{Site: site.DemoKey, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
+	d := wire.Delta{Site: demosite.Key, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
 	copy(d.ID[:], "0123456789abcdef")
 	for i := 0; i < 8; i++ {
 		d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("evening-gowns-%d", i), N: 1})
@@ -137,7 +137,7 @@ func BenchmarkSyncReplicas(b *testing.B) {
 				urls = append(urls, r.url)
 			}
 			for _, r := range rs {
-				waitFor(b, "every replica serves a version", func() bool { _, ok := r.agg.Current(site.DemoKey); return ok })
+				waitFor(b, "every replica serves a version", func() bool { _, ok := r.agg.Current(demosite.Key); return ok })
 			}
 			cpu0, pg0 := cpu(), pg.CPU()
 			b.ResetTimer()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
@@ -36,7 +37,7 @@ type replicaConfig struct {
 
 func sites(t testing.TB) *site.Set {
 	t.Helper()
-	set, err := site.NewSet(site.DemoSite("http://localhost"))
+	set, err := site.NewSet(demosite.Site("http://localhost"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +118,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func version(r *replica) store.Version {
-	v, _ := r.agg.Current(site.DemoKey)
+	v, _ := r.agg.Current(demosite.Key)
 	return v
 }

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/ingest"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
@@ -47,7 +47,7 @@ type attackBench struct {
 
 func newAttackBench(t *testing.T, honest int) *attackBench {
 	t.Helper()
-	st := site.DemoSite("http://localhost")
+	st := demosite.Site("http://localhost")
 	st.Explore, st.Holdout = 0, 0 // no random promotion, no default-order holdout: the ranking is the model's
 	b := &attackBench{s: newSim(t), cfg: st.Config(), p: aggregate.DefaultParams, honest: aggregate.NewState(), n: honest}
 	deltas := make([][]byte, honest)

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -25,7 +26,7 @@ import (
 func TestEndToEnd(t *testing.T) {
 	const visitors, evaluated = 1000, 500
 	s := newSim(t)
-	demo := site.DemoSite("http://localhost")
+	demo := demosite.Site("http://localhost")
 	demo.Holdout = 0.1
 	sites, err := site.NewSet(demo)
 	if err != nil {
@@ -33,7 +34,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	srv := startServer(t, sites, aggregate.DefaultParams, visitors)
 
-	v0 := srv.fetch(t, site.DemoKey)
+	v0 := srv.fetch(t, demosite.Key)
 	if v0.manifest.Version != 0 || len(v0.manifest.Shards) != aggregate.DefaultParams.Shards {
 		t.Fatalf("initial manifest %+v", v0.manifest)
 	}
@@ -61,11 +62,11 @@ func TestEndToEnd(t *testing.T) {
 	if accepted.Load() != visitors {
 		t.Fatalf("%d of %d visitors synced a delta", accepted.Load(), visitors)
 	}
-	m := srv.waitVersion(t, site.DemoKey, 1)
+	m := srv.waitVersion(t, demosite.Key, 1)
 	if m.Deltas != visitors {
 		t.Fatalf("version %d was built from %d deltas, want %d", m.Version, m.Deltas, visitors)
 	}
-	v1 := srv.fetch(t, site.DemoKey)
+	v1 := srv.fetch(t, demosite.Key)
 	items := v1.items(t)
 
 	eval := v0.config
@@ -82,7 +83,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The uplift report: training visitors ranked under version 0, 10% of
 	// them in the holdout (the site's default order).
-	b, err := srv.get("/v1/stats?site=" + site.DemoKey)
+	b, err := srv.get("/v1/stats?site=" + demosite.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/ingest"
@@ -36,7 +37,7 @@ func TestPoisoning(t *testing.T) {
 	s := newSim(t)
 	var list []site.Site
 	for _, key := range []string{"clean", "poisoned"} {
-		st := site.DemoSite("http://localhost")
+		st := demosite.Site("http://localhost")
 		st.Key, st.Holdout = key, 0
 		list = append(list, st)
 	}

@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"context"
@@ -47,7 +47,7 @@ Flags (the server's flags apply too; see tailor-server --help):
 `
 
 // purge runs `tailor-server purge`.
-func purge(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func purge(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, o *options) error {
 	var key, fromArg, toArg string
 	c, err := parse(args, getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&key, "site", "", "the `key` of the site to purge")
@@ -87,7 +87,7 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("purge: --addr: %w", err)
 	}
-	sites, _, err := loadSites(c.sites, addr, c.addr)
+	sites, err := o.loadSites(c, addr)
 	if err != nil {
 		return err
 	}

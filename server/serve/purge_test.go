@@ -1,4 +1,4 @@
-package main
+package serve
 
 import (
 	"bytes"
@@ -87,7 +87,7 @@ func TestPurgeCommand(t *testing.T) {
 
 	purge := func(args ...string) (string, error) {
 		var out, errs bytes.Buffer
-		err := run(ctx, append(append([]string{"purge"}, flags...), args...), func(string) string { return "" }, &out, &errs)
+		err := Run(ctx, append(append([]string{"purge"}, flags...), args...), func(string) string { return "" }, &out, &errs)
 		return out.String() + errs.String(), err
 	}
 	// The server still runs: refused, saying to stop it.
@@ -158,11 +158,11 @@ func TestPurgeCommand(t *testing.T) {
 		}
 	}
 	var help bytes.Buffer
-	if err := run(ctx, []string{"purge", "--help"}, func(string) string { return "" }, &help, &help); err != nil ||
+	if err := Run(ctx, []string{"purge", "--help"}, func(string) string { return "" }, &help, &help); err != nil ||
 		!strings.Contains(help.String(), "--from start") || !strings.Contains(help.String(), "stop the server") {
 		t.Errorf("purge --help: %v\n%s", err, help.String())
 	}
-	if err := run(ctx, []string{"purge", "--data", filepath.Join(dir, "nothing"), "--site", "shop", "--from", "-2h", "--to", "-1h"},
+	if err := Run(ctx, []string{"purge", "--data", filepath.Join(dir, "nothing"), "--sites", sitesFile, "--site", "shop", "--from", "-2h", "--to", "-1h"},
 		func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no embedded store") {
 		t.Errorf("purge of a missing store: %v", err)
 	}

@@ -1,21 +1,37 @@
-package main
+// Package serve is the Tailor server as a command runs it: its flags (and
+// their TAILOR_ environment variables), the store, the aggregator,
+// leadership among replicas, the HTTP API and a graceful shutdown, and
+// the purge and token subcommands. The production command,
+// server/cmd/tailor-server, is Run alone:
+//
+//	err := serve.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+//
+// A command that serves more — the demo store (demo-site/cmd/tailor-demo)
+// serves its pages, its own site and a model seeded at start — composes
+// the same server with Options (WithSites, WithPages, WithStart,
+// WithFlags, WithUsage), so that the product's binary carries nothing of
+// it.
+//
+// # Notes
+//
+// Run serves until its context ends; the hooks it is given run on its
+// goroutine, in the order given.
+package serve
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
@@ -36,7 +52,6 @@ type config struct {
 	params                  aggregate.Params
 	timeouts                api.Timeouts
 	logFormat, logLevel     string
-	seedDemo                int
 	retention               time.Duration
 	syncRate                float64 // syncs a second per source address; 0: no limit
 	syncBurst               int
@@ -46,6 +61,7 @@ type config struct {
 	statsDelay              time.Duration
 }
 
+// usage is the head of --help; WithUsage replaces it.
 const usage = `tailor-server: the Tailor server.
 
 Devices sync profile deltas (POST /v1/sync); the server aggregates them,
@@ -68,8 +84,8 @@ TAILOR_PUBLISH_EVERY). A flag on the command line wins.
 Flags:
 `
 
-// flags declares the flags into c.
-func flags(c *config, stderr io.Writer) *flag.FlagSet {
+// flags declares the flags into c, with head at the top of --help.
+func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs := flag.NewFlagSet("tailor-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	p := &c.params
@@ -79,7 +95,7 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.data, "data", "data", "`directory` of the embedded store (tailor.db, bbolt, fsynced on every commit); created if missing")
 	fs.StringVar(&c.store, "store", "", "`URL` of a PostgreSQL database (postgres://user:password@host:5432/db) shared by several replicas of this server, instead of the embedded store in --data: every replica accepts syncs and serves the newest model, one at a time aggregates")
 	fs.StringVar(&c.dist, "dist", "dist", "`directory` of tailor.js and tailor.wasm as build/assets.sh prepares them (hashed, precompressed, assets.json); what is missing is not served")
-	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json); empty: the built-in demo store, allowing this server's own origin")
+	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json)")
 	fs.IntVar(&c.publishEvery, "publish-every", 1000, "publish a new model version once this many `deltas` arrived since the last")
 	fs.DurationVar(&c.publishInterval, "publish-interval", 30*time.Second, "publish a new model version at least this often when any delta arrived")
 	fs.UintVar(&c.maxModelLag, "max-model-lag", 1000, "refuse (409) deltas computed against a model more than this many `versions` older than the current one")
@@ -115,11 +131,10 @@ func flags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.adminToken, "admin-token", "", "the operator's bearer `token` (32 characters or more; set it by TAILOR_ADMIN_TOKEN, not on the command line, where other users see it): it reads /metrics and every site's /v1/stats; a site's owner reads its own stats with the token whose SHA-256 is its owner_token_sha256 (tailor-server token makes a pair)")
 	fs.IntVar(&c.statsDeltas, "stats-min-deltas", api.DefaultStatsDeltas, "a site's stats move only once this many new `deltas` were counted (and --stats-delay passed), so that no poller sees one visitor")
 	fs.DurationVar(&c.statsDelay, "stats-delay", api.DefaultStatsDelay, "a site's stats move at most this often")
-	fs.IntVar(&c.seedDemo, "seed-demo", 0, "with the built-in demo store (no --sites) and no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, head)
 		fs.VisitAll(func(f *flag.Flag) {
 			name, help := flag.UnquoteUsage(f)
 			fmt.Fprintf(stderr, "  --%s %s\n    \t%s\n    \t(env %s, default %q)\n", f.Name, name, help, envName(f.Name), f.DefValue)
@@ -135,8 +150,13 @@ func envName(flag string) string {
 // parse applies environment variables, then the command line; more
 // declares a subcommand's own flags beside the server's.
 func parse(args []string, getenv func(string) string, stderr io.Writer, more ...func(*flag.FlagSet)) (*config, error) {
+	return parseWith(usage, args, getenv, stderr, more...)
+}
+
+// parseWith is parse with head at the top of --help.
+func parseWith(head string, args []string, getenv func(string) string, stderr io.Writer, more ...func(*flag.FlagSet)) (*config, error) {
 	c := new(config)
-	fs := flags(c, stderr)
+	fs := flags(c, stderr, head)
 	for _, m := range more {
 		m(fs)
 	}
@@ -196,19 +216,128 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q is not text or json", c.logFormat)
 }
 
-// run runs the server until ctx ends, then shuts it down gracefully.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// Errors of the site configuration: the server needs --sites, unless the
+// command serves its own (WithSites).
+var (
+	ErrNoSites  = errors.New("--sites is required: the site configuration file (see server/site/testdata/sites.json)")
+	ErrOwnSites = errors.New("--sites: this command serves its own sites")
+)
+
+// Option configures Run beyond its flags.
+type Option func(*options) error
+
+type options struct {
+	usage string
+	flags []func(*flag.FlagSet)
+	sites func(addr *net.TCPAddr, configured string) (*site.Set, error)
+	pages func(asset func(name string) (api.AssetRef, bool)) (http.Handler, error)
+	start []func(ctx context.Context, s Started)
+}
+
+// WithUsage replaces the head of --help (what the command is; the flags
+// follow).
+func WithUsage(head string) Option {
+	return func(o *options) error {
+		o.usage = head
+		return nil
+	}
+}
+
+// WithFlags declares a command's own flags beside the server's; they are
+// set from the environment (TAILOR_...) as the server's are.
+func WithFlags(declare func(fs *flag.FlagSet)) Option {
+	return func(o *options) error {
+		o.flags = append(o.flags, declare)
+		return nil
+	}
+}
+
+// WithSites gives the sites to serve, instead of --sites (then refused:
+// ErrOwnSites). sites gets the address the server listens on and the
+// --addr it was given, for a site served by the server itself, whose
+// origins are the server's.
+func WithSites(sites func(addr *net.TCPAddr, configured string) (*site.Set, error)) Option {
+	return func(o *options) error {
+		if sites == nil {
+			return errors.New("serve: WithSites(nil)")
+		}
+		o.sites = sites
+		return nil
+	}
+}
+
+// WithPages serves pages beside the API (api.WithPages). pages gets the
+// server's assets by name (api.Server.Asset: tailor.js's content-hashed
+// URL and integrity hash), to be called while serving.
+func WithPages(pages func(asset func(name string) (api.AssetRef, bool)) (http.Handler, error)) Option {
+	return func(o *options) error {
+		if pages == nil {
+			return errors.New("serve: WithPages(nil)")
+		}
+		o.pages = pages
+		return nil
+	}
+}
+
+// WithStart adds a hook run once the server serves, before it logs
+// "serving": start reports its own failures to s.Log and returns for the
+// server to carry on. Seeding a model, or printing how to reach the
+// server, belongs here.
+func WithStart(start func(ctx context.Context, s Started)) Option {
+	return func(o *options) error {
+		if start == nil {
+			return errors.New("serve: WithStart(nil)")
+		}
+		o.start = append(o.start, start)
+		return nil
+	}
+}
+
+// Started is what a start hook gets of the running server.
+type Started struct {
+	Addr       net.Addr              // where it listens
+	Aggregator *aggregate.Aggregator // the sites' aggregation
+	Local      http.Handler          // the API in memory (api.Server.Local: no rate limit)
+	Dist       string                // --dist: tailor.js and tailor.wasm
+	Shared     bool                  // state in PostgreSQL shared with other replicas (--store), not the embedded store
+	Log        *slog.Logger
+	Stdout     io.Writer
+}
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{usage: usage}
+	for _, opt := range opts {
+		if err := opt(o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// Run runs the command: the server until ctx ends, then a graceful
+// shutdown; or, when args start with "purge" or "token", that subcommand.
+// getenv reads the TAILOR_ environment variables; the server logs to
+// stderr and prints only what a person must read once (WithStart) to
+// stdout.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, opts ...Option) error {
+	o, err := newOptions(opts)
+	if err != nil {
+		return err
+	}
 	if len(args) > 0 && args[0] == "purge" {
-		return purge(ctx, args[1:], getenv, stdout, stderr)
+		return purge(ctx, args[1:], getenv, stdout, stderr, o)
 	}
 	if len(args) > 0 && args[0] == "token" {
 		return token(args[1:], stdout)
 	}
-	c, err := parse(args, getenv, stderr)
+	c, err := parseWith(o.usage, args, getenv, stderr, o.flags...)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
+		return err
+	}
+	if err := o.checkSites(c); err != nil {
 		return err
 	}
 	log, err := newLogger(c, stderr)
@@ -220,7 +349,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer ln.Close()
-	sites, demoToken, err := loadSites(c.sites, ln.Addr().(*net.TCPAddr), c.addr)
+	sites, err := o.loadSites(c, ln.Addr().(*net.TCPAddr))
 	if err != nil {
 		return err
 	}
@@ -256,45 +385,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}()
 		defer func() { stopCluster(); <-done }()
 	}
-	opts := []api.Option{api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
+	apiOpts := []api.Option{api.WithLogger(log), api.WithAssets(c.dist), api.WithMaxModelLag(uint32(c.maxModelLag)),
 		api.WithManifestMaxAge(c.manifestMaxAge), api.WithTimeouts(c.timeouts),
 		api.WithRateLimit(c.syncRate, c.syncBurst), api.WithTrustForwardedFor(c.trustForwardedFor),
 		api.WithAdminToken(c.adminToken), api.WithStatsRelease(c.statsDeltas, c.statsDelay)}
 	var srv *api.Server
-	if c.sites == "" {
-		// The built-in demo: serve its store's pages beside the API, loading
-		// tailor.js under its content-hashed name with its integrity hash.
-		store, err := demosite.NewStore(func() demosite.Script {
-			if ref, ok := srv.Asset("tailor.js"); ok {
-				return demosite.Script{Src: ref.URL, Integrity: ref.Integrity}
-			}
-			return demosite.Script{Src: "/tailor.js"}
-		}, site.DemoKey)
+	if o.pages != nil {
+		// The assets are known once srv is: asset is called while serving.
+		pages, err := o.pages(func(name string) (api.AssetRef, bool) { return srv.Asset(name) })
 		if err != nil {
 			agg.Close(context.Background())
 			return err
 		}
-		opts = append(opts, api.WithPages(store.Handler()))
+		apiOpts = append(apiOpts, api.WithPages(pages))
 	}
-	srv, err = api.New(db, agg, sites, opts...)
+	srv, err = api.New(db, agg, sites, apiOpts...)
 	if err != nil {
 		agg.Close(context.Background())
 		return err
 	}
 	srv.Serve(ln)
-	if c.sites == "" && pg == nil {
-		if err := seedDemo(ctx, log, agg, srv.Local(), c.dist, c.seedDemo); err != nil {
-			log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
-		}
+	for _, start := range o.start {
+		start(ctx, Started{Addr: ln.Addr(), Aggregator: agg, Local: srv.Local(), Dist: c.dist, Shared: pg != nil, Log: log, Stdout: stdout})
 	}
 	where := filepath.Join(c.data, "tailor.db")
 	if pg != nil {
 		where = "postgres" // not the URL: it may hold a password
-	}
-	if demoToken != "" {
-		// Shown once, on stdout rather than in the logs, which may be kept.
-		fmt.Fprintf(stdout, "The demo store's stats (owner token, new at every start):\n"+
-			"  curl -H 'Authorization: Bearer %s' 'http://%s/v1/stats?site=%s'\n", demoToken, ln.Addr(), site.DemoKey)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "store", where, "dist", c.dist, "sites", strings.Join(sites.Keys(), ","),
 		"publish_every", c.publishEvery, "publish_interval", c.publishInterval, "sync_rate", c.syncRate, "sync_burst", c.syncBurst,
@@ -343,23 +459,28 @@ func openStore(ctx context.Context, c *config) (st store.Store, pg *postgres.DB,
 	return db, nil, nil
 }
 
-// loadSites reads the site configuration, or returns the demo site
-// allowing the server's own origins, with a new owner token for its stats.
-func loadSites(path string, addr *net.TCPAddr, configured string) (set *site.Set, demoToken string, err error) {
-	if path != "" {
-		set, err = site.Load(path)
-		return set, "", err
+// checkSites fails unless exactly one of --sites and WithSites says which
+// sites to serve.
+func (o *options) checkSites(c *config) error {
+	switch {
+	case o.sites != nil && c.sites != "":
+		return ErrOwnSites
+	case o.sites == nil && c.sites == "":
+		return ErrNoSites
 	}
-	port := strconv.Itoa(addr.Port)
-	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
-	if host, _, err := net.SplitHostPort(configured); err == nil && host != "" && host != "localhost" && host != "127.0.0.1" {
-		origins = append(origins, "http://"+strings.ToLower(net.JoinHostPort(host, port)))
+	return nil
+}
+
+// loadSites reads the site configuration (--sites), or asks WithSites's
+// function for the sites served at addr.
+func (o *options) loadSites(c *config, addr *net.TCPAddr) (*site.Set, error) {
+	if err := o.checkSites(c); err != nil {
+		return nil, err
 	}
-	demo := site.DemoSite(origins...)
-	demoToken, hash := site.NewToken()
-	demo.OwnerHash, _ = hex.DecodeString(hash)
-	set, err = site.NewSet(demo)
-	return set, demoToken, err
+	if o.sites != nil {
+		return o.sites(addr, c.addr)
+	}
+	return site.Load(c.sites)
 }
 
 // token runs `tailor-server token`: a new owner token and the line of a

@@ -14,8 +14,6 @@
 //
 //	set, err := site.Load("sites.json")
 //
-// or, for `make demo`, from Demo.
-//
 // A site's owner reads its stats with a token of its own; the
 // configuration holds only the token's SHA-256 (owner_token_sha256), made
 // with NewToken (`tailor-server token` prints a pair). A random 256-bit

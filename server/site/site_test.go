@@ -132,24 +132,17 @@ func TestParseErrors(t *testing.T) {
 // TestConfigBytes checks that what the server ships decodes, with the
 // guest's own decoder, to the site's configuration.
 func TestConfigBytes(t *testing.T) {
-	s := site.DemoSite("http://localhost:8080")
+	set, err := site.Load("testdata/sites.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := set.Get("shop")
 	var got wire.Config
 	if err := wire.Unmarshal(s.ConfigBytes(), &got, "config"); err != nil {
 		t.Fatal(err)
 	}
 	if want := s.Config(); !reflect.DeepEqual(got, want) {
 		t.Errorf("config = %+v\nwant     %+v", got, want)
-	}
-}
-
-func TestDemo(t *testing.T) {
-	set := site.Demo("http://localhost:8080")
-	s, ok := set.Get(site.DemoKey)
-	if !ok || !s.AllowsOrigin("http://localhost:8080") || s.AllowsOrigin("https://evil.example") {
-		t.Fatalf("demo site = %+v", s)
-	}
-	if s.Holdout != site.DefaultHoldout || s.Privacy != wire.PrivacyFederated {
-		t.Errorf("demo site = %+v", s)
 	}
 }
 

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/server/aggregate"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/wasm/harness"
 )
 
@@ -25,7 +25,7 @@ import (
 // then the aggregator publishes. A model already built from n deltas or more is left alone;
 // one built from fewer (a seeding interrupted by Ctrl-C) is topped up.
 func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, h http.Handler, dist string, n int) error {
-	v, ok := agg.Current(site.DemoKey)
+	v, ok := agg.Current(demosite.Key)
 	if n <= 0 || !ok || v.Deltas >= uint64(n) {
 		return nil
 	}
@@ -40,7 +40,7 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 	if err != nil {
 		return err
 	}
-	demo := site.DemoSite()
+	demo := demosite.Site()
 	var done atomic.Int64
 	log.Info("seeding the demo model with simulated shoppers", "shoppers", n-done0)
 	err = s.Traffic(ctx, rt.NewPool(runtime.GOMAXPROCS(0), nil), demo.Config(), n-done0, 1+uint64(done0), start.Add(-30*24*time.Hour),
@@ -66,7 +66,7 @@ func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, 
 	if err := agg.Flush(ctx); err != nil {
 		return err
 	}
-	v, _ = agg.Current(site.DemoKey)
+	v, _ = agg.Current(demosite.Key)
 	log.Info("seeded the demo model", "version", v.Number, "deltas", v.Deltas, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,75 +21,7 @@ import (
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/site"
 )
-
-func TestParse(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		env     map[string]string
-		check   func(c *config) bool
-		wantErr bool
-	}{
-		{"defaults", nil, nil, func(c *config) bool {
-			return c.addr == "localhost:8080" && c.data == "data" && c.store == "" && c.publishEvery == 1000 && c.params.MinCohort == 5
-		}, false},
-		{"env", nil, map[string]string{"TAILOR_ADDR": "127.0.0.1:9", "TAILOR_MIN_COHORT": "3", "TAILOR_PUBLISH_INTERVAL": "5s"},
-			func(c *config) bool {
-				return c.addr == "127.0.0.1:9" && c.params.MinCohort == 3 && c.publishInterval == 5*time.Second
-			}, false},
-		{"flag wins over env", []string{"--min-cohort", "7"}, map[string]string{"TAILOR_MIN_COHORT": "3"},
-			func(c *config) bool { return c.params.MinCohort == 7 }, false},
-		{"noise", []string{"--noise", "gaussian", "--epsilon", "1", "--delta", "1e-6"}, nil,
-			func(c *config) bool { return c.params.Noise == "gaussian" && c.params.Epsilon == 1 }, false},
-		{"store", []string{"--store", "postgres://tailor@db/tailor"}, nil,
-			func(c *config) bool { return c.store == "postgres://tailor@db/tailor" }, false},
-		{"store from env", nil, map[string]string{"TAILOR_STORE": "postgresql://db/tailor"},
-			func(c *config) bool { return c.store == "postgresql://db/tailor" }, false},
-		{"store not a postgres URL", []string{"--store", "mysql://db"}, nil, nil, true},
-		{"bad env value", nil, map[string]string{"TAILOR_SHARDS": "many"}, nil, true},
-		{"bad flag", []string{"--no-such-flag"}, nil, nil, true},
-		{"invalid parameters", []string{"--clip-weight", "0"}, nil, nil, true},
-		{"gaussian without epsilon", []string{"--noise", "gaussian", "--delta", "1e-6"}, nil, nil, true},
-		{"stray argument", []string{"serve"}, nil, nil, true},
-		{"surface defaults", nil, nil, func(c *config) bool {
-			return c.syncRate == 1 && c.syncBurst == 60 && !c.trustForwardedFor && c.adminToken == "" &&
-				c.statsDeltas == api.DefaultStatsDeltas && c.statsDelay == api.DefaultStatsDelay
-		}, false},
-		{"admin token from env", nil, map[string]string{"TAILOR_ADMIN_TOKEN": testAdminToken},
-			func(c *config) bool { return c.adminToken == testAdminToken }, false},
-		{"short admin token", []string{"--admin-token", "secret"}, nil, nil, true},
-		{"rate limit off", []string{"--sync-rate", "0", "--trust-forwarded-for"}, nil,
-			func(c *config) bool { return c.syncRate == 0 && c.trustForwardedFor }, false},
-		{"negative rate", []string{"--sync-rate", "-1"}, nil, nil, true},
-		{"no burst", []string{"--sync-burst", "0"}, nil, nil, true},
-		{"stats every delta", []string{"--stats-min-deltas", "0"}, nil, nil, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("parse: %v, want error %v", err, tc.wantErr)
-			}
-			if err == nil && !tc.check(c) {
-				t.Errorf("config %+v", c)
-			}
-		})
-	}
-}
-
-func TestHelp(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &out); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"--publish-every", "TAILOR_PUBLISH_EVERY", "--sites", "--min-cohort", "--noise", "--clip-l1", "--shutdown-timeout", "--store", "TAILOR_STORE",
-		"--sync-rate", "--trust-forwarded-for", "TAILOR_ADMIN_TOKEN", "--stats-min-deltas"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("--help lacks %s", want)
-		}
-	}
-}
 
 // process is the server binary running in a test.
 type process struct {
@@ -117,6 +48,20 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// testSite is the site of testdata/sites.json, which the servers the
+// tests start serve.
+const testSite = "shop"
+
+// testSites returns the path of testdata/sites.json.
+func testSites(t *testing.T) string {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("testdata", "sites.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // build compiles the server into a temporary directory.
 func build(t *testing.T) string {
 	t.Helper()
@@ -137,7 +82,7 @@ const testAdminToken = "admin-token-of-the-command-tests-0000000"
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{logs: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "",
+	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "", "--sites", testSites(t),
 		"--sync-rate", "0", "--stats-min-deltas", "1", "--stats-delay", "0"}, args...)...)
 	p.cmd.Env = append(os.Environ(), "TAILOR_ADMIN_TOKEN="+testAdminToken)
 	stderr, err := p.cmd.StderrPipe()
@@ -196,7 +141,7 @@ func start(t *testing.T, bin string, args ...string) *process {
 // weights show whether it was folded.
 func crashDelta(n int) []byte {
 	item := fmt.Sprintf("crash-%05d", n)
-	d := wire.Delta{Site: site.DemoKey, Pairs: []wire.Pair{{From: item, To: "anchor", W: 1}}, Items: []wire.Count{{ID: item, N: 1}},
+	d := wire.Delta{Site: testSite, Pairs: []wire.Pair{{From: item, To: "anchor", W: 1}}, Items: []wire.Count{{ID: item, N: 1}},
 		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
 	copy(d.ID[:], fmt.Sprintf("crash-%010d", n))
 	return wire.Marshal(&d)
@@ -295,7 +240,7 @@ func TestCrash(t *testing.T) {
 	// Watch versions being published while the syncs stream in.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var m api.Manifest
-		getJSON(t, p.url+"/v1/model?site=demo", &m)
+		getJSON(t, p.url+"/v1/model?site=shop", &m)
 		versions[m.Version] = m
 		mu.Lock()
 		n := len(acked)
@@ -328,8 +273,8 @@ func TestCrash(t *testing.T) {
 	var m api.Manifest
 	var st api.Stats
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		getJSON(t, p.url+"/v1/model?site=demo", &m)
-		getJSON(t, p.url+"/v1/stats?site=demo", &st)
+		getJSON(t, p.url+"/v1/model?site=shop", &m)
+		getJSON(t, p.url+"/v1/stats?site=shop", &st)
 		if m.Deltas >= uint64(len(acked)) && st.Total.Arms["treatment"].Impressions == m.Deltas {
 			break
 		}
@@ -358,7 +303,7 @@ func TestCrash(t *testing.T) {
 	// Versions published before the crash are intact.
 	for n, before := range versions {
 		var after api.Manifest
-		getJSON(t, fmt.Sprintf("%s/v1/model?site=demo&version=%d", p.url, n), &after)
+		getJSON(t, fmt.Sprintf("%s/v1/model?site=shop&version=%d", p.url, n), &after)
 		if after.Deltas != before.Deltas || after.Config != before.Config || len(after.Shards) != len(before.Shards) {
 			t.Fatalf("version %d changed: %+v, was %+v", n, after, before)
 		}

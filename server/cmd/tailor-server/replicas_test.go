@@ -91,7 +91,7 @@ func leader(t *testing.T, ps ...*process) (lead *process, others []*process) {
 func manifest(t *testing.T, p *process) api.Manifest {
 	t.Helper()
 	var m api.Manifest
-	getJSON(t, p.url+"/v1/model?site=demo", &m)
+	getJSON(t, p.url+"/v1/model?site=shop", &m)
 	return m
 }
 
@@ -134,7 +134,7 @@ func weights(t *testing.T, p *process, m api.Manifest) map[string]wire.ItemWeigh
 func stats(t *testing.T, p *process) api.Stats {
 	t.Helper()
 	var st api.Stats
-	getJSON(t, p.url+"/v1/stats?site=demo", &st)
+	getJSON(t, p.url+"/v1/stats?site=shop", &st)
 	return st
 }
 
@@ -157,8 +157,12 @@ func testAgree(t *testing.T, bin string, pg *pgtest.Server) {
 	}
 	c := &http.Client{Timeout: 10 * time.Second}
 	var synced [2]atomic.Int64
-	demo := site.DemoSite()
-	err = s.Traffic(context.Background(), harnesstest.Runtime(t).NewPool(2, nil), demo.Config(), shoppers, 7,
+	sites, err := site.Load(testSites(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, _ := sites.Get(testSite)
+	err = s.Traffic(context.Background(), harnesstest.Runtime(t).NewPool(2, nil), shop.Config(), shoppers, 7,
 		time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), func(delta []byte) error {
 			i := rand.IntN(len(replicas))
 			code, status, err := post(c, replicas[i].url, delta)
@@ -178,7 +182,7 @@ func testAgree(t *testing.T, bin string, pg *pgtest.Server) {
 	}
 
 	// One server, fed the stored deltas in the replicas' log order.
-	ds, err := openDB(t, url).Deltas(context.Background(), site.DemoKey, 0, shoppers+1)
+	ds, err := openDB(t, url).Deltas(context.Background(), testSite, 0, shoppers+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +350,7 @@ func checkStored(t *testing.T, url string, s *stream, ps ...*process) {
 	// holes, so its count of deltas is its cursor.
 	var prev store.Version
 	for n := uint32(0); n <= ms[0].Version; n++ {
-		v, err := db.Version(ctx, site.DemoKey, n)
+		v, err := db.Version(ctx, testSite, n)
 		if err != nil {
 			t.Fatalf("version %d of %d: %v", n, ms[0].Version, err)
 		}
@@ -420,7 +424,7 @@ func testLeaderKilled(t *testing.T, bin string, pg *pgtest.Server) {
 	checkStored(t, url, s, survivor)
 	for n, m := range before {
 		var after api.Manifest
-		getJSON(t, fmt.Sprintf("%s/v1/model?site=demo&version=%d", survivor.url, n), &after)
+		getJSON(t, fmt.Sprintf("%s/v1/model?site=shop&version=%d", survivor.url, n), &after)
 		if !reflect.DeepEqual(after, m) {
 			t.Fatalf("version %d changed: %+v, was %+v", n, after, m)
 		}

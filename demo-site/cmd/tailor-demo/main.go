@@ -1,0 +1,112 @@
+// Command tailor-demo serves Tailor's demo store, what `make demo` runs:
+// the Tailor server (package server/serve, with every flag of
+// tailor-server) serving the store's pages beside its API, the demo's
+// site configuration allowing the server's own origin, and, the first
+// time, a model learned from simulated shoppers who run the real
+// tailor.wasm (--seed-demo).
+//
+//	tailor-demo --addr localhost:8080 --data ./data --dist ./dist --seed-demo 3000
+//
+// It prints how to read the demo store's stats with an owner token, new
+// at every start.
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/serve"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tailor-demo:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `tailor-demo: Tailor's demo store, served by the Tailor server.
+
+The store's pages load tailor.js from the server, which learns from their
+visitors as tailor-server does; the first start seeds the model from
+--seed-demo simulated shoppers running dist/tailor.wasm. The server's own
+flags all apply (see tailor-server --help), but for --sites: the demo
+serves its own site, "demo".
+
+Flags:
+`
+
+// run serves the demo store until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	d := new(demo)
+	return serve.Run(ctx, args, getenv, stdout, stderr,
+		serve.WithUsage(usage),
+		serve.WithFlags(func(fs *flag.FlagSet) {
+			fs.IntVar(&d.seed, "seed-demo", 0, "with no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
+		}),
+		serve.WithSites(d.sites), serve.WithPages(d.pages), serve.WithStart(d.start))
+}
+
+// demo is the demo store's part of the server.
+type demo struct {
+	seed  int    // --seed-demo
+	token string // the demo site's owner token, new at every start
+}
+
+// sites returns the demo site, allowing the server's own origins, with a
+// new owner token for its stats.
+func (d *demo) sites(addr *net.TCPAddr, configured string) (*site.Set, error) {
+	port := strconv.Itoa(addr.Port)
+	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
+	if host, _, err := net.SplitHostPort(configured); err == nil && host != "" && host != "localhost" && host != "127.0.0.1" {
+		origins = append(origins, "http://"+strings.ToLower(net.JoinHostPort(host, port)))
+	}
+	s := demosite.Site(origins...)
+	token, hash := site.NewToken()
+	s.OwnerHash, _ = hex.DecodeString(hash)
+	d.token = token
+	return site.NewSet(s)
+}
+
+// pages returns the store's pages, loading tailor.js under its
+// content-hashed name with its integrity hash.
+func (d *demo) pages(asset func(name string) (api.AssetRef, bool)) (http.Handler, error) {
+	store, err := demosite.NewStore(func() demosite.Script {
+		if ref, ok := asset("tailor.js"); ok {
+			return demosite.Script{Src: ref.URL, Integrity: ref.Integrity}
+		}
+		return demosite.Script{Src: "/tailor.js"}
+	}, demosite.Key)
+	if err != nil {
+		return nil, err
+	}
+	return store.Handler(), nil
+}
+
+// start seeds the model (embedded store only: replicas sharing PostgreSQL
+// learn from visitors), then prints how to read the store's stats.
+func (d *demo) start(ctx context.Context, s serve.Started) {
+	if !s.Shared {
+		if err := seedDemo(ctx, s.Log, s.Aggregator, s.Local, s.Dist, d.seed); err != nil {
+			s.Log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
+		}
+	}
+	// Shown once, on stdout rather than in the logs, which may be kept.
+	fmt.Fprintf(s.Stdout, "The demo store's stats (owner token, new at every start):\n"+
+		"  curl -H 'Authorization: Bearer %s' 'http://%s/v1/stats?site=%s'\n", d.token, s.Addr, demosite.Key)
+}
