@@ -49,6 +49,7 @@ var (
 	ErrInvalidRequest = errors.New("store: invalid request")
 	ErrBaseMoved      = errors.New("store: the base checkpoint moved since it was read")
 	ErrRetired        = errors.New("store: the window reaches deltas already folded into the base and deleted")
+	ErrSettingsMoved  = errors.New("store: the site's settings changed since they were read")
 )
 
 // Granularity is how precisely the store records when a delta arrived.
@@ -181,6 +182,37 @@ func (p *Publication) Check() error {
 	return nil
 }
 
+// Settings are a site's levers, set by its owner in the console: kept in
+// the store, not in a replica's memory, so that they survive a restart and
+// every replica sharing the store applies them. Each change of a lever
+// appends to Audit in the same write.
+type Settings struct {
+	Rev    uint64       `json:"rev"`    // bumped by each PutSettings; 0: never written
+	Pinned bool         `json:"pinned"` // devices get version Pin, not the newest
+	Pin    uint32       `json:"pin"`
+	Paused bool         `json:"paused"` // no new version is published
+	Audit  []AuditEntry `json:"audit"`  // oldest first, at most MaxAudit
+}
+
+// MaxAudit bounds a site's audit log: the newest entries are kept.
+const MaxAudit = 200
+
+// AuditEntry is one lever pulled.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Who    string    `json:"who"`    // "admin" or "owner": a token is a role, not a person
+	Action string    `json:"action"` // pin, unpin, pause, resume, purge
+	Detail string    `json:"detail"`
+}
+
+// Log appends an entry to the audit log, dropping the oldest past MaxAudit.
+func (s *Settings) Log(e AuditEntry) {
+	s.Audit = append(s.Audit, e)
+	if n := len(s.Audit) - MaxAudit; n > 0 {
+		s.Audit = append([]AuditEntry(nil), s.Audit[n:]...)
+	}
+}
+
 // Store is durable server state. See the package documentation.
 type Store interface {
 	// Append durably records an accepted delta, idempotently by its ID: a
@@ -231,6 +263,15 @@ type Store interface {
 	// deleting nothing, when from is not after the base's Until: some
 	// deltas of the window may be in the base already, beyond reach.
 	DeleteReceived(ctx context.Context, site string, from, to time.Time) (int, error)
+
+	// Settings returns a site's settings (the zero Settings if none were
+	// written).
+	Settings(ctx context.Context, site string) (Settings, error)
+
+	// PutSettings stores s as a site's settings with Rev s.Rev+1, if the
+	// stored ones still have Rev s.Rev (read, change, put: two replicas
+	// cannot undo each other's change), else fails with ErrSettingsMoved.
+	PutSettings(ctx context.Context, site string, s Settings) error
 
 	// Close flushes and releases the store. Calls after Close fail with
 	// ErrClosed.

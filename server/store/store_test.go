@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -40,5 +41,15 @@ func TestBlobs(t *testing.T) {
 	}
 	if got := (&store.Version{Config: "c"}).Blobs(); !slices.Equal(got, []string{"c"}) {
 		t.Errorf("a version without shards: Blobs() = %q", got)
+	}
+}
+
+func TestSettingsLog(t *testing.T) {
+	var s store.Settings
+	for i := range store.MaxAudit + 5 {
+		s.Log(store.AuditEntry{Detail: fmt.Sprint(i)})
+	}
+	if len(s.Audit) != store.MaxAudit || s.Audit[0].Detail != "5" || s.Audit[store.MaxAudit-1].Detail != fmt.Sprint(store.MaxAudit+4) {
+		t.Fatalf("audit log of %d entries from %q to %q; want the newest %d", len(s.Audit), s.Audit[0].Detail, s.Audit[len(s.Audit)-1].Detail, store.MaxAudit)
 	}
 }

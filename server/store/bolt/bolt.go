@@ -55,6 +55,7 @@ var (
 	bucketBlobs    = []byte("blobs")    // hash → bytes
 	bucketState    = []byte("state")    // site → checkpoint of the latest version
 	bucketBase     = []byte("base")     // site → through (8 bytes BE) + until Unix s (8 bytes BE) + base checkpoint
+	bucketSettings = []byte("settings") // site → store.Settings JSON
 )
 
 // compactTxSize bounds the size of one of Compact's copy transactions.
@@ -119,7 +120,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketDeltas, bucketIDs, bucketVersions, bucketBlobs, bucketState, bucketBase} {
+		for _, b := range [][]byte{bucketDeltas, bucketIDs, bucketVersions, bucketBlobs, bucketState, bucketBase, bucketSettings} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

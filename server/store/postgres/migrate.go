@@ -71,6 +71,15 @@ ALTER TABLE deltas DISABLE TRIGGER deltas_immutable;
 UPDATE deltas SET received = received - received % 3600000000000 WHERE received % 3600000000000 <> 0;
 ALTER TABLE deltas ENABLE TRIGGER deltas_immutable;
 `,
+	3: `
+-- Each site's levers (store.Settings as JSON), rewritten whole when rev
+-- still matches.
+CREATE TABLE settings (
+	site text   PRIMARY KEY,
+	rev  bigint NOT NULL,
+	body bytea  NOT NULL
+);
+`,
 }
 
 // migrateLock serializes replicas migrating the same database at once

@@ -118,7 +118,7 @@ func TestMigrationCoarsens(t *testing.T) {
 	ctx := context.Background()
 	exact := time.Date(2026, 11, 30, 14, 37, 12, 345678901, time.UTC)
 	// Back to schema 1, with a delta recorded at its exact time.
-	for _, q := range []string{`DROP TABLE bases`, `DELETE FROM schema_migrations WHERE version = 2`} {
+	for _, q := range []string{`DROP TABLE settings`, `DROP TABLE bases`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := db.Pool().Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}

@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"CoarseReceived", testCoarseReceived},
 		{"Retire", testRetire},
 		{"DeleteReceived", testDeleteReceived},
+		{"Settings", testSettings},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
