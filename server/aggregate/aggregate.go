@@ -146,6 +146,8 @@ type Aggregator struct {
 	followed atomic.Int64 // when a follower last re-read the versions, Unix ns
 
 	ret retention // WithRetention; guarded by mu
+
+	paused func(key string) bool // WithPaused; nil: never
 }
 
 type siteState struct {
@@ -337,7 +339,8 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 	for _, key := range a.keys {
 		s := a.sites[key]
 		err := a.fold(ctx, s)
-		if err == nil && s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval) {
+		due := s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval)
+		if err == nil && due && !a.isPaused(key) {
 			err = a.publishNext(ctx, s)
 		}
 		if errors.Is(err, store.ErrVersionExists) {

@@ -1,0 +1,42 @@
+package aggregate_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+// TestPaused: a paused site gets no new version, even on Flush; its deltas
+// are still folded (the arms count them) and the first version after the
+// pause holds them.
+func TestPaused(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	var paused atomic.Bool
+	paused.Store(true)
+	a := start(t, db, sites(t, 0.1), aggregate.WithPaused(func(key string) bool { return key == demosite.Key && paused.Load() }))
+	defer a.Close(context.Background())
+	ctx := context.Background()
+	for i := range 3 {
+		appendDelta(t, db, i, "gown", "heels")
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.Current(demosite.Key); v.Number != 0 {
+		t.Fatalf("paused: version %d published, want 0", v.Number)
+	}
+	if _, n, err := a.ArmsCounted(demosite.Key); err != nil || n != 3 {
+		t.Fatalf("paused: %d deltas counted in the arms (%v), want 3", n, err)
+	}
+	paused.Store(false)
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.Current(demosite.Key); v.Number != 1 || v.Deltas != 3 {
+		t.Fatalf("resumed: version %d with %d deltas, want 1 with 3", v.Number, v.Deltas)
+	}
+}
