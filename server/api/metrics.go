@@ -94,7 +94,8 @@ func (c *aggCollector) Collect(ch chan<- prometheus.Metric) {
 
 // instrument caps every request body at MaxBodyBytes and records each
 // request's route, status, latency and bytes. It also refuses to let any
-// handler set a cookie, and adds the security headers (secureHeaders).
+// handler but the console's set a cookie, and adds the security headers
+// (secureHeaders).
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -102,7 +103,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		defer s.metrics.inflight.Dec()
 		body := &countingReader{r: http.MaxBytesReader(w, r.Body, MaxBodyBytes)}
 		r.Body = body
-		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+		rec := &recorder{ResponseWriter: w, code: http.StatusOK, cookies: inConsole(r.URL.Path)}
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
 		if route == "" {
@@ -131,15 +132,18 @@ func (c *countingReader) Close() error { return c.r.Close() }
 // recorder records a response's status and size.
 type recorder struct {
 	http.ResponseWriter
-	code  int
-	n     int64
-	wrote bool
+	code    int
+	n       int64
+	wrote   bool
+	cookies bool // the console's answer: its session cookie passes
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.code, r.wrote = code, true
-		r.Header().Del("Set-Cookie")
+		if !r.cookies {
+			r.Header().Del("Set-Cookie")
+		}
 		secureHeaders(r.Header())
 	}
 	r.ResponseWriter.WriteHeader(code)

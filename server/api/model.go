@@ -78,8 +78,9 @@ func (s *Server) siteRequest(w http.ResponseWriter, r *http.Request, key string)
 	return st, true
 }
 
-// handleModel serves a site's manifest: the current version with a short
-// max-age, or a given version (?version=N), immutable.
+// handleModel serves a site's manifest: the current version (or the one
+// its owner pinned, WithPin) with a short max-age, or a given version
+// (?version=N), immutable.
 func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	key := q.Get("site")
@@ -92,7 +93,12 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, cache := cur, fmt.Sprintf("public, max-age=%d", int(s.manifestMaxAge.Seconds()))
-	if vs := q.Get("version"); vs != "" {
+	vs := q.Get("version")
+	if pin, ok := s.pinned(key); ok && vs == "" && pin < cur.Number {
+		// The owner rolled the model back: devices get the pinned version.
+		vs = strconv.FormatUint(uint64(pin), 10)
+	}
+	if vs != "" {
 		n, err := strconv.ParseUint(vs, 10, 32)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "bad_request", fmt.Errorf("%w: version %q", ErrBadParameters, vs))
@@ -108,7 +114,9 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		cache = immutable
+		if q.Get("version") != "" {
+			cache = immutable
+		}
 	}
 	m, err := s.manifest(r.Context(), v)
 	if err != nil {
@@ -334,4 +342,12 @@ func (c *manifestCache) put(key string, m *cachedManifest) {
 	}
 	c.order = append(c.order, key)
 	c.items[key] = m
+}
+
+// pinned returns the version a site's owner pinned, if any.
+func (s *Server) pinned(key string) (uint32, bool) {
+	if s.pin == nil {
+		return 0, false
+	}
+	return s.pin(key)
 }

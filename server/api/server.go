@@ -244,10 +244,13 @@ type Server struct {
 	ln      net.Listener
 	ready   atomic.Bool
 
-	pages  http.Handler    // a site's pages, beside the API (WithPages)
-	ctx    context.Context // canceled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	pages     http.Handler                    // a site's pages, beside the API (WithPages)
+	console   http.Handler                    // the owner's console at /console (WithConsole)
+	pin       func(key string) (uint32, bool) // a rolled-back model (WithPin)
+	siteSyncs siteSyncs
+	ctx       context.Context // canceled by Close
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // New returns a server over a store and an aggregator (already started)
@@ -296,6 +299,10 @@ func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Opt
 	}
 	if s.pages != nil {
 		mux.Handle("/", s.pages)
+	}
+	if s.console != nil {
+		mux.Handle(ConsolePath, s.console)
+		mux.Handle(ConsolePath+"/", s.console)
 	}
 	s.handler = s.instrument(mux)
 	s.http = &http.Server{

@@ -56,8 +56,12 @@ type SyncResponse struct {
 // bytes) answers 202 "duplicate" and counts nothing twice. Refusals store
 // nothing.
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
-	reason, code, err := s.sync(w, r)
+	var key string // the site, once known
+	reason, code, err := s.sync(w, r, &key)
 	s.metrics.syncs.WithLabelValues(result(code), reason).Inc()
+	if key != "" {
+		s.siteSyncs.add(key, reason)
+	}
 	if err != nil {
 		if code == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
@@ -77,7 +81,7 @@ func result(code int) string {
 	return "rejected"
 }
 
-func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, code int, err error) {
+func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reason string, code int, err error) {
 	// Until the body names the site, an origin some site allows may read
 	// the answer (a refusal's message helps its developers); once it does,
 	// only that site's origins may.
@@ -133,6 +137,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) (reason string, co
 	if !ok {
 		return reasonUnknownSite, http.StatusForbidden, fmt.Errorf("%w %q", ErrUnknownSite, d.Site)
 	}
+	*key = d.Site
 	if origin != "" && !st.AllowsOrigin(origin) {
 		w.Header().Del("Access-Control-Allow-Origin")
 		return reasonOrigin, http.StatusForbidden, fmt.Errorf("%w %q: %q", ErrOrigin, d.Site, origin)
