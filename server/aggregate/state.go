@@ -69,7 +69,7 @@ type State struct {
 
 	// Entries below k, which cannot be published yet: counted against the
 	// k they were counted with (0: to recount), and bounded on their own
-	// (Params.pendingCap), so that a flood of fresh ids only ever evicts
+	// (pendingCap), so that a flood of fresh ids only ever evicts
 	// other unconfirmed entries and keeps the checkpoint small.
 	k                          uint32
 	pendingPairs, pendingItems int
@@ -215,7 +215,7 @@ func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 	s.foldReports(d, u, p)
 	s.foldArms(d, p)
 	if len(s.pairs) > p.KeepPairs || len(s.items) > p.KeepItems || s.bytes > p.KeepBytes ||
-		s.pendingPairs+s.pendingItems > p.pendingCap() {
+		s.pendingPairs+s.pendingItems > s.pendingCap(p) {
 		s.prune(p)
 	}
 }
@@ -245,12 +245,19 @@ func (s *State) recount(k uint32) {
 	}
 }
 
-// pendingBytes is about what an entry below k costs with its ids.
-const pendingBytes = 256
+// minEntryBytes is the least an entry is taken to cost with its ids.
+const minEntryBytes = 128
 
 // pendingCap is how many entries below k a site's aggregate keeps: about
-// half of KeepBytes.
-func (p *Params) pendingCap() int { return int(p.KeepBytes / 2 / pendingBytes) }
+// half of KeepBytes, at the entries' current average cost (long ids make
+// the cap smaller).
+func (s *State) pendingCap(p *Params) int {
+	avg := int64(minEntryBytes)
+	if n := int64(len(s.pairs) + len(s.items)); n > 0 {
+		avg = max(avg, s.bytes/n)
+	}
+	return int(p.KeepBytes / 2 / avg)
+}
 
 // foldReports adds a federated+ldp delta's first LDPReports reports to the
 // sketches, each debiased with ε = the site's ε over the reports counted.
@@ -382,7 +389,7 @@ func (s *State) prune(p *Params) {
 	if len(s.items) > p.KeepItems {
 		dropItems = max(dropItems, len(s.items)-p.KeepItems*3/4)
 	}
-	if pending, limit := s.pendingPairs+s.pendingItems, p.pendingCap(); pending > limit {
+	if pending, limit := s.pendingPairs+s.pendingItems, s.pendingCap(p); pending > limit {
 		f := 1 - float64(limit/2)/float64(pending)
 		dropPairs = max(dropPairs, int(math.Ceil(float64(s.pendingPairs)*f)))
 		dropItems = max(dropItems, int(math.Ceil(float64(s.pendingItems)*f)))
