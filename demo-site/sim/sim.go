@@ -138,17 +138,31 @@ func (s *Sim) Replay(in *harness.Instance, session []demosite.Product, start tim
 
 // Traffic runs n simulated shoppers on tailor.wasm through pool, each a
 // session of 3-8 clicks of a persona (every sixth shopper adds the last
-// item to the cart and buys it), and hands each shopper's profile delta to
-// sync, as a browser would post it. Shoppers' clicks are deterministic
-// given seed; what the devices draw at random (ids, samples) follows the
-// pool's runtime (the host's CSPRNG unless harness.WithSeededRandom).
-// Traffic is how the demo's server starts with learned weights: a first
-// visitor then does not start from nothing.
+// item to the cart and buys it), and hands each profile delta to sync as
+// the loader would post it: after every page (a click, the cart, the
+// purchase), as it does on pagehide. One delta per page matters: a delta
+// carries a small sample of what is pending, so a whole session in one
+// delta would teach the server much less than a browser's deltas do.
+// Shoppers' clicks are deterministic given seed; what the devices draw at
+// random (ids, samples) follows the pool's runtime (the host's CSPRNG
+// unless harness.WithSeededRandom). Traffic is how the demo's server
+// starts with learned weights: a first visitor then does not start from
+// nothing.
 func (s *Sim) Traffic(ctx context.Context, pool *harness.Pool, cfg wire.Config, n int, seed uint64, start time.Time,
 	sync func(delta []byte) error) error {
 	return pool.Run(ctx, n, func(in *harness.Instance, i int) error {
 		if err := in.Init(cfg); err != nil {
 			return err
+		}
+		page := func(k wire.Kind, p *demosite.Product, at time.Time) error {
+			if err := in.Track(Event(k, p, at)); err != nil {
+				return err
+			}
+			d, err := in.TakeDelta()
+			if err != nil || len(d) == 0 {
+				return err
+			}
+			return sync(d)
 		}
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		p := &Personas[rng.IntN(len(Personas))]
@@ -156,7 +170,7 @@ func (s *Sim) Traffic(ctx context.Context, pool *harness.Pool, cfg wire.Config, 
 		session := s.Session(p, rng, 3+rng.IntN(6))
 		for j := range session {
 			at = at.Add(time.Duration(20+rng.IntN(60)) * time.Second)
-			if err := in.Track(Event(wire.KindClick, &session[j], at)); err != nil {
+			if err := page(wire.KindClick, &session[j], at); err != nil {
 				return err
 			}
 		}
@@ -164,15 +178,11 @@ func (s *Sim) Traffic(ctx context.Context, pool *harness.Pool, cfg wire.Config, 
 			last := &session[len(session)-1]
 			for _, k := range []wire.Kind{wire.KindCart, wire.KindPurchase} {
 				at = at.Add(time.Minute)
-				if err := in.Track(Event(k, last, at)); err != nil {
+				if err := page(k, last, at); err != nil {
 					return err
 				}
 			}
 		}
-		d, err := in.TakeDelta()
-		if err != nil || len(d) == 0 {
-			return err
-		}
-		return sync(d)
+		return nil
 	})
 }

@@ -29,9 +29,9 @@ const MaxPending = 2 * wire.MaxDeltaPairs
 // What one delta carries at most. A federated delta holds SampledPairs
 // pairs and SampledItems items drawn at random (weighted by the session's
 // 1/distance pair weights and the item counts), so that the operator gets
-// a few co-occurrences, not the click path: with at most 4 directed pairs,
-// no session longer than 5 items can be chained back together, and the
-// sample is a different one each time. Arm counts are capped so one
+// a few co-occurrences, not the click path: no two of its pairs chain
+// (a→b and b→c), so no ordered run of three items can be read from it, and
+// the sample is a different one each time. Arm counts are capped so one
 // delta cannot say how long the visitor stayed. A federated+ldp delta
 // holds ReportItems item reports and ReportPairs pair reports, always, so
 // even their number says nothing about the session.
@@ -126,11 +126,11 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 // items, each with weight 1, sorted by key (the order says nothing), and
 // the arm counts capped.
 func (s *Stats) sample(d *wire.Delta, r Random) {
-	for _, k := range s.pairs.pick(SampledPairs, r) {
+	for _, k := range s.pairs.pick(SampledPairs, r, true) {
 		from, to := splitPair(k)
 		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
 	}
-	for _, k := range s.items.pick(SampledItems, r) {
+	for _, k := range s.items.pick(SampledItems, r, false) {
 		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
 	}
 	for _, a := range s.arms {
@@ -146,54 +146,41 @@ func (s *Stats) sample(d *wire.Delta, r Random) {
 // report fills a federated+ldp delta: ReportItems item and ReportPairs pair
 // reports, each ε/(ReportItems+ReportPairs)-LDP (sdk/ldp), so the delta is
 // eps-LDP as a whole, keys included. A kind the visitor has no value of
-// reports a random value instead: the number of reports is always the same.
-// Arms are not sent: their counts are not randomized.
+// sends pure-noise reports instead (a random bit: unbiased for every
+// value), so the number of reports is always the same. Arms are not sent:
+// their counts are not randomized.
 func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 	each := float64(eps) / (ReportItems + ReportPairs)
 	add := func(kind wire.ReportKind, picked []string, n int) {
 		for i := range n {
-			v := ""
 			if i < len(picked) {
-				v = picked[i]
+				d.Reports = append(d.Reports, ldp.Encode(kind, picked[i], each, r))
 			} else {
-				v = dummy(r)
+				d.Reports = append(d.Reports, ldp.Encode(kind, "", 0, r)) // no budget: a pure-noise report
 			}
-			d.Reports = append(d.Reports, ldp.Encode(kind, v, each, r))
 		}
 	}
-	add(wire.ReportItem, s.items.pick(ReportItems, r), ReportItems)
-	add(wire.ReportPair, s.pairs.pick(ReportPairs, r), ReportPairs)
+	add(wire.ReportItem, s.items.pick(ReportItems, r, false), ReportItems)
+	add(wire.ReportPair, s.pairs.pick(ReportPairs, r, true), ReportPairs)
 	d.Epsilon = eps
-}
-
-// dummy is a random value no item id can be (ids hold no NUL byte), for
-// a report the visitor has nothing to say in.
-func dummy(r Random) string {
-	var b [9]byte
-	v := r.Uint64()
-	for i := 1; i < len(b); i++ {
-		b[i] = byte(v >> (8 * (i - 1)))
-	}
-	return string(b[:])
 }
 
 // pick draws up to k keys without replacement, each draw with probability
 // proportional to the weight of the keys left, and returns them sorted.
+// With unchained (pair keys), a drawn pair a→b takes every pair b→x and
+// x→a out of the draw: no two pairs of one delta then chain into an
+// ordered run of three items.
 // A draw walks the weights (k and MaxPending are small), which needs no
 // logarithm: the guest stays small.
-func (c *counts) pick(k int, r Random) []string {
-	n := min(k, len(c.list))
-	if n <= 0 {
-		return nil
-	}
+func (c *counts) pick(k int, r Random, unchained bool) []string {
 	left := make([]float64, len(c.list))
 	total := 0.0
 	for i, e := range c.list {
 		left[i] = float64(e.w)
 		total += left[i]
 	}
-	out := make([]string, 0, n)
-	for range n {
+	var out []string
+	for len(out) < k {
 		x, at := rnd.Float64(r)*total, -1
 		for i, w := range left {
 			if w > 0 {
@@ -204,13 +191,29 @@ func (c *counts) pick(k int, r Random) []string {
 				x -= w
 			}
 		}
-		out = append(out, c.list[at].key)
-		total -= left[at]
-		left[at] = 0
+		if at < 0 {
+			break // nothing left to draw
+		}
+		key := c.list[at].key
+		out = append(out, key)
+		for i, w := range left {
+			if i == at || unchained && w > 0 && chains(key, c.list[i].key) {
+				total -= w
+				left[i] = 0
+			}
+		}
 	}
 	order.Sort(len(out), func(i, j int) bool { return out[i] < out[j] },
 		func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
+}
+
+// chains reports whether two pair keys chain, one's target being the
+// other's source.
+func chains(a, b string) bool {
+	af, at := splitPair(a)
+	bf, bt := splitPair(b)
+	return at == bf || bt == af
 }
 
 func splitPair(k string) (from, to string) {

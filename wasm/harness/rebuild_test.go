@@ -112,6 +112,29 @@ func rebuild(d wire.Delta) []string {
 	return items
 }
 
+// chain returns the number of edges of the longest directed path the
+// delta's pairs form (the longest piece of the path they could give away).
+func chain(pairs []wire.Pair) int {
+	var walk func(from string, depth int) int
+	walk = func(from string, depth int) int {
+		best := depth
+		if depth > len(pairs) { // a cycle: cannot come from one path, stop
+			return best
+		}
+		for _, p := range pairs {
+			if p.From == from {
+				best = max(best, walk(p.To, depth+1))
+			}
+		}
+		return best
+	}
+	longest := 0
+	for _, p := range pairs {
+		longest = max(longest, walk(p.From, 0))
+	}
+	return longest
+}
+
 func cmp(a, b float64) int {
 	if a < b {
 		return -1
@@ -154,8 +177,9 @@ func kendall(path, rebuilt []string) (tau float64, exact bool) {
 // each session's click order from its one federated delta. Before, the
 // 1/distance pairs chained into the path: the same attack rebuilt almost
 // every session exactly. Now a delta holds a weighted sample of
-// delta.SampledPairs pairs and delta.SampledItems items, weight 1, sorted:
-// no session is rebuilt, and the order of the items a delta names is only
+// delta.SampledPairs pairs, no two of which chain, and delta.SampledItems
+// items, weight 1, sorted: no session is rebuilt, no ordered run of three
+// items is given away, and the order of the items a delta names is only
 // partly recovered (Kendall's tau; 0 is chance).
 func TestDeltaDoesNotRevealThePath(t *testing.T) {
 	paths, source := pathSessions(t, 300)
@@ -168,6 +192,7 @@ func TestDeltaDoesNotRevealThePath(t *testing.T) {
 		tau   float64
 		exact int
 	}
+	chains := map[int]int{} // longest chain (edges) → deltas
 	for _, p := range paths {
 		if err := in.Init(cfg()); err != nil {
 			t.Fatal(err)
@@ -185,6 +210,7 @@ func TestDeltaDoesNotRevealThePath(t *testing.T) {
 		if err := wire.Unmarshal(b, &d, "delta"); err != nil {
 			t.Fatal(err)
 		}
+		chains[chain(d.Pairs)]++
 		tau, exact := kendall(p, rebuild(d))
 		after.tau += tau
 		if exact {
@@ -199,6 +225,12 @@ func TestDeltaDoesNotRevealThePath(t *testing.T) {
 	n := float64(len(paths))
 	t.Logf("%d sessions of 8-40 distinct clicks from %s; rebuilt exactly: before %.1f%%, now %.1f%%; mean Kendall tau: before %.3f, now %.3f",
 		len(paths), source, 100*float64(before.exact)/n, 100*float64(after.exact)/n, before.tau/n, after.tau/n)
+	t.Logf("longest chain of sampled pairs (edges: deltas): %v", chains)
+	for edges, n := range chains {
+		if edges > 1 {
+			t.Errorf("%d deltas hold a chain of %d pairs (an ordered run of %d items), want none", n, edges, edges+1)
+		}
+	}
 	if float64(before.exact)/n < 0.9 || before.tau/n < 0.9 {
 		t.Fatalf("the attack rebuilds only %.1f%% of old-style deltas (tau %.3f): it is too weak to show anything", 100*float64(before.exact)/n, before.tau/n)
 	}

@@ -6,8 +6,6 @@
 // holdout then say nothing about each other, nor survive forget().
 package rnd
 
-import "math/bits"
-
 // Source returns uniformly random 64-bit numbers. sdk/ldp.Random is the
 // same interface.
 type Source interface{ Uint64() uint64 }
@@ -15,12 +13,11 @@ type Source interface{ Uint64() uint64 }
 // Float64 returns a uniform number in [0, 1).
 func Float64(r Source) float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 
-// Intn returns a number in [0, n) for n > 0 (0 otherwise), by Lemire's
-// multiply-shift: its bias is below n/2^64.
+// Intn returns a number in [0, n) for n > 0 (0 otherwise). Its modulo
+// bias is below n/2^64: nothing for the small n of the device.
 func Intn(r Source, n int) int {
 	if n <= 0 {
 		return 0
 	}
-	hi, _ := bits.Mul64(r.Uint64(), uint64(n))
-	return int(hi)
+	return int(r.Uint64() % uint64(n))
 }

@@ -182,7 +182,7 @@ func testAgree(t *testing.T, bin string, pg *pgtest.Server) {
 	}
 
 	// One server, fed the stored deltas in the replicas' log order.
-	ds, err := openDB(t, url).Deltas(context.Background(), testSite, 0, shoppers+1)
+	ds, err := openDB(t, url).Deltas(context.Background(), testSite, 0, int(n)+1) // a delta per page: more than shoppers
 	if err != nil {
 		t.Fatal(err)
 	}
