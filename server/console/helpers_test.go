@@ -1,0 +1,208 @@
+package console_test
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/console"
+	"github.com/tailorhq/tailor/server/site"
+	"github.com/tailorhq/tailor/server/store"
+	"github.com/tailorhq/tailor/server/store/bolt"
+)
+
+// The credentials of the tests.
+const (
+	adminToken = "admin-token-of-the-console-tests-0000000"
+	shopToken  = "owner-token-of-the-shop-000000000000000000"
+	otherToken = "owner-token-of-the-other-site-000000000000"
+)
+
+func hashOf(t testing.TB, token string) []byte {
+	b, err := hex.DecodeString(site.HashToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// testSites are two federated sites, each with its owner.
+func testSites(t testing.TB) *site.Set {
+	t.Helper()
+	set, err := site.NewSet(
+		site.Site{Key: "shop", Origins: []string{"https://shop.example"}, Privacy: wire.PrivacyFederated, Holdout: 0.1, OwnerHash: hashOf(t, shopToken)},
+		site.Site{Key: "other", Origins: []string{"https://other.example"}, Privacy: wire.PrivacyFederated, Holdout: 0.1, OwnerHash: hashOf(t, otherToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// stack is the server as tailor-server composes it: store, levers,
+// aggregator paused by them, API pinned by them, console mounted in it.
+type stack struct {
+	url    string
+	db     *bolt.DB
+	agg    *aggregate.Aggregator
+	api    *api.Server
+	levers *console.Levers
+	c      *http.Client // with a cookie jar: a browser
+}
+
+type stackConfig struct {
+	path     string // of the store; "": a new one
+	opts     []console.Option
+	released func(string) (map[uint32]aggregate.Arms, uint64, time.Time, error) // nil: the API's
+}
+
+func newStack(t *testing.T, cfg stackConfig) *stack {
+	t.Helper()
+	if cfg.path == "" {
+		cfg.path = filepath.Join(t.TempDir(), "tailor.db")
+	}
+	db, err := bolt.Open(cfg.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := testSites(t)
+	levers := console.NewLevers(db, 0, nil) // no cache: the tests see each change at once
+	p := aggregate.DefaultParams
+	p.MinCohort, p.PairShare, p.PairCohort = 1, 0, 1
+	agg, err := aggregate.New(db, sites, aggregate.WithParams(p), aggregate.WithPublishEvery(1<<30, time.Hour),
+		aggregate.WithPaused(levers.Paused))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{db: db, agg: agg, levers: levers}
+	released := cfg.released
+	if released == nil {
+		released = func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return s.api.Released(key) }
+	}
+	opts := append([]console.Option{console.WithAdminToken(adminToken), console.WithSignInDelay(time.Millisecond),
+		console.WithReleased(released), console.WithSyncCounts(func(key string) map[string]uint64 { return s.api.SyncCounts(key) })},
+		cfg.opts...)
+	con, err := console.New(db, agg, sites, levers, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.api, err = api.New(db, agg, sites, api.WithAdminToken(adminToken), api.WithStatsRelease(1, 0),
+		api.WithPin(levers.Pin), api.WithConsole(con))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.api.Handler())
+	jar, _ := cookiejar.New(nil)
+	s.url = hs.URL
+	s.c = &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(func() {
+		hs.Close()
+		agg.Close(context.Background())
+		db.Close()
+	})
+	return s
+}
+
+// response is a read response.
+type response struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+func (s *stack) do(t *testing.T, method, path string, form url.Values, header ...string) *response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, s.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := s.c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return &response{code: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the CSRF token of a page's forms.
+func csrf(t *testing.T, page *response) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no CSRF field in the page (%d):\n%s", page.code, page.body)
+	}
+	return m[1]
+}
+
+// signIn signs the stack's browser in with a token.
+func (s *stack) signIn(t *testing.T, token string) *response {
+	t.Helper()
+	form := s.do(t, http.MethodGet, "/console", nil)
+	return s.do(t, http.MethodPost, "/console/signin", url.Values{"csrf": {csrf(t, form)}, "token": {token}})
+}
+
+// lever pulls a lever from the levers page's form.
+func (s *stack) lever(t *testing.T, key, lever string, fields url.Values) *response {
+	t.Helper()
+	page := s.do(t, http.MethodGet, "/console/sites/"+key+"/levers", nil)
+	if fields == nil {
+		fields = url.Values{}
+	}
+	fields.Set("csrf", csrf(t, page))
+	return s.do(t, http.MethodPost, "/console/sites/"+key+"/levers/"+lever, fields)
+}
+
+var deltaN int
+
+// appendDeltas stores n deltas of a site received at, each with a pair
+// a → b and the given arm counts.
+func (s *stack) appendDeltas(t *testing.T, key string, n int, at time.Time, a, b string, arms ...wire.ArmCount) {
+	t.Helper()
+	for range n {
+		deltaN++
+		d := wire.Delta{Site: key, Pairs: []wire.Pair{{From: a, To: b, W: 1}}, Items: []wire.Count{{ID: a, N: 1}, {ID: b, N: 1}}, Arms: arms}
+		copy(d.ID[:], fmt.Sprintf("c%015d", deltaN))
+		if _, err := s.db.Append(context.Background(), store.Delta{Site: key, ID: d.ID, Received: at, Body: wire.Marshal(&d)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// cookie returns a response's Set-Cookie of a name.
+func cookie(res *response, name string) *http.Cookie {
+	for _, c := range (&http.Response{Header: res.header}).Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
