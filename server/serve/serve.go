@@ -35,6 +35,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
+	"github.com/tailorhq/tailor/server/console"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -57,6 +58,7 @@ type config struct {
 	syncBurst               int
 	trustForwardedFor       bool
 	adminToken              string
+	secureCookies           bool
 	statsDeltas             int
 	statsDelay              time.Duration
 }
@@ -68,7 +70,8 @@ Devices sync profile deltas (POST /v1/sync); the server aggregates them,
 clipped and with a minimum cohort, into model versions every N deltas or T
 seconds, and serves the model (GET /v1/model), the uplift report
 (GET /v1/stats), tailor.js and tailor.wasm (GET /assets/...), health
-(/healthz, /readyz) and Prometheus metrics (/metrics). The API is
+(/healthz, /readyz), Prometheus metrics (/metrics) and the site owner's
+console (/console: sign in with the site's owner token or the admin token). The API is
 documented in server/api/openapi.yaml, served at /v1/openapi.yaml.
 
 State lives in the embedded store (--data) of one server, or in a
@@ -129,6 +132,7 @@ func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs.IntVar(&c.syncBurst, "sync-burst", 60, "syncs a source address may send at once before --sync-rate applies")
 	fs.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take a sync's source address from the last X-Forwarded-For entry, for the rate limit: only behind a reverse proxy that appends it (else every client picks its own address)")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the operator's bearer `token` (32 characters or more; set it by TAILOR_ADMIN_TOKEN, not on the command line, where other users see it): it reads /metrics and every site's /v1/stats; a site's owner reads its own stats with the token whose SHA-256 is its owner_token_sha256 (tailor-server token makes a pair)")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the console's session cookie Secure on plain HTTP requests too: behind a reverse proxy that terminates TLS (over TLS it always is)")
 	fs.IntVar(&c.statsDeltas, "stats-min-deltas", api.DefaultStatsDeltas, "a site's stats move only once this many new `deltas` were counted (and --stats-delay passed), so that no poller sees one visitor")
 	fs.DurationVar(&c.statsDelay, "stats-delay", api.DefaultStatsDelay, "a site's stats move at most this often")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -362,7 +366,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("close store", "err", err)
 		}
 	}()
-	aggOpts := aggregateOptions(c, log)
+	// The owner's levers (pin, pause) live in the store: every replica
+	// applies them, within console.DefaultLeversTTL.
+	levers := console.NewLevers(db, console.DefaultLeversTTL, log)
+	aggOpts := append(aggregateOptions(c, log), aggregate.WithPaused(levers.Paused))
 	if pg != nil {
 		aggOpts = append(aggOpts, aggregate.WithFollower(followPoll))
 	}
@@ -399,6 +406,17 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		apiOpts = append(apiOpts, api.WithPages(pages))
 	}
+	// The console reads the API's released stats and sync counts once srv
+	// is made: they are called while serving.
+	con, err := console.New(db, agg, sites, levers, console.WithAdminToken(c.adminToken), console.WithLogger(log),
+		console.WithSecureCookies(c.secureCookies),
+		console.WithReleased(func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return srv.Released(key) }),
+		console.WithSyncCounts(func(key string) map[string]uint64 { return srv.SyncCounts(key) }))
+	if err != nil {
+		agg.Close(context.Background())
+		return err
+	}
+	apiOpts = append(apiOpts, api.WithPin(levers.Pin), api.WithConsole(con))
 	srv, err = api.New(db, agg, sites, apiOpts...)
 	if err != nil {
 		agg.Close(context.Background())

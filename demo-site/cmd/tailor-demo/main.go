@@ -108,5 +108,6 @@ func (d *demo) start(ctx context.Context, s serve.Started) {
 	}
 	// Shown once, on stdout rather than in the logs, which may be kept.
 	fmt.Fprintf(s.Stdout, "The demo store's stats (owner token, new at every start):\n"+
-		"  curl -H 'Authorization: Bearer %s' 'http://%s/v1/stats?site=%s'\n", d.token, s.Addr, demosite.Key)
+		"  curl -H 'Authorization: Bearer %s' 'http://%s/v1/stats?site=%s'\n"+
+		"The console: http://%s/console (sign in with the same token)\n", d.token, s.Addr, demosite.Key, s.Addr)
 }

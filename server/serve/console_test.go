@@ -1,0 +1,97 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/site"
+)
+
+// TestConsole: the server mounts the console, and its levers act on what
+// the server does: a version pinned there is what GET /v1/model serves.
+func TestConsole(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan Started, 1)
+	opts := []Option{
+		WithSites(func(addr *net.TCPAddr, configured string) (*site.Set, error) {
+			return site.NewSet(site.Site{Key: "test", Origins: []string{"http://" + addr.String()}, Privacy: wire.PrivacyFederated})
+		}),
+		WithStart(func(ctx context.Context, s Started) { started <- s }),
+	}
+	getenv := func(k string) string { return map[string]string{"TAILOR_ADMIN_TOKEN": testAdminToken}[k] }
+	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "", "--min-cohort", "1"}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, args, getenv, io.Discard, io.Discard, opts...) }()
+	var s Started
+	select {
+	case s = <-started:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	}()
+	base := "http://" + s.Addr.String()
+	d := wire.Delta{Site: "test", ID: [16]byte{1}, Items: []wire.Count{{ID: "a", N: 1}}}
+	req, _ := http.NewRequest(http.MethodPost, "/v1/sync", bytes.NewReader(wire.Marshal(&d)))
+	rec := httptest.NewRecorder()
+	s.Local.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("sync: %d", rec.Code)
+	}
+	if err := s.Aggregator.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	form := func(path string) string {
+		t.Helper()
+		res, err := c.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := csrf.FindSubmatch(b)
+		if res.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("GET %s: %d without a form\n%s", path, res.StatusCode, b)
+		}
+		return string(m[1])
+	}
+	res, err := c.PostForm(base+"/console/signin", url.Values{"csrf": {form("/console")}, "token": {testAdminToken}})
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sign in with the admin token: %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	res, err = c.PostForm(base+"/console/sites/test/levers/pin", url.Values{"csrf": {form("/console/sites/test/levers")}, "version": {"0"}})
+	if err != nil || res.StatusCode != http.StatusOK || res.Request.URL.Query().Get("done") != "pin" {
+		t.Fatalf("pin v0: %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	res, err = http.Get(base + "/v1/model?site=test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m api.Manifest
+	json.NewDecoder(res.Body).Decode(&m)
+	res.Body.Close()
+	if cur, _ := s.Aggregator.Current("test"); cur.Number != 1 || m.Version != 0 {
+		t.Errorf("pinned at v0 with v%d published: /v1/model serves v%d", cur.Number, m.Version)
+	}
+}
