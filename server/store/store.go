@@ -79,6 +79,53 @@ type Base struct {
 	State   []byte    // the aggregator's checkpoint of them; empty for none
 }
 
+// Check is Append's rule for a delta, before a store writes it: a site
+// and a body.
+func (d *Delta) Check() error {
+	if d.Site == "" || len(d.Body) == 0 {
+		return fmt.Errorf("append: %w: delta without site or body", ErrInvalidRequest)
+	}
+	return nil
+}
+
+// CheckLimit is Deltas' rule for its limit: at least one.
+func CheckLimit(limit int) error {
+	if limit <= 0 {
+		return fmt.Errorf("deltas: %w: limit %d", ErrInvalidRequest, limit)
+	}
+	return nil
+}
+
+// CheckRetire is Retire's rule for a request, before a store reads
+// anything: a site, and a base that does not move back from prev.
+func CheckRetire(site string, prev uint64, b Base) error {
+	if site == "" || b.Through < prev {
+		return fmt.Errorf("retire %s through %d: %w: after %d", site, b.Through, ErrInvalidRequest, prev)
+	}
+	return nil
+}
+
+// Still is Retire's rule for the stored base b, read in the transaction
+// that replaces it: it is still the one the caller read (through prev),
+// else ErrBaseMoved, so that two aggregators cannot undo each other's
+// work.
+func (b Base) Still(prev uint64) error {
+	if b.Through != prev {
+		return fmt.Errorf("%w: through %d, not %d", ErrBaseMoved, b.Through, prev)
+	}
+	return nil
+}
+
+// Reaches is DeleteReceived's rule for the stored base b, read in the
+// transaction that deletes: a window starting no later than the newest
+// arrival folded into b would miss deltas already deleted (ErrRetired).
+func (b Base) Reaches(from time.Time) error {
+	if b.Through > 0 && !from.After(b.Until) {
+		return fmt.Errorf("%w (the base holds deltas received until %s)", ErrRetired, b.Until.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // Appended is what Append did.
 type Appended struct {
 	Seq       uint64 // the delta's position in its site's log

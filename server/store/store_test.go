@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -51,5 +52,35 @@ func TestSettingsLog(t *testing.T) {
 	}
 	if len(s.Audit) != store.MaxAudit || s.Audit[0].Detail != "5" || s.Audit[store.MaxAudit-1].Detail != fmt.Sprint(store.MaxAudit+4) {
 		t.Fatalf("audit log of %d entries from %q to %q; want the newest %d", len(s.Audit), s.Audit[0].Detail, s.Audit[len(s.Audit)-1].Detail, store.MaxAudit)
+	}
+}
+
+func TestRules(t *testing.T) {
+	until := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	base := store.Base{Through: 10, Until: until}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"delta", (&store.Delta{Site: "a", Body: []byte{0x80}}).Check(), nil},
+		{"delta without site", (&store.Delta{Body: []byte{0x80}}).Check(), store.ErrInvalidRequest},
+		{"delta without body", (&store.Delta{Site: "a"}).Check(), store.ErrInvalidRequest},
+		{"limit", store.CheckLimit(1), nil},
+		{"limit 0", store.CheckLimit(0), store.ErrInvalidRequest},
+		{"retire", store.CheckRetire("a", 10, store.Base{Through: 12}), nil},
+		{"retire nothing new", store.CheckRetire("a", 10, store.Base{Through: 10}), nil},
+		{"retire back", store.CheckRetire("a", 10, store.Base{Through: 9}), store.ErrInvalidRequest},
+		{"retire without site", store.CheckRetire("", 0, store.Base{Through: 1}), store.ErrInvalidRequest},
+		{"base still", base.Still(10), nil},
+		{"base moved", base.Still(8), store.ErrBaseMoved},
+		{"window after the base", base.Reaches(until.Add(time.Hour)), nil},
+		{"window at the base's last hour", base.Reaches(until), store.ErrRetired},
+		{"window before", base.Reaches(until.Add(-time.Hour)), store.ErrRetired},
+		{"no base", store.Base{}.Reaches(time.Time{}), nil},
+	} {
+		if !errors.Is(tc.err, tc.want) || (tc.err == nil) != (tc.want == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
+		}
 	}
 }

@@ -176,8 +176,8 @@ func (s *DB) update(fn func(*bbolt.Tx) error) error {
 
 // Append implements store.Store.
 func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
-	if d.Site == "" || len(d.Body) == 0 {
-		return store.Appended{}, fmt.Errorf("bolt: append: %w: delta without site or body", store.ErrInvalidRequest)
+	if err := d.Check(); err != nil {
+		return store.Appended{}, fmt.Errorf("bolt: %w", err)
 	}
 	return s.appends.Append(ctx, d)
 }
@@ -260,8 +260,8 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		return nil, fmt.Errorf("bolt: deltas: %w: limit %d", store.ErrInvalidRequest, limit)
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("bolt: %w", err)
 	}
 	var out []store.Delta
 	err := s.view(func(tx *bbolt.Tx) error {

@@ -63,8 +63,8 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
-	if site == "" || b.Through < prev {
-		return 0, fmt.Errorf("bolt: retire %s through %d: %w: after %d", site, b.Through, store.ErrInvalidRequest, prev)
+	if err := store.CheckRetire(site, prev, b); err != nil {
+		return 0, fmt.Errorf("bolt: %w", err)
 	}
 	n := 0
 	err := s.update(func(tx *bbolt.Tx) error {
@@ -73,8 +73,8 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 		if err != nil {
 			return err
 		}
-		if old.Through != prev {
-			return fmt.Errorf("%w: through %d, not %d", store.ErrBaseMoved, old.Through, prev)
+		if err := old.Still(prev); err != nil {
+			return err
 		}
 		if err := bases.Put([]byte(site), encodeBase(b)); err != nil {
 			return err
@@ -100,8 +100,8 @@ func (s *DB) DeleteReceived(ctx context.Context, site string, from, to time.Time
 		if err != nil {
 			return err
 		}
-		if base.Through > 0 && !from.After(base.Until) {
-			return fmt.Errorf("%w (the base holds deltas received until %s)", store.ErrRetired, base.Until.Format(time.RFC3339))
+		if err := base.Reaches(from); err != nil {
+			return err
 		}
 		n, err = deleteDeltas(tx, site, func(_ uint64, v []byte) (bool, bool) {
 			if len(v) < recordHeader {

@@ -166,8 +166,8 @@ func (s *DB) Stats() Stats { return Stats{Commits: s.commits.Load(), Appended: s
 
 // Append implements store.Store.
 func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
-	if d.Site == "" || len(d.Body) == 0 {
-		return store.Appended{}, fmt.Errorf("postgres: append: %w: delta without site or body", store.ErrInvalidRequest)
+	if err := d.Check(); err != nil {
+		return store.Appended{}, fmt.Errorf("postgres: %w", err)
 	}
 	return s.appends.Append(ctx, d)
 }
@@ -355,8 +355,8 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		return nil, fmt.Errorf("postgres: deltas: %w: limit %d", store.ErrInvalidRequest, limit)
+	if err := store.CheckLimit(limit); err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT seq, id, model, received, body FROM deltas
 		WHERE site = $1 AND seq > $2 ORDER BY seq LIMIT $3`, site, int64(after), limit)

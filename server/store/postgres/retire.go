@@ -56,8 +56,8 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
-	if site == "" || b.Through < prev {
-		return 0, fmt.Errorf("postgres: retire %s through %d: %w: after %d", site, b.Through, store.ErrInvalidRequest, prev)
+	if err := store.CheckRetire(site, prev, b); err != nil {
+		return 0, fmt.Errorf("postgres: %w", err)
 	}
 	var until int64
 	if !b.Until.IsZero() {
@@ -76,8 +76,8 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 		if err != nil {
 			return err
 		}
-		if old.Through != prev {
-			return fmt.Errorf("%w: through %d, not %d", store.ErrBaseMoved, old.Through, prev)
+		if err := old.Still(prev); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO bases (site, through, until, state) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (site) DO UPDATE SET through = EXCLUDED.through, until = EXCLUDED.until, state = EXCLUDED.state`,
@@ -108,8 +108,8 @@ func (s *DB) DeleteReceived(ctx context.Context, site string, from, to time.Time
 		if err != nil {
 			return err
 		}
-		if base.Through > 0 && !from.After(base.Until) {
-			return fmt.Errorf("%w (the base holds deltas received until %s)", store.ErrRetired, base.Until.Format(time.RFC3339))
+		if err := base.Reaches(from); err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM deltas WHERE site = $1 AND received >= $2 AND received < $3`,
 			site, from.UnixNano(), to.UnixNano())
