@@ -405,15 +405,7 @@ func (s *DB) get(ctx context.Context, bucket []byte, key, what string) ([]byte, 
 }
 
 // check fails when ctx is done or the store is closed.
-func (s *DB) check(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.appends.Closed() {
-		return store.ErrClosed
-	}
-	return nil
-}
+func (s *DB) check(ctx context.Context) error { return s.appends.Check(ctx) }
 
 // Close waits for appends in flight to commit, then closes the file.
 func (s *DB) Close() error {

@@ -132,6 +132,19 @@ func (c *Committer) Close() bool {
 	return true
 }
 
+// Check is what every method of a store checks first: it fails with
+// ctx's error when ctx is done, and with store.ErrClosed once Close was
+// called.
+func (c *Committer) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if c.Closed() {
+		return store.ErrClosed
+	}
+	return nil
+}
+
 // Closed reports whether Close was called: the store is closing or closed.
 func (c *Committer) Closed() bool {
 	c.mu.RLock()

@@ -77,14 +77,23 @@ func TestClose(t *testing.T) {
 	if _, err := c.Append(context.Background(), store.Delta{Site: "s", Body: []byte{1}}); err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Check(ctx); err != nil {
+		t.Errorf("Check before Close = %v", err)
+	}
 	if c.Closed() || !c.Close() || c.Close() || !c.Closed() {
 		t.Error("Close/Closed: want open, closed by the first Close only, then closed")
 	}
 	if _, err := c.Append(context.Background(), store.Delta{Site: "s", Body: []byte{1}}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("append after Close = %v, want ErrClosed", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Check(ctx); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Check after Close = %v, want ErrClosed", err)
+	}
 	cancel()
+	if err := c.Check(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Check with a done context = %v, want context.Canceled", err)
+	}
 	if _, err := c.Append(ctx, store.Delta{Site: "s", Body: []byte{1}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("append with a done context = %v, want context.Canceled", err)
 	}

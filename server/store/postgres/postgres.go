@@ -523,15 +523,7 @@ func (s *DB) get(ctx context.Context, query, key, what string) ([]byte, error) {
 }
 
 // check fails when ctx is done or the store is closed.
-func (s *DB) check(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if s.appends.Closed() {
-		return store.ErrClosed
-	}
-	return nil
-}
+func (s *DB) check(ctx context.Context) error { return s.appends.Check(ctx) }
 
 // Close waits for appends in flight to commit, then closes the pool.
 func (s *DB) Close() error {
