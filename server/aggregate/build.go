@@ -152,14 +152,14 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 // public catalogue: the server never learns which items a device saw, so
 // it can only ask about candidates), then the pairs among the LDPTopItems
 // items estimated most frequent. An estimate is released only when it
-// clears LDPZ standard deviations. The estimates are post-processing of
+// clears LDPZ standard deviations, more over many candidates (ldpZ). The estimates are post-processing of
 // ε-LDP reports: no central noise is needed, and k does not apply.
 func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 	pops := map[string]float64{}
 	var top []released // items by estimate
 	if s.ldpItems != nil {
 		o := s.ldpItems.Oracle()
-		min := p.LDPZ * o.StdDev()
+		min := ldpZ(p.LDPZ, len(catalog)) * o.StdDev()
 		for _, id := range catalog {
 			if _, dup := pops[id]; dup {
 				continue
@@ -175,7 +175,7 @@ func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 	var pairs []released
 	if s.ldpPairs != nil && len(top) > 1 {
 		o := s.ldpPairs.Oracle()
-		min := p.LDPZ * o.StdDev()
+		min := ldpZ(p.LDPZ, len(top)*(len(top)-1)) * o.StdDev()
 		for _, a := range top {
 			for _, b := range top {
 				if a.key.from == b.key.from {
@@ -188,6 +188,16 @@ func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 		}
 	}
 	return assemble(p, pops, pairs)
+}
+
+// ldpZ is the z an estimate must clear among n candidates: at least z, and
+// enough that all n candidates' noise clears it with probability 5% at
+// most (Bonferroni): over a large catalogue, 3σ of noise is common.
+func ldpZ(z float64, n int) float64 {
+	if n < 1 {
+		return z
+	}
+	return max(z, math.Sqrt2*math.Erfcinv(2*0.05/float64(n)))
 }
 
 // Quantum is the step weights are rounded to: devices need no finer

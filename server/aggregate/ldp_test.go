@@ -86,3 +86,31 @@ func TestLDPReportsCapped(t *testing.T) {
 		t.Errorf("reports beyond LDPReports counted:\n%+v\n%+v", a, b)
 	}
 }
+
+// TestWeightsLDPLargeCatalogue checks that noise publishes no item of a
+// large catalogue that nobody reported: 3σ of noise is common among
+// 20,000 candidates, so the threshold grows with their number.
+func TestWeightsLDPLargeCatalogue(t *testing.T) {
+	p := params()
+	p.LDPEpsilon = 4
+	rng := rand.New(rand.NewPCG(5, 6))
+	s := aggregate.NewState()
+	for i, d := range ldpDeltas(rng, 5000, 4, 4) {
+		s.Fold(&d, uint64(i+1), t0, &p)
+	}
+	catalog := make([]string, 20000)
+	for i := range catalog {
+		catalog[i] = fmt.Sprint("p", i) // p0-p50 reported, the rest never
+	}
+	got := s.WeightsLDP(&p, catalog)
+	for _, it := range got {
+		var n int
+		if _, err := fmt.Sscanf(it.ID, "p%d", &n); err != nil || n > 50 {
+			t.Errorf("%s, never reported, was published (pop %v)", it.ID, it.Pop)
+		}
+	}
+	if len(got) == 0 {
+		t.Error("nothing published")
+	}
+	t.Logf("%d items published from a catalogue of %d", len(got), len(catalog))
+}
