@@ -119,6 +119,7 @@ func startServer(tmp string) (stop func() error, err error) {
 		"--data", filepath.Join(tmp, "data"),
 		"--dist", filepath.Join(env.root, "dist"),
 		"--seed-demo", "3000",
+		"--admin-token", consoleAdminToken, // the console's test signs in with it
 		// The seeded model stays the model for the whole run: no test's
 		// syncs change what another test's visitor is shown.
 		"--publish-interval", "1h",

@@ -200,9 +200,7 @@ func (c *Console) parse() error {
 	funcs := template.FuncMap{
 		"pct":  func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
 		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"ago": func(t time.Time) string {
-			return time.Since(t).Round(time.Second).String()
-		},
+		"dur":  duration,
 	}
 	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
@@ -212,6 +210,31 @@ func (c *Console) parse() error {
 		c.pages[name] = t
 	}
 	return nil
+}
+
+// duration writes a duration (or a Go duration string) for a person:
+// "7 days", "1h30m0s".
+func duration(d any) string {
+	var v time.Duration
+	switch d := d.(type) {
+	case time.Duration:
+		v = d
+	case string:
+		var err error
+		if v, err = time.ParseDuration(d); err != nil {
+			return d
+		}
+	}
+	switch {
+	case v == 0:
+		return "0"
+	case v%(24*time.Hour) == 0:
+		if n := v / (24 * time.Hour); n != 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	}
+	return v.Round(time.Second).String()
 }
 
 // page is what every template gets.

@@ -3,6 +3,7 @@ package console
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func TestWilson(t *testing.T) {
@@ -48,5 +49,18 @@ func TestSRM(t *testing.T) {
 	}
 	if _, _, ok := SRM(10, 0, 0); ok {
 		t.Error("SRM without a holdout is a test")
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{
+		{168 * time.Hour, "7 days"}, {"24h0m0s", "1 day"}, {90 * time.Minute, "1h30m0s"}, {"0s", "0"}, {"soon", "soon"},
+	} {
+		if got := duration(tc.in); got != tc.want {
+			t.Errorf("duration(%v) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -71,6 +71,9 @@ type armBar struct {
 // whisker, on one scale.
 func armsSVG(id, title string, bars []armBar) template.HTML {
 	const w, left, right, row, top = 640, 150, 70, 34, 10
+	if len(bars) == 0 {
+		return "" // no arm has impressions: nothing to draw
+	}
 	h := top + row*len(bars) + 24
 	scale := 0.0
 	for _, a := range bars {
