@@ -16,7 +16,9 @@
 // or the admin token, and are released in batches (WithStatsRelease), so
 // that no poller sees one visitor's counts; metrics need the admin token.
 // Syncs are rate limited per source address (WithRateLimit), which is
-// neither logged nor stored. No route sets a cookie or reads one; CORS
+// neither logged nor stored. No route of the API sets a cookie or reads
+// one; only the site owner's console, mounted at /console (WithConsole),
+// keeps its session in a cookie for that path alone. CORS
 // allows each site key's configured origins (content-addressed blobs and
 // assets: any origin). Every answer carries nosniff; HTML pages a
 // Content-Security-Policy that forbids framing, and a Referrer-Policy.
