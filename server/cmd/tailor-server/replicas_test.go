@@ -27,12 +27,14 @@ import (
 
 // TestReplicas runs server processes as replicas on one real PostgreSQL
 // (skipped when it is not installed): they agree with a single server,
-// survive the kill of their leader, and ride out a database restart.
+// survive the kill of their leader, share the console's sessions and
+// levers, and ride out a database restart.
 func TestReplicas(t *testing.T) {
 	pg := pgtest.Start(t)
 	bin := build(t)
 	t.Run("AgreeWithOneServer", func(t *testing.T) { testAgree(t, bin, pg) })
 	t.Run("LeaderKilled", func(t *testing.T) { testLeaderKilled(t, bin, pg) })
+	t.Run("Console", func(t *testing.T) { testConsole(t, bin, pg) })
 	t.Run("DatabaseRestart", func(t *testing.T) { testDatabaseRestart(t, bin, pg) }) // last: it stops the server
 }
 

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
+)
+
+// consoleClient is a browser of the console: a cookie jar, no redirects
+// followed (each step reads its own answer).
+type consoleClient struct {
+	t   *testing.T
+	jar *cookiejar.Jar
+	c   *http.Client
+}
+
+func newConsoleClient(t *testing.T) *consoleClient {
+	jar, _ := cookiejar.New(nil)
+	return &consoleClient{t: t, jar: jar, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var consoleCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get returns a page's status and body.
+func (cc *consoleClient) get(u string) (int, string) {
+	cc.t.Helper()
+	res, err := cc.c.Get(u)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// post fills the form of the page at from and posts it to action.
+func (cc *consoleClient) post(from, action string, fields url.Values) int {
+	cc.t.Helper()
+	_, page := cc.get(from)
+	m := consoleCSRF.FindStringSubmatch(page)
+	if m == nil {
+		cc.t.Fatalf("no form at %s:\n%s", from, page)
+	}
+	fields.Set("csrf", m[1])
+	res, err := cc.c.PostForm(action, fields)
+	if err != nil {
+		cc.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// testConsole: two replicas on one database share the console's sessions
+// and levers. A version pinned on one is what the other serves devices; a
+// pause set on the other shows on the first; both show the audit log.
+func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
+	db := pg.NewDatabase(t)
+	args := []string{"--store", db, "--publish-every", "1", "--publish-interval", "100ms", "--min-cohort", "1"}
+	a := start(t, bin, args...)
+	b := start(t, bin, args...)
+	c := &http.Client{Timeout: 10 * time.Second}
+	for n := range 2 {
+		if code, _, err := post(c, a.url, crashDelta(n)); err != nil || code != http.StatusAccepted {
+			t.Fatalf("sync: %d %v", code, err)
+		}
+		waitDeltas(t, uint64(n+1), a, b)
+	}
+	newest := manifest(t, a).Version
+
+	cc := newConsoleClient(t)
+	if code := cc.post(a.url+"/console", a.url+"/console/signin", url.Values{"token": {testAdminToken}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in on a: %d", code)
+	}
+	levers := "/console/sites/" + testSite + "/levers"
+	pin := newest - 1
+	if code := cc.post(a.url+levers, a.url+levers+"/pin", url.Values{"version": {strconv.FormatUint(uint64(pin), 10)}}); code != http.StatusSeeOther {
+		t.Fatalf("pin v%d on a: %d", pin, code)
+	}
+	for deadline := time.Now().Add(20 * time.Second); manifest(t, b).Version != pin; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica b serves v%d, not the v%d pinned on a", manifest(t, b).Version, pin)
+		}
+	}
+
+	// a's session, on b.
+	ua, _ := url.Parse(a.url + "/console")
+	ub, _ := url.Parse(b.url + "/console")
+	cc.jar.SetCookies(ub, cc.jar.Cookies(ua))
+	if code := cc.post(b.url+levers, b.url+levers+"/pause", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("pause on b with a's session: %d", code)
+	}
+	code, page := cc.get(a.url + levers)
+	if code != http.StatusOK || !strings.Contains(page, "Resume learning") || !strings.Contains(page, "<td>pin</td>") ||
+		!strings.Contains(page, "<td>pause</td>") {
+		t.Errorf("a's levers page after the pause on b (%d) shows no pause or no audit log:\n%s", code, page)
+	}
+}
