@@ -58,25 +58,73 @@ func (s *Server) SyncCounts(key string) map[string]uint64 {
 	return s.siteSyncs.get(key)
 }
 
-// siteSyncs counts syncs by site and reason, for known sites only: the
-// keys a client sends cannot grow the map.
-type siteSyncs struct {
-	mu sync.Mutex
-	n  map[string]map[string]uint64
+// SyncHours returns a site's syncs accepted and refused in each of the
+// last SyncHoursKept hours, oldest first, the current hour last, as this
+// server counted them. Hours, not minutes: the store keeps when a delta
+// arrived only to the hour, and a console must not tell a site's owner
+// more of when a visitor's device synced.
+func (s *Server) SyncHours(key string) []HourSyncs {
+	return s.siteSyncs.hours(key, time.Now())
 }
 
-func (c *siteSyncs) add(key, reason string) {
+// SyncHoursKept is how many hours SyncHours covers.
+const SyncHoursKept = 24
+
+// HourSyncs is the syncs of a site in one hour.
+type HourSyncs struct {
+	Hour     time.Time // its start, UTC
+	Accepted uint64    // accepted, duplicates included
+	Refused  uint64
+}
+
+// siteSyncs counts syncs by site and reason, and by hour, for known sites
+// only: the keys a client sends cannot grow the maps.
+type siteSyncs struct {
+	mu     sync.Mutex
+	n      map[string]map[string]uint64
+	byHour map[string]*[SyncHoursKept]HourSyncs // ring by hour since the epoch
+}
+
+func (c *siteSyncs) add(key, reason string, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {
-		c.n = map[string]map[string]uint64{}
+		c.n, c.byHour = map[string]map[string]uint64{}, map[string]*[SyncHoursKept]HourSyncs{}
 	}
 	m := c.n[key]
 	if m == nil {
 		m = map[string]uint64{}
 		c.n[key] = m
+		c.byHour[key] = new([SyncHoursKept]HourSyncs)
 	}
 	m[reason]++
+	hour := now.UTC().Truncate(time.Hour)
+	b := &c.byHour[key][hourSlot(hour)]
+	if !b.Hour.Equal(hour) {
+		*b = HourSyncs{Hour: hour}
+	}
+	if reason == reasonAccepted || reason == reasonDuplicate {
+		b.Accepted++
+	} else {
+		b.Refused++
+	}
+}
+
+func hourSlot(hour time.Time) int { return int(hour.Unix() / 3600 % SyncHoursKept) }
+
+func (c *siteSyncs) hours(key string, now time.Time) []HourSyncs {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]HourSyncs, SyncHoursKept)
+	last := now.UTC().Truncate(time.Hour)
+	for i := range out {
+		hour := last.Add(-time.Duration(SyncHoursKept-1-i) * time.Hour)
+		out[i] = HourSyncs{Hour: hour}
+		if ring := c.byHour[key]; ring != nil && ring[hourSlot(hour)].Hour.Equal(hour) {
+			out[i] = ring[hourSlot(hour)]
+		}
+	}
+	return out
 }
 
 func (c *siteSyncs) get(key string) map[string]uint64 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
@@ -106,5 +107,31 @@ func TestSyncCounts(t *testing.T) {
 	}
 	if got := s.srv.SyncCounts("nobody"); len(got) != 0 {
 		t.Errorf("an unknown site has counts: %v", got)
+	}
+}
+
+// TestSyncHours: a site's syncs by hour, the current one last.
+func TestSyncHours(t *testing.T) {
+	s := newStack(t, stackConfig{})
+	d := newDelta()
+	s.sync(t, wire.Marshal(&d))
+	bad := newDelta()
+	bad.Pairs[0].W = -1
+	s.sync(t, wire.Marshal(&bad))
+	hours := s.srv.SyncHours(demosite.Key)
+	if len(hours) != api.SyncHoursKept {
+		t.Fatalf("%d hours, want %d", len(hours), api.SyncHoursKept)
+	}
+	var accepted, refused uint64
+	for i, h := range hours {
+		accepted, refused = accepted+h.Accepted, refused+h.Refused
+		if i > 0 && h.Hour.Sub(hours[i-1].Hour) != time.Hour {
+			t.Fatalf("hour %d is %v after %v", i, h.Hour, hours[i-1].Hour)
+		}
+	}
+	// The two syncs fall in the last hour, or in the one before if the
+	// hour turned in between.
+	if last := hours[len(hours)-1]; accepted != 1 || refused != 1 || last.Hour.After(time.Now()) || time.Since(last.Hour) > time.Hour {
+		t.Errorf("hours %+v: want 1 accepted and 1 refused, the last hour now", hours)
 	}
 }

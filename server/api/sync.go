@@ -60,7 +60,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	reason, code, err := s.sync(w, r, &key)
 	s.metrics.syncs.WithLabelValues(result(code), reason).Inc()
 	if key != "" {
-		s.siteSyncs.add(key, reason)
+		s.siteSyncs.add(key, reason, time.Now())
 	}
 	if err != nil {
 		if code == http.StatusServiceUnavailable {

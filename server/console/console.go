@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -80,6 +81,15 @@ func WithReleased(released func(key string) (map[uint32]aggregate.Arms, uint64, 
 func WithSyncCounts(counts func(key string) map[string]uint64) Option {
 	return func(c *Console) error {
 		c.syncCounts = counts
+		return nil
+	}
+}
+
+// WithSyncHours gives each site's syncs by hour (api.Server.SyncHours),
+// drawn on the overview.
+func WithSyncHours(hours func(key string) []api.HourSyncs) Option {
+	return func(c *Console) error {
+		c.syncHours = hours
 		return nil
 	}
 }
@@ -137,6 +147,7 @@ type Console struct {
 
 	released   func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error)
 	syncCounts func(key string) map[string]uint64
+	syncHours  func(key string) []api.HourSyncs
 
 	signInDelay    time.Duration
 	secure         bool

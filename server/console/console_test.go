@@ -1,9 +1,11 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -362,8 +364,14 @@ func TestOverviewAndLearned(t *testing.T) {
 	s.signIn(t, shopToken)
 	s.appendDeltas(t, "shop", 4, time.Now(), "gown", "heels")
 	s.agg.Flush(context.Background())
+	d := wire.Delta{Site: "shop", ID: [16]byte{7}, Items: []wire.Count{{ID: "gown", N: 1}}}
+	sync := httptest.NewRecorder()
+	s.api.Handler().ServeHTTP(sync, httptest.NewRequest(http.MethodPost, "/v1/sync", bytes.NewReader(wire.Marshal(&d))))
+	if sync.Code != http.StatusAccepted {
+		t.Fatalf("sync: %d %s", sync.Code, sync.Body)
+	}
 	page := s.do(t, http.MethodGet, "/console/sites/shop", nil)
-	for _, w := range []string{">v1<", "from 4 deltas", "<svg", "k = 1", "federated"} {
+	for _, w := range []string{">v1<", "from 4 deltas", "<svg", "k = 1", "federated", "1 accepted, 0 refused", "<code>accepted</code>"} {
 		if !strings.Contains(page.body, w) {
 			t.Errorf("the overview lacks %q", w)
 		}

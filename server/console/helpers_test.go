@@ -95,7 +95,8 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 		released = func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return s.api.Released(key) }
 	}
 	opts := append([]console.Option{console.WithAdminToken(adminToken), console.WithSignInDelay(time.Millisecond),
-		console.WithReleased(released), console.WithSyncCounts(func(key string) map[string]uint64 { return s.api.SyncCounts(key) })},
+		console.WithReleased(released), console.WithSyncCounts(func(key string) map[string]uint64 { return s.api.SyncCounts(key) }),
+		console.WithSyncHours(func(key string) []api.HourSyncs { return s.api.SyncHours(key) })},
 		cfg.opts...)
 	con, err := console.New(db, agg, sites, levers, opts...)
 	if err != nil {

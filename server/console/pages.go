@@ -30,6 +30,7 @@ type overview struct {
 	Timeline  template.HTML
 	Recent    []store.Version // newest first
 	Syncs     []reasonCount
+	Hours     template.HTML // syncs by hour
 	Accepted  uint64
 	Refused   uint64
 	Privacy   string
@@ -68,6 +69,9 @@ func (c *Console) handleOverview(w http.ResponseWriter, r *http.Request, p *page
 			}
 		}
 		slices.SortFunc(o.Syncs, func(a, b reasonCount) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Reason, b.Reason)) })
+	}
+	if c.syncHours != nil {
+		o.Hours = hoursSVG(c.syncHours(key))
 	}
 	if o.Settings, err = c.levers.Read(r.Context(), key); err != nil {
 		p.Error = "The levers could not be read: " + err.Error()

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -57,6 +58,42 @@ func timelineSVG(vs []store.Version) template.HTML {
 		fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="3.5"><title>v%d, %s, %d deltas</title></circle>`,
 			x(v.Created), y(v.Deltas), v.Number, esc(v.Created.UTC().Format(time.RFC3339)), v.Deltas)
 	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// hoursSVG draws a site's syncs in each hour, accepted and refused
+// stacked, the current hour last.
+func hoursSVG(hours []api.HourSyncs) template.HTML {
+	if len(hours) == 0 {
+		return ""
+	}
+	const w, h, left, right, top, bottom = 640, 150, 56, 16, 12, 34
+	var most, accepted, refused uint64 = 1, 0, 0
+	for _, x := range hours {
+		most = max(most, x.Accepted+x.Refused)
+		accepted, refused = accepted+x.Accepted, refused+x.Refused
+	}
+	slot := float64(w-left-right) / float64(len(hours))
+	y := func(n uint64) float64 { return float64(h-top-bottom) * float64(n) / float64(most) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="hr-t hr-d">`, w, h)
+	fmt.Fprintf(&b, `<title id="hr-t">Syncs per hour</title><desc id="hr-d">In the last %d hours: %d accepted, %d refused; at most %d in one hour.</desc>`,
+		len(hours), accepted, refused, most)
+	for i, x := range hours {
+		x0 := left + slot*float64(i) + 1
+		ya, yr := y(x.Accepted), y(x.Refused)
+		base := float64(h - bottom)
+		label := fmt.Sprintf("%s: %d accepted, %d refused", x.Hour.UTC().Format("Jan 2 15:00"), x.Accepted, x.Refused)
+		fmt.Fprintf(&b, `<g><title>%s</title>`, esc(label))
+		fmt.Fprintf(&b, `<rect class="ok" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, x0, base-ya, slot-2, ya)
+		fmt.Fprintf(&b, `<rect class="bad" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/></g>`, x0, base-ya-yr, slot-2, yr)
+	}
+	fmt.Fprintf(&b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`, left, h-bottom, w-right, h-bottom)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%d</text>`, left-6, top+4, most)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">0</text>`, left-6, h-bottom+4)
+	fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, left, h-12, esc(hours[0].Hour.UTC().Format("Jan 2 15:00")))
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, w-right, h-12, esc(hours[len(hours)-1].Hour.UTC().Format("Jan 2 15:00 UTC")))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -411,7 +411,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	con, err := console.New(db, agg, sites, levers, console.WithAdminToken(c.adminToken), console.WithLogger(log),
 		console.WithSecureCookies(c.secureCookies),
 		console.WithReleased(func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return srv.Released(key) }),
-		console.WithSyncCounts(func(key string) map[string]uint64 { return srv.SyncCounts(key) }))
+		console.WithSyncCounts(func(key string) map[string]uint64 { return srv.SyncCounts(key) }),
+		console.WithSyncHours(func(key string) []api.HourSyncs { return srv.SyncHours(key) }))
 	if err != nil {
 		agg.Close(context.Background())
 		return err
