@@ -68,6 +68,11 @@ func TestConsole(t *testing.T) {
 	if text := browsertest.Eval[string](tb, `document.querySelector('main').innerText`); !strings.Contains(text, "Because you viewed") {
 		t.Errorf("the most popular item shows no neighbours:\n%s", text)
 	}
+	tb.Click(`#ch ~ form button, section[aria-labelledby="ch"] button`)
+	tb.Wait(`location.search.includes('since=') && document.querySelector('#ch')`)
+	if text := browsertest.Eval[string](tb, `document.querySelector('section[aria-labelledby="ch"]').innerText`); !strings.Contains(text, "changed since") {
+		t.Errorf("comparing with the previous version shows nothing:\n%s", text)
+	}
 	shot(t, tb, "console-learned")
 
 	tb.Click(`nav a[href$="/levers"]`)

@@ -209,9 +209,10 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *Console) parse() error {
 	c.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{
-		"pct":  func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
-		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"dur":  duration,
+		"pct":   func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
+		"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"dur":   duration,
+		"deref": func(p *uint32) uint32 { return *p },
 	}
 	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")

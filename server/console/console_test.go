@@ -384,6 +384,13 @@ func TestOverviewAndLearned(t *testing.T) {
 	if !strings.Contains(page.body, `href="?item=heels"`) || !strings.Contains(page.body, "Because you viewed gown") {
 		t.Errorf("gown's neighbours are not shown:\n%s", page.body)
 	}
+	s.appendDeltas(t, "shop", 2, time.Now(), "gown", "clutch")
+	s.agg.Flush(context.Background())
+	page = s.do(t, http.MethodGet, "/console/sites/shop/learned?since=1", nil)
+	if !strings.Contains(page.body, "items changed since v1") || !strings.Contains(page.body, `href="?item=clutch"`) ||
+		!strings.Contains(page.body, "<td>clutch</td>") {
+		t.Errorf("what changed since v1 (gown gained clutch) is not shown:\n%s", page.body)
+	}
 	page = s.do(t, http.MethodGet, "/console/sites/shop/learned?item=%3Cscript%3E", nil)
 	if strings.Contains(page.body, "<script>") || !strings.Contains(page.body, "not in the published model") {
 		t.Errorf("an unknown item: the page echoes it unescaped or does not say so")

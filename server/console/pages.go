@@ -217,6 +217,95 @@ type learnedPage struct {
 	Found    *wire.ItemWeights
 	Searched bool
 	Reason   string
+	Earlier  []uint32 // versions to compare with, newest first
+	Since    *uint32  // the version compared with
+	Changes  []itemChange
+	Changed  int // items that changed in all
+}
+
+// itemChange is how one item differs between two versions.
+type itemChange struct {
+	ID           string
+	Was, Now     float32 // popularity
+	Added, Gone  bool    // published in the newer version only, the older only
+	Gained, Lost []string
+	magnitude    float32
+}
+
+// maxChanges is how many changed items the page lists.
+const maxChanges = 30
+
+// diff returns how the items of b differ from those of a, the largest
+// changes first, and how many items changed.
+func diff(a, b *learned) ([]itemChange, int) {
+	var out []itemChange
+	seen := map[string]bool{}
+	for _, it := range b.items {
+		seen[it.ID] = true
+		ch := itemChange{ID: it.ID, Now: it.Pop}
+		old := a.byID[it.ID]
+		if old == nil {
+			ch.Added = true
+		} else {
+			ch.Was = old.Pop
+		}
+		ch.Gained, ch.Lost = neighbourDiff(old, &it)
+		if ch.Added || ch.Was != ch.Now || len(ch.Gained)+len(ch.Lost) > 0 {
+			out = append(out, ch)
+		}
+	}
+	for _, it := range a.items {
+		if !seen[it.ID] {
+			ch := itemChange{ID: it.ID, Was: it.Pop, Gone: true}
+			ch.Gained, ch.Lost = neighbourDiff(&it, nil)
+			out = append(out, ch)
+		}
+	}
+	for i := range out {
+		ch := &out[i]
+		d := ch.Now - ch.Was
+		if d < 0 {
+			d = -d
+		}
+		ch.magnitude = d + 0.1*float32(len(ch.Gained)+len(ch.Lost))
+		if ch.Added || ch.Gone {
+			ch.magnitude += 1
+		}
+	}
+	slices.SortFunc(out, func(x, y itemChange) int {
+		return cmp.Or(cmp.Compare(y.magnitude, x.magnitude), strings.Compare(x.ID, y.ID))
+	})
+	return out[:min(len(out), maxChanges)], len(out)
+}
+
+// neighbourDiff returns the neighbours b has and a has not, and those a
+// has and b has not (either may be nil: no item).
+func neighbourDiff(a, b *wire.ItemWeights) (gained, lost []string) {
+	in := func(it *wire.ItemWeights) map[string]bool {
+		m := map[string]bool{}
+		if it != nil {
+			for _, n := range it.Next {
+				m[n.ID] = true
+			}
+		}
+		return m
+	}
+	ina, inb := in(a), in(b)
+	if b != nil {
+		for _, n := range b.Next {
+			if !ina[n.ID] {
+				gained = append(gained, n.ID)
+			}
+		}
+	}
+	if a != nil {
+		for _, n := range a.Next {
+			if !inb[n.ID] {
+				lost = append(lost, n.ID)
+			}
+		}
+	}
+	return gained, lost
 }
 
 // handleLearned lists the most popular items of the version devices get,
@@ -243,10 +332,33 @@ func (c *Console) handleLearned(w http.ResponseWriter, r *http.Request, p *page)
 				lp.Found = l.byID[lp.Query]
 				lp.Reason = fmt.Sprintf("Because you viewed %s", lp.Query)
 			}
+			for n := int64(v.Number) - 1; n >= 0 && len(lp.Earlier) < 50; n-- {
+				lp.Earlier = append(lp.Earlier, uint32(n))
+			}
+			if since, err := strconv.ParseUint(r.URL.Query().Get("since"), 10, 32); err == nil && uint32(since) < v.Number {
+				if err := c.compare(r.Context(), &lp, l, key, uint32(since)); err != nil {
+					p.Error = "The earlier version could not be read: " + err.Error()
+				}
+			}
 		}
 	}
 	p.D = lp
 	c.render(w, http.StatusOK, "learned", p)
+}
+
+// compare fills the page's changes since version n.
+func (c *Console) compare(ctx context.Context, lp *learnedPage, cur *learned, key string, n uint32) error {
+	v, err := c.st.Version(ctx, key, n)
+	if err != nil {
+		return err
+	}
+	old, err := c.decode(ctx, v)
+	if err != nil {
+		return err
+	}
+	lp.Since = &n
+	lp.Changes, lp.Changed = diff(old, cur)
+	return nil
 }
 
 // load decodes a version's shards, or returns those decoded last.
@@ -257,7 +369,19 @@ func (c *Console) load(ctx context.Context, v store.Version) (*learned, error) {
 	if l != nil && l.version == v.Number {
 		return l, nil
 	}
-	l = &learned{version: v.Number, byID: map[string]*wire.ItemWeights{}}
+	l, err := c.decode(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	c.learnedMu.Lock()
+	c.learned[v.Site] = l
+	c.learnedMu.Unlock()
+	return l, nil
+}
+
+// decode decodes a version's shards.
+func (c *Console) decode(ctx context.Context, v store.Version) (*learned, error) {
+	l := &learned{version: v.Number, byID: map[string]*wire.ItemWeights{}}
 	for _, sh := range v.Shards {
 		b, err := c.st.Blob(ctx, sh.Hash)
 		if err != nil {
@@ -275,9 +399,6 @@ func (c *Console) load(ctx context.Context, v store.Version) (*learned, error) {
 	for i := range l.items {
 		l.byID[l.items[i].ID] = &l.items[i]
 	}
-	c.learnedMu.Lock()
-	c.learned[v.Site] = l
-	c.learnedMu.Unlock()
 	return l, nil
 }
 
