@@ -283,15 +283,15 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 	}
 	var done atomic.Int64
 	err = parallel(ctx, max(m.cfg.Workers, syncers), len(deltas), func(i int) error {
-		d := deltas[i]
-		if len(d) == 0 {
-			return nil
+		if len(deltas[i]) > 0 {
+			m.devices.Add(1)
 		}
-		if err := post(ctx, client, srv.URL()+"/v1/sync", d); err != nil {
-			return err
+		for _, d := range deltas[i] {
+			if err := post(ctx, client, srv.URL()+"/v1/sync", d); err != nil {
+				return err
+			}
+			m.synced.Add(int64(len(d)))
 		}
-		m.synced.Add(int64(len(d)))
-		m.devices.Add(1)
 		if m.cfg.FitProgress != nil && m.reused && done.Add(1)%1000 == 0 {
 			m.cfg.FitProgress(int(done.Load()), len(deltas))
 		}
@@ -328,9 +328,11 @@ func catalogue(sessions []data.Session) []string {
 const syncers = 32
 
 // devicesDeltas runs every training session on a fresh device and returns
-// the delta each would sync (nil when it has none), in session order.
-func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][]byte, error) {
-	deltas := make([][]byte, len(train))
+// the deltas each would sync, in session order: one after each click, as
+// the loader syncs on every pagehide (each click of these logs is a page
+// view), and none for a click that left nothing to sync.
+func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][][]byte, error) {
+	deltas := make([][][]byte, len(train))
 	pool := m.rt.NewPool(max(1, m.cfg.Workers), nil)
 	var done atomic.Int64
 	err := pool.Run(ctx, len(train), func(in *harness.Instance, i int) error {
@@ -344,12 +346,14 @@ func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][]b
 			if err := in.Track(m.click(c)); err != nil {
 				return err
 			}
+			delta, err := in.TakeDelta()
+			if err != nil {
+				return err
+			}
+			if len(delta) > 0 {
+				deltas[i] = append(deltas[i], delta)
+			}
 		}
-		delta, err := in.TakeDelta()
-		if err != nil {
-			return err
-		}
-		deltas[i] = delta
 		if m.cfg.FitProgress != nil && done.Add(1)%100 == 0 {
 			m.cfg.FitProgress(int(done.Load()), len(train))
 		}
@@ -381,12 +385,12 @@ type memoKey struct {
 type deltaMemo struct {
 	mu     sync.Mutex
 	key    memoKey
-	deltas [][]byte
+	deltas [][][]byte
 }
 
 var memo deltaMemo
 
-func (d *deltaMemo) get(k memoKey) ([][]byte, bool) {
+func (d *deltaMemo) get(k memoKey) ([][][]byte, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.deltas == nil || d.key != k {
@@ -395,7 +399,7 @@ func (d *deltaMemo) get(k memoKey) ([][]byte, bool) {
 	return d.deltas, true
 }
 
-func (d *deltaMemo) put(k memoKey, deltas [][]byte) {
+func (d *deltaMemo) put(k memoKey, deltas [][][]byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.key, d.deltas = k, deltas
