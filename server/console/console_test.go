@@ -308,14 +308,15 @@ func TestExperiment(t *testing.T) {
 	}{
 		{"fair split", aggregate.ArmTotals{Impressions: 9000, Clicks: 900, Conversions: 90, Deltas: 900},
 			aggregate.ArmTotals{Impressions: 1000, Clicks: 70, Conversions: 7, Deltas: 100},
-			[]string{"Sample ratio check passed", "10.00% <small>[9.40%, 10.64%]</small>", "&#43;42.9%", "better", "<svg"},
+			[]string{"Sample ratio check passed", "10.00% <small>[9.40%, 10.64%]</small>", "&#43;42.9%", "better", "<svg",
+				"<td>v1</td>", "10.00% <small>[9.40%, 10.64%] of 9000</small>"},
 			[]string{"Sample ratio mismatch", "Not enough data"}},
 		{"skewed split", aggregate.ArmTotals{Impressions: 9000, Clicks: 900, Deltas: 850},
 			aggregate.ArmTotals{Impressions: 1000, Clicks: 70, Deltas: 150},
 			[]string{"Sample ratio mismatch", "p = 1.4e-07", "suspect"}, []string{"better"}},
 		{"too little", aggregate.ArmTotals{Impressions: 90, Clicks: 9, Deltas: 9},
 			aggregate.ArmTotals{Impressions: 10, Clicks: 1, Deltas: 1},
-			[]string{"Not enough data yet", "Sample ratio check passed"}, []string{"Uplift of the AI arm"}},
+			[]string{"Not enough data yet", "Sample ratio check passed"}, []string{"Uplift of the AI arm", "Over time"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStack(t, stackConfig{released: releasedArms(tc.treat, tc.hol, aggregate.ArmTotals{Impressions: 500, Clicks: 40, Deltas: 50})})

@@ -113,7 +113,20 @@ type experiment struct {
 	SRM       bool
 	CTRChart  template.HTML
 	ConvChart template.HTML
+	Versions  []versionRow // the AI arm against the holdout by model version, newest first
 }
+
+// versionRow is the click-through of the AI and holdout arms of the
+// devices that ranked with one model version.
+type versionRow struct {
+	Version         uint32
+	Treatment, Hold Interval
+	TImp, HImp      uint64
+	Relative        string
+}
+
+// maxVersionRows bounds the experiment page's table by version.
+const maxVersionRows = 20
 
 // armLabels name the arms for a site owner.
 var armLabels = map[wire.Arm]string{wire.ArmTreatment: "AI (treatment)", wire.ArmHoldout: "Holdout (default order)",
@@ -139,6 +152,7 @@ func (c *Console) handleExperiment(w http.ResponseWriter, r *http.Request, p *pa
 			}
 		}
 		c.judge(&e, &total)
+		e.Versions = byVersionRows(byVersion)
 	}
 	p.D = e
 	c.render(w, http.StatusOK, "experiment", p)
@@ -196,6 +210,26 @@ func (c *Console) judge(e *experiment, total *aggregate.Arms) {
 			e.Uplifts = append(e.Uplifts, row)
 		}
 	}
+}
+
+// byVersionRows returns the AI arm's click-through against the holdout's
+// for each model version with impressions in both, newest first.
+func byVersionRows(byVersion map[uint32]aggregate.Arms) []versionRow {
+	var rows []versionRow
+	for v, arms := range byVersion {
+		t, h := arms[wire.ArmTreatment], arms[wire.ArmHoldout]
+		if t.Impressions == 0 || h.Impressions == 0 {
+			continue
+		}
+		row := versionRow{Version: v, Treatment: Wilson(t.Clicks, t.Impressions), Hold: Wilson(h.Clicks, h.Impressions),
+			TImp: t.Impressions, HImp: h.Impressions, Relative: "n/a"}
+		if u, ok := aggregate.Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok && u.Relative != nil {
+			row.Relative = fmt.Sprintf("%+.1f%%", 100**u.Relative)
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b versionRow) int { return cmp.Compare(b.Version, a.Version) })
+	return rows[:min(len(rows), maxVersionRows)]
 }
 
 // learned is the items of one version, decoded once.
