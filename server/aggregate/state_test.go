@@ -443,23 +443,3 @@ func FuzzCheckpoint(f *testing.F) {
 		s.Weights(&p, nil)
 	})
 }
-
-func TestCompare(t *testing.T) {
-	u, ok := aggregate.Compare(120, 1000, 80, 1000)
-	if !ok || math.Abs(u.Absolute-0.04) > 1e-12 || u.Relative == nil || math.Abs(*u.Relative-0.5) > 1e-12 {
-		t.Fatalf("Compare = %+v", u)
-	}
-	se := math.Sqrt(0.12*0.88/1000 + 0.08*0.92/1000)
-	if math.Abs(u.CI95[0]-(0.04-aggregate.Z95*se)) > 1e-12 || math.Abs(u.CI95[1]-(0.04+aggregate.Z95*se)) > 1e-12 || !u.Significant {
-		t.Errorf("CI = %v (significant %v)", u.CI95, u.Significant)
-	}
-	if u, _ := aggregate.Compare(10, 100, 10, 100); u.Significant {
-		t.Error("equal rates are significant")
-	}
-	if _, ok := aggregate.Compare(1, 10, 0, 0); ok {
-		t.Error("an arm without trials compared")
-	}
-	if u, _ := aggregate.Compare(5, 10, 0, 10); u.Relative != nil {
-		t.Error("relative uplift over a zero rate")
-	}
-}

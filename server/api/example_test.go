@@ -43,3 +43,10 @@ func ExampleNew() {
 	fmt.Println(res.Status)
 	// Output: 202 Accepted
 }
+
+func ExampleCompare() {
+	// Treatment: 120 clicks in 1000 impressions; holdout: 80 in 1000.
+	u, _ := api.Compare(120, 1000, 80, 1000)
+	fmt.Printf("%+.3f [%.3f, %.3f] relative %+.0f%%\n", u.Absolute, u.CI95[0], u.CI95[1], 100**u.Relative)
+	// Output: +0.040 [0.014, 0.066] relative +50%
+}

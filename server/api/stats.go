@@ -43,8 +43,8 @@ type ArmsReport struct {
 	Arms    map[string]ArmReport `json:"arms"`
 	// CTRUplift compares clicks per impression, ConversionUplift
 	// conversions per impression; absent until both arms have impressions.
-	CTRUplift        *aggregate.Uplift `json:"ctr_uplift,omitempty"`
-	ConversionUplift *aggregate.Uplift `json:"conversion_uplift,omitempty"`
+	CTRUplift        *Uplift `json:"ctr_uplift,omitempty"`
+	ConversionUplift *Uplift `json:"conversion_uplift,omitempty"`
 }
 
 // ArmReport is one arm's counts and rates.
@@ -172,14 +172,14 @@ func report(arms *aggregate.Arms, holdout float64) ArmsReport {
 	rep := ArmsReport{Arms: map[string]ArmReport{}}
 	for i, a := range arms {
 		rep.Arms[wire.Arm(i).String()] = ArmReport{Impressions: a.Impressions, Clicks: a.Clicks, Conversions: a.Conversions,
-			CTR: aggregate.Rate(a.Clicks, a.Impressions), ConversionRate: aggregate.Rate(a.Conversions, a.Impressions)}
+			CTR: Rate(a.Clicks, a.Impressions), ConversionRate: Rate(a.Conversions, a.Impressions)}
 	}
 	t, h := arms[wire.ArmTreatment], arms[wire.ArmHoldout]
-	if u, ok := aggregate.Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok {
+	if u, ok := Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok {
 		u.Guard(arms, holdout)
 		rep.CTRUplift = &u
 	}
-	if u, ok := aggregate.Compare(t.Conversions, t.Impressions, h.Conversions, h.Impressions); ok {
+	if u, ok := Compare(t.Conversions, t.Impressions, h.Conversions, h.Impressions); ok {
 		u.Guard(arms, holdout)
 		rep.ConversionUplift = &u
 	}

@@ -1,9 +1,10 @@
-package aggregate
+package api
 
 import (
 	"math"
 
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
 )
 
 // Z95 is the standard normal quantile of a two-sided 95% interval.
@@ -53,7 +54,7 @@ func SplitZ(treatmentDeltas, holdoutDeltas uint64, h float64) float64 {
 // holdout arm is small, so an attacker forging deltas into it moves its
 // rates far with few deltas; to stay unnoticed he must forge about 1/h
 // treatment deltas for each holdout one, which dilutes his effect.
-func (u *Uplift) Guard(a *Arms, h float64) {
+func (u *Uplift) Guard(a *aggregate.Arms, h float64) {
 	if z := SplitZ(a[wire.ArmTreatment].Deltas, a[wire.ArmHoldout].Deltas, h); math.Abs(z) > MaxSplitZ {
 		u.Suspect, u.Significant = true, false
 	}

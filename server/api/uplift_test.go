@@ -1,12 +1,18 @@
-package aggregate_test
+package api_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
 )
+
+// t0 is when the deltas of these tests are received.
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // honestArms folds n honest deltas of a site with holdout share h: both
 // arms behave alike (no real uplift), 20-50 impressions, 5% clicks, a
@@ -45,10 +51,10 @@ func forge(s *aggregate.State, m int, share float64, p *aggregate.Params) {
 	}
 }
 
-func conversionUplift(s *aggregate.State, h float64) aggregate.Uplift {
+func conversionUplift(s *aggregate.State, h float64) api.Uplift {
 	a := s.Arms()[0]
 	t, o := a[wire.ArmTreatment], a[wire.ArmHoldout]
-	u, _ := aggregate.Compare(t.Conversions, t.Impressions, o.Conversions, o.Impressions)
+	u, _ := api.Compare(t.Conversions, t.Impressions, o.Conversions, o.Impressions)
 	u.Guard(&a, h)
 	return u
 }
@@ -92,5 +98,25 @@ func TestForgedUplift(t *testing.T) {
 		if falsePositives > 2 {
 			t.Errorf("%s: 80 forged deltas made a significant uplift in %d of %d runs", c.name, falsePositives, runs)
 		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	u, ok := api.Compare(120, 1000, 80, 1000)
+	if !ok || math.Abs(u.Absolute-0.04) > 1e-12 || u.Relative == nil || math.Abs(*u.Relative-0.5) > 1e-12 {
+		t.Fatalf("Compare = %+v", u)
+	}
+	se := math.Sqrt(0.12*0.88/1000 + 0.08*0.92/1000)
+	if math.Abs(u.CI95[0]-(0.04-api.Z95*se)) > 1e-12 || math.Abs(u.CI95[1]-(0.04+api.Z95*se)) > 1e-12 || !u.Significant {
+		t.Errorf("CI = %v (significant %v)", u.CI95, u.Significant)
+	}
+	if u, _ := api.Compare(10, 100, 10, 100); u.Significant {
+		t.Error("equal rates are significant")
+	}
+	if _, ok := api.Compare(1, 10, 0, 0); ok {
+		t.Error("an arm without trials compared")
+	}
+	if u, _ := api.Compare(5, 10, 0, 10); u.Relative != nil {
+		t.Error("relative uplift over a zero rate")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -92,7 +93,7 @@ type armRow struct {
 // upliftRow is the AI arm against another on one rate.
 type upliftRow struct {
 	Rate, Against string
-	U             aggregate.Uplift
+	U             api.Uplift
 	Relative      string // "+12.3%", or "n/a" against a zero rate
 	RelLow        string // the interval of the absolute difference, relative to the other arm's rate
 	RelHigh       string
@@ -192,7 +193,7 @@ func (c *Console) judge(e *experiment, total *aggregate.Arms) {
 			name     string
 			got, had uint64
 		}{{"Click-through", t.Clicks, o.Clicks}, {"Conversion", t.Conversions, o.Conversions}} {
-			u, ok := aggregate.Compare(rate.got, t.Impressions, rate.had, o.Impressions)
+			u, ok := api.Compare(rate.got, t.Impressions, rate.had, o.Impressions)
 			if !ok {
 				continue
 			}
@@ -223,7 +224,7 @@ func byVersionRows(byVersion map[uint32]aggregate.Arms) []versionRow {
 		}
 		row := versionRow{Version: v, Treatment: Wilson(t.Clicks, t.Impressions), Hold: Wilson(h.Clicks, h.Impressions),
 			TImp: t.Impressions, HImp: h.Impressions, Relative: "n/a"}
-		if u, ok := aggregate.Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok && u.Relative != nil {
+		if u, ok := api.Compare(t.Clicks, t.Impressions, h.Clicks, h.Impressions); ok && u.Relative != nil {
 			row.Relative = fmt.Sprintf("%+.1f%%", 100**u.Relative)
 		}
 		rows = append(rows, row)

@@ -3,7 +3,7 @@ package console
 import (
 	"math"
 
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
 )
 
 // Interval is a rate with its 95% confidence interval.
@@ -21,8 +21,8 @@ func Wilson(successes, trials uint64) Interval {
 		return Interval{}
 	}
 	n := float64(trials)
-	p := aggregate.Rate(successes, trials)
-	z := aggregate.Z95
+	p := api.Rate(successes, trials)
+	z := api.Z95
 	z2 := z * z
 	d := 1 + z2/n
 	c := (p + z2/(2*n)) / d
