@@ -9,23 +9,8 @@ import (
 	"github.com/tailorhq/tailor/sdk/ldp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/aggregate/aggregatetest"
 )
-
-// ldpDeltas makes n federated+ldp deltas as devices do: one item report and
-// one pair report each, at eps/2 each. Item i is chosen with weight
-// 1/(i+1); its pair is i → i+1.
-func ldpDeltas(rng *rand.Rand, n int, eps, claim float32) []wire.Delta {
-	ds := make([]wire.Delta, n)
-	for k := range ds {
-		i := int(float64(50) * rng.Float64() * rng.Float64()) // skewed to low i
-		item, next := fmt.Sprint("p", i), fmt.Sprint("p", i+1)
-		ds[k] = wire.Delta{Epsilon: claim, Reports: []wire.Report{
-			ldp.Encode(wire.ReportItem, item, float64(eps)/2, rng),
-			ldp.Encode(wire.ReportPair, ldp.PairValue(item, next), float64(eps)/2, rng),
-		}}
-	}
-	return ds
-}
 
 func TestWeightsLDP(t *testing.T) {
 	p := params()
@@ -37,7 +22,7 @@ func TestWeightsLDP(t *testing.T) {
 	}
 	s, claimed, federated := aggregate.NewState(), aggregate.NewState(), aggregate.NewState()
 	fp := params() // a site that is not federated+ldp
-	for i, d := range ldpDeltas(rng, 20000, 4, 4) {
+	for i, d := range aggregatetest.LDPDeltas(rng, 20000, 4, 4) {
 		s.Fold(&d, uint64(i+1), t0, &p)
 		d.Epsilon = 0.01 // claims less budget: its reports must not weigh more
 		claimed.Fold(&d, uint64(i+1), t0, &p)
@@ -74,7 +59,7 @@ func TestLDPReportsCapped(t *testing.T) {
 	p.LDPEpsilon, p.LDPReports = 4, 2
 	rng := rand.New(rand.NewPCG(3, 4))
 	two, many := aggregate.NewState(), aggregate.NewState()
-	for i, d := range ldpDeltas(rng, 500, 4, 4) {
+	for i, d := range aggregatetest.LDPDeltas(rng, 500, 4, 4) {
 		two.Fold(&d, uint64(i+1), t0, &p)
 		for len(d.Reports) < wire.MaxDeltaReports {
 			d.Reports = append(d.Reports, ldp.Encode(wire.ReportItem, "attack", 100, rng))
@@ -95,7 +80,7 @@ func TestWeightsLDPLargeCatalogue(t *testing.T) {
 	p.LDPEpsilon = 4
 	rng := rand.New(rand.NewPCG(5, 6))
 	s := aggregate.NewState()
-	for i, d := range ldpDeltas(rng, 5000, 4, 4) {
+	for i, d := range aggregatetest.LDPDeltas(rng, 5000, 4, 4) {
 		s.Fold(&d, uint64(i+1), t0, &p)
 	}
 	catalog := make([]string, 20000)

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -11,6 +12,9 @@ import (
 )
 
 // Noise mechanisms for the sums a version releases.
+// ErrParams is the error of invalid aggregation parameters.
+var ErrParams = errors.New("invalid parameters")
+
 const (
 	NoiseNone     = "none"
 	NoiseGaussian = "gaussian"

@@ -10,8 +10,8 @@ import (
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
@@ -21,7 +21,7 @@ func ExampleNew() {
 	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
 	defer db.Close()
 	sites := demosite.Sites("http://localhost:8080")
-	agg, _ := aggregate.New(db, sites)
+	agg, _ := publish.New(db, sites)
 	agg.Start(context.Background())
 	defer agg.Close(context.Background())
 	srv, err := api.New(db, agg, sites)

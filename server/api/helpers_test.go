@@ -17,6 +17,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -40,7 +41,7 @@ var (
 type stack struct {
 	url   string
 	store *bolt.DB
-	agg   *aggregate.Aggregator
+	agg   *publish.Aggregator
 	srv   *api.Server
 	c     *http.Client
 }
@@ -84,7 +85,7 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agg, err := aggregate.New(db, cfg.sites, aggregate.WithParams(cfg.params), aggregate.WithPublishEvery(cfg.every, time.Hour))
+	agg, err := publish.New(db, cfg.sites, publish.WithParams(cfg.params), publish.WithPublishEvery(cfg.every, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 )
 
 // metrics are the server's Prometheus metrics.
@@ -23,7 +23,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(reg *prometheus.Registry, agg *aggregate.Aggregator) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, agg *publish.Aggregator) (*metrics, error) {
 	m := &metrics{
 		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tailor_syncs_total",
 			Help: "Profile delta syncs by result (accepted, rejected) and reason (accepted, duplicate, malformed, origin, ...)."},
@@ -62,7 +62,7 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 // aggCollector reports each site's model and aggregation status.
-type aggCollector struct{ agg *aggregate.Aggregator }
+type aggCollector struct{ agg *publish.Aggregator }
 
 var (
 	descVersion = prometheus.NewDesc("tailor_model_version", "Newest published model version.", []string{"site"}, nil)

@@ -47,7 +47,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -223,7 +223,7 @@ func WithRegistry(reg *prometheus.Registry) Option {
 // Server is the HTTP API.
 type Server struct {
 	store          store.Store
-	agg            *aggregate.Aggregator
+	agg            *publish.Aggregator
 	sites          *site.Set
 	log            *slog.Logger
 	assets         *assets
@@ -257,7 +257,7 @@ type Server struct {
 
 // New returns a server over a store and an aggregator (already started)
 // for a set of sites.
-func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, opts ...Option) (*Server, error) {
+func New(st store.Store, agg *publish.Aggregator, sites *site.Set, opts ...Option) (*Server, error) {
 	s := &Server{store: st, agg: agg, sites: sites, log: slog.New(slog.DiscardHandler), assets: &assets{},
 		maxLag: 1000, manifestMaxAge: 30 * time.Second, timeouts: DefaultTimeouts,
 		blobs: newBlobCache(64 << 20), manifests: newManifestCache(256),

@@ -2,7 +2,7 @@
 // a store: every replica accepts syncs and serves the newest published
 // version, and exactly one at a time aggregates and publishes.
 //
-//	agg, err := aggregate.New(db, sites, aggregate.WithFollower(time.Second))
+//	agg, err := publish.New(db, sites, publish.WithFollower(time.Second))
 //	err = agg.Start(ctx)
 //	go cluster.Run(ctx, db, agg, log) // db: a *postgres.DB
 //	...
@@ -27,7 +27,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 )
 
 // Coordinator elects the leader among replicas and tells them of new
@@ -47,7 +47,7 @@ const retryMin, retryMax = 100 * time.Millisecond, 5 * time.Second
 
 // Run keeps agg (made WithFollower and started) following the published
 // versions, and leading while this replica is elected, until ctx ends.
-func Run(ctx context.Context, c Coordinator, agg *aggregate.Aggregator, log *slog.Logger) {
+func Run(ctx context.Context, c Coordinator, agg *publish.Aggregator, log *slog.Logger) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -87,7 +87,7 @@ func Run(ctx context.Context, c Coordinator, agg *aggregate.Aggregator, log *slo
 
 // watch has agg Refresh on every published version, rewatching after
 // failures.
-func watch(ctx context.Context, c Coordinator, agg *aggregate.Aggregator, log *slog.Logger) {
+func watch(ctx context.Context, c Coordinator, agg *publish.Aggregator, log *slog.Logger) {
 	backoff := retryMin
 	for ctx.Err() == nil {
 		start := time.Now()

@@ -12,6 +12,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -24,7 +25,7 @@ type replica struct {
 	url  string
 	st   store.Store
 	pg   *postgres.DB // nil: the embedded store
-	agg  *aggregate.Aggregator
+	agg  *publish.Aggregator
 	srv  *api.Server
 	stop func()
 }
@@ -65,12 +66,12 @@ func startReplica(t testing.TB, url string, cfg replicaConfig) *replica {
 	}
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	opts := []aggregate.Option{aggregate.WithParams(p), aggregate.WithPublishEvery(cfg.every, cfg.interval)}
+	opts := []publish.Option{publish.WithParams(p), publish.WithPublishEvery(cfg.every, cfg.interval)}
 	if r.pg != nil {
-		opts = append(opts, aggregate.WithFollower(cfg.poll))
+		opts = append(opts, publish.WithFollower(cfg.poll))
 	}
 	set := sites(t)
-	if r.agg, err = aggregate.New(r.st, set, opts...); err != nil {
+	if r.agg, err = publish.New(r.st, set, opts...); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.agg.Start(context.Background()); err != nil {

@@ -38,6 +38,7 @@ import (
 
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -137,7 +138,7 @@ func WithLogger(l *slog.Logger) Option {
 // Console is the owner's console, an http.Handler for /console and below.
 type Console struct {
 	st     store.Store
-	agg    *aggregate.Aggregator
+	agg    *publish.Aggregator
 	sites  *site.Set
 	levers *Levers
 
@@ -165,7 +166,7 @@ type Console struct {
 
 // New returns the console of sites over their store, aggregator and
 // levers.
-func New(st store.Store, agg *aggregate.Aggregator, sites *site.Set, levers *Levers, opts ...Option) (*Console, error) {
+func New(st store.Store, agg *publish.Aggregator, sites *site.Set, levers *Levers, opts ...Option) (*Console, error) {
 	c := &Console{st: st, agg: agg, sites: sites, levers: levers, signInDelay: time.Second,
 		minImpressions: 1000, minDeltas: 50, log: slog.New(slog.DiscardHandler), now: time.Now,
 		learned: map[string]*learned{}}

@@ -19,6 +19,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/console"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -56,7 +57,7 @@ func testSites(t testing.TB) *site.Set {
 type stack struct {
 	url    string
 	db     *bolt.DB
-	agg    *aggregate.Aggregator
+	agg    *publish.Aggregator
 	api    *api.Server
 	levers *console.Levers
 	c      *http.Client // with a cookie jar: a browser
@@ -81,8 +82,8 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	levers := console.NewLevers(db, 0, nil) // no cache: the tests see each change at once
 	p := aggregate.DefaultParams
 	p.MinCohort, p.PairShare, p.PairCohort = 1, 0, 1
-	agg, err := aggregate.New(db, sites, aggregate.WithParams(p), aggregate.WithPublishEvery(1<<30, time.Hour),
-		aggregate.WithPaused(levers.Paused))
+	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(1<<30, time.Hour),
+		publish.WithPaused(levers.Paused))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -26,7 +27,7 @@ const timelineVersions = 60
 type overview struct {
 	Version   store.Version
 	Published bool
-	Info      aggregate.Info
+	Info      publish.Info
 	Leading   bool
 	Timeline  template.HTML
 	Recent    []store.Version // newest first

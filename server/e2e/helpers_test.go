@@ -18,6 +18,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
@@ -33,7 +34,7 @@ const topK = 5
 // server is the whole server on loopback.
 type server struct {
 	url string
-	agg *aggregate.Aggregator
+	agg *publish.Aggregator
 	c   *http.Client
 }
 
@@ -43,7 +44,7 @@ func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	agg, err := aggregate.New(db, sites, aggregate.WithParams(p), aggregate.WithPublishEvery(every, time.Hour))
+	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(every, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/server/store/postgres"
@@ -96,7 +96,7 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	agg, err := aggregate.New(st, sites, aggregateOptions(c, log)...)
+	agg, err := publish.New(st, sites, aggregateOptions(c, log)...)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -71,7 +71,7 @@ func TestPurgeCommand(t *testing.T) {
 			}
 		}
 	}
-	agg, err := aggregate.New(db, sites, aggregateOptions(c, slog.New(slog.DiscardHandler))...)
+	agg, err := publish.New(db, sites, aggregateOptions(c, slog.New(slog.DiscardHandler))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestParseRetention(t *testing.T) {
 		want time.Duration
 		err  bool
 	}{
-		{nil, "", aggregate.DefaultRetention, false},
+		{nil, "", publish.DefaultRetention, false},
 		{[]string{"--retention", "72h"}, "", 72 * time.Hour, false},
 		{nil, "0", 0, false},
 		{[]string{"--retention", "-1h"}, "", 0, true},

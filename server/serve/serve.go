@@ -36,6 +36,7 @@ import (
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
 	"github.com/tailorhq/tailor/server/console"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -127,7 +128,7 @@ func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs.DurationVar(&c.timeouts.Write, "write-timeout", c.timeouts.Write, "time to write a response")
 	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "time a keep-alive connection waits for its next request")
 	fs.DurationVar(&c.timeouts.Shutdown, "shutdown-timeout", c.timeouts.Shutdown, "time a graceful shutdown waits for requests in flight")
-	fs.DurationVar(&c.retention, "retention", aggregate.DefaultRetention, "delete each delta this long after it arrived, once a published version holds it (it is folded into the site's base checkpoint first); 0 keeps every delta")
+	fs.DurationVar(&c.retention, "retention", publish.DefaultRetention, "delete each delta this long after it arrived, once a published version holds it (it is folded into the site's base checkpoint first); 0 keeps every delta")
 	fs.Float64Var(&c.syncRate, "sync-rate", 1, "syncs a `second` each source address may send on average (a device syncs about once a minute; the rest is room for many behind one address); beyond it, 429; 0: no limit")
 	fs.IntVar(&c.syncBurst, "sync-burst", 60, "syncs a source address may send at once before --sync-rate applies")
 	fs.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take a sync's source address from the last X-Forwarded-For entry, for the rate limit: only behind a reverse proxy that appends it (else every client picks its own address)")
@@ -299,11 +300,11 @@ func WithStart(start func(ctx context.Context, s Started)) Option {
 
 // Started is what a start hook gets of the running server.
 type Started struct {
-	Addr       net.Addr              // where it listens
-	Aggregator *aggregate.Aggregator // the sites' aggregation
-	Local      http.Handler          // the API in memory (api.Server.Local: no rate limit)
-	Dist       string                // --dist: tailor.js and tailor.wasm
-	Shared     bool                  // state in PostgreSQL shared with other replicas (--store), not the embedded store
+	Addr       net.Addr            // where it listens
+	Aggregator *publish.Aggregator // the sites' aggregation
+	Local      http.Handler        // the API in memory (api.Server.Local: no rate limit)
+	Dist       string              // --dist: tailor.js and tailor.wasm
+	Shared     bool                // state in PostgreSQL shared with other replicas (--store), not the embedded store
 	Log        *slog.Logger
 	Stdout     io.Writer
 }
@@ -369,11 +370,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The owner's levers (pin, pause) live in the store: every replica
 	// applies them, within console.DefaultLeversTTL.
 	levers := console.NewLevers(db, console.DefaultLeversTTL, log)
-	aggOpts := append(aggregateOptions(c, log), aggregate.WithPaused(levers.Paused))
+	aggOpts := append(aggregateOptions(c, log), publish.WithPaused(levers.Paused))
 	if pg != nil {
-		aggOpts = append(aggOpts, aggregate.WithFollower(followPoll))
+		aggOpts = append(aggOpts, publish.WithFollower(followPoll))
 	}
-	agg, err := aggregate.New(db, sites, aggOpts...)
+	agg, err := publish.New(db, sites, aggOpts...)
 	if err != nil {
 		return err
 	}
@@ -448,9 +449,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // aggregateOptions are the aggregator's options from the flags: the
 // server's, and purge's, which must aggregate as the server does.
-func aggregateOptions(c *config, log *slog.Logger) []aggregate.Option {
-	return []aggregate.Option{aggregate.WithParams(c.params),
-		aggregate.WithPublishEvery(c.publishEvery, c.publishInterval), aggregate.WithLogger(log), aggregate.WithRetention(c.retention)}
+func aggregateOptions(c *config, log *slog.Logger) []publish.Option {
+	return []publish.Option{publish.WithParams(c.params),
+		publish.WithPublishEvery(c.publishEvery, c.publishInterval), publish.WithLogger(log), publish.WithRetention(c.retention)}
 }
 
 // followPoll bounds how long a replica that does not lead serves a version

@@ -50,6 +50,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
@@ -252,8 +253,8 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 	if err != nil {
 		return err
 	}
-	agg, err := aggregate.New(st, sites, aggregate.WithParams(m.params),
-		aggregate.WithPublishEvery(2000, time.Hour), aggregate.WithNoiseSeed(uint64(m.cfg.Seed)))
+	agg, err := publish.New(st, sites, publish.WithParams(m.params),
+		publish.WithPublishEvery(2000, time.Hour), publish.WithNoiseSeed(uint64(m.cfg.Seed)))
 	if err != nil {
 		return err
 	}

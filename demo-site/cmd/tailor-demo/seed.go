@@ -13,7 +13,7 @@ import (
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/wasm/harness"
 )
 
@@ -24,7 +24,7 @@ import (
 // the per-address rate limit is for the network), as a browser would;
 // then the aggregator publishes. A model already built from n deltas or more is left alone;
 // one built from fewer (a seeding interrupted by Ctrl-C) is topped up.
-func seedDemo(ctx context.Context, log *slog.Logger, agg *aggregate.Aggregator, h http.Handler, dist string, n int) error {
+func seedDemo(ctx context.Context, log *slog.Logger, agg *publish.Aggregator, h http.Handler, dist string, n int) error {
 	v, ok := agg.Current(demosite.Key)
 	if n <= 0 || !ok || v.Deltas >= uint64(n) {
 		return nil

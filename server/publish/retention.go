@@ -1,4 +1,4 @@
-package aggregate
+package publish
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -49,7 +50,7 @@ type retention struct {
 func WithRetention(window time.Duration) Option {
 	return func(a *Aggregator) error {
 		if window < 0 {
-			return fmt.Errorf("aggregate: retention %v: %w", window, ErrParams)
+			return fmt.Errorf("aggregate: retention %v: %w", window, aggregate.ErrParams)
 		}
 		a.ret.window = window
 		return nil
@@ -200,8 +201,8 @@ func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, mor
 }
 
 // baseState decodes a base checkpoint (empty for none).
-func baseState(b store.Base) (*State, error) {
-	st := NewState()
+func baseState(b store.Base) (*aggregate.State, error) {
+	st := aggregate.NewState()
 	if len(b.State) == 0 {
 		st.Cursor = b.Through
 		return st, nil
@@ -215,7 +216,7 @@ func baseState(b store.Base) (*State, error) {
 // foldStored folds a stored delta into st as the aggregator folds it; a
 // body that does not decode (which the aggregator skipped, counted) is
 // skipped too, and reported false.
-func (a *Aggregator) foldStored(st *State, s *siteState, d *store.Delta) bool {
+func (a *Aggregator) foldStored(st *aggregate.State, s *siteState, d *store.Delta) bool {
 	var wd wire.Delta
 	if err := wire.Unmarshal(d.Body, &wd, "delta"); err != nil {
 		st.Cursor = max(st.Cursor, d.Seq)

@@ -1,4 +1,4 @@
-package aggregate
+package publish
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -140,7 +141,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 // checkpoint plus every delta still stored: what Purge publishes. Without
 // a purge, it matches the checkpoint of a version holding every stored
 // delta (up to the order of float additions).
-func (a *Aggregator) Rebuild(ctx context.Context, key string) (*State, error) {
+func (a *Aggregator) Rebuild(ctx context.Context, key string) (*aggregate.State, error) {
 	s := a.sites[key]
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)
@@ -153,7 +154,7 @@ func (a *Aggregator) Rebuild(ctx context.Context, key string) (*State, error) {
 // base it started from, and how many deltas it folded. Should retention
 // move the base while it reads (deltas it had not read yet may be gone),
 // it starts over.
-func (a *Aggregator) rebuild(ctx context.Context, s *siteState) (*State, store.Base, int, error) {
+func (a *Aggregator) rebuild(ctx context.Context, s *siteState) (*aggregate.State, store.Base, int, error) {
 	for attempt := 1; ; attempt++ {
 		base, err := a.st.Base(ctx, s.site.Key)
 		if err != nil {
@@ -200,7 +201,7 @@ func (a *Aggregator) compactAfterPurge(ctx context.Context) error {
 
 // foldAfter folds the site's deltas stored after st's cursor into st,
 // logging progress, and returns how many it folded.
-func (a *Aggregator) foldAfter(ctx context.Context, s *siteState, st *State) (int, error) {
+func (a *Aggregator) foldAfter(ctx context.Context, s *siteState, st *aggregate.State) (int, error) {
 	const every = 100_000
 	n := 0
 	for {
@@ -238,7 +239,7 @@ func (a *Aggregator) publishable(ctx context.Context, s *siteState, v *store.Ver
 			ErrPurgeMismatch, v.Number, q.MinCohort, q.ClipWeight, q.ClipItem, q.ClipL1, q.HalfLife, q.Noise,
 			p.MinCohort, p.ClipWeight, p.ClipItem, p.ClipL1, p.HalfLife, p.Noise)
 	}
-	if s.params.Noise != NoiseGaussian || s.params.LDPEpsilon > 0 {
+	if s.params.Noise != aggregate.NoiseGaussian || s.params.LDPEpsilon > 0 {
 		return nil
 	}
 	if err := a.readLedger(ctx, s, *v); err != nil {

@@ -1,4 +1,4 @@
-package aggregate
+package publish
 
 // WithPaused lets the site's owner pause learning: while paused(key)
 // reports true, the aggregator publishes no new version of the site (not

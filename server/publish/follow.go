@@ -1,4 +1,4 @@
-package aggregate
+package publish
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -103,7 +104,7 @@ func (a *Aggregator) stepDown() {
 
 // reset drops a site's aggregate, keeping what it serves.
 func (s *siteState) reset() {
-	s.state, s.pending, s.oldest = NewState(), 0, time.Time{}
+	s.state, s.pending, s.oldest = aggregate.NewState(), 0, time.Time{}
 	s.lag.Store(0)
 }
 
@@ -140,7 +141,7 @@ func (a *Aggregator) follow(ctx context.Context, s *siteState) error {
 	if cur := s.current.Load(); cur != nil && cur.Number == v.Number {
 		return nil
 	}
-	state := NewState()
+	state := aggregate.NewState()
 	b, err := a.st.State(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

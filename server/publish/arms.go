@@ -1,11 +1,15 @@
-package aggregate
+package publish
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tailorhq/tailor/server/aggregate"
+)
 
 // ArmsCounted returns a site's per-arm totals by the model version devices
 // held, with the number of deltas folded into them, read together: the
 // stats endpoint releases them only once enough new deltas moved them.
-func (a *Aggregator) ArmsCounted(key string) (map[uint32]Arms, uint64, error) {
+func (a *Aggregator) ArmsCounted(key string) (map[uint32]aggregate.Arms, uint64, error) {
 	s := a.sites[key]
 	if s == nil {
 		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownSite, key)

@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
@@ -21,8 +22,8 @@ func ExampleAggregator() {
 	defer db.Close()
 	p := aggregate.DefaultParams
 	p.MinCohort = 2
-	agg, _ := aggregate.New(db, demosite.Sites("http://localhost:8080"), aggregate.WithParams(p),
-		aggregate.WithPublishEvery(1000, 30*time.Second))
+	agg, _ := publish.New(db, demosite.Sites("http://localhost:8080"), publish.WithParams(p),
+		publish.WithPublishEvery(1000, 30*time.Second))
 	ctx := context.Background()
 	agg.Start(ctx) // publishes version 0, the empty model
 	defer agg.Close(ctx)

@@ -1,41 +1,17 @@
-// Package aggregate folds the profile deltas devices sync into each
-// site's global weights and publishes them as immutable model versions.
-//
-// Devices are untrusted, so every delta is bounded before it counts: each
-// positive pair and item counts once, whatever weight it claims (binary
-// counting; non-positive weights count nothing); what its pairs put into
-// or out of any one item is capped (ClipItem), its L1 norm too (ClipL1),
-// only MaxPairs and MaxItems entries count, and its arm counts are capped
-// and kept consistent (clicks within impressions, conversions within
-// clicks). Sums decay with a half-life (HalfLife), so bad input fades.
-// Nothing derived from a delta is published before MinCohort distinct
-// deltas contributed to the same pair or item, a pair also needs a share
-// of its from-item's support (PairShare, up to PairCap deltas), and an
-// optional central DP mode adds Gaussian noise to every released sum,
-// selects the keys published by their noisy sums, and accounts the
-// (ε, δ) of the versions published in a window, recorded in each
-// version's Privacy; past the budget, no version is published.
-//
-// federated+ldp sites send ε-LDP reports instead (package sdk/ldp): they
-// are folded into count-mean sketches and estimated over the site's public
-// catalogue (site.Site.Catalog) at publication.
-//
-// Memory is bounded per site (KeepBytes, KeepPairs, KeepItems, and half
-// of KeepBytes for entries still below k): the entries with the fewest
-// contributors are pruned first, with the ids only they used.
-//
-// The Aggregator tails the store's delta log, folds in Seq order, and
-// publishes a version every N folded deltas or every T when there is
-// something new; version 0 is the empty model. Each version is stored
-// with a checkpoint of the aggregate, so a restart folds only the deltas
-// after it, and no acknowledged delta is lost.
+// Package publish runs a site's aggregation: it tails the store's delta
+// log, folds each delta into the site's aggregate (package aggregate, the
+// math), publishes a model version every N folded deltas or every T when
+// there is something new, and keeps the central DP ledger, retention and
+// purge. Version 0 is the empty model. Each version is stored with a
+// checkpoint of the aggregate, so a restart folds only the deltas after
+// it, and no acknowledged delta is lost.
 //
 // Several replicas sharing one store run it WithFollower: each follows the
 // versions the store holds, and the one that Lead makes the leader (by an
 // election outside this package: package cluster) aggregates and publishes
 // until its leadership ends, then follows again.
 //
-//	agg, err := aggregate.New(st, sites, aggregate.WithPublishEvery(1000, 30*time.Second))
+//	agg, err := publish.New(st, sites, publish.WithPublishEvery(1000, 30*time.Second))
 //	err = agg.Start(ctx) // catches up, publishes version 0 if needed
 //	defer agg.Close(ctx) // publishes what is pending
 //	agg.Notify()         // after each accepted delta
@@ -45,7 +21,7 @@
 //
 // An Aggregator is goroutine-safe. Its background goroutine runs from
 // Start to Close.
-package aggregate
+package publish
 
 import (
 	"context"
@@ -61,13 +37,13 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
 
 // Errors of the aggregator.
 var (
-	ErrParams      = errors.New("invalid parameters")
 	ErrUnknownSite = errors.New("aggregate: unknown site")
 	ErrNotStarted  = errors.New("aggregate: not started")
 )
@@ -80,7 +56,7 @@ type Option func(*Aggregator) error
 
 // WithParams sets the aggregation's defences and shape (DefaultParams
 // otherwise).
-func WithParams(p Params) Option {
+func WithParams(p aggregate.Params) Option {
 	return func(a *Aggregator) error {
 		if err := p.Validate(); err != nil {
 			return err
@@ -122,7 +98,7 @@ func WithNoiseSeed(seed uint64) Option {
 // Aggregator folds deltas and publishes versions for a set of sites.
 type Aggregator struct {
 	st       store.Store
-	params   Params
+	params   aggregate.Params
 	every    uint64
 	interval time.Duration
 	log      *slog.Logger
@@ -152,10 +128,10 @@ type Aggregator struct {
 
 type siteState struct {
 	site       *site.Site
-	params     Params // the aggregator's, with the site's LDP fields set
+	params     aggregate.Params // the aggregator's, with the site's LDP fields set
 	config     []byte
 	configHash string
-	state      *State
+	state      *aggregate.State
 	pending    uint64    // deltas folded since the last publication
 	oldest     time.Time // received time of the first of them
 	published  time.Time // when the last version was published
@@ -176,7 +152,7 @@ type release struct {
 
 // New returns an aggregator of the sites over a store; Start starts it.
 func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
-	a := &Aggregator{st: st, params: DefaultParams, every: 1000, interval: 30 * time.Second, ret: retention{window: DefaultRetention},
+	a := &Aggregator{st: st, params: aggregate.DefaultParams, every: 1000, interval: 30 * time.Second, ret: retention{window: DefaultRetention},
 		log: slog.New(slog.DiscardHandler), now: time.Now, sites: map[string]*siteState{},
 		notify: make(chan struct{}, 1), refresh: make(chan struct{}, 1)}
 	for _, opt := range opts {
@@ -196,14 +172,14 @@ func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
 		if s.Privacy == wire.PrivacyLDP {
 			p.LDPEpsilon = float64(s.Epsilon)
 		}
-		a.sites[key] = &siteState{site: s, params: p, config: cfg, configHash: store.Hash(cfg), state: NewState()}
+		a.sites[key] = &siteState{site: s, params: p, config: cfg, configHash: store.Hash(cfg), state: aggregate.NewState()}
 		a.keys = append(a.keys, key)
 	}
 	return a, nil
 }
 
 // Params returns the aggregation parameters.
-func (a *Aggregator) Params() Params { return a.params }
+func (a *Aggregator) Params() aggregate.Params { return a.params }
 
 // Start restores each site's checkpoint, folds the deltas logged after it,
 // publishes version 0 for a new site (and a new version when the site's
@@ -410,7 +386,7 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 	start := time.Now()
 	p := &s.params
 	ldpSite := p.LDPEpsilon > 0
-	charge := p.Noise == NoiseGaussian && n > 0 && !ldpSite // version 0 and LDP estimates release nothing new
+	charge := p.Noise == aggregate.NoiseGaussian && n > 0 && !ldpSite // version 0 and LDP estimates release nothing new
 	windowRho := 0.0
 	if charge {
 		windowRho = s.spent(a.now(), p.DPWindow) + p.Rho()
@@ -427,13 +403,13 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 	switch {
 	case ldpSite:
 		items = s.state.WeightsLDP(p, s.site.Catalog)
-	case p.Noise == NoiseGaussian:
+	case p.Noise == aggregate.NoiseGaussian:
 		sigma := p.Sigma()
 		items = s.state.Weights(p, func() float64 { return sigma * a.rng.NormFloat64() })
 	default:
 		items = s.state.Weights(p, nil)
 	}
-	shards, blobs := Shards(n, items, p.Shards, prev)
+	shards, blobs := aggregate.Shards(n, items, p.Shards, prev)
 	blobs[s.configHash] = s.config
 	v := store.Version{Site: s.site.Key, Number: n, Created: a.now().UTC(), Deltas: s.state.Deltas, New: s.pending,
 		Cursor: s.state.Cursor, Shards: shards, Config: s.configHash, Privacy: p.Privacy(windowRho)}
@@ -493,7 +469,7 @@ func (s *siteState) spent(now time.Time, window time.Duration) float64 {
 // the manifests, so that no restart or rebuild of the aggregate resets it.
 func (a *Aggregator) readLedger(ctx context.Context, s *siteState, v store.Version) error {
 	s.ledger = s.ledger[:0]
-	if s.params.Noise != NoiseGaussian {
+	if s.params.Noise != aggregate.NoiseGaussian {
 		return nil
 	}
 	since := a.now().Add(-s.params.DPWindow)
@@ -566,7 +542,7 @@ func (a *Aggregator) Current(key string) (store.Version, bool) {
 }
 
 // Arms returns a site's per-arm totals by the model version devices held.
-func (a *Aggregator) Arms(key string) (map[uint32]Arms, error) {
+func (a *Aggregator) Arms(key string) (map[uint32]aggregate.Arms, error) {
 	s := a.sites[key]
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)

@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/server/store/postgres"
@@ -104,10 +105,10 @@ func retainParams() aggregate.Params {
 	return p
 }
 
-func startWith(t *testing.T, st store.Store, opts ...aggregate.Option) *aggregate.Aggregator {
+func startWith(t *testing.T, st store.Store, opts ...publish.Option) *publish.Aggregator {
 	t.Helper()
-	a, err := aggregate.New(st, sites(t, 0.05), append([]aggregate.Option{aggregate.WithParams(retainParams()),
-		aggregate.WithPublishEvery(1000, time.Hour)}, opts...)...)
+	a, err := publish.New(st, sites(t, 0.05), append([]publish.Option{publish.WithParams(retainParams()),
+		publish.WithPublishEvery(1000, time.Hour)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func startWith(t *testing.T, st store.Store, opts ...aggregate.Option) *aggregat
 	return a
 }
 
-func flush(t *testing.T, a *aggregate.Aggregator) store.Version {
+func flush(t *testing.T, a *publish.Aggregator) store.Version {
 	t.Helper()
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -150,8 +151,8 @@ func TestRetention(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := context.Background()
 			st, control := be.open(t), openStore(t, filepath.Join(t.TempDir(), "control.db"))
-			a := startWith(t, st, aggregate.WithRetention(7*24*time.Hour))
-			c := startWith(t, control, aggregate.WithRetention(0))
+			a := startWith(t, st, publish.WithRetention(7*24*time.Hour))
+			c := startWith(t, control, publish.WithRetention(0))
 			now := time.Now()
 			both := func(id string, at time.Time, from, to string) [16]byte {
 				appendAt(t, control, id, at, from, to)
@@ -227,7 +228,7 @@ func TestRetention(t *testing.T) {
 				t.Fatal(err)
 			}
 			// (Close published the late delta as v2.)
-			a = startWith(t, st, aggregate.WithRetention(7*24*time.Hour))
+			a = startWith(t, st, publish.WithRetention(7*24*time.Hour))
 			v2, cv2 := flush(t, a), flush(t, c)
 			if v2.Number != 2 || v2.Deltas != 41 || !slices.Equal(v2.Shards, cv2.Shards) {
 				t.Fatalf("after a restart, %+v\ncontrol %+v", v2, cv2)
@@ -252,13 +253,13 @@ func TestRetention(t *testing.T) {
 // is refused.
 func TestRetentionOff(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
-	a := startWith(t, st, aggregate.WithRetention(0))
+	a := startWith(t, st, publish.WithRetention(0))
 	appendAt(t, st, "ancient", time.Now().Add(-365*24*time.Hour), "a", "b")
 	flush(t, a)
 	if n, err := a.Retain(context.Background()); err != nil || n != 0 {
 		t.Errorf("Retain without retention = %d, %v", n, err)
 	}
-	if _, err := aggregate.New(st, sites(t, 0), aggregate.WithRetention(-time.Hour)); !errors.Is(err, aggregate.ErrParams) {
+	if _, err := publish.New(st, sites(t, 0), publish.WithRetention(-time.Hour)); !errors.Is(err, aggregate.ErrParams) {
 		t.Errorf("negative retention: %v", err)
 	}
 }
@@ -298,7 +299,7 @@ func BenchmarkRetain(b *testing.B) {
 			}()
 		}
 		wg.Wait()
-		a, err := aggregate.New(st, demosite.Sites("http://localhost"), aggregate.WithRetention(0))
+		a, err := publish.New(st, demosite.Sites("http://localhost"), publish.WithRetention(0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -306,7 +307,7 @@ func BenchmarkRetain(b *testing.B) {
 			b.Fatal(err)
 		}
 		a.Close(ctx) // publishes the 50,000
-		a, err = aggregate.New(st, demosite.Sites("http://localhost"))
+		a, err = publish.New(st, demosite.Sites("http://localhost"))
 		if err != nil {
 			b.Fatal(err)
 		}

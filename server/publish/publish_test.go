@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -37,11 +38,11 @@ func sites(t *testing.T, holdout float32) *site.Set {
 	return set
 }
 
-func start(t *testing.T, st store.Store, set *site.Set, opts ...aggregate.Option) *aggregate.Aggregator {
+func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) *publish.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Shards, p.PairShare = 1, 4, 0
-	a, err := aggregate.New(st, set, append([]aggregate.Option{aggregate.WithParams(p), aggregate.WithPublishEvery(1000, time.Hour)}, opts...)...)
+	a, err := publish.New(st, set, append([]publish.Option{publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithPublishEvery(5, time.Hour))
+	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(5, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,8 +160,8 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	}
 	waitVersion(t, a, 1)
 
-	b, err := aggregate.New(openStore(t, filepath.Join(t.TempDir(), "tailor.db")), sites(t, 0.05),
-		aggregate.WithParams(p), aggregate.WithPublishEvery(1000, 50*time.Millisecond))
+	b, err := publish.New(openStore(t, filepath.Join(t.TempDir(), "tailor.db")), sites(t, 0.05),
+		publish.WithParams(p), publish.WithPublishEvery(1000, 50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	}
 }
 
-func waitVersion(t *testing.T, a *aggregate.Aggregator, n uint32) store.Version {
+func waitVersion(t *testing.T, a *publish.Aggregator, n uint32) store.Version {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -194,7 +195,7 @@ func TestAggregatorNoiseRecorded(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Noise, p.Epsilon, p.Delta = 1, aggregate.NoiseGaussian, 2, 1e-6
-	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithNoiseSeed(1))
+	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithNoiseSeed(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestAggregatorHammer(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithPublishEvery(7, 10*time.Millisecond))
+	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(7, 10*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
-	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 )
 
 // TestPaused: a paused site gets no new version, even on Flush; its deltas
@@ -17,7 +17,7 @@ func TestPaused(t *testing.T) {
 	db := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	var paused atomic.Bool
 	paused.Store(true)
-	a := start(t, db, sites(t, 0.1), aggregate.WithPaused(func(key string) bool { return key == demosite.Key && paused.Load() }))
+	a := start(t, db, sites(t, 0.1), publish.WithPaused(func(key string) bool { return key == demosite.Key && paused.Load() }))
 	defer a.Close(context.Background())
 	ctx := context.Background()
 	for i := range 3 {

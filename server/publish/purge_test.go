@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
@@ -52,7 +53,7 @@ func TestPurge(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := context.Background()
 			st := be.open(t)
-			a := startWith(t, st, aggregate.WithRetention(0))
+			a := startWith(t, st, publish.WithRetention(0))
 			now := time.Now()
 			hour := store.Coarse(now).Add(-6 * time.Hour) // the attack's hour
 			for h := -10; h <= -2; h++ {
@@ -76,7 +77,7 @@ func TestPurge(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			tool, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(retainParams()))
+			tool, err := publish.New(st, sites(t, 0.05), publish.WithParams(retainParams()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +104,7 @@ func TestPurge(t *testing.T) {
 			}
 
 			// The server restarts from the purged checkpoint.
-			a = startWith(t, st, aggregate.WithRetention(0))
+			a = startWith(t, st, publish.WithRetention(0))
 			if v, _ := a.Current(demosite.Key); v.Number != 2 {
 				t.Fatalf("after the purge the server serves v%d", v.Number)
 			}
@@ -129,7 +130,7 @@ func TestPurge(t *testing.T) {
 func TestPurgeRefused(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, t.TempDir()+"/tailor.db")
-	a := startWith(t, st, aggregate.WithRetention(24*time.Hour))
+	a := startWith(t, st, publish.WithRetention(24*time.Hour))
 	now := time.Now()
 	for i := range 5 {
 		appendAt(t, st, fmt.Sprint("old-", i), now.Add(-50*time.Hour), "a", "b")
@@ -144,28 +145,28 @@ func TestPurgeRefused(t *testing.T) {
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tool, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(retainParams()))
+	tool, err := publish.New(st, sites(t, 0.05), publish.WithParams(retainParams()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := retainParams()
 	p.MinCohort = 3
-	other, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p))
+	other, err := publish.New(st, sites(t, 0.05), publish.WithParams(p))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name     string
-		agg      *aggregate.Aggregator
+		agg      *publish.Aggregator
 		key      string
 		from, to time.Time
 		want     error
 	}{
-		{"empty", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(-3 * time.Hour), aggregate.ErrPurgeWindow},
-		{"not over", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(time.Minute), aggregate.ErrPurgeWindow},
+		{"empty", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(-3 * time.Hour), publish.ErrPurgeWindow},
+		{"not over", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(time.Minute), publish.ErrPurgeWindow},
 		{"in the base", tool, demosite.Key, now.Add(-51 * time.Hour), now.Add(-time.Hour - time.Minute), store.ErrRetired},
-		{"unknown site", tool, "nobody", now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), aggregate.ErrUnknownSite},
-		{"other parameters", other, demosite.Key, now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), aggregate.ErrPurgeMismatch},
+		{"unknown site", tool, "nobody", now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), publish.ErrUnknownSite},
+		{"other parameters", other, demosite.Key, now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), publish.ErrPurgeMismatch},
 	} {
 		if _, err := tc.agg.Purge(ctx, tc.key, tc.from, tc.to); !errors.Is(err, tc.want) {
 			t.Errorf("purge %s: %v, want %v", tc.name, err, tc.want)
@@ -198,7 +199,7 @@ func (r *racing) Publish(ctx context.Context, p store.Publication) error {
 func TestPurgeWhileLeading(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
-	a := startWith(t, st, aggregate.WithRetention(0))
+	a := startWith(t, st, publish.WithRetention(0))
 	now := store.Coarse(time.Now())
 	bad := now.Add(-3 * time.Hour)
 	for i := range 10 {
@@ -206,10 +207,10 @@ func TestPurgeWhileLeading(t *testing.T) {
 		appendAt(t, st, fmt.Sprint("poison-", i), bad, "shoes", "planted")
 	}
 	flush(t, a)
-	tool, err := aggregate.New(&racing{Store: st, before: func() {
+	tool, err := publish.New(&racing{Store: st, before: func() {
 		appendAt(t, st, "during", now.Add(-time.Minute), "shoes", "socks")
 		flush(t, a) // v2, with the poison
-	}}, sites(t, 0.05), aggregate.WithParams(retainParams()))
+	}}, sites(t, 0.05), publish.WithParams(retainParams()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func TestPurgeBudget(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	p := retainParams()
 	p.Noise, p.Epsilon, p.Delta, p.DPWindow, p.DPReleases = aggregate.NoiseGaussian, 8, 1e-6, 24*time.Hour, 2
-	a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithRetention(0), aggregate.WithNoiseSeed(1))
+	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithRetention(0), publish.WithNoiseSeed(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +260,7 @@ func TestPurgeBudget(t *testing.T) {
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tool, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithNoiseSeed(2))
+	tool, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithNoiseSeed(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestPurgeBudget(t *testing.T) {
 	if err != nil || r.Version.Number != 2 || r.Deleted != 10 { // the second and last
 		t.Fatalf("purge within the budget = %+v, %v", r, err)
 	}
-	if _, err := tool.Purge(ctx, demosite.Key, now.Add(-2*time.Hour), now.Add(-time.Hour)); !errors.Is(err, aggregate.ErrPurgeBudget) {
+	if _, err := tool.Purge(ctx, demosite.Key, now.Add(-2*time.Hour), now.Add(-time.Hour)); !errors.Is(err, publish.ErrPurgeBudget) {
 		t.Fatalf("purge past the budget: %v, want ErrPurgeBudget", err)
 	}
 	if ds, err := st.Deltas(ctx, demosite.Key, 0, 100); err != nil || len(ds) != 10 {
@@ -286,12 +287,12 @@ func ExampleAggregator_Purge() {
 		d := wire.Delta{Site: "demo", ID: [16]byte{byte(i)}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}}}
 		db.Append(ctx, store.Delta{Site: d.Site, ID: d.ID, Received: at, Body: wire.Marshal(&d)})
 	}
-	server, _ := aggregate.New(db, demosite.Sites("http://localhost:8080"))
+	server, _ := publish.New(db, demosite.Sites("http://localhost:8080"))
 	server.Start(ctx)
 	server.Close(ctx) // publishes version 1 from the four deltas
 
 	// Later, with the server stopped (or beside PostgreSQL replicas):
-	tool, _ := aggregate.New(db, demosite.Sites("http://localhost:8080"))
+	tool, _ := publish.New(db, demosite.Sites("http://localhost:8080"))
 	r, err := tool.Purge(ctx, "demo", bad, bad.Add(time.Hour))
 	fmt.Println(r.Deleted, r.Folded, r.Version.Number, r.Version.Deltas, err)
 	// Output: 2 2 2 2 <nil>

@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/aggregate/aggregatetest"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -26,8 +28,8 @@ func TestAggregatorDPBudget(t *testing.T) {
 	st := openStore(t, path)
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Noise, p.Epsilon, p.Delta, p.DPReleases, p.DPWindow = 1, aggregate.NoiseGaussian, 1, 1e-6, 2, time.Hour
-	open := func() *aggregate.Aggregator {
-		a, err := aggregate.New(st, sites(t, 0.05), aggregate.WithParams(p), aggregate.WithPublishEvery(1000, time.Hour), aggregate.WithNoiseSeed(1))
+	open := func() *publish.Aggregator {
+		a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour), publish.WithNoiseSeed(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +40,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 	}
 	a := open()
 	n := 0
-	publish := func(a *aggregate.Aggregator) store.Version {
+	publish := func(a *publish.Aggregator) store.Version {
 		t.Helper()
 		appendDelta(t, st, n, "a", "b")
 		n++
@@ -84,7 +86,7 @@ func TestAggregatorLDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := aggregate.New(st, set, aggregate.WithPublishEvery(1<<20, time.Hour))
+	a, err := publish.New(st, set, publish.WithPublishEvery(1<<20, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +95,7 @@ func TestAggregatorLDP(t *testing.T) {
 	}
 	defer a.Close(ctx)
 	rng := rand.New(rand.NewPCG(1, 2))
-	ds := ldpDeltas(rng, 5000, 4, 4)
+	ds := aggregatetest.LDPDeltas(rng, 5000, 4, 4)
 	errs := make(chan error, 16)
 	for w := 0; w < 16; w++ { // concurrent appends share the store's commits
 		go func() {

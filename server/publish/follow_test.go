@@ -1,4 +1,4 @@
-package aggregate_test
+package publish_test
 
 import (
 	"context"
@@ -9,16 +9,17 @@ import (
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
 
-func follower(t *testing.T, st store.Store, set *site.Set) *aggregate.Aggregator {
+func follower(t *testing.T, st store.Store, set *site.Set) *publish.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := aggregate.New(st, set, aggregate.WithParams(p), aggregate.WithPublishEvery(1000, time.Hour),
-		aggregate.WithFollower(20*time.Millisecond))
+	a, err := publish.New(st, set, publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour),
+		publish.WithFollower(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,13 @@ func TestLeadNotFollower(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	a := start(t, st, sites(t, 0.05))
 	defer a.Close(context.Background())
-	if err := a.Lead(context.Background()); !errors.Is(err, aggregate.ErrNotFollower) {
+	if err := a.Lead(context.Background()); !errors.Is(err, publish.ErrNotFollower) {
 		t.Fatalf("Lead without WithFollower: %v", err)
 	}
 	if !a.Leading() {
 		t.Error("the only aggregator of a store does not lead")
 	}
-	if _, err := aggregate.New(st, sites(t, 0.05), aggregate.WithFollower(0)); err == nil {
+	if _, err := publish.New(st, sites(t, 0.05), publish.WithFollower(0)); err == nil {
 		t.Error("WithFollower(0) accepted")
 	}
 }
