@@ -3,11 +3,12 @@
 #   dist/tailor.js    the script-tag build (IIFE), minified
 #   dist/tailor.mjs   the ES module build, minified
 #   dist/tailor.d.ts  the TypeScript declarations (sdk/js/tailor.d.ts)
-# and fails when the script's brotli size passes the budget (8 KiB).
+# and fails when the script's brotli size passes the budget (10 KiB: 8 for
+# the loader, about 2.2 more for the page scanner, scan.js).
 # esbuild is a pinned dev dependency (sdk/js/package-lock.json), installed
 # with npm ci when missing; nothing of it ships.
 set -euo pipefail
-BUDGET=${LOADER_BUDGET:-8192}
+BUDGET=${LOADER_BUDGET:-10240}
 cd "$(dirname "$0")/.."
 js=sdk/js
 dist=${DIST:-dist}

@@ -10,4 +10,4 @@ import { tailor, start as boot } from './tailor.js'
 export { tailor }
 export default tailor
 export const start = (opts) => boot({ origin: new URL(import.meta.url).origin, ...opts })
-export const { ready, rank, track, set, explain, profile, forget, consent, mode } = tailor
+export const { ready, rank, track, set, explain, profile, forget, consent, mode, scan } = tailor

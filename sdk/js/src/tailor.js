@@ -8,6 +8,7 @@ import { encode, decode } from './msgpack.js'
 import { load } from './engine.js'
 import { manifest, bytes, shardOf } from './model.js'
 import * as store from './store.js'
+import { scan } from './scan.js'
 import { SLOT, names, named, item, fits, fromElement, fromGA, byId, mainItems, query, pageType, device, referrer } from './page.js'
 
 const ITEM = 'data-tailor-item'
@@ -649,6 +650,9 @@ export const tailor = {
     }
     return mode
   },
+
+  /** scan returns the products the page shows as it is: see scan.js. */
+  scan: () => scan(document),
 
   // push runs a queued call: [name, ...args] or a function of tailor.
   push(x) {

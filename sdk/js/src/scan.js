@@ -1,0 +1,242 @@
+// scan finds a page's products as the page marks them, with no Tailor
+// markup: the main product of a product page and the product tiles of its
+// grids. It reads, never writes, and never throws: a page it cannot read
+// gives {main: null, items: [], grids: [], events: []}.
+//
+// Ids, so that one product has one id on a listing and on its own page:
+// the SKU when the markup names one (JSON-LD or microdata sku, a data-sku
+// attribute, a "sku" in a tile's JSON), else the product's URL path (the
+// page's canonical URL, a tile's link; a product named in the query keeps
+// that parameter), else another id the markup gives (data-product-id, a
+// hidden product input, a price element's id). An id keeps its last 64
+// characters (a long path's end names the product). A page's own
+// data-tailor-item wins.
+//
+// Work is bounded: at most LINKS links and LINKS elements with ids, each
+// climbing at most DEPTH ancestors; 16 JSON-LD blocks of 200 KB; 200
+// dataLayer entries.
+
+const LINKS = 3000
+const DEPTH = 12
+
+const s = (v) => (v == null || typeof v == 'object' ? '' : String(v).trim())
+const first = (x) => [].concat(x ?? [])[0]
+const clip = (v) => s(v).slice(-64) // sdk/wire's id limit
+
+// num reads a price: the last separator before one or two digits is the
+// decimal point ("1.759,99", "1,759.99", "19.50"), others group thousands.
+const num = (v) => ((v = +s(v).replace(/[^\d.,]/g, '').replace(/[.,](?=\d\d?$)/, 'D').replace(/[.,]/g, '').replace('D', '.')), v > 0 && v < 1e9 ? v : undefined)
+
+// path returns the path of a URL as a product id ('' when it is not a
+// product's: not http(s), the home page, a cart or account page, an
+// image). It reads the URL as written and joins relative ones to the base
+// as strings: parsing each of a page's thousands of links with URL costs
+// more than the whole budget.
+let base // {path, dir} of the document's base URL
+function path(h) {
+  if (!(h = s(h)) || /^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return ''
+  if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
+  else if (h[0] != '/') h = (h[0] == '?' ? base.path : base.dir) + h
+  const q = /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
+  h = h.split(/[?#]/)[0].replace(/\/+$/, '') + (q ? '?' + q[1] + '=' + q[3] : '')
+  return /cart|basket|wish|login|account|checkout|\.(jpe?g|png|gif|pdf)$/i.test(h) ? '' : clip(h)
+}
+
+// product builds the {id, name, price, category} of a description.
+function product(id, name, price, category) {
+  if (!(id = clip(id))) return null
+  const p = { id }
+  if ((name = s(name).replace(/\s+/g, ' ').slice(0, 120))) p.name = name
+  if ((price = num(price))) p.price = price
+  if ((category = s(category?.name ?? category).slice(0, 64))) p.category = category
+  return p
+}
+
+// ld collects schema.org Products from JSON-LD: top-level, in arrays,
+// @graph and mainEntity (not in lists, which hold other products).
+function ld(x, out, canon, d = 0) {
+  if (d > 4 || !x || typeof x != 'object') return
+  if (Array.isArray(x)) return x.slice(0, 50).forEach((y) => ld(y, out, canon, d + 1))
+  if ([].concat(x['@type']).some((t) => /Product$/.test(t))) {
+    const o = first(x.offers) || {}
+    out.push(product(s(x.sku) || path(x.url) || canon, x.name, o.price ?? o.lowPrice ?? first(o.priceSpecification)?.price, x.category))
+  }
+  ld(x['@graph'], out, canon, d + 1)
+  ld(x.mainEntity, out, canon, d + 1)
+}
+
+// layer reads the ecommerce entries of a dataLayer, objects or gtag()
+// arguments: GA4 events and Universal Analytics enhanced ecommerce
+// (detail, add, purchase). It returns the product viewed first.
+const KIND = { view_item: 'view', detail: 'view', add_to_cart: 'cart', add: 'cart', purchase: 'purchase' }
+function layer(dl, events) {
+  let main = null
+  for (const e of (Array.isArray(dl) ? dl : []).slice(0, 200)) {
+    try {
+      const ec = e.ecommerce || {}
+      const lists = e[0] == 'event' ? [[e[1], e[2]?.items]] : [[e.event, ec.items], ...Object.keys(ec).map((k) => [k, ec[k]?.products])]
+      for (const [k, list] of lists)
+        for (const g of KIND[k] ? [].concat(list || []).slice(0, 50) : []) {
+          const it = product(g.item_id ?? g.id, g.item_name ?? g.name, g.price, g.item_category ?? g.category)
+          it && events.length < 50 && events.push({ kind: KIND[k], item: it.id })
+          if (KIND[k] == 'view') main ||= it
+        }
+    } catch {}
+  }
+  return main
+}
+
+const meta = (doc, k) => doc.querySelector(`meta[property="${k}"]`)?.content
+const MD = '[itemscope][itemtype*="schema.org/Product" i]'
+
+// mainProduct finds the page's main product, merging the sources in this
+// order: data-tailor-item, JSON-LD, microdata, the dataLayer, OpenGraph.
+function mainProduct(doc, events) {
+  const canon = path(doc.querySelector('link[rel=canonical]')?.getAttribute('href') || meta(doc, 'og:url') || doc.URL)
+  const found = []
+  const lds = []
+  for (const el of [...doc.querySelectorAll('script[type="application/ld+json"]')].slice(0, 16)) {
+    try {
+      // Some wrap the JSON in /*<![CDATA[*/ ... /*]]>*/ for old parsers.
+      const t = el.textContent.replace(/\/\*.*?\*\//g, '')
+      if (t.length < 2e5) ld(JSON.parse(t), lds, canon)
+    } catch {}
+  }
+  found.push(lds.find(Boolean))
+  // Microdata: the Product around the page's h1, or the page's only one
+  // (a listing marks each tile a Product).
+  const mds = doc.querySelectorAll(MD)
+  const md = doc.querySelector('h1')?.closest(MD) || (mds.length == 1 && mds[0])
+  const p = (k) => {
+    const e = md.querySelector(`[itemprop="${k}"]`)
+    return e && (e.getAttribute('content') || e.getAttribute('value') || e.textContent)
+  }
+  if (md) found.push(product(s(p('sku')) || canon, p('name'), p('price')))
+  found.push(layer(doc.defaultView?.dataLayer, events))
+  if (/product/i.test(meta(doc, 'og:type')))
+    found.push(product(canon, meta(doc, 'og:title'), meta(doc, 'product:price:amount')))
+  const main = found.find(Boolean)
+  if (main) for (const f of found) if (f) for (const k in f) main[k] ??= f[k]
+  return main || null
+}
+
+// IDS selects the elements whose data attributes may hold a product's id
+// or its JSON; SKU names the attributes that hold a SKU.
+const IDS =
+  ['product-id', 'pid', 'sku', 'item-id', 'id', 'product', 'item'].map((a) => '[data-' + a + ']') +
+  ',input[type=hidden][name*=product i],input[type=hidden][name*=sku i],[id*=price i]'
+const SKU = /sku/i
+
+// href returns the path an element links to: its href, data-href or data-url.
+const href = (el) => path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url'))
+
+// pointer reads an element's product pointer: [link path, [rank, id]],
+// where rank orders ids (0 a SKU, 2 another id) around the path (1).
+function pointer(el) {
+  let id
+  for (const { name: k, value: v } of el.attributes) {
+    let j
+    try {
+      j = v[0] == '{' && JSON.parse(v)
+    } catch {}
+    const x = j && (j.sku ?? j.id ?? j.productId ?? j.product_id)
+    if (j) s(x) && (id ??= [j.sku ? 0 : 2, x])
+    else if (/^data-(product|item|variant|p)?[-_]?(id|sku)$/i.test(k) && s(v)) id ??= [SKU.test(k) ? 0 : 2, v]
+  }
+  if (el.localName == 'input') id = [SKU.test(el.name) ? 0 : 2, el.value]
+  else if (!id && /price/i.test(el.id)) id = [2, el.id.match(/\d{2,}$/)?.[0]]
+  return [href(el), s(id?.[1]) ? id : null]
+}
+
+// PRICE matches a price in a tile's text: a currency sign or code by a
+// number, or a number with cents.
+const PRICE = /\p{Sc}\s?\d|\d\s?(\p{Sc}|kr|zł|lei|руб|eur|usd|chf)|\d[.,]\d\d(?!\d)/iu
+// PRODUCT matches the paths of product pages (for tiles that show no price).
+const PRODUCT = /\/(p|pd|dp|item)\/|produ|[?&](pid|id)=|\d{4,}/i
+const HIDE = '[hidden],[style*="display:none" i],[style*="display: none" i]'
+
+// tiles finds product tiles: each pointer climbs its ancestors, counting
+// the paths and ids each ancestor points to. A tile points to one product
+// (one id, or one path more often than any other: a tile may also link to
+// its brand or a shipping page) and its parent to several; tiles under
+// parents with one selector (the rows of a grid too) make a grid when
+// there are three or more. A climb stops at an ancestor that points to
+// too many products already.
+function tiles(doc, mainId) {
+  const seen = new Map() // element → {l: Map path → count ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
+  const withIds = new Set([...doc.querySelectorAll(IDS)].slice(0, LINKS))
+  const links = [...doc.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, LINKS)
+  for (const el of [...links.filter((a) => !withIds.has(a)), ...withIds]) {
+    const [l, id] = withIds.has(el) ? pointer(el) : [href(el)]
+    if (!l && !id) continue
+    for (let x = el, d = 0; x && x != doc.body && d < DEPTH; x = x.parentElement, d++) {
+      let k = seen.get(x)
+      if (!k) seen.set(x, (k = { l: '', i: '', r: 3 }))
+      if ((!l || k.l == '*') && (!id || k.i == '*')) break
+      if (l && k.l != '*') (k.l ||= new Map()).set(l, (k.l.get(l) || 0) + 1).size > 8 && (k.l = '*')
+      if (id) (k.i = !k.i || k.i == id[1] ? id[1] : '*'), (k.r = Math.min(k.r, id[0]))
+    }
+  }
+  // dom returns the path an element points to most, '*' when none does.
+  const dom = (k) => {
+    if (k.d == null) {
+      const [a, b] = k.l == '*' ? [] : [...(k.l || [])].sort((x, y) => y[1] - x[1])
+      k.d = !a ? (k.l ? '*' : '') : !b || a[1] > b[1] ? a[0] : '*'
+    }
+    return k.d
+  }
+  const one = (k) => (k.i ? k.i != '*' : dom(k) && dom(k) != '*')
+  const grids = new Map() // selector → its tiles
+  const sel = new Map() // parent → its selector
+  for (const [x, k] of seen) {
+    const p = x.parentElement
+    const pk = seen.get(p)
+    if (!one(k) || !pk || one(pk) || x.matches(HIDE + ',[class*=template i]') || p.closest(HIDE)) continue
+    const id = k.i
+    const l = dom(k)
+    const img = x.getElementsByTagName('img')[0]
+    const text = () => x.textContent.slice(0, 2000)
+    if (!(id ? img || PRICE.test(text()) : img && (PRODUCT.test(l) || PRICE.test(text())))) continue
+    const it = product(
+      id && (k.r == 0 || !l || l == '*') ? id : l,
+      x.querySelector('h2,h3,h4,[class*=name i]')?.textContent || img?.alt,
+      (x.querySelector('[class*=price i]')?.textContent || text()).match(/\d[\d.,]*/)?.[0]
+    )
+    if (!sel.has(p)) sel.set(p, selector(p))
+    const g = sel.get(p) + ' > ' + x.localName
+    if (!grids.has(g)) grids.set(g, [])
+    it && grids.get(g).push(it)
+  }
+  const items = new Map()
+  const out = []
+  for (const [selector, found] of grids) {
+    if (found.length < 3) continue
+    out.push({ selector, count: found.length })
+    for (const it of found) if (it.id != mainId && !items.has(it.id)) items.set(it.id, it)
+  }
+  return { items: [...items.values()], grids: out.sort((a, b) => b.count - a.count) }
+}
+
+// selector names an element for CSS: its path of tag.class from the
+// nearest ancestor with an id (or from six levels up).
+function selector(el) {
+  let out = ''
+  for (let d = 0; el.localName != 'body' && d < 6; el = el.parentElement, d++) {
+    if (/^[a-z][\w-]*$/i.test(el.id)) return '#' + el.id + out
+    out = ' > ' + el.localName + [...el.classList].slice(0, 2).map((c) => '.' + CSS.escape(c)).join('') + out
+  }
+  return out.slice(3)
+}
+
+/** scan returns the products doc shows: {main, items, grids, events}. */
+export function scan(doc = document) {
+  const events = []
+  try {
+    const p = new URL(doc.baseURI).pathname
+    base = { path: p, dir: p.replace(/[^/]*$/, '') }
+    const main = mainProduct(doc, events)
+    return { main, ...tiles(doc, main?.id), events }
+  } catch {
+    return { main: null, items: [], grids: [], events }
+  }
+}
