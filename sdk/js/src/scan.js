@@ -56,10 +56,10 @@ function product(id, name, price, category) {
 // @graph and mainEntity (not in lists, which hold other products).
 function ld(x, out, canon, d = 0) {
   if (d > 4 || !x || typeof x != 'object') return
-  if (Array.isArray(x)) return x.slice(0, 50).forEach((y) => ld(y, out, canon, d + 1))
+  if (Array.isArray(x)) return x.forEach((y) => ld(y, out, canon, d + 1)) // bounded by the 200 KB of text
   if ([].concat(x['@type']).some((t) => /Product$/.test(t))) {
     const o = first(x.offers) || {}
-    out.push(product(s(x.sku) || path(x.url) || canon, x.name, o.price ?? o.lowPrice ?? first(o.priceSpecification)?.price, x.category))
+    out.push(product(s(x.sku) || path(x.url) || canon, x.name, o.price ?? o.lowPrice ?? o.priceSpecification?.price, x.category))
   }
   ld(x['@graph'], out, canon, d + 1)
   ld(x.mainEntity, out, canon, d + 1)
@@ -127,11 +127,13 @@ const IDS =
   ',input[type=hidden][name*=product i],input[type=hidden][name*=sku i],[id*=price i]'
 const SKU = /sku/i
 
-// href returns the path an element links to: its href, data-href or data-url.
-const href = (el) => path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url'))
+// href returns the pointer of a link: [the path of its href, data-href or
+// data-url, no id, the element].
+const href = (el) => [path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url')), null, el]
 
-// pointer reads an element's product pointer: [link path, [rank, id]],
-// where rank orders ids (0 a SKU, 2 another id) around the path (1).
+// pointer reads an element's product pointer: [link path, [rank, id],
+// the element], where rank orders ids (0 a SKU, 2 another id) around the
+// path.
 function pointer(el) {
   let id
   for (const { name: k, value: v } of el.attributes) {
@@ -145,7 +147,7 @@ function pointer(el) {
   }
   if (el.localName == 'input') id = [SKU.test(el.name) ? 0 : 2, el.value]
   else if (!id && /price/i.test(el.id)) id = [2, el.id.match(/\d{2,}$/)?.[0]]
-  return [href(el), s(id?.[1]) ? id : null]
+  return [href(el)[0], s(id?.[1]) ? id : null, el]
 }
 
 // PRICE matches a price in a tile's text: a currency sign or code by a
@@ -166,15 +168,19 @@ function tiles(doc, mainId) {
   const seen = new Map() // element → {l: Map path → count ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
   const withIds = new Set([...doc.querySelectorAll(IDS)].slice(0, LINKS))
   const links = [...doc.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, LINKS)
-  for (const el of [...links.filter((a) => !withIds.has(a)), ...withIds]) {
-    const [l, id] = withIds.has(el) ? pointer(el) : [href(el)]
+  const ptrs = [...links.filter((a) => !withIds.has(a)), ...withIds].map((el) => (withIds.has(el) ? pointer : href)(el))
+  // A path linked from more than 20 places is navigation, not a product.
+  const uses = {}
+  for (const [l] of ptrs) uses[l] = -~uses[l]
+  for (let [l, id, el] of ptrs) {
+    if (uses[l] > 20) l = ''
     if (!l && !id) continue
     for (let x = el, d = 0; x && x != doc.body && d < DEPTH; x = x.parentElement, d++) {
       let k = seen.get(x)
-      if (!k) seen.set(x, (k = { l: '', i: '', r: 3 }))
+      if (!k) seen.set(x, (k = {}))
       if ((!l || k.l == '*') && (!id || k.i == '*')) break
       if (l && k.l != '*') (k.l ||= new Map()).set(l, (k.l.get(l) || 0) + 1).size > 8 && (k.l = '*')
-      if (id) (k.i = !k.i || k.i == id[1] ? id[1] : '*'), (k.r = Math.min(k.r, id[0]))
+      if (id) (k.i = !k.i || k.i == id[1] ? id[1] : '*'), (k.r = id[0])
     }
   }
   // dom returns the path an element points to most, '*' when none does.
@@ -191,7 +197,7 @@ function tiles(doc, mainId) {
   for (const [x, k] of seen) {
     const p = x.parentElement
     const pk = seen.get(p)
-    if (!one(k) || !pk || one(pk) || x.matches(HIDE + ',[class*=template i]') || p.closest(HIDE)) continue
+    if (!one(k) || !pk || one(pk) || x.closest(HIDE) || /template/i.test(x.className)) continue
     const id = k.i
     const l = dom(k)
     const img = x.getElementsByTagName('img')[0]
