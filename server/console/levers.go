@@ -18,12 +18,12 @@ const DefaultLeversTTL = 2 * time.Second
 
 // Levers reads and changes each site's levers (store.Settings): the pin
 // that api.WithPin applies to GET /v1/model and the pause that
-// aggregate.WithPaused applies to publication. They live in the store, so
+// publish.WithPaused applies to publication. They live in the store, so
 // they survive a restart and every replica of a shared store applies them;
 // each replica caches them for the TTL.
 //
 //	levers := console.NewLevers(st, console.DefaultLeversTTL, log)
-//	agg, _ := aggregate.New(st, sites, aggregate.WithPaused(levers.Paused))
+//	agg, _ := publish.New(st, sites, publish.WithPaused(levers.Paused))
 //	srv, _ := api.New(st, agg, sites, api.WithPin(levers.Pin), ...)
 //
 // # Notes
