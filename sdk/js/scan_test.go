@@ -1,0 +1,89 @@
+//go:build !wasip1
+
+package jstest
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// hostilePage is a page built to trip a scanner: JSON-LD that does not
+// parse, nests past any sense or names a Product with odd types; a
+// dataLayer of junk and of getters that throw; product JSON that does not
+// parse in attributes; a hidden template tile and a <template>; 2,000
+// navigation links, then the grid, then 20,000 links (past the bound of
+// links read), half with 200-byte ids. Its main product is in @graph →
+// mainEntity, its grid has five tiles.
+func hostilePage() string {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"><title>hostile</title>
+<link rel="canonical" href="https://shop.example/p/main-1">
+<script type="application/ld+json">{"@type":"Product", "name": </script>
+<script type="application/ld+json">` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `</script>
+<script type="application/ld+json">{"@graph":[{"@type":"WebPage","mainEntity":{"@type":"Product","sku":"SKU-1","name":"Main one","offers":[{"price":"1.234,50"}]}}]}</script>
+<script type="application/ld+json">{"@type":"Product","sku":{"x":1},"name":5,"offers":"free"}</script>
+<script>
+window.dataLayer = [null, 5, "x", {ecommerce: "str"}, {ecommerce: {detail: {products: "x"}}},
+  Object.defineProperty({}, "ecommerce", {get() { throw new Error("boom") }}),
+  {event: "view_item", ecommerce: {items: [{item_id: {toString() { throw new Error("boom") }}}]}},
+  {event: "add_to_cart", ecommerce: {items: [{item_id: "t2", price: 3}]}}]
+</script>
+</head><body><nav>`)
+	for i := 0; i < 2000; i++ {
+		b.WriteString(`<a href="/nav?i=` + fmt.Sprint(i) + `">n</a>`)
+	}
+	b.WriteString(`</nav><h1>Main one</h1><ul id="grid">`)
+	for i := 1; i <= 5; i++ {
+		fmt.Fprintf(&b, `<li class="tile" data-product='{"id": broken'><a href="/p/t%d"><img src="/i.png" alt="Tile %d"></a><span class="price">%d,99 €</span><a href="/p/t%d">Tile %d</a></li>`, i, i, i, i, i)
+	}
+	b.WriteString(`<li class="tile" style="display: none"><a href="/p/hidden"><img src="/i.png"></a><span class="price">1,99 €</span></li>`)
+	b.WriteString(`<template><li class="tile"><a href="/p/tpl"><img src="/i.png"></a><span class="price">1,99 €</span></li></template>`)
+	b.WriteString(`</ul><footer><ul>`)
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&b, `<li><a href="/f/%d" data-product-id="%s">f</a></li>`, i, strings.Repeat("x", i%2*200))
+	}
+	b.WriteString(`</ul></footer></body></html>`)
+	return b.String()
+}
+
+// TestScanHostile checks that tailor.scan() neither throws nor stalls on
+// a hostile page, and still finds its main product and grid.
+func TestScanHostile(t *testing.T) {
+	inner := newServer(t, site{})
+	page := hostilePage()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/hostile" {
+			inner.Config.Handler.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(strings.Replace(page, "</head>", `<script src="`+srv.URL+`/tailor.js" data-site="test" async></script></head>`, 1)))
+	}))
+	t.Cleanup(srv.Close)
+	tb := newTab(t)
+	r := scanPage(tb, srv.URL+"/hostile")
+	t.Logf("%d KB page: tailor.scan() %.1f ms, fastest of five more %.1f ms; grids %v", len(page)>>10, r.Ms, r.Warm, r.Grids)
+	if r.Main == nil || r.Main.ID != "SKU-1" || r.Main.Name != "Main one" || r.Main.Price != 1234.5 {
+		t.Errorf("main = %+v, want SKU-1, Main one, 1234.5", r.Main)
+	}
+	var ids []string
+	for _, it := range r.Items {
+		ids = append(ids, it.ID)
+	}
+	if want := []string{"/p/t1", "/p/t2", "/p/t3", "/p/t4", "/p/t5"}; !slices.Equal(ids, want) {
+		t.Errorf("items %q, want %q (no hidden or template tile, no navigation)", ids, want)
+	}
+	if !slices.ContainsFunc(r.Events, func(e struct{ Kind, Item string }) bool { return e.Kind == "cart" && e.Item == "t2" }) {
+		t.Errorf("events %v, want the add_to_cart of t2", r.Events)
+	}
+	for _, e := range tb.Exceptions() {
+		if strings.Contains(e, "/tailor.js") {
+			t.Errorf("uncaught error from the loader: %s", e)
+		}
+	}
+}
