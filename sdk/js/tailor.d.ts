@@ -158,6 +158,33 @@ export interface StartOptions {
   debug?: boolean;
 }
 
+/** A product the page shows, as tailor.scan() read it. */
+export interface ScannedProduct {
+  /**
+   * The SKU when the markup names one (JSON-LD or microdata sku, data-sku,
+   * "sku" in a tile's JSON); else the product's URL path (canonical URL,
+   * tile link; a product named in the query keeps that parameter); else
+   * another id of the markup (data-product-id, a hidden product input, a
+   * price element's id). At most its last 64 characters.
+   */
+  id: string;
+  name?: string;
+  price?: number;
+  category?: string;
+}
+
+/** What tailor.scan() finds on a page that carries no Tailor markup. */
+export interface Scan {
+  /** The product of a product page: JSON-LD Product (also in @graph, mainEntity), microdata, the dataLayer (UA detail, GA4 view_item), OpenGraph; null elsewhere. */
+  main: ScannedProduct | null;
+  /** The product tiles of the page's grids, without the main product, each once. */
+  items: ScannedProduct[];
+  /** Each grid: a CSS selector of its tiles ("#list > li"), and how many it holds; largest first. */
+  grids: { selector: string; count: number }[];
+  /** The ecommerce events already in the dataLayer (GA4 view_item, add_to_cart, purchase; UA detail, add, purchase). */
+  events: { kind: "view" | "cart" | "purchase"; item: string }[];
+}
+
 /** A call queued before the script loads: window.tailor = window.tailor || []; tailor.push([...]). */
 export type QueuedCall = [keyof Tailor, ...unknown[]] | ((t: Tailor) => void);
 
@@ -180,6 +207,8 @@ export interface Tailor {
   consent(granted: boolean): void;
   /** Sets the ranking mode (kept across pages) and returns the mode in force; without an argument, only returns it. */
   mode(m?: Mode): Mode;
+  /** Reads the page as it is (never throws; a few ms): its main product, product tiles and grids. */
+  scan(): Scan;
   /** Runs a queued call. */
   push(call: QueuedCall): void;
 }
@@ -199,6 +228,7 @@ export declare const profile: Tailor["profile"];
 export declare const forget: Tailor["forget"];
 export declare const consent: Tailor["consent"];
 export declare const mode: Tailor["mode"];
+export declare const scan: Tailor["scan"];
 
 declare global {
   interface Window {
