@@ -53,7 +53,7 @@ func (a *Aggregator) Lead(lead context.Context) error {
 	if !a.started {
 		return ErrNotStarted
 	}
-	if a.lead != nil && a.lead.Err() == nil {
+	if a.leadingNow() {
 		return errors.New("aggregate: already leading")
 	}
 	for _, key := range a.keys {
@@ -76,6 +76,12 @@ func (a *Aggregator) Lead(lead context.Context) error {
 // Leading reports whether the aggregator aggregates: always without
 // WithFollower, else between Lead and the end of its context.
 func (a *Aggregator) Leading() bool { return a.leading.Load() }
+
+// leadingNow reports whether this aggregator leads, and so may write; the
+// caller holds mu.
+func (a *Aggregator) leadingNow() bool {
+	return a.lead != nil && a.lead.Err() == nil
+}
 
 // Refresh tells a follower that a new version may have been published; it
 // never blocks.

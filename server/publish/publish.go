@@ -114,10 +114,14 @@ type Aggregator struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	// Replicas (WithFollower).
-	poll     time.Duration   // 0: the only aggregator of its store, always leading
+	// The leadership: while lead is set and not done, the aggregator folds
+	// and publishes; otherwise it follows the versions the store holds.
+	// The only aggregator of its store leads for ever (a lead that never
+	// ends); a replica (WithFollower) leads between Lead and the end of
+	// its context.
+	lead     context.Context // guarded by mu
+	poll     time.Duration   // WithFollower: how often a follower re-reads the versions
 	refresh  chan struct{}   // Refresh
-	lead     context.Context // the leadership, while leading; guarded by mu
 	leading  atomic.Bool
 	followed atomic.Int64 // when a follower last re-read the versions, Unix ns
 
@@ -160,6 +164,9 @@ func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
 			return nil, err
 		}
 	}
+	if a.poll == 0 {
+		a.lead = context.Background() // the only aggregator of its store: leads for ever
+	}
 	if a.rng == nil {
 		var seed [16]byte
 		crand.Read(seed[:])
@@ -192,7 +199,7 @@ func (a *Aggregator) Start(ctx context.Context) error {
 		return errors.New("aggregate: started twice")
 	}
 	for _, key := range a.keys {
-		if a.poll > 0 {
+		if a.lead == nil { // a replica starts following
 			if err := a.follow(ctx, a.sites[key]); err != nil {
 				return err
 			}
@@ -200,7 +207,7 @@ func (a *Aggregator) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	a.leading.Store(a.poll == 0)
+	a.leading.Store(a.lead != nil)
 	loop, cancel := context.WithCancel(context.Background())
 	a.started, a.cancel = true, cancel
 	a.wg.Add(1)
@@ -267,14 +274,12 @@ func (a *Aggregator) run(ctx context.Context) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		var lost <-chan struct{} // the end of the leadership
-		if a.poll > 0 {
-			a.mu.Lock()
-			if a.lead != nil {
-				lost = a.lead.Done()
-			}
-			a.mu.Unlock()
+		var lost <-chan struct{} // the end of the leadership (nil: never, or not leading)
+		a.mu.Lock()
+		if a.lead != nil {
+			lost = a.lead.Done()
 		}
+		a.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
@@ -285,7 +290,7 @@ func (a *Aggregator) run(ctx context.Context) {
 		case <-a.refresh:
 		case <-lost:
 		case <-tick.C:
-			if a.poll > 0 && !a.leading.Load() && time.Since(time.Unix(0, a.followed.Load())) < a.poll {
+			if !a.leading.Load() && time.Since(time.Unix(0, a.followed.Load())) < a.poll {
 				continue
 			}
 		}
@@ -299,18 +304,15 @@ func (a *Aggregator) run(ctx context.Context) {
 func (a *Aggregator) step(ctx context.Context, force bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.poll > 0 {
-		if a.lead == nil || a.lead.Err() != nil {
-			a.stepDown()
-			a.followed.Store(time.Now().UnixNano())
-			ctx, cancel := context.WithTimeout(ctx, followTimeout) // a store that hangs must not hold mu
-			defer cancel()
-			return a.followAll(ctx)
-		}
-		var stop func() bool
-		ctx, stop = leaderContext(ctx, a.lead)
-		defer stop()
+	if !a.leadingNow() {
+		a.stepDown()
+		a.followed.Store(time.Now().UnixNano())
+		ctx, cancel := context.WithTimeout(ctx, followTimeout) // a store that hangs must not hold mu
+		defer cancel()
+		return a.followAll(ctx)
 	}
+	ctx, stop := leaderContext(ctx, a.lead)
+	defer stop()
 	var first error
 	for _, key := range a.keys {
 		s := a.sites[key]

@@ -77,12 +77,6 @@ func (a *Aggregator) Retain(ctx context.Context) (int, error) {
 	return a.retainAll(ctx, true)
 }
 
-// leadingNow reports whether this aggregator may write; the caller holds
-// mu.
-func (a *Aggregator) leadingNow() bool {
-	return a.poll == 0 || a.lead != nil && a.lead.Err() == nil
-}
-
 // retainAll runs each site's retention job when due (every one when
 // force is set), then compacts the store once if anything was deleted;
 // the caller holds mu and leads. It returns how many deltas it deleted
