@@ -147,16 +147,9 @@ func (a *Aggregator) follow(ctx context.Context, s *siteState) error {
 	if cur := s.current.Load(); cur != nil && cur.Number == v.Number {
 		return nil
 	}
-	state := aggregate.NewState()
-	b, err := a.st.State(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return fmt.Errorf("aggregate: %s: %w", key, err)
-	default:
-		if err := state.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("aggregate: %s: %w", key, err)
-		}
+	state, err := a.checkpoint(ctx, key)
+	if err != nil {
+		return err
 	}
 	s.state = state
 	s.current.Store(&v)

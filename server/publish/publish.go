@@ -217,16 +217,11 @@ func (a *Aggregator) Start(ctx context.Context) error {
 
 func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 	key := s.site.Key
-	b, err := a.st.State(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return fmt.Errorf("aggregate: %s: %w", key, err)
-	default:
-		if err := s.state.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("aggregate: %s: %w", key, err)
-		}
+	state, err := a.checkpoint(ctx, key)
+	if err != nil {
+		return err
 	}
+	s.state = state
 	v, err := a.st.Latest(ctx, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -253,6 +248,23 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 		return a.publishNext(ctx, s)
 	}
 	return nil
+}
+
+// checkpoint returns the aggregate of a site's newest stored checkpoint
+// (empty when there is none).
+func (a *Aggregator) checkpoint(ctx context.Context, key string) (*aggregate.State, error) {
+	state := aggregate.NewState()
+	b, err := a.st.State(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("aggregate: %s: %w", key, err)
+	default:
+		if err := state.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("aggregate: %s: %w", key, err)
+		}
+	}
+	return state, nil
 }
 
 // Notify tells the aggregator that deltas were appended; it never blocks.
