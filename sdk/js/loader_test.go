@@ -503,7 +503,7 @@ func TestESModule(t *testing.T) {
 	tb.Click(`#recs [data-tailor-item="c1"]`)
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 	exports := eval[[]string](tb, `import('/tailor.mjs').then(m => Object.keys(m).sort())`)
-	want := []string{"consent", "default", "explain", "forget", "mode", "profile", "rank", "ready", "set", "start", "tailor", "track"}
+	want := []string{"consent", "default", "explain", "forget", "mode", "profile", "rank", "ready", "scan", "set", "start", "tailor", "track"}
 	if !slices.Equal(exports, want) {
 		t.Errorf("tailor.mjs exports %v, want %v", exports, want)
 	}
