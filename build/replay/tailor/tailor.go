@@ -139,6 +139,7 @@ type Method struct {
 	devices    atomic.Int64 // training devices
 	reused     bool         // the devices' deltas came from the memo
 	catalog    int          // items of the site's declared catalogue
+	progressMu sync.Mutex   // FitProgress calls must not overlap
 	version    uint32
 	deltas     uint64
 }
@@ -293,8 +294,8 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 			}
 			m.synced.Add(int64(len(d)))
 		}
-		if m.cfg.FitProgress != nil && m.reused && done.Add(1)%1000 == 0 {
-			m.cfg.FitProgress(int(done.Load()), len(deltas))
+		if n := done.Add(1); n%1000 == 0 {
+			m.fitProgress(int(n), len(deltas))
 		}
 		return nil
 	})
@@ -320,6 +321,17 @@ func catalogue(sessions []data.Session) []string {
 		}
 	}
 	return ids
+}
+
+// fitProgress reports to FitProgress (devices run, then devices synced),
+// one call at a time: the goroutines that run and sync devices all report.
+func (m *Method) fitProgress(done, total int) {
+	if m.cfg.FitProgress == nil {
+		return
+	}
+	m.progressMu.Lock()
+	defer m.progressMu.Unlock()
+	m.cfg.FitProgress(done, total)
 }
 
 // syncers is how many devices sync at once. The server's durable append
@@ -355,8 +367,8 @@ func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][][
 				deltas[i] = append(deltas[i], delta)
 			}
 		}
-		if m.cfg.FitProgress != nil && done.Add(1)%100 == 0 {
-			m.cfg.FitProgress(int(done.Load()), len(train))
+		if n := done.Add(1); n%100 == 0 {
+			m.fitProgress(int(n), len(train))
 		}
 		return nil
 	})
