@@ -179,7 +179,7 @@ export interface Scan {
   main: ScannedProduct | null;
   /** The product tiles of the page's grids, without the main product, each once. */
   items: ScannedProduct[];
-  /** Each grid: a CSS selector of its tiles ("#list > li"), and how many it holds; largest first. */
+  /** Each grid, in page order: a CSS selector of its tiles ("#list > li"), and how many it holds. */
   grids: { selector: string; count: number }[];
   /** The ecommerce events already in the dataLayer (GA4 view_item, add_to_cart, purchase; UA detail, add, purchase). */
   events: { kind: "view" | "cart" | "purchase"; item: string }[];

@@ -109,7 +109,7 @@ function mainProduct(doc, events) {
   const md = doc.querySelector('h1')?.closest(MD) || (mds.length == 1 && mds[0])
   const p = (k) => {
     const e = md.querySelector(`[itemprop="${k}"]`)
-    return e && (e.getAttribute('content') || e.getAttribute('value') || e.textContent)
+    return e && (e.getAttribute('content') || e.textContent)
   }
   if (md) found.push(product(s(p('sku')) || canon, p('name'), p('price')))
   found.push(layer(doc.defaultView?.dataLayer, events))
@@ -220,7 +220,7 @@ function tiles(doc, mainId) {
     out.push({ selector, count: found.length })
     for (const it of found) if (it.id != mainId && !items.has(it.id)) items.set(it.id, it)
   }
-  return { items: [...items.values()], grids: out.sort((a, b) => b.count - a.count) }
+  return { items: [...items.values()], grids: out }
 }
 
 // selector names an element for CSS: its path of tag.class from the
