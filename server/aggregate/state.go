@@ -188,7 +188,11 @@ func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 			pairs = append(pairs, entry{pairKey{q.From, q.To}, p.ClipWeight})
 		}
 	}
-	for _, e := range clip(pairs, p.MaxPairs, p) {
+	pairs = clip(pairs, p.MaxPairs, p)
+	for i, e := range pairs {
+		if slices.ContainsFunc(pairs[:i], func(o entry) bool { return o.key == pairKey{e.key.to, e.key.from} }) {
+			continue // a delta counts in one direction of a pair: the floor counts both (Weights)
+		}
 		k := pairKey{s.id(e.key.from), s.id(e.key.to)}
 		a, ok := s.pairs[k]
 		if !ok {

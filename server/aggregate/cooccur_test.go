@@ -1,0 +1,97 @@
+package aggregate_test
+
+import (
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
+)
+
+// TestWeightsFloorCountsBothDirections checks that a pair under the floor
+// in each direction is published as co-occurrence once both directions
+// together have k deltas, that its sequential part waits for k deltas of
+// its own, and that a delta holding both directions counts once.
+func TestWeightsFloorCountsBothDirections(t *testing.T) {
+	type next map[string]float32 // neighbour → weight
+	for _, c := range []struct {
+		name      string
+		ab, ba    int // honest deltas a → b and b → a
+		both      int // crafted deltas holding a → b and b → a
+		wantA     next
+		wantB     next
+	}{
+		{name: "2+2 under k", ab: 2, ba: 2},
+		{name: "3+2 co-occurrence only", ab: 3, ba: 2, wantA: next{"b": 1}, wantB: next{"a": 1}},
+		{name: "5+2 a→b sequential", ab: 5, ba: 2,
+			// a: b = 1.5·5 + 0.5·2 = 8.5; b: a = 0.5·2 + 0.5·5 = 3.5, each its item's best.
+			wantA: next{"b": 1}, wantB: next{"a": 1}},
+		{name: "crafted both ways count once", both: 4},
+		{name: "crafted both ways and one honest", both: 4, ba: 1, wantA: next{"b": 1}, wantB: next{"a": 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := aggregate.DefaultParams
+			p.PairShare = 0
+			s := aggregate.NewState()
+			fold := func(n int, d *wire.Delta) {
+				for range n {
+					s.Fold(d, s.Cursor+1, t0, &p)
+				}
+			}
+			fold(c.ab, pairDelta("a", "b"))
+			fold(c.ba, pairDelta("b", "a"))
+			fold(c.both, &wire.Delta{Pairs: []wire.Pair{{From: "a", To: "b", W: 1}, {From: "b", To: "a", W: 1}}})
+			got := map[string]next{}
+			for _, it := range s.Weights(&p, nil) {
+				for _, nb := range it.Next {
+					if got[it.ID] == nil {
+						got[it.ID] = next{}
+					}
+					got[it.ID][nb.ID] = nb.W
+				}
+			}
+			for id, want := range map[string]next{"a": c.wantA, "b": c.wantB} {
+				if len(got[id]) != len(want) {
+					t.Errorf("%s's neighbours = %v, want %v", id, got[id], want)
+				}
+				for nb, w := range want {
+					if got[id][nb] != w {
+						t.Errorf("%s's neighbours = %v, want %v", id, got[id], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestWeightsCoOccurrenceOnly checks the scores of a pair over the floor
+// only with its reverse's deltas: the co-occurrence part, not the
+// sequential one.
+func TestWeightsCoOccurrenceOnly(t *testing.T) {
+	p := aggregate.DefaultParams
+	p.PairShare, p.CoOccurrence = 0, 0.5
+	s := aggregate.NewState()
+	for range 6 {
+		s.Fold(pairDelta("a", "c"), s.Cursor+1, t0, &p) // a → c: 1.5·6 = 9 for c after a
+	}
+	for range 3 {
+		s.Fold(pairDelta("a", "b"), s.Cursor+1, t0, &p) // under k alone: 0.5·3 for b after a
+	}
+	for range 2 {
+		s.Fold(pairDelta("b", "a"), s.Cursor+1, t0, &p) // under k alone: 0.5·2 for b after a
+	}
+	for _, it := range s.Weights(&p, nil) {
+		if it.ID != "a" {
+			continue
+		}
+		want := []wire.Neighbor{{ID: "c", W: 1}, {ID: "b", W: aggregateQuantize(2.5 / 9)}}
+		if len(it.Next) != 2 || it.Next[0] != want[0] || it.Next[1] != want[1] {
+			t.Errorf("a's neighbours = %v, want %v", it.Next, want)
+		}
+		return
+	}
+	t.Error("a has no weights")
+}
+
+func aggregateQuantize(v float64) float32 {
+	return float32(float64(int(v/aggregate.Quantum+0.5)) * aggregate.Quantum)
+}
