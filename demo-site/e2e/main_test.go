@@ -198,7 +198,7 @@ func startServer(tmp string) (stop func() error, err error) {
 		}
 		select {
 		case <-deadline:
-			return stop, errors.New("the server was not ready with a seeded model (version >= 1) within 90 s")
+			return stop, errors.New("the server was not ready with a seeded model (version >= 1) within 4 minutes")
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
