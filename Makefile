@@ -40,7 +40,7 @@ test: wasm loader
 
 # A short fuzz run of the decoders that face untrusted bytes (make test
 # runs it; make fuzz runs every target longer).
-FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode
+FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode ./server/aggregate:FuzzCheckpoint ./sdk/ldp:FuzzUnmarshal
 fuzz-short:
 	@for t in $(FUZZ_SHORT); do \
 		echo "fuzz $${t%%:*} $${t##*:} (3s)"; \
