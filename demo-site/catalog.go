@@ -56,6 +56,28 @@ func (c *Catalog) ByCategory(category string) []Product {
 	return out
 }
 
+// Recommended returns the products in the site's default order of the home
+// page's "Recommended for you" slot (home-recs): one category at a time.
+// The simulated shoppers rank the same candidates in the same order.
+func (c *Catalog) Recommended() []Product { return interleave(c.Products) }
+
+// AlsoLike returns the site's default "You may also like" (the also-like
+// slot) of a product's page: the other products of its category first,
+// then the rest, one category at a time.
+func (c *Catalog) AlsoLike(p *Product) []Product {
+	var same, rest []Product
+	for _, o := range c.Products {
+		switch {
+		case o.ID == p.ID:
+		case o.Category == p.Category:
+			same = append(same, o)
+		default:
+			rest = append(rest, o)
+		}
+	}
+	return append(same, interleave(rest)...)
+}
+
 // Find returns the product, article or banner with the id, or nil.
 func (c *Catalog) Find(id string) *Product {
 	for _, list := range [][]Product{c.Products, c.Articles, c.Banners} {

@@ -113,7 +113,7 @@ func (s *Store) render(w http.ResponseWriter, name string, p page) {
 
 func (s *Store) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "home.html", page{Title: "Tailor demo store", Kind: "home",
-		Products: interleave(s.catalog.Products), Articles: s.catalog.Articles, Banners: s.catalog.Banners,
+		Products: s.catalog.Recommended(), Articles: s.catalog.Articles, Banners: s.catalog.Banners,
 		Picks: s.picks()})
 }
 
@@ -138,19 +138,7 @@ func (s *Store) product(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	// The site's default "also like": the same category first, then a mix.
-	var same, rest []Product
-	for _, o := range s.catalog.Products {
-		switch {
-		case o.ID == p.ID:
-		case o.Category == p.Category:
-			same = append(same, o)
-		default:
-			rest = append(rest, o)
-		}
-	}
-	others := append(same, interleave(rest)...)
-	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: others, Articles: s.catalog.Articles})
+	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: s.catalog.AlsoLike(p), Articles: s.catalog.Articles})
 }
 
 func (s *Store) article(w http.ResponseWriter, r *http.Request) {
