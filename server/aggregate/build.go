@@ -29,8 +29,9 @@ type released struct {
 // A pair or an item is released only with at least MinCohort contributing
 // deltas; with noise (central DP), its decayed sum plus noise() must also
 // clear p.Threshold() (DP selection), and only noisy sums are used from
-// then on. A pair must also carry PairShare of its from-item's released
-// support, or PairCap. Items come back sorted by id.
+// then on. A pair must also carry, with its reverse (a co-occurrence),
+// PairShare of its from-item's released support, or PairCap. Items come
+// back sorted by id.
 //
 // The floor of a pair counts its deltas in both directions: a → b below it
 // still feeds the co-occurrence of a and b when a → b and b → a together
@@ -98,9 +99,15 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 		for id, v := range pops {
 			support[id] = max(support[id], v)
 		}
+		// A pair's share counts both its directions (a co-occurrence):
+		// a delta counts in one only, so planting costs as many deltas.
+		reverse := map[pairKey]float64{}
+		for _, r := range pairs {
+			reverse[pairKey{r.key.to, r.key.from}] = r.v
+		}
 		kept := pairs[:0]
 		for _, r := range pairs {
-			if r.v >= min(p.PairShare*support[r.key.from], p.PairCap) {
+			if r.v+reverse[r.key] >= min(p.PairShare*support[r.key.from], p.PairCap) {
 				kept = append(kept, r)
 			}
 		}

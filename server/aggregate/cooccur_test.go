@@ -1,6 +1,7 @@
 package aggregate_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/wire"
@@ -14,11 +15,11 @@ import (
 func TestWeightsFloorCountsBothDirections(t *testing.T) {
 	type next map[string]float32 // neighbour → weight
 	for _, c := range []struct {
-		name      string
-		ab, ba    int // honest deltas a → b and b → a
-		both      int // crafted deltas holding a → b and b → a
-		wantA     next
-		wantB     next
+		name   string
+		ab, ba int // honest deltas a → b and b → a
+		both   int // crafted deltas holding a → b and b → a
+		wantA  next
+		wantB  next
 	}{
 		{name: "2+2 under k", ab: 2, ba: 2},
 		{name: "3+2 co-occurrence only", ab: 3, ba: 2, wantA: next{"b": 1}, wantB: next{"a": 1}},
@@ -94,4 +95,39 @@ func TestWeightsCoOccurrenceOnly(t *testing.T) {
 
 func aggregateQuantize(v float64) float32 {
 	return float32(float64(int(v/aggregate.Quantum+0.5)) * aggregate.Quantum)
+}
+
+// TestWeightsPairShareBothDirections checks that a pair's share of its
+// from-item's support counts the pair's reverse: a co-occurrence in
+// either order.
+func TestWeightsPairShareBothDirections(t *testing.T) {
+	for _, c := range []struct {
+		at, ta int // deltas a → t and t → a
+		want   bool
+	}{
+		{6, 0, false}, // 6 < 0.1·106
+		{6, 6, true},  // 6 + 6 >= 0.1·106 (and t → a alone is under t's share too)
+	} {
+		p := aggregate.DefaultParams
+		s := aggregate.NewState()
+		for range 100 {
+			s.Fold(pairDelta("a", "x"), s.Cursor+1, t0, &p)
+			s.Fold(pairDelta("t", "y"), s.Cursor+1, t0, &p)
+		}
+		for range c.at {
+			s.Fold(pairDelta("a", "t"), s.Cursor+1, t0, &p)
+		}
+		for range c.ta {
+			s.Fold(pairDelta("t", "a"), s.Cursor+1, t0, &p)
+		}
+		got := false
+		for _, it := range s.Weights(&p, nil) {
+			if it.ID == "a" {
+				got = slices.ContainsFunc(it.Next, func(nb wire.Neighbor) bool { return nb.ID == "t" })
+			}
+		}
+		if got != c.want {
+			t.Errorf("a → t in %d deltas, t → a in %d: t is a's neighbour %v, want %v", c.at, c.ta, got, c.want)
+		}
+	}
 }

@@ -57,7 +57,8 @@ type Params struct {
 	// item few visitors see costs that many deltas.
 	PairCohort int
 	// PairShare is the share of its from-item's pair support (the decayed
-	// count of deltas with any pair out of it) a pair needs to be a
+	// count of deltas with any pair out of it) a pair needs, with its
+	// reverse (a delta counts in one direction only), to be a
 	// neighbour: planting a pair after a popular item then takes many
 	// deltas, not k.
 	PairShare float64
