@@ -7,9 +7,9 @@
 // positive pair and item counts once, whatever weight it claims (binary
 // counting; non-positive weights count nothing); what its pairs put into
 // or out of any one item is capped (ClipItem), its L1 norm too (ClipL1),
-// only MaxPairs and MaxItems entries count, and its arm counts are capped
-// and kept consistent (clicks within impressions, conversions within
-// clicks). Sums decay with a half-life (HalfLife), so bad input fades.
+// only MaxPairs and MaxItems entries count, and each of its arm counts is
+// capped (not kept within each other: a click often syncs in a later delta
+// than its impression, a purchase than its click). Sums decay with a half-life (HalfLife), so bad input fades.
 // Nothing derived from a delta is published before MinCohort distinct
 // deltas contributed to the same pair or item, a pair also needs a share
 // of its from-item's support (PairShare, up to PairCap deltas), and an

@@ -303,9 +303,13 @@ func (s *State) foldArms(d *wire.Delta, p *Params) {
 			continue
 		}
 		seen[a.Arm] = true
+		// Each count is capped on its own: a click often syncs in a later
+		// delta than its impression, and a purchase in a later one than its
+		// click, so "clicks <= impressions" within one delta would drop
+		// honest clicks and every conversion.
 		imp := min(a.Impressions, p.MaxImpressions)
-		clk := min(a.Clicks, p.MaxClicks, imp)
-		conv := min(a.Conversions, p.MaxConversions, clk)
+		clk := min(a.Clicks, p.MaxClicks)
+		conv := min(a.Conversions, p.MaxConversions)
 		t := &arms[a.Arm]
 		t.Impressions += uint64(imp)
 		t.Clicks += uint64(clk)

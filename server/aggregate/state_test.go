@@ -123,10 +123,10 @@ func TestFoldClips(t *testing.T) {
 			pairs:     map[[2]string]float64{{"f0", "t0"}: 1, {"f1", "t1"}: 1, {"f2", "t2"}: 1, {"f3", "t3"}: 0},
 		},
 		{
-			name: "arm counts capped, clicks within impressions, conversions within clicks",
+			name: "arm counts capped each on its own (a click syncs after its impression, a purchase after its click)",
 			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20},
 				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5}}},
-			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 1, Conversions: 1, Deltas: 1},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 5, Conversions: 1, Deltas: 1},
 				wire.ArmHoldout: {Impressions: 50, Clicks: 5, Conversions: 1, Deltas: 1}},
 		},
 	} {
