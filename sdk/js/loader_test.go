@@ -85,9 +85,13 @@ func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 	}
 
 	// The profile lives in IndexedDB: after a reload, watches still lead.
+	// On a busy machine the page left may still be saving it when the new
+	// one first ranks; the loader looks again for up to 12 s and re-ranks
+	// once it arrives (tailor.js), so wait for what is checked.
 	tb.Open(srv.URL + "/store")
 	tb.ready()
 	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.Wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 4).every(e => e.dataset.tailorCategory == 'running-watches')`)
 	if got := leading(tb.order("#recs"), "running-watches"); got < 4 {
 		t.Errorf("after a reload recs is %v, want watches first (the profile did not survive)", tb.order("#recs"))
 	}
