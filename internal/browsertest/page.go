@@ -96,7 +96,8 @@ func (tb *Tab) Wait(expr string) {
 // JavaScript context to a navigation in flight: worth another try.
 func staleContext(err error) bool {
 	return strings.Contains(err.Error(), "Cannot find context with specified id") ||
-		strings.Contains(err.Error(), "Execution context was destroyed")
+		strings.Contains(err.Error(), "Execution context was destroyed") ||
+		strings.Contains(err.Error(), "Inspected target navigated or closed")
 }
 
 // Click clicks the element sel matches, as a visitor would: the mouse
