@@ -71,8 +71,13 @@ func visitAndLeave(t *testing.T, tb *tab, srv *server, wantSync bool) {
 	tb.Open(srv.URL + "/store")
 	tb.ready()
 	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
-	tb.Click(`#recs [data-tailor-item="w1"]`)
-	tb.Click(`#recs [data-tailor-item="w2"]`)
+	// Each click re-ranks the slot: wait until the device holds it before
+	// the next, or the next click may land where its item no longer is,
+	// and before leaving, or a busy machine leaves before it is tracked.
+	for _, id := range []string{"w1", "w2"} {
+		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
+		tb.Wait(`tailor.profile().then(p => (p.session || []).some(e => e.item == '` + id + `'))`)
+	}
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
 	if got := eval[bool](tb, `tailor.profile().then(p => p.sync)`); got != wantSync {
 		t.Errorf("profile().sync = %v, want %v", got, wantSync)
@@ -147,8 +152,13 @@ func TestConsentRequired(t *testing.T) {
 	tb.Open(srv.URL + "/store")
 	tb.ready()
 	cold := tb.order("#recs")
-	tb.Click(`#recs [data-tailor-item="w1"]`)
-	tb.Click(`#recs [data-tailor-item="w2"]`)
+	// Each click re-ranks the slot: wait until the device holds it before
+	// the next, or the next click may land where its item no longer is,
+	// and before leaving, or a busy machine leaves before it is tracked.
+	for _, id := range []string{"w1", "w2"} {
+		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
+		tb.Wait(`tailor.profile().then(p => (p.session || []).some(e => e.item == '` + id + `'))`)
+	}
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
 	time.Sleep(1200 * time.Millisecond) // longer than the loader's save delay
 	if n := eval[int](tb, idbRecords); n != 0 {
