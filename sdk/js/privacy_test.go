@@ -71,11 +71,11 @@ func visitAndLeave(t *testing.T, tb *tab, srv *server, wantSync bool) {
 	tb.Open(srv.URL + "/store")
 	tb.ready()
 	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
-	// Each click re-ranks the slot: wait until the device holds it before
-	// the next, or the next click may land where its item no longer is,
-	// and before leaving, or a busy machine leaves before it is tracked.
+	// Each click re-ranks the slot, so a click by coordinates can land
+	// where its item no longer is: click the element itself, and wait until
+	// the device holds it, before the next and before leaving.
 	for _, id := range []string{"w1", "w2"} {
-		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
+		eval[bool](tb, `(document.querySelector('#recs [data-tailor-item="`+id+`"]').click(), true)`)
 		tb.Wait(`tailor.profile().then(p => (p.session || []).some(e => e.item == '` + id + `'))`)
 	}
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
@@ -152,11 +152,11 @@ func TestConsentRequired(t *testing.T) {
 	tb.Open(srv.URL + "/store")
 	tb.ready()
 	cold := tb.order("#recs")
-	// Each click re-ranks the slot: wait until the device holds it before
-	// the next, or the next click may land where its item no longer is,
-	// and before leaving, or a busy machine leaves before it is tracked.
+	// Each click re-ranks the slot, so a click by coordinates can land
+	// where its item no longer is: click the element itself, and wait until
+	// the device holds it, before the next and before leaving.
 	for _, id := range []string{"w1", "w2"} {
-		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
+		eval[bool](tb, `(document.querySelector('#recs [data-tailor-item="`+id+`"]').click(), true)`)
 		tb.Wait(`tailor.profile().then(p => (p.session || []).some(e => e.item == '` + id + `'))`)
 	}
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
