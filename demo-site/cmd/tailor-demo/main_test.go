@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/internal/syncbuf"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -22,7 +21,7 @@ import (
 // client over the sync rate gets 429.
 func TestDemoSurface(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
 		"--sync-rate", "0.001", "--sync-burst", "2", "--stats-min-deltas", "1", "--stats-delay", "0"}
@@ -89,22 +88,4 @@ func TestDemoSurface(t *testing.T) {
 	if fmt.Sprint(codes) != "[202 202 429]" {
 		t.Errorf("three syncs with a burst of 2: %v", codes)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/internal/syncbuf"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 )
@@ -27,25 +28,8 @@ import (
 type process struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testSite is the site of testdata/sites.json, which the servers the
@@ -81,7 +65,7 @@ const testAdminToken = "admin-token-of-the-command-tests-0000000"
 // read every delta in the stats at once: no rate limit, no batching.
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &process{logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "", "--sites", testSites(t),
 		"--sync-rate", "0", "--stats-min-deltas", "1", "--stats-delay", "0"}, args...)...)
 	p.cmd.Env = append(os.Environ(), "TAILOR_ADMIN_TOKEN="+testAdminToken)
