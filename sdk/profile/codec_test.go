@@ -5,13 +5,13 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
@@ -54,7 +54,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Unmarshal = %v", err)
 			}
-			if !sameData(got, tc.p) {
+			if !wiretest.SameData(got, tc.p) {
 				t.Fatalf("round trip\n got %+v\nwant %+v", got, tc.p)
 			}
 			if b2 := got.Marshal(); !bytes.Equal(b2, b) {
@@ -67,7 +67,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 			}
 			d1, ok1 := tc.p.Pending.Take(delta.Header{Site: "s"}, rand.New(rand.NewPCG(1, 2)))
 			d2, ok2 := got.Pending.Take(delta.Header{Site: "s"}, rand.New(rand.NewPCG(1, 2)))
-			if ok1 != ok2 || !sameData(d1, d2) {
+			if ok1 != ok2 || !wiretest.SameData(d1, d2) {
 				t.Fatalf("delta after reload\n%+v, %v\nwant\n%+v, %v", d2, ok2, d1, ok1)
 			}
 		})
@@ -250,65 +250,9 @@ func TestUnmarshalSkipsUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Unmarshal = %v", err)
 	}
-	if !sameData(got, p) {
+	if !wiretest.SameData(got, p) {
 		t.Fatalf("decoded %+v\nwant %+v", got, p)
 	}
-}
-
-// sameData reports whether a and b hold the same data, a nil slice or map
-// equal to an empty one (decoders allocate what the wire announces).
-func sameData(a, b any) bool { return sameValue(reflect.ValueOf(a), reflect.ValueOf(b)) }
-
-func sameValue(a, b reflect.Value) bool {
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Slice, reflect.Array:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for i := 0; i < a.Len(); i++ {
-			if !sameValue(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for it := a.MapRange(); it.Next(); {
-			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !sameValue(it.Value(), bv) {
-				return false
-			}
-		}
-		return true
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return sameValue(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			if !sameValue(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return a.Uint() == b.Uint()
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	}
-	panic("sameData: unhandled kind " + a.Kind().String())
 }
 
 // TestUnmarshalDropsRandState loads a profile saved before the device's

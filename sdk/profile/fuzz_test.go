@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/profile"
 )
 
@@ -37,7 +38,7 @@ func FuzzProfile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted\n% x\nbut its re-marshalled form\n% x\nfails: %v", b, b2, err)
 		}
-		if !sameData(p2, p) {
+		if !wiretest.SameData(p2, p) {
 			t.Fatalf("reloaded\n%+v\nwant\n%+v", p2, p)
 		}
 		if b3 := p2.Marshal(); !bytes.Equal(b3, b2) {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -49,7 +50,7 @@ func fuzzDecoder(f *testing.F, v codec, name string) {
 		if err := wire.Unmarshal(b2, again, name); err != nil {
 			t.Fatalf("accepted\n% x\nbut its re-encoding\n% x\nfails: %v", b, b2, err)
 		}
-		if !sameData(again, got) {
+		if !wiretest.SameData(again, got) {
 			t.Fatalf("accepted % x as\n%+v\nre-encoded, it decodes to\n%+v", b, got, again)
 		}
 		if b3 := wire.Marshal(again); !bytes.Equal(b3, b2) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -49,7 +50,7 @@ func TestGolden(t *testing.T) {
 			if err := wire.Unmarshal(want, v, tc.file); err != nil {
 				t.Fatalf("golden bytes do not decode: %v", err)
 			}
-			if !sameData(v, tc.v) {
+			if !wiretest.SameData(v, tc.v) {
 				t.Fatalf("golden bytes decode to\n%+v\nwant\n%+v", v, tc.v)
 			}
 		})

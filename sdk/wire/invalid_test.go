@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -347,7 +348,7 @@ func TestDecodeAcceptsLimits(t *testing.T) {
 			if err := wire.Unmarshal(b, got, tc.name); err != nil {
 				t.Fatalf("Unmarshal (%d bytes) = %v", len(b), err)
 			}
-			if !sameData(got, tc.v) {
+			if !wiretest.SameData(got, tc.v) {
 				t.Fatalf("round trip at the limits differs")
 			}
 		})

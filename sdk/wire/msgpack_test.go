@@ -8,6 +8,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -205,7 +206,7 @@ func TestMsgpackV5Encodes(t *testing.T) {
 			if err := wire.Unmarshal(b, got, tc.name); err != nil {
 				t.Fatalf("Unmarshal of msgpack/v5 bytes: %v\n% x", err, b)
 			}
-			if !sameData(got, tc.v) {
+			if !wiretest.SameData(got, tc.v) {
 				t.Fatalf("decoded\n%+v\nwant\n%+v", got, tc.v)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -176,7 +177,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := wire.Unmarshal(b, got, tc.name); err != nil {
 				t.Fatalf("Unmarshal(% x) = %v", b, err)
 			}
-			if !sameData(got, tc.v) {
+			if !wiretest.SameData(got, tc.v) {
 				t.Fatalf("round trip\n got %+v\nwant %+v", got, tc.v)
 			}
 			if b2 := wire.Marshal(got); !bytes.Equal(b2, b) {
@@ -226,7 +227,7 @@ func TestUnknownKeysSkipped(t *testing.T) {
 			if err := wire.Unmarshal(w.Bytes(), got, tc.name); err != nil {
 				t.Fatalf("with an unknown key: %v", err)
 			}
-			if !sameData(got, tc.v) {
+			if !wiretest.SameData(got, tc.v) {
 				t.Fatalf("with an unknown key\n got %+v\nwant %+v", got, tc.v)
 			}
 		})
@@ -328,61 +329,4 @@ func TestErrorNamesDocument(t *testing.T) {
 	if want := "decode event: event kind: "; !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %q, want prefix %q", err, want)
 	}
-}
-
-// sameData reports whether a and b hold the same data, a nil slice or map
-// equal to an empty one: decoders allocate what the wire announces, so an
-// absent list and an empty one read back differently, and neither matters.
-func sameData(a, b any) bool { return sameValue(reflect.ValueOf(a), reflect.ValueOf(b)) }
-
-func sameValue(a, b reflect.Value) bool {
-	if a.Type() != b.Type() {
-		return false
-	}
-	switch a.Kind() {
-	case reflect.Slice, reflect.Array:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for i := 0; i < a.Len(); i++ {
-			if !sameValue(a.Index(i), b.Index(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Map:
-		if a.Len() != b.Len() {
-			return false
-		}
-		for it := a.MapRange(); it.Next(); {
-			bv := b.MapIndex(it.Key())
-			if !bv.IsValid() || !sameValue(it.Value(), bv) {
-				return false
-			}
-		}
-		return true
-	case reflect.Pointer, reflect.Interface:
-		if a.IsNil() || b.IsNil() {
-			return a.IsNil() == b.IsNil()
-		}
-		return sameValue(a.Elem(), b.Elem())
-	case reflect.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			if !sameValue(a.Field(i), b.Field(i)) {
-				return false
-			}
-		}
-		return true
-	case reflect.Float32, reflect.Float64:
-		return a.Float() == b.Float()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return a.Int() == b.Int()
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return a.Uint() == b.Uint()
-	case reflect.String:
-		return a.String() == b.String()
-	case reflect.Bool:
-		return a.Bool() == b.Bool()
-	}
-	panic("sameData: unhandled kind " + a.Kind().String())
 }
