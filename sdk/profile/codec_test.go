@@ -11,8 +11,8 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/delta"
+	"github.com/tailorhq/tailor/sdk/internal/wiretest"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
