@@ -289,25 +289,7 @@ func (r *Reader) BytesView() []byte {
 // allocate by it.
 //
 //go:noinline
-func (r *Reader) ArrayHeader() int {
-	t, ok := r.tag()
-	if !ok {
-		return 0
-	}
-	var n int
-	switch {
-	case t >= 0x90 && t <= 0x9f:
-		n = int(t & 0x0f)
-	case t == 0xdc:
-		n = int(r.uintN(2))
-	case t == 0xdd:
-		n = int(r.uintN(4))
-	default:
-		r.Fail(ErrType)
-		return 0
-	}
-	return r.count(n, 1)
-}
+func (r *Reader) ArrayHeader() int { return r.header(0x90, 0xdc, 1) }
 
 // ArrayMax reads an array header of at most max elements.
 //
@@ -318,24 +300,31 @@ func (r *Reader) ArrayMax(max int) int { return r.limit(r.ArrayHeader(), max) }
 // (every pair takes at least two bytes).
 //
 //go:noinline
-func (r *Reader) MapHeader() int {
+func (r *Reader) MapHeader() int { return r.header(0x80, 0xde, 2) }
+
+// header reads an array or map header: a fix form (tags fix to fix+15) or a
+// 16- or 32-bit count (tags wide and wide+1), checked by count. Arrays and
+// maps differ only in these tags and in minBytes.
+//
+//go:noinline
+func (r *Reader) header(fix, wide byte, minBytes int) int {
 	t, ok := r.tag()
 	if !ok {
 		return 0
 	}
 	var n int
 	switch {
-	case t >= 0x80 && t <= 0x8f:
+	case t&0xf0 == fix:
 		n = int(t & 0x0f)
-	case t == 0xde:
+	case t == wide:
 		n = int(r.uintN(2))
-	case t == 0xdf:
+	case t == wide+1:
 		n = int(r.uintN(4))
 	default:
 		r.Fail(ErrType)
 		return 0
 	}
-	return r.count(n, 2)
+	return r.count(n, minBytes)
 }
 
 // MapMax reads a map header of at most max pairs.
