@@ -41,18 +41,11 @@ func TestSmoke(t *testing.T) {
 	if len(res.Items) != 3 || res.Items[2].ID != "socks-1" {
 		t.Fatalf("rank = %+v, want socks last", res.Items)
 	}
-	d, err := in.TakeDelta()
-	if err != nil || len(d) == 0 {
-		t.Fatalf("delta = %d bytes, %v", len(d), err)
-	}
-	var delta wire.Delta
-	if err := wire.Unmarshal(d, &delta, "delta"); err != nil {
-		t.Fatal(err)
-	}
+	delta := harnesstest.Delta(t, in)
 	if len(delta.Pairs) != 1 || delta.Pairs[0].From != "gown-1" {
 		t.Fatalf("delta pairs = %+v", delta.Pairs)
 	}
-	t.Logf("delta %d bytes, memory %d bytes", len(d), in.MemorySize())
+	t.Logf("delta %d bytes, memory %d bytes", len(wire.Marshal(&delta)), in.MemorySize())
 }
 
 func TestNotReady(t *testing.T) {
@@ -102,13 +95,7 @@ func TestProfileSurvivesAReload(t *testing.T) {
 	}
 	var ds [2]wire.Delta
 	for i, in := range []*harness.Instance{a, b} {
-		d, err := in.TakeDelta()
-		if err != nil || len(d) == 0 {
-			t.Fatalf("TakeDelta = %d bytes, %v", len(d), err)
-		}
-		if err := wire.Unmarshal(d, &ds[i], "delta"); err != nil {
-			t.Fatal(err)
-		}
+		ds[i] = harnesstest.Delta(t, in)
 	}
 	if ds[0].ID == ds[1].ID {
 		t.Errorf("the reloaded device drew the same delta id %x", ds[0].ID)
@@ -136,14 +123,7 @@ func TestRerankCountsNoImpressions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := in.TakeDelta()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d wire.Delta
-	if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-		t.Fatal(err)
-	}
+	d := harnesstest.Delta(t, in)
 	if len(d.Arms) != 1 || d.Arms[0].Impressions != 2 {
 		t.Errorf("arms = %+v, want 2 impressions from the first ranking only", d.Arms)
 	}

@@ -20,15 +20,7 @@ func takeDelta(t *testing.T, in *harness.Instance, at time.Time) wire.Delta {
 			t.Fatal(err)
 		}
 	}
-	b, err := in.TakeDelta()
-	if err != nil || len(b) == 0 {
-		t.Fatalf("TakeDelta = %d bytes, %v", len(b), err)
-	}
-	var d wire.Delta
-	if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return harnesstest.Delta(t, in)
 }
 
 // TestSameProfileDifferentDevices is issue 9's finding 1 and 2 at the

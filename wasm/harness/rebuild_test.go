@@ -202,14 +202,7 @@ func TestDeltaDoesNotRevealThePath(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		b, err := in.TakeDelta()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d wire.Delta
-		if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-			t.Fatal(err)
-		}
+		d := harnesstest.Delta(t, in)
 		chains[chain(d.Pairs)]++
 		tau, exact := kendall(p, rebuild(d))
 		after.tau += tau

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tetratelabs/wazero"
 )
@@ -93,6 +94,21 @@ func Instance(tb testing.TB) *harness.Instance {
 	}
 	tb.Cleanup(func() { in.Close(context.Background()) })
 	return in
+}
+
+// Delta takes in's pending profile delta and decodes it, failing the test
+// when the guest has none to send or sends one that does not decode.
+func Delta(tb testing.TB, in *harness.Instance) wire.Delta {
+	tb.Helper()
+	b, err := in.TakeDelta()
+	if err != nil || len(b) == 0 {
+		tb.Fatalf("TakeDelta = %d bytes, %v", len(b), err)
+	}
+	var d wire.Delta
+	if err := wire.Unmarshal(b, &d, "delta"); err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }
 
 type buildError struct {
