@@ -8,10 +8,14 @@
 //	a, err := db.Append(ctx, store.Delta{Site: "demo", ID: id, Body: body})
 //
 // Appends are group-committed: one writer goroutine takes every append
-// waiting when it starts a transaction and commits them together, so a
-// burst of concurrent syncs shares one fsync instead of queueing for one
-// each, and no append waits for a timer. Each Append still returns only
-// after its own commit is durable.
+// waiting when it starts a commit and commits them together, so a burst of
+// concurrent syncs shares one fsync instead of queueing for one each, and
+// no append waits for a timer. A group is committed to a write-ahead
+// journal beside the file (tailor.db.journal: one fdatasync, where a bbolt
+// transaction takes two and rewrites a page per random id), and copied
+// into the bbolt file many groups at a time (see journal.go). Each Append
+// still returns only after its own commit is durable; Open replays what a
+// crash left in the journal.
 //
 // bbolt does not overwrite what a transaction deletes: the pages are
 // freed, and keep their bytes until reused. So after Retire deletes old
@@ -67,6 +71,7 @@ type Option func(*options) error
 type options struct {
 	timeout  time.Duration
 	maxBatch int
+	journal  int64
 }
 
 // WithTimeout sets how long Open waits for another process's lock on the
@@ -77,6 +82,20 @@ func WithTimeout(d time.Duration) Option {
 			return fmt.Errorf("bolt: timeout %v must be positive", d)
 		}
 		o.timeout = d
+		return nil
+	}
+}
+
+// WithJournal sets the size of the write-ahead journal of appends in
+// bytes (default 4 MiB): the more it holds, the fewer the copies into the
+// bbolt file, each of which makes appends wait. 0 turns it off: each group
+// of appends is then a bbolt transaction.
+func WithJournal(bytes int64) Option {
+	return func(o *options) error {
+		if bytes < 0 || bytes > 1<<30 {
+			return fmt.Errorf("bolt: journal of %d bytes: want 0 to 1 GiB", bytes)
+		}
+		o.journal = bytes
 		return nil
 	}
 }
@@ -100,13 +119,37 @@ type DB struct {
 	mu  sync.RWMutex // held for writing by Compact, which replaces db
 	db  *bbolt.DB
 	err error // why db could not be reopened after a compaction
+
+	// The journal's state. jmu is held by each group's commit and by
+	// whatever copies the journal into the file (lock order: jmu, pmu,
+	// mu).
+	jmu     sync.Mutex
+	journal *journal             // nil: groups commit to the file directly
+	jerr    error                // a failed journal write that could not be undone: appends fail
+	next    map[string]uint64    // site → the last Seq given, once read from the file
+	ids     map[[16]byte]idEntry // the journalled deltas' ids
+	pmu     sync.RWMutex         // held for writing while pending changes
+	pending map[string][]pendingRecord
+}
+
+// idEntry is what the duplicate check needs of a journalled delta.
+type idEntry struct {
+	sum  [sha256.Size]byte
+	seq  uint64
+	site string
+}
+
+// pendingRecord is a journalled delta not yet copied into the file.
+type pendingRecord struct {
+	seq    uint64
+	record []byte // encodeRecord's
 }
 
 var _ store.Store = (*DB)(nil)
 
 // Open opens or creates the store file at path.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{timeout: 2 * time.Second, maxBatch: 1024}
+	o := options{timeout: 2 * time.Second, maxBatch: 1024, journal: 4 << 20}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -136,7 +179,12 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: keep the received times of %s to the hour: %w", path, err)
 	}
-	s := &DB{db: db, timeout: o.timeout}
+	s := &DB{db: db, timeout: o.timeout, next: map[string]uint64{}, ids: map[[16]byte]idEntry{},
+		pending: map[string][]pendingRecord{}}
+	if err := s.openJournal(path+".journal", o.journal); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: journal of %s: %w", path, err)
+	}
 	s.appends = groupcommit.New(o.maxBatch, s.commit)
 	if changed > 0 {
 		if err := s.Compact(context.Background()); err != nil {
@@ -182,8 +230,48 @@ func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) 
 	return s.appends.Append(ctx, d)
 }
 
-// commit appends a group in one transaction (groupcommit calls it).
+// commit appends a group (groupcommit calls it): to the journal, or
+// straight to the file when there is none or the group is larger than it.
 func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.jerr != nil {
+		return failed(len(batch), s.jerr)
+	}
+	if s.journal == nil {
+		return s.commitFile(batch)
+	}
+	var n int64
+	for i := range batch {
+		n += recordBytes(batch[i].Site, batch[i].Body)
+		if len(batch[i].Site) > maxSiteLen {
+			n = s.journal.size // never fits: the file takes it
+		}
+	}
+	if !s.journal.fits(n) {
+		if err := s.flush(); err != nil {
+			return failed(len(batch), fmt.Errorf("bolt: append: %w", err))
+		}
+		if !s.journal.fits(n) {
+			return s.commitFile(batch)
+		}
+	}
+	return s.commitJournal(batch)
+}
+
+// failed is the result of a group that failed as a whole.
+func failed(n int, err error) []groupcommit.Result {
+	res := make([]groupcommit.Result, n)
+	for i := range res {
+		res[i].Err = err
+	}
+	return res
+}
+
+// commitFile appends a group in one bbolt transaction. Nothing is
+// pending in the journal when it runs.
+func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
+	clear(s.next) // the file's sequences move: read them again
 	res := make([]groupcommit.Result, len(batch))
 	err := s.update(func(tx *bbolt.Tx) error {
 		ids := tx.Bucket(bucketIDs)
@@ -211,9 +299,7 @@ func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
 			if err := site.Put(u64(seq), encodeRecord(d)); err != nil {
 				return err
 			}
-			idv := make([]byte, 0, sha256.Size+8+len(d.Site))
-			idv = append(append(append(idv, sum[:]...), u64(seq)...), d.Site...)
-			if err := ids.Put(d.ID[:], idv); err != nil {
+			if err := ids.Put(d.ID[:], idValue(sum, seq, d.Site)); err != nil {
 				return err
 			}
 			res[i].Appended = store.Appended{Seq: seq}
@@ -264,6 +350,8 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 		return nil, fmt.Errorf("bolt: %w", err)
 	}
 	var out []store.Delta
+	s.pmu.RLock() // the file, then the journal's deltas (all after the file's)
+	defer s.pmu.RUnlock()
 	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeltas).Bucket([]byte(site))
 		if b == nil {
@@ -279,6 +367,9 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 		}
 		return nil
 	})
+	if err == nil {
+		out, err = s.pendingAfter(out, site, after, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt: deltas %s after %d: %w", site, after, err)
 	}
@@ -407,18 +498,32 @@ func (s *DB) get(ctx context.Context, bucket []byte, key, what string) ([]byte, 
 // check fails when ctx is done or the store is closed.
 func (s *DB) check(ctx context.Context) error { return s.appends.Check(ctx) }
 
-// Close waits for appends in flight to commit, then closes the file.
+// Close waits for appends in flight to commit, copies the journal into
+// the file, then closes both.
 func (s *DB) Close() error {
 	if !s.appends.Close() {
 		return nil
 	}
+	s.jmu.Lock()
+	var jerr error
+	if s.journal != nil {
+		jerr = s.flush() // on failure, the next Open replays the journal
+		if err := s.journal.f.Close(); jerr == nil && err != nil {
+			jerr = err
+		}
+		s.journal = nil
+	}
+	s.jmu.Unlock()
+	if jerr != nil {
+		jerr = fmt.Errorf("bolt: close: %w", jerr)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return nil // no file open
+		return jerr // no file open
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}
-	return nil
+	return jerr
 }

@@ -18,11 +18,24 @@ import (
 	bbolt "go.etcd.io/bbolt"
 )
 
+// TestContract runs the contract with the default journal, with one so
+// small that most groups are copied into the file at once, and with none.
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) storetest.Opener {
-		path := filepath.Join(t.TempDir(), "tailor.db")
-		return func() (store.Store, error) { return bolt.Open(path) }
-	})
+	for _, tc := range []struct {
+		name string
+		opts []bolt.Option
+	}{
+		{"journal", nil},
+		{"small journal", []bolt.Option{bolt.WithJournal(256)}},
+		{"no journal", []bolt.Option{bolt.WithJournal(0)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) storetest.Opener {
+				path := filepath.Join(t.TempDir(), "tailor.db")
+				return func() (store.Store, error) { return bolt.Open(path, tc.opts...) }
+			})
+		})
+	}
 }
 
 // TestLocked checks that a second opener of the same file fails after the
@@ -51,6 +64,7 @@ func TestOptions(t *testing.T) {
 	}{
 		{"timeout 0", bolt.WithTimeout(0)},
 		{"max batch 0", bolt.WithMaxBatch(0)},
+		{"journal -1", bolt.WithJournal(-1)},
 	} {
 		if db, err := bolt.Open(filepath.Join(t.TempDir(), "x.db"), tc.opt); err == nil {
 			db.Close()
@@ -60,7 +74,8 @@ func TestOptions(t *testing.T) {
 }
 
 // TestCompact: Retire deletes deltas, but bbolt keeps their bytes in free
-// pages; Compact rewrites the file without them, and the store carries on
+// pages (and the journal, until overwritten); Compact rewrites the file
+// without them, and zeros over the journal, and the store carries on
 // (appends waiting meanwhile, reads, reopening).
 func TestCompact(t *testing.T) {
 	ctx := context.Background()
@@ -78,11 +93,16 @@ func TestCompact(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	found := func() (n int) {
+	found := func() (n int) { // in the file or in its journal
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
+		journal, err := os.ReadFile(path + ".journal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw = append(raw, journal...)
 		for i := range 150 {
 			if bytes.Contains(raw, mark(i)) || bytes.Contains(raw, fmt.Appendf(nil, "id-%013d", i)) {
 				n++

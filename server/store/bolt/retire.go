@@ -67,20 +67,22 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 		return 0, fmt.Errorf("bolt: %w", err)
 	}
 	n := 0
-	err := s.update(func(tx *bbolt.Tx) error {
-		bases := tx.Bucket(bucketBase)
-		old, err := decodeBase(site, bases.Get([]byte(site)))
-		if err != nil {
+	err := s.flushed(func() error {
+		return s.update(func(tx *bbolt.Tx) error {
+			bases := tx.Bucket(bucketBase)
+			old, err := decodeBase(site, bases.Get([]byte(site)))
+			if err != nil {
+				return err
+			}
+			if err := old.Still(prev); err != nil {
+				return err
+			}
+			if err := bases.Put([]byte(site), encodeBase(b)); err != nil {
+				return err
+			}
+			n, err = deleteDeltas(tx, site, func(seq uint64, _ []byte) (bool, bool) { return seq <= b.Through, seq < b.Through })
 			return err
-		}
-		if err := old.Still(prev); err != nil {
-			return err
-		}
-		if err := bases.Put([]byte(site), encodeBase(b)); err != nil {
-			return err
-		}
-		n, err = deleteDeltas(tx, site, func(seq uint64, _ []byte) (bool, bool) { return seq <= b.Through, seq < b.Through })
-		return err
+		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bolt: retire %s through %d: %w", site, b.Through, err)
@@ -95,22 +97,24 @@ func (s *DB) DeleteReceived(ctx context.Context, site string, from, to time.Time
 	}
 	lo, hi := from.UnixNano(), to.UnixNano()
 	n := 0
-	err := s.update(func(tx *bbolt.Tx) error {
-		base, err := decodeBase(site, tx.Bucket(bucketBase).Get([]byte(site)))
-		if err != nil {
-			return err
-		}
-		if err := base.Reaches(from); err != nil {
-			return err
-		}
-		n, err = deleteDeltas(tx, site, func(_ uint64, v []byte) (bool, bool) {
-			if len(v) < recordHeader {
-				return false, true // decodeRecord reports it when read
+	err := s.flushed(func() error {
+		return s.update(func(tx *bbolt.Tx) error {
+			base, err := decodeBase(site, tx.Bucket(bucketBase).Get([]byte(site)))
+			if err != nil {
+				return err
 			}
-			r := int64(binary.BigEndian.Uint64(v[20:]))
-			return lo <= r && r < hi, true
+			if err := base.Reaches(from); err != nil {
+				return err
+			}
+			n, err = deleteDeltas(tx, site, func(_ uint64, v []byte) (bool, bool) {
+				if len(v) < recordHeader {
+					return false, true // decodeRecord reports it when read
+				}
+				r := int64(binary.BigEndian.Uint64(v[20:]))
+				return lo <= r && r < hi, true
+			})
+			return err
 		})
-		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bolt: delete %s received in [%s, %s): %w", site, from.Format(time.RFC3339), to.Format(time.RFC3339), err)
@@ -150,13 +154,25 @@ func deleteDeltas(tx *bbolt.Tx, site string, match func(seq uint64, record []byt
 	return len(keys), nil
 }
 
-// Compact implements store.Compactor: it copies the store into a new
-// file beside it, without free pages, fsyncs it, renames it over the
-// store's file and reopens it. Every other call waits meanwhile.
+// Compact implements store.Compactor: it copies the journal into the
+// file and writes zeros over the journal, copies the store into a new file
+// beside it, without free pages, fsyncs it, renames it over the store's
+// file and reopens it. Every other call waits meanwhile.
 func (s *DB) Compact(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	return s.flushed(func() error {
+		if s.journal != nil {
+			if err := s.journal.wipe(); err != nil {
+				return fmt.Errorf("bolt: compact: journal: %w", err)
+			}
+		}
+		return s.compact()
+	})
+}
+
+func (s *DB) compact() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {

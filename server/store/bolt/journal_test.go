@@ -1,0 +1,172 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tailorhq/tailor/server/store"
+)
+
+// crash stops the store as a killed process would: the journal is not
+// copied into the file, nothing more is written.
+func (s *DB) crash(t *testing.T) {
+	t.Helper()
+	s.appends.Close()
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	if s.journal != nil {
+		s.journal.f.Close()
+		s.journal = nil
+	}
+	if err := s.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func journalDelta(site string, i int) store.Delta {
+	d := store.Delta{Site: site, Received: time.Now(), Body: fmt.Appendf(nil, "body-%s-%d", site, i)}
+	copy(d.ID[:], fmt.Sprintf("%s-%013d", site[:1], i))
+	return d
+}
+
+// TestJournalReplay: what a crash leaves in the journal only (every
+// append answered, none copied into the file) is in the store when it is
+// opened again, at the same Seq; a torn last record is not; deltas
+// copied and then retired before the crash do not come back.
+func TestJournalReplay(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tailor.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 { // copied into the file by Retire, which deletes 1..5
+		if _, err := db.Append(ctx, journalDelta("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.Retire(ctx, "a", 0, store.Base{Through: 5}); err != nil || n != 5 {
+		t.Fatalf("Retire = %d, %v", n, err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 { // journalled only: 10 more of a, 10 of b
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w * 5; i < w*5+5; i++ {
+				site, n := "a", 10+i
+				if i >= 10 {
+					site, n = "b", i-10
+				}
+				if _, err := db.Append(ctx, journalDelta(site, n)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(db.pending["a"]) != 10 || len(db.pending["b"]) != 10 {
+		t.Fatalf("pending %d and %d deltas, want 10 and 10 (the test needs them in the journal only)", len(db.pending["a"]), len(db.pending["b"]))
+	}
+	want := map[string][]store.Delta{}
+	for _, site := range []string{"a", "b"} {
+		if want[site], err = db.Deltas(ctx, site, 0, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.crash(t)
+
+	check := func(db *DB, site string, want []store.Delta) {
+		t.Helper()
+		got, err := db.Deltas(ctx, site, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d deltas after the crash, want %d", site, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Seq != want[i].Seq || got[i].ID != want[i].ID || !bytes.Equal(got[i].Body, want[i].Body) {
+				t.Errorf("%s: delta %d = %d %q, want %d %q", site, i, got[i].Seq, got[i].Body, want[i].Seq, want[i].Body)
+			}
+		}
+	}
+	// Tear the last record: flip its last byte.
+	raw, err := os.ReadFile(path + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := bytes.LastIndex(raw, []byte("body-"))
+	end += bytes.IndexByte(raw[end:], 0) - 1
+	var torn store.Delta
+	for _, site := range []string{"a", "b"} {
+		for i, d := range want[site] {
+			if bytes.HasSuffix(raw[:end+1], d.Body) {
+				torn = d
+				want[site] = append(want[site][:i:i], want[site][i+1:]...)
+			}
+		}
+	}
+	if torn.Seq == 0 {
+		t.Fatal("the last record of the journal is none of the deltas")
+	}
+	raw[end] ^= 0xff
+	if err := os.WriteFile(path+".journal", raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check(db, "a", want["a"])
+	check(db, "b", want["b"])
+	// The replayed deltas are known to the duplicate check, the torn one
+	// is not, and new ones follow the replayed Seqs.
+	if a, err := db.Append(ctx, want["a"][len(want["a"])-1]); err != nil || !a.Duplicate {
+		t.Errorf("retry of a replayed delta = %+v, %v", a, err)
+	}
+	if a, err := db.Append(ctx, torn); err != nil || a.Duplicate {
+		t.Errorf("retry of the torn delta = %+v, %v", a, err)
+	}
+	if a, err := db.Append(ctx, journalDelta("b", 99)); err != nil || a.Seq != 11 {
+		t.Errorf("new delta of b = %+v, %v; want Seq 11", a, err)
+	}
+}
+
+// TestJournalFull: groups larger than what the journal has left are
+// copied first, and a group larger than the whole journal goes straight to
+// the file; Seqs stay in order and every delta is read back.
+func TestJournalFull(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "tailor.db"), WithJournal(300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i := range 50 {
+		d := journalDelta("a", i)
+		if i%7 == 0 {
+			d.Body = bytes.Repeat([]byte{byte(i)}, 400) // larger than the journal
+		}
+		if a, err := db.Append(ctx, d); err != nil || a.Seq != uint64(i+1) {
+			t.Fatalf("append %d = %+v, %v", i, a, err)
+		}
+	}
+	ds, err := db.Deltas(ctx, "a", 0, 100)
+	if err != nil || len(ds) != 50 {
+		t.Fatalf("Deltas = %d, %v", len(ds), err)
+	}
+	for i, d := range ds {
+		if d.Seq != uint64(i+1) || d.ID != journalDelta("a", i).ID {
+			t.Errorf("delta %d: Seq %d id %q", i, d.Seq, d.ID)
+		}
+	}
+}
