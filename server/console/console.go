@@ -192,6 +192,8 @@ func New(st store.Store, agg *publish.Aggregator, sites *site.Set, levers *Lever
 	m.HandleFunc("GET /console/sites/{key}/learned", c.site(c.handleLearned))
 	m.HandleFunc("GET /console/sites/{key}/levers", c.site(c.handleLevers))
 	m.HandleFunc("POST /console/sites/{key}/levers/{lever}", c.site(c.handleLever))
+	m.HandleFunc("GET /console/sites/{key}/rules", c.site(c.handleRules))
+	m.HandleFunc("POST /console/sites/{key}/rules", c.site(c.handleRulesPost))
 	c.mux = m
 	return c, nil
 }
@@ -203,6 +205,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	}
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -215,7 +220,7 @@ func (c *Console) parse() error {
 		"dur":   duration,
 		"deref": func(p *uint32) uint32 { return *p },
 	}
-	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers"} {
+	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers", "rules"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)

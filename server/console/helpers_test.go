@@ -83,7 +83,7 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	p := aggregate.DefaultParams
 	p.MinCohort, p.PairShare, p.PairCohort = 1, 0, 1
 	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(1<<30, time.Hour),
-		publish.WithPaused(levers.Paused))
+		publish.WithPaused(levers.Paused), publish.WithSiteConfig(levers.SiteConfig))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,14 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
 
@@ -132,4 +134,33 @@ func (l *Levers) Change(ctx context.Context, key string, entry store.AuditEntry,
 		return s, nil
 	}
 	return store.Settings{}, fmt.Errorf("console: %s: %w %d times in a row", key, store.ErrSettingsMoved, changeAttempts)
+}
+
+// Site returns the site of the --sites file with its owner's edit of the
+// rules and slot settings applied (the file's site when there is none, or
+// when the stored edit no longer validates: logged).
+func (l *Levers) Site(s *site.Site) *site.Site {
+	return l.edited(s, l.cached(s.Key))
+}
+
+// SiteConfig returns the configuration devices get of a site, encoded
+// (publish.WithSiteConfig): the file's, with its owner's edit applied.
+func (l *Levers) SiteConfig(s *site.Site) []byte { return l.Site(s).ConfigBytes() }
+
+// edited applies a site's stored edit to the file's site.
+func (l *Levers) edited(s *site.Site, st store.Settings) *site.Site {
+	if len(st.Config) == 0 {
+		return s
+	}
+	var e site.Edit
+	if err := json.Unmarshal(st.Config, &e); err != nil {
+		l.log.Error("the site's stored configuration does not decode; serving the file's", "site", s.Key, "err", err)
+		return s
+	}
+	edited, err := s.Edited(e)
+	if err != nil {
+		l.log.Error("the site's stored configuration is invalid; serving the file's", "site", s.Key, "err", err)
+		return s
+	}
+	return edited
 }

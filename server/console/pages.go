@@ -136,7 +136,7 @@ var armLabels = map[wire.Arm]string{wire.ArmTreatment: "AI (treatment)", wire.Ar
 	wire.ArmRules: "Rules only"}
 
 func (c *Console) handleExperiment(w http.ResponseWriter, r *http.Request, p *page) {
-	e := experiment{Holdout: float64(p.Site.Holdout)}
+	e := experiment{Holdout: float64(c.levers.Site(p.Site).Holdout)} // the owner may have changed it (rules page)
 	p.Title, p.Tab = "Is it winning", "experiment"
 	if c.released != nil {
 		e.Wired = true

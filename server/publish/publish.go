@@ -127,7 +127,8 @@ type Aggregator struct {
 
 	ret retention // WithRetention; guarded by mu
 
-	paused func(key string) bool // WithPaused; nil: never
+	paused func(key string) bool     // WithPaused; nil: never
+	config func(s *site.Site) []byte // WithSiteConfig; nil: the file's
 }
 
 type siteState struct {
@@ -240,6 +241,7 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 	if err := a.fold(ctx, s); err != nil {
 		return err
 	}
+	a.refreshConfig(s)
 	if cur := s.current.Load(); cur.Config != s.configHash {
 		a.log.Info("site configuration changed", "site", key, "version", cur.Number)
 		return a.publishNext(ctx, s)
@@ -328,7 +330,11 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 	var first error
 	for _, key := range a.keys {
 		s := a.sites[key]
-		err := a.fold(ctx, s)
+		a.refreshConfig(s)
+		err := a.publishConfig(ctx, s)
+		if err == nil {
+			err = a.fold(ctx, s)
+		}
 		due := s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval)
 		if err == nil && due && !a.isPaused(key) {
 			err = a.publishNext(ctx, s)
@@ -423,7 +429,7 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 	default:
 		items = s.state.Weights(p, nil)
 	}
-	shards, blobs := aggregate.Shards(n, items, p.Shards, prev)
+	shards, blobs := aggregate.Shards(n, items, aggregate.ChooseLayout(items, p, prev), prev)
 	blobs[s.configHash] = s.config
 	v := store.Version{Site: s.site.Key, Number: n, Created: a.now().UTC(), Deltas: s.state.Deltas, New: s.pending,
 		Cursor: s.state.Cursor, Shards: shards, Config: s.configHash, Privacy: p.Privacy(windowRho)}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorhq/tailor/server/console"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
@@ -96,7 +97,10 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer st.Close()
-	agg, err := publish.New(st, sites, aggregateOptions(c, log)...)
+	// The owner's edit of the rules (console) is part of the configuration
+	// the latest version was published with.
+	levers := console.NewLevers(st, 0, log)
+	agg, err := publish.New(st, sites, append(aggregateOptions(c, log), publish.WithSiteConfig(levers.SiteConfig))...)
 	if err != nil {
 		return err
 	}

@@ -367,10 +367,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Error("close store", "err", err)
 		}
 	}()
-	// The owner's levers (pin, pause) live in the store: every replica
+	// The owner's levers (pin, pause, rules) live in the store: every replica
 	// applies them, within console.DefaultLeversTTL.
 	levers := console.NewLevers(db, console.DefaultLeversTTL, log)
-	aggOpts := append(aggregateOptions(c, log), publish.WithPaused(levers.Paused))
+	aggOpts := append(aggregateOptions(c, log), publish.WithPaused(levers.Paused), publish.WithSiteConfig(levers.SiteConfig))
 	if pg != nil {
 		aggOpts = append(aggOpts, publish.WithFollower(followPoll))
 	}

@@ -252,13 +252,7 @@ func (fs *fileSite) site() (Site, error) {
 	default:
 		return s, fmt.Errorf("%w: site %q: privacy %q is not local, federated or federated+ldp", ErrInvalid, fs.Key, fs.Privacy)
 	}
-	for _, r := range fs.Rules {
-		wr := wire.Rule{ID: r.ID, Segment: r.Segment, Then: wire.Action(r.Then)}
-		for _, c := range r.If {
-			wr.If = append(wr.If, wire.Cond(c))
-		}
-		s.Rules = append(s.Rules, wr)
-	}
+	s.Rules = wireRules(fs.Rules)
 	return s, nil
 }
 

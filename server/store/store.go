@@ -32,6 +32,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -153,6 +154,10 @@ type Shard struct {
 	Version uint32 `json:"version"` // the version whose content it carries: unchanged shards keep it, and their hash
 	Hash    string `json:"hash"`    // of the encoded wire.Weights blob
 	Bytes   int    `json:"bytes"`
+	// Head marks the shard of the most popular items, which every device
+	// fetches (a cold page ranks by popularity); its Index follows the
+	// shards by wire.ShardOf, and those leave its items out.
+	Head bool `json:"head,omitempty"`
 }
 
 // Privacy records the defences and noise a version was aggregated with,
@@ -239,6 +244,10 @@ type Settings struct {
 	Pin    uint32       `json:"pin"`
 	Paused bool         `json:"paused"` // no new version is published
 	Audit  []AuditEntry `json:"audit"`  // oldest first, at most MaxAudit
+	// Config is the owner's edit of the site's rules and slot settings
+	// (package site's Edit, as JSON), which the aggregator publishes as a
+	// configuration version; nil: the --sites file's.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // MaxAudit bounds a site's audit log: the newest entries are kept.
@@ -248,7 +257,7 @@ const MaxAudit = 200
 type AuditEntry struct {
 	At     time.Time `json:"at"`
 	Who    string    `json:"who"`    // "admin" or "owner": a token is a role, not a person
-	Action string    `json:"action"` // pin, unpin, pause, resume, purge
+	Action string    `json:"action"` // pin, unpin, pause, resume, purge, rules
 	Detail string    `json:"detail"`
 }
 
