@@ -133,7 +133,7 @@ func BenchmarkPublishAfterFlood(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ws := s.Weights(&p, nil)
-		aggregate.Shards(uint32(i+1), ws, p.Shards, nil)
+		aggregate.Shards(uint32(i+1), ws, aggregate.ChooseLayout(ws, &p, nil), nil)
 		if _, err := s.MarshalBinary(); err != nil {
 			b.Fatal(err)
 		}

@@ -74,8 +74,12 @@ type Params struct {
 	// HalfLife is the half-life of every sum: a delta counts 2^(-age/HalfLife),
 	// so old input, poisoned or not, fades. 0: no decay.
 	HalfLife time.Duration
-	// Shards is how many shards a version's weights are split into.
-	Shards int
+	// Shards is how many shards by item a version's weights are split
+	// into; 0 chooses it from the model's size (ChooseLayout): shards of
+	// about ShardBytes encoded bytes. HeadItems is how many of the most
+	// popular items go into a head shard every device fetches, when there
+	// is more than one shard.
+	Shards, ShardBytes, HeadItems int
 	// KeepPairs, KeepItems and KeepBytes bound the memory of a site's
 	// aggregate: past any of them, the entries with the fewest
 	// contributors (then the weakest) are pruned, and the ids only they
@@ -108,7 +112,7 @@ type Params struct {
 var DefaultParams = Params{
 	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: delta.SampledPairs, MaxItems: delta.SampledItems,
 	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
-	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 4,
+	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 8 << 10, HeadItems: 100,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
 	LDPReports: 4, LDPTopItems: 200, LDPZ: 3,
 	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,
@@ -134,8 +138,8 @@ func (p *Params) Validate() error {
 		return bad("co-occurrence weight %v: need 0-10", p.CoOccurrence)
 	case p.HalfLife != 0 && p.HalfLife < time.Minute:
 		return bad("half-life %v: need 0 (no decay) or at least a minute", p.HalfLife)
-	case p.Shards < 1 || p.Shards > 1024:
-		return bad("shards %d: need 1-1024", p.Shards)
+	case p.Shards < 0 || p.Shards > MaxShards || p.ShardBytes < 1<<10 || p.HeadItems < 0 || p.HeadItems > wire.MaxWeightsItems:
+		return bad("shards %d of %d bytes, head %d items: need 0 (by size) to %d shards, >= 1 KiB and 0-%d items", p.Shards, p.ShardBytes, p.HeadItems, MaxShards, wire.MaxWeightsItems)
 	case p.KeepPairs < 1000 || p.KeepItems < 100 || p.KeepItems > wire.MaxWeightsItems || p.KeepBytes < 1<<20:
 		return bad("keep %d pairs, %d items, %d bytes: need >= 1000, 100-%d and >= 1 MiB", p.KeepPairs, p.KeepItems, p.KeepBytes, wire.MaxWeightsItems)
 	case p.LDPReports < 1 || p.LDPReports > wire.MaxDeltaReports || p.LDPTopItems < 1 || p.LDPTopItems > 1000 || !(p.LDPZ >= 0 && p.LDPZ <= 10):

@@ -20,11 +20,14 @@ import (
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 )
 
 func TestModel(t *testing.T) {
-	s := newStack(t, stackConfig{})
+	p := aggregate.DefaultParams
+	p.MinCohort, p.Shards, p.HeadItems = 1, 4, 0 // four shards by item, to see unchanged ones keep their URL
+	s := newStack(t, stackConfig{params: p})
 	r := s.do(t, http.MethodGet, "/v1/model?site=demo", nil, "Origin", origin)
 	var m0 api.Manifest
 	r.json(t, &m0)

@@ -31,8 +31,8 @@ type Manifest struct {
 	Site       string              `json:"site"`
 	Version    uint32              `json:"version"`
 	Created    time.Time           `json:"created"`
-	Deltas     uint64              `json:"deltas"` // profile deltas that built it
-	ShardCount int                 `json:"shard_count"`
+	Deltas     uint64              `json:"deltas"`      // profile deltas that built it
+	ShardCount int                 `json:"shard_count"` // shards by wire.ShardOf (the head is not one)
 	Shards     []ManifestShard     `json:"shards"`
 	Config     BlobRef             `json:"config"`
 	Bytes      int                 `json:"bytes"` // of all shards
@@ -47,6 +47,10 @@ type ManifestShard struct {
 	URL     string `json:"url"`
 	Hash    string `json:"hash"`
 	Bytes   int    `json:"bytes"`
+	// Head marks the shard of the most popular items, which a device
+	// fetches whatever it meets (index shard_count); the shards by id leave
+	// its items out.
+	Head bool `json:"head,omitempty"`
 }
 
 // BlobRef points at a content-addressed blob.
@@ -162,11 +166,14 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 	if err != nil {
 		return nil, err
 	}
-	m := Manifest{Site: v.Site, Version: v.Number, Created: v.Created, Deltas: v.Deltas, ShardCount: len(v.Shards),
+	m := Manifest{Site: v.Site, Version: v.Number, Created: v.Created, Deltas: v.Deltas,
 		Config: BlobRef{URL: "/v1/config/" + v.Config, Hash: v.Config, Bytes: len(cfg.raw)}, Bytes: v.Bytes,
 		Privacy: v.Privacy, Assets: s.assets.refs()}
 	for _, sh := range v.Shards {
-		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: "/v1/shards/" + sh.Hash, Hash: sh.Hash, Bytes: sh.Bytes})
+		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: "/v1/shards/" + sh.Hash, Hash: sh.Hash, Bytes: sh.Bytes, Head: sh.Head})
+		if !sh.Head {
+			m.ShardCount++
+		}
 	}
 	body, err := json.Marshal(&m)
 	if err != nil {

@@ -41,7 +41,7 @@ func sites(t *testing.T, holdout float32) *site.Set {
 func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) *publish.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams
-	p.MinCohort, p.Shards, p.PairShare = 1, 4, 0
+	p.MinCohort, p.Shards, p.HeadItems, p.PairShare = 1, 4, 0, 0
 	a, err := publish.New(st, set, append([]publish.Option{publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -81,7 +81,7 @@ func table(results []Result) [][]string {
 			fmt.Sprintf("%.4f", r.Coverage),
 			fmt.Sprintf("%.4f", r.Diversity),
 			bytesCell(r.BytesSynced),
-			bytesCell(r.ModelBytes),
+			modelCell(r),
 			seconds(r.RunTime()))
 		rows = append(rows, row)
 	}
@@ -94,6 +94,16 @@ func seconds(d time.Duration) string {
 		return fmt.Sprintf("%.2f s", d.Seconds())
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+// modelCell prints the model bytes per device, then by page view when
+// counted: "12,000 (first 9,000, later 1,500)".
+func modelCell(r Result) string {
+	s := bytesCell(r.ModelBytes)
+	if r.ModelFirstPage != nil && r.ModelLaterPage != nil {
+		s += fmt.Sprintf(" (first %s, later %s)", bytesCell(r.ModelFirstPage), bytesCell(r.ModelLaterPage))
+	}
+	return s
 }
 
 // bytesCell prints a byte count with thousands separators, or nothing.

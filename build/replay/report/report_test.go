@@ -25,6 +25,7 @@ func sample() []Result {
 	out := []Result{base("V-SKNN", ModeCentral, 0.6), base("tailor", ModeFederated, 0.62)}
 	out[0].Notes = "k 1000"
 	out[1].BytesSynced, out[1].ModelBytes = Float(1234567), Float(2048)
+	out[1].ModelFirstPage, out[1].ModelLaterPage = Float(1500), Float(274)
 	out[1].Default = true
 	for _, e := range []float64{8, 1, 4} {
 		r := base("tailor", ModeLDP, 0.4+e/20)
@@ -98,7 +99,7 @@ func TestMarkdown(t *testing.T) {
 		"- Train: x.\n",
 		"| method | mode | HR@5 | HR@10 | HR@20 | MRR@5 | MRR@10 | MRR@20 | coverage@20 | diversity | bytes synced / device | model bytes / device | run time |\n",
 		"| V-SKNN | central | 0.3000 | 0.4800 | 0.6000 ±0.0120 | 0.1000 | 0.1200 | 0.1300 ±0.0060 | 0.5000 | 0.2500 |  |  | 1.75 s |\n",
-		"| tailor | federated (default) | 0.3100 | 0.4960 | 0.6200 ±0.0120 | 0.1000 | 0.1200 | 0.1300 ±0.0060 | 0.5000 | 0.2500 | 1,234,567 | 2,048 | 1.75 s |\n",
+		"| tailor | federated (default) | 0.3100 | 0.4960 | 0.6200 ±0.0120 | 0.1000 | 0.1200 | 0.1300 ±0.0060 | 0.5000 | 0.2500 | 1,234,567 | 2,048 (first 1,500, later 274) | 1.75 s |\n",
 		"| tailor | ldp ε=4 |",
 		"- V-SKNN (central): k 1000\n",
 		"- (default): what a site gets",

@@ -65,6 +65,11 @@ type Result struct {
 	// device. Nil for methods that have none (the central baselines).
 	BytesSynced *float64
 	ModelBytes  *float64
+	// ModelFirstPage and ModelLaterPage split ModelBytes by page view: what
+	// a device downloads on its first page view, and on each later one on
+	// average (a device fetches only the shards of the items it meets).
+	// Nil when the method does not count them.
+	ModelFirstPage, ModelLaterPage *float64
 
 	Sessions    int // evaluation sessions
 	Predictions int // clicks predicted
@@ -102,6 +107,8 @@ const (
 	keyDivKind     = "diversity_kind"
 	keyBytesSynced = "bytes_synced_per_device"
 	keyModelBytes  = "model_bytes_per_device"
+	keyModelFirst  = "model_bytes_first_page"
+	keyModelLater  = "model_bytes_later_page"
 	keySessions    = "sessions"
 	keyPredictions = "predictions"
 	keyFit         = "fit_s"
@@ -162,6 +169,12 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	if r.ModelBytes != nil {
 		put(keyModelBytes, *r.ModelBytes)
+	}
+	if r.ModelFirstPage != nil {
+		put(keyModelFirst, *r.ModelFirstPage)
+	}
+	if r.ModelLaterPage != nil {
+		put(keyModelLater, *r.ModelLaterPage)
 	}
 	put(keySessions, r.Sessions)
 	put(keyPredictions, r.Predictions)
@@ -267,6 +280,8 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	r.Epsilon = opt(keyEpsilon)
 	r.BytesSynced = opt(keyBytesSynced)
 	r.ModelBytes = opt(keyModelBytes)
+	r.ModelFirstPage = opt(keyModelFirst)
+	r.ModelLaterPage = opt(keyModelLater)
 	r.Coverage = get(keyCoverage)
 	r.Diversity = get(keyDiversity)
 	r.Sessions = int(get(keySessions))

@@ -32,6 +32,7 @@ package tailor
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -130,11 +131,11 @@ type Method struct {
 	shipped bool             // the mode and parameters a site gets by default
 
 	rt     *harness.Runtime
-	pool   *harness.Pool
-	config []byte   // the site configuration devices run with
-	shards [][]byte // the weights a device downloads
+	pool   *harness.Pool // devices holding every shard (the bandit estimate)
+	config []byte        // the site configuration devices run with
+	model  *served       // the published model, as the server serves it; nil in local mode
 
-	modelBytes int
+	pages pageBytes // what evaluation devices downloaded
 	synced     atomic.Int64 // delta bytes accepted
 	devices    atomic.Int64 // training devices
 	reused     bool         // the devices' deltas came from the memo
@@ -166,9 +167,12 @@ func (m *Method) Annotate(r *report.Result) {
 	if n := m.devices.Load(); n > 0 {
 		r.BytesSynced = report.Float(float64(m.synced.Load()) / float64(n))
 	}
-	r.ModelBytes = report.Float(float64(m.modelBytes))
-	if m.mode == report.ModeLocal {
+	if m.model == nil {
+		r.ModelBytes = report.Float(0)
 		return
+	}
+	if total, first, later, ok := m.pages.means(); ok {
+		r.ModelBytes, r.ModelFirstPage, r.ModelLaterPage = report.Float(total), report.Float(first), report.Float(later)
 	}
 	noise := m.params.Noise
 	if noise != aggregate.NoiseNone {
@@ -180,6 +184,7 @@ func (m *Method) Annotate(r *report.Result) {
 	if m.catalog > 0 {
 		r.Notes += fmt.Sprintf("; LDP reports debiased over a catalogue of %d items", m.catalog)
 	}
+	r.Notes += "; " + m.model.String()
 	if m.reused {
 		r.Notes += " (the same devices' deltas as the run before it, aggregated again)"
 	}
@@ -214,17 +219,16 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 			return err
 		}
 	}
-	config, shards := m.config, m.shards
+	config, model := m.config, m.model
 	m.pool = rt.NewPool(max(1, m.cfg.Workers), func(in *harness.Instance) error {
 		if _, err := in.Call("tailor_init", config); err != nil {
 			return err
 		}
-		for _, s := range shards {
-			if err := in.ApplyWeightsBytes(s); err != nil {
-				return err
-			}
+		if model == nil {
+			return nil
 		}
-		return nil
+		_, err := model.fetch(in, nil, nil, true)
+		return err
 	})
 	return nil
 }
@@ -462,28 +466,36 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 	return err
 }
 
-// download fetches the current manifest, configuration and every shard.
+// download fetches the current manifest, configuration and every shard,
+// as a browser does: each counted as served (gzip when the server
+// compresses it); evaluation devices then apply only those the loader
+// would fetch (served.fetch).
 func (m *Method) download(ctx context.Context, client *http.Client, base string) error {
 	var man api.Manifest
-	b, err := get(ctx, client, base+"/v1/model?site="+siteKey)
+	b, n, err := get(ctx, client, base+"/v1/model?site="+siteKey)
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, &man); err != nil {
 		return fmt.Errorf("tailor: manifest: %w", err)
 	}
-	if m.config, err = get(ctx, client, base+man.Config.URL); err != nil {
+	model := &served{count: man.ShardCount, manifest: n, shards: map[int]shard{}}
+	if m.config, model.config, err = get(ctx, client, base+man.Config.URL); err != nil {
 		return err
 	}
-	m.shards = m.shards[:0]
 	for _, s := range man.Shards {
-		b, err := get(ctx, client, base+s.URL)
+		b, n, err := get(ctx, client, base+s.URL)
 		if err != nil {
 			return err
 		}
-		m.shards = append(m.shards, b)
-		m.modelBytes += len(b)
+		model.shards[s.Index] = shard{b: b, served: n, version: s.Version}
+		model.raw += len(b)
+		model.all += n
+		if s.Head {
+			model.head = append(model.head, s.Index)
+		}
 	}
+	m.model = model
 	m.version, m.deltas = man.Version, man.Deltas
 	return nil
 }
@@ -504,37 +516,51 @@ func (m *Method) context(at int64) wire.Context {
 	return wire.Context{Hour: uint8(t.Hour()), Weekday: uint8(t.Weekday()), Month: uint8(t.Month())}
 }
 
-// Start begins an evaluation session on a fresh device that holds the
-// downloaded model.
+// Start begins an evaluation session on a fresh device that holds no
+// weights yet: on each page view it fetches the shards the loader would.
 func (m *Method) Start() eval.Session { return &session{m: m} }
 
 type session struct {
-	m  *Method
-	in *harness.Instance
+	m    *Method
+	in   *harness.Instance
+	ids  []string     // this session's items: the loader fetches their shards
+	held map[int]bool // shards fetched
 }
 
 // Next tracks a click and returns the device's top k for the next one,
 // ranking the items the model knows (no candidate list, as a
-// "recommended for you" slot over the whole catalogue).
+// "recommended for you" slot over the whole catalogue). Each click is a
+// page view: the device first fetches the shards of the page's item and
+// of the session's (and the head), counting their bytes.
 func (s *session) Next(item string, at int64, k int) ([]string, error) {
 	m := s.m
-	if s.in == nil {
-		in, err := m.pool.Get(context.Background())
+	first := s.in == nil
+	if first {
+		// A fresh instance per session: the device holds only what this
+		// visitor's pages fetched (a pooled one would keep other
+		// sessions' shards).
+		in, err := m.rt.Instantiate(context.Background())
 		if err != nil {
-			return nil, err
-		}
-		// The stream depends on the session (its first click), not on
-		// the pooled instance that runs it; the top bit keeps it apart
-		// from the training devices' streams.
-		err = in.Seed(uint64(at) | 1<<63)
-		if err == nil {
-			_, err = in.Call("tailor_init", m.config)
-		}
-		if err != nil {
-			m.pool.Put(in)
 			return nil, err
 		}
 		s.in = in
+		// The stream depends on the session (its first click); the top
+		// bit keeps it apart from the training devices' streams.
+		if err = in.Seed(uint64(at) | 1<<63); err == nil {
+			_, err = in.Call("tailor_init", m.config)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.held = map[int]bool{}
+	}
+	s.ids = append(s.ids, item)
+	if m.model != nil {
+		n, err := m.model.fetch(s.in, s.ids, s.held, false)
+		if err != nil {
+			return nil, err
+		}
+		m.pages.add(first, n+m.model.boot(first))
 	}
 	if err := s.in.Track(m.click(data.Click{Item: item, At: at})); err != nil {
 		return nil, err
@@ -550,13 +576,14 @@ func (s *session) Next(item string, at int64, k int) ([]string, error) {
 	return ids, nil
 }
 
-// Close returns the device to the pool.
+// Close ends the session's device.
 func (s *session) Close() error {
-	if s.in != nil {
-		s.m.pool.Put(s.in)
-		s.in = nil
+	if s.in == nil {
+		return nil
 	}
-	return nil
+	err := s.in.Close(context.Background())
+	s.in = nil
+	return err
 }
 
 func post(ctx context.Context, c *http.Client, url string, body []byte) error {
@@ -577,18 +604,33 @@ func post(ctx context.Context, c *http.Client, url string, body []byte) error {
 	return nil
 }
 
-func get(ctx context.Context, c *http.Client, url string) ([]byte, error) {
+// get fetches url as a browser would (accepting gzip) and returns the
+// body and how many bytes were served for it.
+func get(ctx context.Context, c *http.Client, url string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	req.Header.Set("Accept-Encoding", "gzip")
 	res, err := c.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", url, res.Status)
+		return nil, 0, fmt.Errorf("GET %s: %s", url, res.Status)
 	}
-	return io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
+		return b, len(b), err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	if err != nil {
+		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+	}
+	return body, len(b), nil
 }
