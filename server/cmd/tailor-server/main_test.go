@@ -267,18 +267,9 @@ func TestCrash(t *testing.T) {
 				m.Version, m.Deltas, st.Total.Arms["treatment"].Impressions, len(acked))
 		}
 	}
-	items := map[string]bool{}
-	for _, sh := range m.Shards {
-		var w wire.Weights
-		if err := wire.Unmarshal(getBytes(t, p.url+sh.URL), &w, "weights"); err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range w.Items {
-			items[it.ID] = true
-		}
-	}
+	items := weights(t, p, m)
 	for _, n := range acked {
-		if !items[fmt.Sprintf("crash-%05d", n)] {
+		if _, ok := items[fmt.Sprintf("crash-%05d", n)]; !ok {
 			t.Fatalf("acknowledged delta %d is not in version %d's weights", n, m.Version)
 		}
 	}

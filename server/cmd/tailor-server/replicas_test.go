@@ -67,6 +67,20 @@ func (p *process) records(msg string) []logRecord {
 	return out
 }
 
+// firstRecord waits up to 15s for p to log msg and returns the time of its
+// first such record; past that, the test fails saying what did not happen.
+func firstRecord(t *testing.T, p *process, msg, failure string) time.Time {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if rs := p.records(msg); len(rs) > 0 {
+			return rs[0].Time
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(failure + " within 15s")
+		}
+	}
+}
+
 // leader waits until exactly one of the replicas leads, and returns it.
 func leader(t *testing.T, ps ...*process) (lead *process, others []*process) {
 	t.Helper()
@@ -397,26 +411,8 @@ func testLeaderKilled(t *testing.T, bin string, pg *pgtest.Server) {
 	killed := time.Now()
 	<-lead.done
 	s.waitAcked(t, 600) // syncs go on, to the survivor
-	var took time.Duration
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if rs := survivor.records("leading"); len(rs) > 0 {
-			took = rs[0].Time.Sub(killed)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no replica took over the aggregation within 15s")
-		}
-	}
-	var firstVersion time.Duration
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if rs := survivor.records("published model version"); len(rs) > 0 {
-			firstVersion = rs[0].Time.Sub(killed)
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the new leader published nothing within 15s")
-		}
-	}
+	took := firstRecord(t, survivor, "leading", "no replica took over the aggregation").Sub(killed)
+	firstVersion := firstRecord(t, survivor, "published model version", "the new leader published nothing").Sub(killed)
 	s.end()
 	t.Logf("killed the leader after it published %d versions; the other replica led %v later and published its first version %v after the kill",
 		published, took.Round(time.Millisecond), firstVersion.Round(time.Millisecond))
