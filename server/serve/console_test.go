@@ -23,28 +23,15 @@ import (
 // the server does: a version pinned there is what GET /v1/model serves.
 func TestConsole(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan Started, 1)
-	opts := []Option{
-		WithSites(func(addr *net.TCPAddr, configured string) (*site.Set, error) {
-			return site.NewSet(site.Site{Key: "test", Origins: []string{"http://" + addr.String()}, Privacy: wire.PrivacyFederated})
-		}),
-		WithStart(func(ctx context.Context, s Started) { started <- s }),
-	}
+	sites := WithSites(func(addr *net.TCPAddr, configured string) (*site.Set, error) {
+		return site.NewSet(site.Site{Key: "test", Origins: []string{"http://" + addr.String()}, Privacy: wire.PrivacyFederated})
+	})
 	getenv := func(k string) string { return map[string]string{"TAILOR_ADMIN_TOKEN": testAdminToken}[k] }
 	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "", "--min-cohort", "1"}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, args, getenv, io.Discard, io.Discard, opts...) }()
-	var s Started
-	select {
-	case s = <-started:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
+	s, wait := start(t, ctx, args, getenv, sites)
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run after cancel: %v", err)
-		}
+		wait()
 	}()
 	base := "http://" + s.Addr.String()
 	d := wire.Delta{Site: "test", ID: [16]byte{1}, Items: []wire.Count{{ID: "a", N: 1}}}

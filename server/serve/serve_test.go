@@ -126,7 +126,6 @@ func TestOptions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var greeting string
 	var gotAddr *net.TCPAddr
-	started := make(chan Started, 1)
 	opts := []Option{
 		WithUsage("tailor-test: a test's server.\n"),
 		WithFlags(func(fs *flag.FlagSet) { fs.StringVar(&greeting, "greeting", "", "what the pages say") }),
@@ -140,7 +139,6 @@ func TestOptions(t *testing.T) {
 				io.WriteString(w, greeting+" "+map[bool]string{true: "with", false: "without"}[ok]+" tailor.js")
 			}), nil
 		}),
-		WithStart(func(ctx context.Context, s Started) { started <- s }),
 	}
 	getenv := func(k string) string { return map[string]string{"TAILOR_GREETING": "hello"}[k] }
 	var help bytes.Buffer
@@ -152,14 +150,7 @@ func TestOptions(t *testing.T) {
 	if err := Run(ctx, append(args, "--sites", "sites.json"), getenv, io.Discard, io.Discard, opts...); !errors.Is(err, ErrOwnSites) {
 		t.Errorf("--sites beside WithSites: %v, want ErrOwnSites", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, args, getenv, io.Discard, io.Discard, opts...) }()
-	var s Started
-	select {
-	case s = <-started:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
+	s, wait := start(t, ctx, args, getenv, opts...)
 	if s.Addr.String() != gotAddr.String() || s.Shared || s.Aggregator == nil || s.Local == nil {
 		t.Errorf("started %+v, sites asked for %v", s, gotAddr)
 	}
@@ -176,7 +167,28 @@ func TestOptions(t *testing.T) {
 		t.Errorf("the pages say %q", b)
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run after cancel: %v", err)
+	wait()
+}
+
+// start runs Run(ctx, args, ...) in the background with opts and a start
+// hook, and returns what the hook saw once the server serves; the test
+// fails if Run returns first. After cancelling ctx, wait checks that Run
+// then returned cleanly.
+func start(t *testing.T, ctx context.Context, args []string, getenv func(string) string, opts ...Option) (s Started, wait func()) {
+	t.Helper()
+	started := make(chan Started, 1)
+	opts = append(opts[:len(opts):len(opts)], WithStart(func(ctx context.Context, s Started) { started <- s }))
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, args, getenv, io.Discard, io.Discard, opts...) }()
+	select {
+	case s = <-started:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	}
+	return s, func() {
+		t.Helper()
+		if err := <-done; err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
 	}
 }
