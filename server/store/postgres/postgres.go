@@ -233,16 +233,12 @@ func (s *DB) tryCommit(ctx context.Context, batch []appendReq, todo []int, res [
 	if err != nil {
 		return todo, err
 	}
-	for rows.Next() {
-		var id []byte
-		var r recorded
-		if err := rows.Scan(&id, &r.site, &r.sum, &r.seq); err != nil {
-			rows.Close()
-			return todo, err
-		}
+	var id []byte
+	var r recorded
+	if _, err := pgx.ForEachRow(rows, []any{&id, &r.site, &r.sum, &r.seq}, func() error {
 		known[[16]byte(id)] = r
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return todo, err
 	}
 	// A recorded id is a duplicate (same site and body) or a conflict; so
@@ -326,15 +322,11 @@ func (s *DB) insert(ctx context.Context, site string, batch []appendReq, idx []i
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			rows.Close()
-			return err
-		}
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&seq}, func() error {
 		firstSeq = min(firstSeq, seq)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
 	for j, i := range idx {
@@ -364,18 +356,13 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 		return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
 	}
 	var out []store.Delta
-	for rows.Next() {
-		var seq, model, received int64
-		var id []byte
-		d := store.Delta{Site: site}
-		if err := rows.Scan(&seq, &id, &model, &received, &d.Body); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
-		}
-		d.Seq, d.Model, d.Received, d.ID = uint64(seq), uint32(model), time.Unix(0, received).UTC(), [16]byte(id)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	var seq, model, received int64
+	var id, body []byte
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &id, &model, &received, &body}, func() error {
+		out = append(out, store.Delta{Site: site, Seq: uint64(seq), ID: [16]byte(id), Model: uint32(model),
+			Received: time.Unix(0, received).UTC(), Body: body})
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("postgres: deltas %s after %d: %w", site, after, err)
 	}
 	return out, nil
@@ -412,15 +399,11 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h); err != nil {
-				rows.Close()
-				return err
-			}
+		var h string
+		if _, err := pgx.ForEachRow(rows, []any{&h}, func() error {
 			stored[h] = true
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		}); err != nil {
 			return err
 		}
 		for _, h := range refs {
