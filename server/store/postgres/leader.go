@@ -47,12 +47,7 @@ func (s *DB) Campaign(ctx context.Context) (lead context.Context, resign func(),
 	if err := s.check(ctx); err != nil {
 		return nil, nil, err
 	}
-	cfg := s.conn.Copy()
-	cfg.RuntimeParams["application_name"] = "tailor-server leader"
-	for k, v := range keepalives {
-		cfg.RuntimeParams[k] = v
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := s.session(ctx, "tailor-server leader")
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: campaign: %w", err)
 	}
@@ -88,6 +83,18 @@ func (s *DB) Campaign(ctx context.Context) (lead context.Context, resign func(),
 	return lead, func() { cancel(context.Canceled); <-done }, nil
 }
 
+// session opens a dedicated connection, outside the pool, named name in
+// pg_stat_activity: for what lives as long as the session (the leader's
+// advisory lock, a LISTEN), with keepalives so that a lost peer ends it.
+func (s *DB) session(ctx context.Context, name string) (*pgx.Conn, error) {
+	cfg := s.conn.Copy()
+	cfg.RuntimeParams["application_name"] = name
+	for k, v := range keepalives {
+		cfg.RuntimeParams[k] = v
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
 // keepalives make the server notice within about ten seconds that the
 // host at the other end of a dedicated session is gone.
 var keepalives = map[string]string{"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "3"}
@@ -112,12 +119,7 @@ func (s *DB) Watch(ctx context.Context, changed func()) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	cfg := s.conn.Copy()
-	cfg.RuntimeParams["application_name"] = "tailor-server watch"
-	for k, v := range keepalives {
-		cfg.RuntimeParams[k] = v
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := s.session(ctx, "tailor-server watch")
 	if err != nil {
 		return fmt.Errorf("postgres: watch: %w", err)
 	}

@@ -51,6 +51,22 @@ func readBase(ctx context.Context, query func(context.Context, string, ...any) p
 	return b, nil
 }
 
+// withBase runs fn in a transaction that holds site's base lock, with the
+// base as it stands: Retire and DeleteReceived check their rule against it
+// and change the deltas before another replica can move it.
+func (s *DB) withBase(ctx context.Context, site string, fn func(tx pgx.Tx, b store.Base) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, baseLock(site)); err != nil {
+			return err
+		}
+		b, err := readBase(ctx, tx.QueryRow, site)
+		if err != nil {
+			return err
+		}
+		return fn(tx, b)
+	})
+}
+
 // Retire implements store.Store.
 func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base) (int, error) {
 	if err := s.check(ctx); err != nil {
@@ -68,14 +84,7 @@ func (s *DB) Retire(ctx context.Context, site string, prev uint64, b store.Base)
 		state = []byte{}
 	}
 	n := 0
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, baseLock(site)); err != nil {
-			return err
-		}
-		old, err := readBase(ctx, tx.QueryRow, site)
-		if err != nil {
-			return err
-		}
+	err := s.withBase(ctx, site, func(tx pgx.Tx, old store.Base) error {
 		if err := old.Still(prev); err != nil {
 			return err
 		}
@@ -100,14 +109,7 @@ func (s *DB) DeleteReceived(ctx context.Context, site string, from, to time.Time
 		return 0, err
 	}
 	n := 0
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, baseLock(site)); err != nil {
-			return err
-		}
-		base, err := readBase(ctx, tx.QueryRow, site)
-		if err != nil {
-			return err
-		}
+	err := s.withBase(ctx, site, func(tx pgx.Tx, base store.Base) error {
 		if err := base.Reaches(from); err != nil {
 			return err
 		}
