@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/store"
@@ -44,6 +45,10 @@ var syncMediaTypes = map[string]bool{"": true, "application/msgpack": true, "app
 	"application/vnd.msgpack": true, "text/plain": true, "application/octet-stream": true}
 
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, MaxBodyBytes+1); return &b }}
+
+// canonicalPool holds the writers deltas are re-encoded with: the store
+// copies what it keeps (store.Store.Append does not retain the body).
+var canonicalPool = sync.Pool{New: func() any { return msgp.NewWriter(4 << 10) }}
 
 // SyncResponse is the body of 202 Accepted.
 type SyncResponse struct {
@@ -159,8 +164,10 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reas
 		return reasonStaleModel, http.StatusConflict,
 			fmt.Errorf("%w: %d, the oldest accepted is %d: fetch /v1/model and sync again", ErrStaleModel, d.Model, cur.Number-s.maxLag)
 	}
+	cw := canonicalPool.Get().(*msgp.Writer)
+	defer canonicalPool.Put(cw)
 	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(),
-		Body: ingest.Canonical(&d)})
+		Body: ingest.CanonicalTo(cw, &d)})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reasonConflict, http.StatusConflict, fmt.Errorf("delta id %x was already recorded with other content", d.ID)

@@ -148,6 +148,15 @@ func classify(err error) error {
 // in which only the fields the server knows exist.
 func Canonical(d *wire.Delta) []byte { return wire.Marshal(d) }
 
+// CanonicalTo is Canonical into w, reset first: the sync path reuses
+// writers (a delta is encoded on every sync). The bytes are w's until its
+// next use.
+func CanonicalTo(w *msgp.Writer, d *wire.Delta) []byte {
+	w.Reset()
+	d.EncodeTo(w)
+	return w.Bytes()
+}
+
 // Policy is what Check needs of the site a delta names.
 type Policy struct {
 	Privacy wire.Privacy // federated or federated+ldp (a local site syncs nothing: refused before Check)

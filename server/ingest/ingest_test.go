@@ -121,6 +121,11 @@ func agree(t *testing.T, b []byte, got wire.Delta) {
 	if err != nil || !bytes.Equal(ingest.Canonical(&back), canonical) {
 		t.Fatalf("the canonical bytes %x decode to %+v, %v; want %+v", canonical, back, err, got)
 	}
+	w := msgp.NewWriter(1)
+	w.Raw([]byte("a previous delta")) // CanonicalTo resets the writer it reuses
+	if to := ingest.CanonicalTo(w, &got); !bytes.Equal(to, canonical) {
+		t.Fatalf("CanonicalTo = %x, Canonical = %x", to, canonical)
+	}
 }
 
 func TestDecode(t *testing.T) {
