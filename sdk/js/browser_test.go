@@ -17,10 +17,11 @@ import (
 	"github.com/tailorhq/tailor/internal/browsertest"
 )
 
-// loaderAssets are what the tests serve: tailor.js built by
-// build/loader.sh from sdk/js/src, and dist/tailor.wasm (make wasm).
+// loaderAssets are what the tests serve: tailor.js, tailor.mjs and the
+// lazily loaded chunk tailor-extra.js built by build/loader.sh from
+// sdk/js/src, and dist/tailor.wasm (make wasm).
 var loaderAssets struct {
-	js, mjs, wasm []byte
+	js, mjs, extra, wasm []byte
 	skip          string // why the browser tests cannot run
 }
 
@@ -58,6 +59,7 @@ func build() error {
 		}
 		loaderAssets.js = b
 		loaderAssets.mjs, _ = os.ReadFile(filepath.Join(root, "dist", "tailor.mjs"))
+		loaderAssets.extra, _ = os.ReadFile(filepath.Join(root, "dist", "tailor-extra.js"))
 	} else {
 		cmd := exec.Command("bash", filepath.Join(root, "build", "loader.sh"))
 		cmd.Env = append(os.Environ(), "DIST="+tmp)
@@ -68,6 +70,9 @@ func build() error {
 			return err
 		}
 		if loaderAssets.mjs, err = os.ReadFile(filepath.Join(tmp, "tailor.mjs")); err != nil {
+			return err
+		}
+		if loaderAssets.extra, err = os.ReadFile(filepath.Join(tmp, "tailor-extra.js")); err != nil {
 			return err
 		}
 	}

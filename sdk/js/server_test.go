@@ -265,6 +265,15 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Write(loaderAssets.mjs)
 		}
+	case strings.HasPrefix(path, "/assets/tailor-extra.") && strings.HasSuffix(path, ".js"):
+		// The core names the chunk by its hash: any other is a stale build.
+		if path != "/assets/tailor-extra."+hashOf(loaderAssets.extra)[:16]+".js" {
+			http.NotFound(w, r)
+			return
+		}
+		h.Set("Content-Type", "text/javascript")
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Write(loaderAssets.extra)
 	case path == "/tailor.wasm" || strings.HasPrefix(path, "/assets/tailor.") && strings.HasSuffix(path, ".wasm"):
 		time.Sleep(s.site.WasmDelay)
 		if s.site.WasmStatus != 0 {

@@ -181,8 +181,8 @@ export interface Scan {
   items: ScannedProduct[];
   /** Each grid, in page order: a CSS selector of its tiles ("#list > li"), and how many it holds. */
   grids: { selector: string; count: number }[];
-  /** The ecommerce events already in the dataLayer (GA4 view_item, add_to_cart, purchase; UA detail, add, purchase). */
-  events: { kind: "view" | "cart" | "purchase"; item: string }[];
+  /** The ecommerce events already in the dataLayer (GA4 view_item, add_to_cart, purchase; UA detail, click, add, purchase). */
+  events: { kind: "view" | "click" | "cart" | "purchase"; item: string }[];
 }
 
 /** A call queued before the script loads: window.tailor = window.tailor || []; tailor.push([...]). */
@@ -207,8 +207,12 @@ export interface Tailor {
   consent(granted: boolean): void;
   /** Sets the ranking mode (kept across pages) and returns the mode in force; without an argument, only returns it. */
   mode(m?: Mode): Mode;
-  /** Reads the page as it is (never throws; a few ms): its main product, product tiles and grids. */
-  scan(): Scan;
+  /**
+   * Reads the page as it is (never rejects; a few ms): its main product, product tiles and grids.
+   * The scanner is in a chunk loaded on first use (ORIGIN/assets/tailor-extra.HASH.js), hence a
+   * promise; it resolves once Tailor has started, empty when the chunk cannot load.
+   */
+  scan(): Promise<Scan>;
   /** Runs a queued call. */
   push(call: QueuedCall): void;
 }

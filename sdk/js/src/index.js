@@ -5,7 +5,8 @@
 //
 // origin defaults to this module's own origin.
 
-import { tailor, start as boot } from './tailor.js'
+import { tailor } from './api.js'
+import { start as boot } from './boot.js'
 
 export { tailor }
 export default tailor

@@ -27,6 +27,8 @@ export async function manifest(origin, site) {
     // tailor.wasm at its content-hashed, immutable URL; its integrity hash
     // is not used: it comes from the same server as the wasm itself
     wasm: m.assets?.['tailor.wasm'] && abs(m.assets['tailor.wasm'].url),
+    // the site's slots declared by CSS selector (extra.js, mark)
+    slots: m.slots,
   }
 }
 

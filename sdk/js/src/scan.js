@@ -67,24 +67,32 @@ function ld(x, out, canon, d = 0) {
 
 // layer reads the ecommerce entries of a dataLayer, objects or gtag()
 // arguments: GA4 events and Universal Analytics enhanced ecommerce
-// (detail, add, purchase). It returns the product viewed first.
-const KIND = { view_item: 'view', detail: 'view', add_to_cart: 'cart', add: 'cart', purchase: 'purchase' }
+// (detail, click, add, purchase). It returns the product viewed first.
+const GA4 = { view_item: 'view', add_to_cart: 'cart', purchase: 'purchase' }
+const UA = { detail: 'view', click: 'click', add: 'cart', purchase: 'purchase' }
 function layer(dl, events) {
   let main = null
   for (const e of (Array.isArray(dl) ? dl : []).slice(0, 200)) {
     try {
-      const ec = e.ecommerce || {}
-      const lists = e[0] == 'event' ? [[e[1], e[2]?.items]] : [[e.event, ec.items], ...Object.keys(ec).map((k) => [k, ec[k]?.products])]
-      for (const [k, list] of lists)
-        for (const g of KIND[k] ? [].concat(list || []).slice(0, 50) : []) {
-          const it = product(g.item_id ?? g.id, g.item_name ?? g.name, g.price, g.item_category ?? g.category)
-          it && events.length < 50 && events.push({ kind: KIND[k], item: it.id })
-          if (KIND[k] == 'view') main ||= it
+      const lists = e[0] == 'event' ? [[GA4[e[1]], e[2]?.items]] : [[GA4[e.event], e.ecommerce?.items], ...ua(e)]
+      for (const [kind, list] of lists)
+        for (const it of kind ? products(list) : []) {
+          events.length < 50 && events.push({ kind, item: it.id })
+          if (kind == 'view') main ||= it
         }
     } catch {}
   }
   return main
 }
+
+/** ua returns the actions of a Universal Analytics enhanced-ecommerce
+ * entry ({ecommerce: {add: {products: [...]}}}) as [kind, products]. */
+export const ua = (e) => Object.keys(Object(e?.ecommerce)).flatMap((k) => (UA[k] ? [[UA[k], e.ecommerce[k]?.products]] : []))
+
+/** products reads a list of ecommerce products (GA4 items, UA products),
+ * 50 at most. */
+export const products = (list) =>
+  [].concat(list || []).slice(0, 50).flatMap((g) => [product(g.item_id ?? g.id, g.item_name ?? g.name, g.price, g.item_category ?? g.category) || []])
 
 const meta = (doc, k) => doc.querySelector(`meta[property="${k}"]`)?.content
 const MD = '[itemscope][itemtype*="schema.org/Product" i]'
@@ -164,7 +172,7 @@ const HIDE = '[hidden],[style*="display:none" i],[style*="display: none" i]'
 // parents with one selector (the rows of a grid too) make a grid when
 // there are three or more. A climb stops at an ancestor that points to
 // too many products already.
-function tiles(doc, mainId) {
+function tiles(doc, mainId, els) {
   const seen = new Map() // element → {l: Map path → count ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
   const withIds = new Set([...doc.querySelectorAll(IDS)].slice(0, LINKS))
   const links = [...doc.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, LINKS)
@@ -201,26 +209,59 @@ function tiles(doc, mainId) {
     const id = k.i
     const l = dom(k)
     const img = x.getElementsByTagName('img')[0]
-    const text = () => x.textContent.slice(0, 2000)
-    if (!(id ? img || PRICE.test(text()) : img && (PRODUCT.test(l) || PRICE.test(text())))) continue
-    const it = product(
-      id && (k.r == 0 || !l || l == '*') ? id : l,
-      x.querySelector('h2,h3,h4,[class*=name i]')?.textContent || img?.alt,
-      (x.querySelector('[class*=price i]')?.textContent || text()).match(/\d[\d.,]*/)?.[0]
-    )
+    if (!(id ? img || PRICE.test(text(x)) : img && (PRODUCT.test(l) || PRICE.test(text(x))))) continue
+    const it = describe(x, id && (k.r == 0 || !l || l == '*') ? id : l, img)
     if (!sel.has(p)) sel.set(p, selector(p))
     const g = sel.get(p) + ' > ' + x.localName
     if (!grids.has(g)) grids.set(g, [])
-    it && grids.get(g).push(it)
+    it && grids.get(g).push([x, it])
   }
   const items = new Map()
   const out = []
   for (const [selector, found] of grids) {
     if (found.length < 3) continue
     out.push({ selector, count: found.length })
-    for (const it of found) if (it.id != mainId && !items.has(it.id)) items.set(it.id, it)
+    for (const [x, it] of found) {
+      els?.set(x, it)
+      if (it.id != mainId && !items.has(it.id)) items.set(it.id, it)
+    }
   }
   return { items: [...items.values()], grids: out }
+}
+
+const text = (x) => x.textContent.slice(0, 2000)
+
+// describe builds the product of tile x given its id: its name from a
+// heading or its image, its price from a price element or its text.
+const describe = (x, id, img = x.getElementsByTagName('img')[0]) =>
+  product(
+    id,
+    x.querySelector('h2,h3,h4,[class*=name i]')?.textContent || img?.alt,
+    (x.querySelector('[class*=price i]')?.textContent || text(x)).match(/\d[\d.,]*/)?.[0]
+  )
+
+/** tile reads the product of one tile a site declared (a slot's tile
+ * selector), with the rules tiles() follows: a SKU its markup gives, else
+ * the path it links to most, else another id it gives. Null when it names
+ * no product. */
+export function tile(x) {
+  try {
+    at(x.ownerDocument)
+    let id
+    for (const el of [x, ...[...x.querySelectorAll(IDS)].slice(0, 50)]) {
+      const i = pointer(el)[1]
+      if (i && (!id || i[0] < id[0])) id = i
+    }
+    const ls = new Map()
+    for (const el of [x, ...[...x.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, 50)]) {
+      const l = href(el)[0]
+      l && ls.set(l, (ls.get(l) || 0) + 1)
+    }
+    const l = [...ls].sort((a, b) => b[1] - a[1])[0]?.[0]
+    return describe(x, id && (!id[0] || !l) ? id[1] : l)
+  } catch {
+    return null
+  }
 }
 
 // selector names an element for CSS: its path of tag.class from the
@@ -234,14 +275,20 @@ function selector(el) {
   return out.slice(3)
 }
 
-/** scan returns the products doc shows: {main, items, grids, events}. */
-export function scan(doc = document) {
+// at reads doc's base URL, which relative links are joined to.
+function at(doc) {
+  const p = new URL(doc.baseURI).pathname
+  base = { path: p, dir: p.replace(/[^/]*$/, '') }
+}
+
+/** scan returns the products doc shows: {main, items, grids, events}.
+ * els, when given, receives each tile element of a grid with its product. */
+export function scan(doc = document, els) {
   const events = []
   try {
-    const p = new URL(doc.baseURI).pathname
-    base = { path: p, dir: p.replace(/[^/]*$/, '') }
+    at(doc)
     const main = mainProduct(doc, events)
-    return { main, ...tiles(doc, main?.id), events }
+    return { main, ...tiles(doc, main?.id, els), events }
   } catch {
     return { main: null, items: [], grids: [], events }
   }

@@ -6,7 +6,8 @@
 // the calls queued before it loaded: window.tailor = window.tailor || []
 // then tailor.push(["track", {...}]) or tailor.push(function (t) {...}).
 
-import { tailor, start } from './tailor.js'
+import { tailor } from './api.js'
+import { start } from './boot.js'
 
 const q = window.tailor
 if (!q?.ready) {

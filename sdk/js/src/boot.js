@@ -1,0 +1,131 @@
+// Boot: start reads the options, hides the page's slots against flicker,
+// then boot fetches the manifest, tailor.wasm and the weights, restores
+// the stored profile, reads the page view and ranks the slots.
+
+import { encode, decode } from './msgpack.js'
+import { load } from './engine.js'
+import { manifest, bytes, shardOf } from './model.js'
+import * as storage from './storage.js'
+import { SLOT, fits } from './page.js'
+import { st, ready, settle, log, quiet, pause, all, guard, die } from './state.js'
+import { ITEM, hide, reveal, rankSlot, rankAll } from './slots.js'
+import { visit, listen, track } from './signals.js'
+import { restore } from './sync.js'
+import { tailor } from './api.js'
+import { extra } from './chunk.js'
+
+const PRIVACY = ['local', 'federated', 'federated+ldp']
+
+/** start boots Tailor once; the script tag calls it with its data
+ * attributes, an ES module user with options (see tailor.d.ts). */
+export function start(opts) {
+  if (!st.o)
+    guard(() => {
+      const o = (st.o = opts)
+      performance.mark('tailor:start')
+      o.site = fits(o.site || '') || 'site'
+      st.granted = o.consent != 'required'
+      all('[' + SLOT + ']').forEach(hide)
+      // Slots the parser (or an app) adds later: hidden until the engine
+      // is ready, then ranked before they paint.
+      new MutationObserver((ms) =>
+        ms.forEach((m) =>
+          m.addedNodes.forEach((n) => {
+            if (n.nodeType == 1)
+              for (const s of n.matches('[' + SLOT + ']') ? [n] : all('[' + SLOT + ']', n)) st.ranked.has(s) || (st.live ? rankSlot(s) : hide(s))
+          })
+        )
+      ).observe(document.documentElement, { childList: true, subtree: true })
+      setTimeout(() => {
+        st.shown = 1
+        ;[...st.hidden.keys()].forEach(reveal)
+      }, +o.timeout || 300)
+      boot().catch(die).finally(() => settle(tailor))
+    })
+  return ready
+}
+
+async function boot() {
+  const o = st.o
+  const rec = st.granted ? storage.get(o.site) : null
+  st.model = await manifest(o.origin, o.site).catch(log)
+  const eng = quiet(load(o.wasm || st.model?.wasm || o.origin + '/tailor.wasm', o.debug))
+  const cfg = quiet(st.model?.config ? bytes(st.model.config) : Promise.reject())
+  await new Promise((r) => (document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', r) : r()))
+  // A page without Tailor's markup, or a site that declares slots by
+  // selector: the chunk marks the slots and reads what the page shows.
+  const slots = st.model?.slots
+  if (slots || !document.querySelector('[' + ITEM + ']')) {
+    const x = await extra()
+    guard(() => x?.mark(slots))
+  }
+  const saved = await rec
+  // Shards of the page's items and of the items the profile remembers
+  // (all of them when the model is small) download while wasm compiles.
+  const ids = all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM))
+  guard(() => {
+    const p = decode(saved.p)
+    for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
+  })
+  fetchShards(ids)
+  st.call = await eng
+  await pause()
+  configure(await cfg.catch(() => 0))
+  if (saved) {
+    saved.p && guard(st.call, 'load_profile', saved.p)
+    restore(saved)
+  }
+  await (st.chain = applyShards())
+  visit()
+  listen()
+  st.queue.splice(0).forEach(track)
+  st.live = 1
+  rankAll()
+}
+
+// configure initializes the device with the site's configuration, or,
+// without one, a local configuration from the script tag. The device draws
+// its randomness from crypto.getRandomValues itself (WASI random_get).
+function configure(cfg) {
+  const o = st.o
+  try {
+    const c = decode(cfg)
+    st.privacy = c.privacy
+    st.call('init', cfg)
+    st.ldp = { epsilon: c.eps, budget: c.budget || 4 * c.eps }
+  } catch {
+    const privacy = (st.privacy = PRIVACY.includes(o.privacy) ? o.privacy : 'local')
+    const unit = (x) => Math.min(1, Math.max(0, +x || 0))
+    const eps = +o.epsilon > 0 ? +o.epsilon : 1
+    st.call('init', encode({ schema: 1, site: o.site, privacy, eps, explore: unit(o.explore) }))
+    st.ldp = { epsilon: eps, budget: 4 * eps }
+  }
+}
+
+// fetchShards starts downloading the model shards that hold ids (every
+// shard when the model is small); it reports whether any was new.
+function fetchShards(ids) {
+  const m = st.model
+  if (!m || !m.shards.length) return
+  const want = new Set(ids.map((id) => shardOf(id, m.count)))
+  let n = 0
+  for (const s of m.shards)
+    if (!st.shards.has(s.index) && (m.count <= 1 || m.bytes <= 1 << 20 || want.has(s.index)))
+      n = st.shards.set(s.index, quiet(bytes(s.url).then((b) => ({ v: s.version, b }))))
+  return n
+}
+
+// applyShards (re)applies every shard held, in ascending version as the
+// manifest asks, a task each so that no long task blocks the page.
+async function applyShards() {
+  const got = (await Promise.all([...st.shards.values()].map((p) => p.catch(() => 0)))).filter(Boolean)
+  for (const s of got.sort((a, b) => a.v - b.v)) {
+    if (st.call) guard(st.call, 'weights', s.b)
+    await pause()
+  }
+}
+
+// need fetches the shards of ids not held yet, then re-ranks.
+export function need(ids) {
+  if (fetchShards(ids)) return (st.chain = st.chain.then(applyShards).then(rankAll, log))
+}
