@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/delta"
-	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -149,31 +148,13 @@ func checkBounds(t testing.TB, p *profile.Profile) {
 			t.Fatalf("%s holds %d, over its bound %d", part.name, part.n, part.max)
 		}
 	}
-	pairs, items := pendingLen(t, &p.Pending)
-	if pairs > delta.MaxPending || items > delta.MaxPending {
-		t.Fatalf("Pending holds %d pairs and %d items, over delta.MaxPending = %d", pairs, items, delta.MaxPending)
+	pairs, items := pending(t, p)
+	if len(pairs) > delta.MaxPending || len(items) > delta.MaxPending {
+		t.Fatalf("Pending holds %d pairs and %d items, over delta.MaxPending = %d", len(pairs), len(items), delta.MaxPending)
 	}
 	if _, err := profile.Unmarshal(p.Marshal()); err != nil {
 		t.Fatalf("the profile no longer loads: %v", err)
 	}
-}
-
-// pendingLen counts the pairs and items s holds, from its encoding.
-func pendingLen(t testing.TB, s *delta.Stats) (pairs, items int) {
-	t.Helper()
-	w := msgp.NewWriter(1024)
-	s.EncodeTo(w)
-	r := msgp.NewReader(w.Bytes())
-	r.Tuple(3)
-	pairs = r.MapHeader()
-	for i := 0; i < 2*pairs; i++ {
-		r.Skip()
-	}
-	items = r.MapHeader()
-	if r.Err() != nil {
-		t.Fatalf("reading pending statistics: %v", r.Err())
-	}
-	return pairs, items
 }
 
 // TestBoundedOverMonths feeds 100,000 events over months of simulated
@@ -200,9 +181,9 @@ func TestBoundedOverMonths(t *testing.T) {
 			var rest profile.Profile = *p
 			rest.Pending = delta.Stats{}
 			core := len(rest.Marshal())
-			pairs, items := pendingLen(t, &p.Pending)
+			pairs, items := pending(t, p)
 			t.Logf("after 100,000 events over %.0f days and %d visits: %d bytes stored, %d without %d pending pairs and %d items (%s)",
-				days, p.Visits, size, core, pairs, items, partSizes(p))
+				days, p.Visits, size, core, len(pairs), len(items), partSizes(p))
 			if days < 60 {
 				t.Errorf("simulated %.0f days, want months", days)
 			}

@@ -323,7 +323,7 @@ func TestObserveIgnores(t *testing.T) {
 
 // pending decodes the pending statistics' pairs and items with their
 // weights, as the profile stores them.
-func pending(t *testing.T, p *profile.Profile) (pairs, items map[string]float32) {
+func pending(t testing.TB, p *profile.Profile) (pairs, items map[string]float32) {
 	t.Helper()
 	w := msgp.NewWriter(256)
 	p.Pending.EncodeTo(w)
