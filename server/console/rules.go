@@ -76,10 +76,13 @@ var (
 	pageNames     = []string{"", "home", "product", "category", "article", "search", "cart", "other"}
 )
 
-// formOf fills the form from a site's configuration.
-func formOf(s *site.Site) rulesForm {
+// formOf fills the form from a site's configuration, the preview's
+// moment with now (UTC).
+func formOf(s *site.Site, now time.Time) rulesForm {
+	now = now.UTC()
 	f := rulesForm{Rules: string(site.RulesJSON(s.Rules)), Explore: num(s.Explore), Holdout: num(s.Holdout),
-		Diversity: num(s.Diversity), Hour: "12", Month: "0", Weekday: "1"}
+		Diversity: num(s.Diversity), Hour: strconv.Itoa(now.Hour()), Month: strconv.Itoa(int(now.Month())),
+		Weekday: strconv.Itoa(int(now.Weekday()))}
 	cats := make([]string, 0, len(s.Replenish))
 	for c := range s.Replenish {
 		cats = append(cats, c)
@@ -100,7 +103,7 @@ func (c *Console) handleRules(w http.ResponseWriter, r *http.Request, p *page) {
 		p.Error = "The settings could not be read: " + err.Error()
 	}
 	rp := c.rulesPage(p, st)
-	rp.Form = formOf(c.levers.edited(p.Site, st))
+	rp.Form = formOf(c.levers.edited(p.Site, st), c.now())
 	if r.URL.Query().Get("done") == "rules" {
 		p.Notice = "Saved: devices get the new configuration with the next version, published within seconds."
 	} else if r.URL.Query().Get("done") == "reset" {

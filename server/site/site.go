@@ -72,7 +72,29 @@ type Site struct {
 	// OwnerHash is the SHA-256 of the owner's token, which reads the
 	// site's stats (nil: only the admin token does).
 	OwnerHash []byte
+	// Slots are the site's slots declared by CSS selector, for pages that
+	// carry no data-tailor-slot markup; served in the manifest (the
+	// loader's chunk, sdk/js/src/extra.js, reads them).
+	Slots []Slot
 }
+
+// Slot declares a slot by CSS selector: the loader reorders the tiles in
+// place (moving the elements, nothing else). Either Container, with Tile
+// when the tiles are not its children, or Auto: the page's largest
+// product grid that the loader's scanner finds.
+type Slot struct {
+	Name      string `json:"name"`                // the slot's name, for rules and statistics
+	Container string `json:"container,omitempty"` // CSS selector of the element holding the tiles
+	Tile      string `json:"tile,omitempty"`      // CSS selector of the tiles within it (default: its children)
+	Limit     int    `json:"limit,omitempty"`     // tiles shown at most (0: all)
+	Auto      bool   `json:"auto,omitempty"`      // the largest product grid found, instead of Container
+}
+
+// Bounds of a site's slots: what the loader reads stays small.
+const (
+	MaxSlots       = 16
+	maxSelectorLen = 256
+)
 
 // NewToken returns a new owner credential, 256 random bits as 43
 // URL-safe characters, and the SHA-256 a configuration stores for it
@@ -170,29 +192,30 @@ type fileSite struct {
 	Rules     []fileRule        `json:"rules"`
 	Catalog   []string          `json:"catalog"`
 	OwnerHash string            `json:"owner_token_sha256"`
+	Slots     []Slot            `json:"slots"`
 }
 
 type fileRule struct {
 	ID      string     `json:"id"`
-	Segment string     `json:"segment"`
-	If      []fileCond `json:"if"`
+	Segment string     `json:"segment,omitempty"`
+	If      []fileCond `json:"if,omitempty"`
 	Then    fileAction `json:"then"`
 }
 
 type fileCond struct {
 	Field  string   `json:"field"`
 	Op     string   `json:"op"`
-	Values []string `json:"values"`
-	Min    float32  `json:"min"`
-	Max    float32  `json:"max"`
+	Values []string `json:"values,omitempty"`
+	Min    float32  `json:"min,omitempty"`
+	Max    float32  `json:"max,omitempty"`
 }
 
 type fileAction struct {
 	Do         string   `json:"do"`
-	IDs        []string `json:"ids"`
-	Categories []string `json:"categories"`
-	Tags       []string `json:"tags"`
-	Weight     float32  `json:"weight"`
+	IDs        []string `json:"ids,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Tags       []string `json:"tags,omitempty"`
+	Weight     float32  `json:"weight,omitempty"`
 }
 
 // Load reads a configuration file.
@@ -231,7 +254,7 @@ func Parse(r io.Reader) (*Set, error) {
 
 func (fs *fileSite) site() (Site, error) {
 	s := Site{Key: fs.Key, Origins: fs.Origins, Epsilon: fs.Epsilon, DayBudget: fs.DayBudget, Explore: fs.Explore, Holdout: DefaultHoldout,
-		Diversity: fs.Diversity, Replenish: fs.Replenish, Catalog: fs.Catalog}
+		Diversity: fs.Diversity, Replenish: fs.Replenish, Catalog: fs.Catalog, Slots: fs.Slots}
 	if fs.Holdout != nil {
 		s.Holdout = *fs.Holdout
 	}
@@ -297,6 +320,21 @@ func (s *Site) validate() error {
 	for _, id := range s.Catalog {
 		if id == "" || len(id) > wire.MaxIDLen || strings.IndexByte(id, 0) >= 0 {
 			return bad("catalog item id %q: need 1-%d bytes without NUL", id, wire.MaxIDLen)
+		}
+	}
+	if len(s.Slots) > MaxSlots {
+		return bad("%d slots: at most %d", len(s.Slots), MaxSlots)
+	}
+	for _, sl := range s.Slots {
+		switch {
+		case sl.Name == "" || len(sl.Name) > wire.MaxIDLen:
+			return bad("slot name %q: need 1-%d bytes", sl.Name, wire.MaxIDLen)
+		case sl.Auto == (sl.Container != ""):
+			return bad("slot %q: give either a container selector or auto", sl.Name)
+		case len(sl.Container) > maxSelectorLen || len(sl.Tile) > maxSelectorLen:
+			return bad("slot %q: selectors of at most %d bytes", sl.Name, maxSelectorLen)
+		case sl.Limit < 0 || sl.Limit > 5000:
+			return bad("slot %q: limit %d is not within 0-5000", sl.Name, sl.Limit)
 		}
 	}
 	ids := map[string]bool{}
