@@ -17,7 +17,7 @@ import (
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
-func openStore(t *testing.T, path string) *bolt.DB {
+func openStore(t testing.TB, path string) *bolt.DB {
 	t.Helper()
 	db, err := bolt.Open(path)
 	if err != nil {
@@ -27,7 +27,7 @@ func openStore(t *testing.T, path string) *bolt.DB {
 	return db
 }
 
-func sites(t *testing.T, holdout float32) *site.Set {
+func sites(t testing.TB, holdout float32) *site.Set {
 	t.Helper()
 	s := demosite.Site("http://localhost")
 	s.Holdout = holdout
@@ -53,7 +53,7 @@ func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) 
 }
 
 // appendDelta stores a delta for item pair from → to, numbered n.
-func appendDelta(t *testing.T, st store.Store, n int, from, to string) {
+func appendDelta(t testing.TB, st store.Store, n int, from, to string) {
 	t.Helper()
 	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
 		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
