@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+)
+
+// row is one line of the table: a figure, the anchor it is judged
+// against, their ratio, and the target of that ratio.
+type row struct {
+	figure string
+	value  string
+	anchor string // what it is compared with, then its value once set
+	ratio  string // value / anchor
+	target string // what the product promises of the ratio
+	note   string // how it was measured, or why it was not
+}
+
+// set fills in a measured row.
+func (r row) set(value, anchor string, ratio float64) row {
+	r.value, r.anchor, r.ratio = value, r.anchor+" "+anchor, fmt.Sprintf("%.2f×", ratio)
+	return r
+}
+
+// fail fills in a row that could not be measured, saying why (its first
+// line).
+func (r row) fail(why string) row {
+	why, _, _ = strings.Cut(strings.TrimSpace(why), "\n")
+	r.value, r.ratio, r.note = "not measured", "—", why
+	return r
+}
+
+// writeTable writes the rows as an aligned table.
+func writeTable(w io.Writer, rows []row) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tTailor\tanchor\tratio\ttarget\tnotes")
+	fmt.Fprintln(tw, "------\t------\t------\t-----\t------\t-----")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.figure, r.value, r.anchor, r.ratio, r.target, r.note)
+	}
+	tw.Flush()
+}
+
+// bytesOf formats a byte count with thousands separators.
+func bytesOf(n int) string { return thousands(int64(n)) + " B" }
+
+// rate formats a rate per second, rounded to a whole number.
+func rate(v float64) string { return thousands(int64(v + 0.5)) }
+
+// ms formats milliseconds with three significant digits or so.
+func ms(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f ms", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f ms", v)
+	default:
+		return fmt.Sprintf("%.2f ms", v)
+	}
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func numCPU() int { return runtime.NumCPU() }
