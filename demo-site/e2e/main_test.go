@@ -138,12 +138,12 @@ func startServer(tmp string) (stop func() error, err error) {
 	}
 	exited := make(chan error, 1)
 	env.logs = &logTail{}
-	listening := make(chan string, 1)
-	seeded := make(chan struct{})
+	var addr string // set once, before listening closes
+	listening, seeded := make(chan struct{}), make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var once sync.Once
+		var listened, served sync.Once
 		for sc.Scan() {
 			line := sc.Text()
 			env.logs.add(line)
@@ -153,9 +153,9 @@ func startServer(tmp string) (stop func() error, err error) {
 			}
 			switch rec.Msg {
 			case "listening":
-				listening <- rec.Addr
+				listened.Do(func() { addr = rec.Addr; close(listening) })
 			case "serving": // logged once the demo model is seeded
-				once.Do(func() { close(seeded) })
+				served.Do(func() { close(seeded) })
 			}
 		}
 		io.Copy(io.Discard, stderr)
@@ -175,22 +175,24 @@ func startServer(tmp string) (stop func() error, err error) {
 	// A bound for a busy machine, not a speed test: the seeding takes
 	// ~45 s on 2 shared cores under load (20,000 deltas).
 	deadline := time.After(4 * time.Minute)
-	select {
-	case addr := <-listening:
-		env.base = "http://" + addr
-	case err := <-exited:
-		exited <- err
-		return stop, fmt.Errorf("the server exited: %v", err)
-	case <-deadline:
-		return stop, errors.New("the server did not listen within 4 minutes")
+	// await waits for done, unless the server exits or the deadline passes first.
+	await := func(done <-chan struct{}, what string) error {
+		select {
+		case <-done:
+			return nil
+		case err := <-exited:
+			exited <- err
+			return fmt.Errorf("the server exited: %v", err)
+		case <-deadline:
+			return fmt.Errorf("%s within 4 minutes", what)
+		}
 	}
-	select {
-	case <-seeded:
-	case err := <-exited:
-		exited <- err
-		return stop, fmt.Errorf("the server exited: %v", err)
-	case <-deadline:
-		return stop, errors.New("the demo model was not seeded within 4 minutes")
+	if err := await(listening, "the server did not listen"); err != nil {
+		return stop, err
+	}
+	env.base = "http://" + addr
+	if err := await(seeded, "the demo model was not seeded"); err != nil {
+		return stop, err
 	}
 	for {
 		if ready, version := serverState(); ready && version >= 1 {
