@@ -87,3 +87,44 @@ func TestScanHostile(t *testing.T) {
 		}
 	}
 }
+
+// plainShop is a listing page with no Tailor markup: four product tiles
+// (links and prices only) and a dataLayer that another script fills.
+const plainShop = `<!doctype html><html><head><meta charset="utf-8"><title>plain</title></head><body>
+<h1>Shoes</h1><ul class="grid">
+<li class="tile"><a href="/p/shoe-1"><img src="data:," alt="Shoe one"></a><span class="price">10,00 €</span></li>
+<li class="tile"><a href="/p/shoe-2"><img src="data:," alt="Shoe two"></a><span class="price">20,00 €</span></li>
+<li class="tile"><a href="/p/shoe-3"><img src="data:," alt="Shoe three"></a><span class="price">30,00 €</span></li>
+<li class="tile"><a href="/p/shoe-4"><img src="data:," alt="Shoe four"></a><span class="price">40,00 €</span></li>
+</ul></body></html>`
+
+// TestEventsWithoutMarkup checks what the loader's chunk adds on a page
+// without Tailor's markup and without a declared slot: a click on a tile
+// the scanner found, Universal Analytics enhanced-ecommerce add and
+// purchase pushes, and a GA4 add_to_cart all reach the device.
+func TestEventsWithoutMarkup(t *testing.T) {
+	inner := newServer(t, site{})
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/plain" {
+			inner.Config.Handler.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(strings.Replace(plainShop, "</head>", `<script src="`+srv.URL+`/tailor.js" data-site="test" async></script></head>`, 1)))
+	}))
+	t.Cleanup(srv.Close)
+	tb := newTab(t, `addEventListener("click", (e) => e.preventDefault());`)
+	tb.Open(srv.URL + "/plain")
+	tb.ready()
+	eval[bool](tb, `(document.querySelectorAll(".tile")[1].click(),
+		dataLayer.push({event: "addToCart", ecommerce: {add: {products: [{id: "ua-add", name: "UA added", price: "5.00"}]}}}),
+		dataLayer.push({event: "purchase", ecommerce: {purchase: {actionField: {id: "T1"}, products: [{id: "ua-buy", name: "UA bought", price: "7.00"}]}}}),
+		dataLayer.push({event: "add_to_cart", ecommerce: {items: [{item_id: "ga-add", item_name: "GA added", price: 3}]}}),
+		true)`)
+	tb.Wait(`tailor.profile().then((p) => ["/p/shoe-2", "ua-add", "ga-add"].every((id) => p.session.some((s) => s.item == id)) && p.purchases.some((s) => s.item == "ua-buy"))`)
+	if n := eval[int](tb, `tailor.profile().then((p) => p.session.filter((s) => /shoe-[134]/.test(s.item)).length)`); n != 0 {
+		t.Errorf("%d tiles that were not clicked are in the session", n)
+	}
+	tb.NoErrors()
+}

@@ -78,6 +78,16 @@ type site struct {
 	Module          bool          // the store loads the ES module build (tailor.mjs)
 	WasmType        string        // Content-Type of tailor.wasm (default application/wasm)
 	Rules           []wire.Rule   // the site's rules, in its configuration
+	Slots           []slotConfig  // the site's slots declared by selector, in the manifest
+}
+
+// slotConfig mirrors server/site.Slot: a slot declared by CSS selector.
+type slotConfig struct {
+	Name      string `json:"name"`
+	Container string `json:"container,omitempty"`
+	Tile      string `json:"tile,omitempty"`
+	Limit     int    `json:"limit,omitempty"`
+	Auto      bool   `json:"auto,omitempty"`
 }
 
 // request is one request the test server saw.
@@ -110,6 +120,7 @@ type manifest struct {
 	Config     blobRef             `json:"config"`
 	Bytes      int                 `json:"bytes"`
 	Assets     map[string]assetRef `json:"assets,omitempty"`
+	Slots      []slotConfig        `json:"slots,omitempty"`
 }
 
 type manifestShard struct {
@@ -177,7 +188,7 @@ func hashOf(b []byte) string {
 func (s *server) model() manifest {
 	cfg := wire.Marshal(&wire.Config{Site: "test", Privacy: s.site.Privacy, Epsilon: 1, Rules: s.site.Rules})
 	s.blobs[hashOf(cfg)] = cfg
-	m := manifest{Site: "test", Version: 1, ShardCount: s.site.Shards,
+	m := manifest{Site: "test", Version: 1, ShardCount: s.site.Shards, Slots: s.site.Slots,
 		Config: blobRef{URL: "/v1/config/" + hashOf(cfg), Hash: hashOf(cfg), Bytes: len(cfg)}}
 	items := weights()
 	for i := 0; i < s.site.Shards; i++ {

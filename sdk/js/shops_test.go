@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tailorhq/tailor/internal/browsertest"
 )
 
 // shopPages is ../shared/pages (see its README): saved pages of real
@@ -53,9 +55,9 @@ var (
 // shopServer serves the loader (newServer's handler) and each page of
 // shopPages at /shop/<dir>/<file> with one thing added: the script tag,
 // at the end of its <head>.
-func shopServer(t *testing.T) *httptest.Server {
+func shopServer(t *testing.T, s site) *httptest.Server {
 	t.Helper()
-	inner := newServer(t, site{})
+	inner := newServer(t, s)
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/shop/")
@@ -189,7 +191,7 @@ func TestScanShops(t *testing.T) {
 	} else if err := json.Unmarshal(b, &tr); err != nil {
 		t.Fatal(err)
 	}
-	srv := shopServer(t)
+	srv := shopServer(t, site{})
 	tb := newTab(t)
 	offline(tb)
 	var first, warm []float64
@@ -279,4 +281,97 @@ func pct(xs []float64, p float64) float64 {
 	sort.Float64s(s)
 	i := int(math.Ceil(p/100*float64(len(s)))) - 1
 	return s[max(i, 0)]
+}
+
+// shopSlots declares a slot on each listing page by selector, as a site's
+// configuration would (read by hand from the HTML): the tiles' container
+// and, when they are not its children, the tiles. shot names the pages
+// whose slot is photographed before and after.
+var shopSlots = map[string]struct {
+	container, tile string
+	shot            bool
+}{
+	"debijenkorf-nl-category.html":            {"ul.dbk-productlist", "", true},
+	"infor-ingen-cl-category.html":            {".product-list", ".product-block", false},
+	"inmykonos-com-category.html":             {"#dataContainerItems", "", false},
+	"mypapershop-com-category.html":           {".searchspring-results_container", "", true},
+	"rc-race-shop-de-featured.html":           {"#switch_listing .listing-wrapper", "", false},
+	"taylormorriseyewear-com-collection.html": {".category-products", ".products-grid > div", false}, // rows of three: the slot is a row
+	"thefrumps-com-store.html":                {"#post-5185 .entry", "", false},
+}
+
+// slotWatch records the rankings of the page (tailor:ranked) and keeps
+// clicks from leaving it (the tiles link to the shops, which are offline).
+const slotWatch = `window.__r = [];
+document.addEventListener("tailor:ranked", (e) => __r.push({ slot: e.detail.slot, ids: e.detail.items.map((x) => x.id) }));
+addEventListener("click", (e) => e.preventDefault());`
+
+// TestShopSlots declares a slot by selector on each saved listing page
+// (the manifest's slots, as server/site serves them) and checks that
+// Tailor marks and ranks it, then, after a click on one of its tiles,
+// re-ranks it in place: the tiles in the ranking's order, each with its
+// parent and classes, and no uncaught error. Two pages are photographed
+// before and after into dist/screenshots/.
+func TestShopSlots(t *testing.T) {
+	if _, err := os.Stat(shopPages); err != nil {
+		t.Skip("shop slot tests skipped: no ../shared/pages (saved shop pages) next to the checkout")
+	}
+	tb := newTab(t, slotWatch)
+	offline(tb)
+	for name, sl := range shopSlots {
+		t.Run(name, func(t *testing.T) {
+			defer tb.As(t)()
+			srv := shopServer(t, site{Slots: []slotConfig{{Name: "grid", Container: sl.container, Tile: sl.tile}}})
+			url := srv.URL + "/shop/listing/" + name
+			tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+				_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
+				return chromedp.Void{}, err
+			})
+			tb.Wait(`location.href == ` + strconv.Quote(url) + ` && window.__r && __r.some((r) => r.slot == "grid")`)
+			tiles := `[...document.querySelectorAll('[data-tailor-slot="grid"] > [data-tailor-item]')]`
+			n := eval[int](tb, `(window.__tiles = `+tiles+`.map((e) => ({ e, p: e.parentElement, c: e.className }))).length`)
+			if n < 3 {
+				t.Fatalf("%d tiles marked in the declared slot", n)
+			}
+			before := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
+			shot := func(when string) {
+				if !sl.shot {
+					return
+				}
+				png := browsertest.Run(tb.Tab, chromedp.Screenshot(`[data-tailor-slot="grid"]`))
+				dir := filepath.Join("..", "..", "dist", "screenshots")
+				os.MkdirAll(dir, 0o755)
+				path := filepath.Join(dir, "shop-"+strings.TrimSuffix(name, ".html")+"-"+when+".png")
+				if err := os.WriteFile(path, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("screenshot: %s", path)
+			}
+			shot("before")
+			// A click on the last tile (the item element itself: a click by
+			// coordinates could land elsewhere while the slot re-ranks).
+			k := eval[int](tb, `__r.filter((r) => r.slot == "grid").length`)
+			clicked := before[len(before)-1]
+			eval[bool](tb, tiles+`.at(-1).click() ?? true`)
+			tb.Wait(`__r.filter((r) => r.slot == "grid").length > ` + strconv.Itoa(k))
+			shot("after")
+			after := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
+			ranked := eval[[]string](tb, `__r.filter((r) => r.slot == "grid").at(-1).ids`)
+			t.Logf("%d tiles; before %q; clicked %q; after %q", n, before, clicked, after)
+			if !slices.Equal(after, ranked[:min(len(ranked), len(after))]) {
+				t.Errorf("tiles in the order %q, the ranking says %q", after, ranked)
+			}
+			if slices.Equal(after, before) {
+				t.Errorf("the click left the slot's order as it was: %q", after)
+			}
+			if moved := eval[[]string](tb, `__tiles.filter((x) => x.e.parentElement != x.p || x.e.className != x.c).map((x) => x.e.dataset.tailorItem)`); len(moved) > 0 {
+				t.Errorf("tiles %q lost their parent or classes", moved)
+			}
+			for _, e := range tb.Exceptions() {
+				if strings.Contains(e, "/tailor") {
+					t.Errorf("uncaught error from the loader: %s", e)
+				}
+			}
+		})
+	}
 }

@@ -18,8 +18,10 @@ import (
 	"strings"
 )
 
-// assetNames are the files a browser loads from the server.
-var assetNames = []string{"tailor.js", "tailor.wasm"}
+// assetNames are the files a browser loads from the server: the loader,
+// its lazily loaded chunk (which tailor.js imports by its hashed name) and
+// the wasm.
+var assetNames = []string{"tailor.js", "tailor-extra.js", "tailor.wasm"}
 
 // AssetRef is where a browser loads an asset from, with its Subresource
 // Integrity hash.

@@ -38,6 +38,7 @@ type Manifest struct {
 	Bytes      int                 `json:"bytes"` // of all shards
 	Privacy    store.Privacy       `json:"privacy"`
 	Assets     map[string]AssetRef `json:"assets,omitempty"`
+	Slots      []site.Slot         `json:"slots,omitempty"` // the site's slots declared by selector
 }
 
 // ManifestShard is one shard of a version.
@@ -169,6 +170,9 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 	m := Manifest{Site: v.Site, Version: v.Number, Created: v.Created, Deltas: v.Deltas,
 		Config: BlobRef{URL: "/v1/config/" + v.Config, Hash: v.Config, Bytes: len(cfg.raw)}, Bytes: v.Bytes,
 		Privacy: v.Privacy, Assets: s.assets.refs()}
+	if st, ok := s.sites.Get(v.Site); ok {
+		m.Slots = st.Slots
+	}
 	for _, sh := range v.Shards {
 		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: "/v1/shards/" + sh.Hash, Hash: sh.Hash, Bytes: sh.Bytes, Head: sh.Head})
 		if !sh.Head {

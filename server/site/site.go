@@ -22,7 +22,9 @@
 //
 // # Notes
 //
-// A Set is immutable once loaded and safe to share between goroutines.
+// A Set is safe to share between goroutines. Its sites are immutable;
+// Put replaces one (the console's sites page: an added site, a rotated
+// owner token), so a caller holding a *Site keeps the one it got.
 package site
 
 import (
@@ -39,6 +41,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -130,6 +133,7 @@ func (s *Site) AllowsOrigin(origin string) bool {
 
 // Set is the sites a server serves, by key.
 type Set struct {
+	mu    sync.RWMutex
 	sites map[string]*Site
 	keys  []string
 }
@@ -156,16 +160,39 @@ func NewSet(sites ...Site) (*Set, error) {
 
 // Get returns the site with a key.
 func (set *Set) Get(key string) (*Site, bool) {
+	set.mu.RLock()
+	defer set.mu.RUnlock()
 	s, ok := set.sites[key]
 	return s, ok
 }
 
 // Keys returns the site keys in configuration order.
-func (set *Set) Keys() []string { return slices.Clone(set.keys) }
+func (set *Set) Keys() []string {
+	set.mu.RLock()
+	defer set.mu.RUnlock()
+	return slices.Clone(set.keys)
+}
+
+// Put validates a site and adds it to the set, or replaces the site with
+// its key.
+func (set *Set) Put(s Site) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	if _, ok := set.sites[s.Key]; !ok {
+		set.keys = append(set.keys, s.Key)
+	}
+	set.sites[s.Key] = &s
+	return nil
+}
 
 // AnyAllowsOrigin reports whether some site allows origin: a CORS
 // preflight carries no site key, so it is answered for the union.
 func (set *Set) AnyAllowsOrigin(origin string) bool {
+	set.mu.RLock()
+	defer set.mu.RUnlock()
 	for _, s := range set.sites {
 		if s.AllowsOrigin(origin) {
 			return true

@@ -36,6 +36,9 @@ func TestLoad(t *testing.T) {
 	if blog.Privacy != wire.PrivacyLDP || blog.Epsilon != 2 || blog.Holdout != site.DefaultHoldout {
 		t.Errorf("blog = %+v, want federated+ldp, epsilon 2, the default holdout", blog)
 	}
+	if want := []site.Slot{{Name: "grid", Container: "#products", Tile: "li.product", Limit: 12}, {Name: "auto", Auto: true}}; !reflect.DeepEqual(shop.Slots, want) {
+		t.Errorf("shop's slots = %+v, want %+v", shop.Slots, want)
+	}
 	kiosk, _ := set.Get("kiosk")
 	if kiosk.Privacy != wire.PrivacyLocal || !kiosk.AllowsOrigin("https://anything.example") {
 		t.Errorf("kiosk = %+v", kiosk)
@@ -119,6 +122,12 @@ func TestParseErrors(t *testing.T) {
 		{"rule op", `{"sites": [{` + ok + `, "rules": [{"id": "r", "if": [{"field": "visits", "op": "gt"}], "then": {"do": "boost"}}]}]}`, site.ErrInvalid},
 		{"rule action", `{"sites": [{` + ok + `, "rules": [{"id": "r", "then": {"do": "explode"}}]}]}`, site.ErrInvalid},
 		{"rule id twice", `{"sites": [{` + ok + `, "rules": [{"id": "r", "then": {"do": "boost"}}, {"id": "r", "then": {"do": "bury"}}]}]}`, site.ErrInvalid},
+		{"slot without name", `{"sites": [{` + ok + `, "slots": [{"container": "#grid"}]}]}`, site.ErrInvalid},
+		{"slot without container", `{"sites": [{` + ok + `, "slots": [{"name": "g", "tile": "li"}]}]}`, site.ErrInvalid},
+		{"slot container and auto", `{"sites": [{` + ok + `, "slots": [{"name": "g", "container": "#grid", "auto": true}]}]}`, site.ErrInvalid},
+		{"slot limit", `{"sites": [{` + ok + `, "slots": [{"name": "g", "auto": true, "limit": -1}]}]}`, site.ErrInvalid},
+		{"slot selector", `{"sites": [{` + ok + `, "slots": [{"name": "g", "container": "` + strings.Repeat("div ", 65) + `"}]}]}`, site.ErrInvalid},
+		{"slots", `{"sites": [{` + ok + `, "slots": [` + strings.Repeat(`{"name": "g", "auto": true},`, site.MaxSlots) + `{"name": "g", "auto": true}]}]}`, site.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := site.Parse(strings.NewReader(tc.json))

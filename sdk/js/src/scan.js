@@ -209,7 +209,7 @@ function tiles(doc, mainId, els) {
     const id = k.i
     const l = dom(k)
     const img = x.getElementsByTagName('img')[0]
-    if (!(id ? img || PRICE.test(text(x)) : img && (PRODUCT.test(l) || PRICE.test(text(x))))) continue
+    if (!looks(x, id, l, img)) continue
     const it = describe(x, id && (k.r == 0 || !l || l == '*') ? id : l, img)
     if (!sel.has(p)) sel.set(p, selector(p))
     const g = sel.get(p) + ' > ' + x.localName
@@ -231,6 +231,10 @@ function tiles(doc, mainId, els) {
 
 const text = (x) => x.textContent.slice(0, 2000)
 
+// looks tells whether x looks like a product tile: with an id, an image or
+// a price; with only a link, an image and a product's path or a price.
+const looks = (x, id, l, img) => (id ? img || PRICE.test(text(x)) : img && (PRODUCT.test(l) || PRICE.test(text(x))))
+
 // describe builds the product of tile x given its id: its name from a
 // heading or its image, its price from a price element or its text.
 const describe = (x, id, img = x.getElementsByTagName('img')[0]) =>
@@ -243,7 +247,7 @@ const describe = (x, id, img = x.getElementsByTagName('img')[0]) =>
 /** tile reads the product of one tile a site declared (a slot's tile
  * selector), with the rules tiles() follows: a SKU its markup gives, else
  * the path it links to most, else another id it gives. Null when it names
- * no product. */
+ * no product or does not look like a tile (a heading, a form). */
 export function tile(x) {
   try {
     at(x.ownerDocument)
@@ -258,7 +262,8 @@ export function tile(x) {
       l && ls.set(l, (ls.get(l) || 0) + 1)
     }
     const l = [...ls].sort((a, b) => b[1] - a[1])[0]?.[0]
-    return describe(x, id && (!id[0] || !l) ? id[1] : l)
+    const img = x.getElementsByTagName('img')[0]
+    return looks(x, id, l, img) ? describe(x, id && (!id[0] || !l) ? id[1] : l, img) : null
   } catch {
     return null
   }
