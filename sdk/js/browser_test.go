@@ -22,7 +22,7 @@ import (
 // sdk/js/src, and dist/tailor.wasm (make wasm).
 var loaderAssets struct {
 	js, mjs, extra, wasm []byte
-	skip          string // why the browser tests cannot run
+	skip                 string // why the browser tests cannot run
 }
 
 func TestMain(m *testing.M) {
