@@ -38,9 +38,9 @@ func (p *Profile) Marshal() []byte {
 		w.String(a.Value)
 	}
 	w.String("shown")
-	strings(w, p.Shown)
+	wire.WriteStrings(w, p.Shown)
 	w.String("clicked")
-	strings(w, p.Clicked)
+	wire.WriteStrings(w, p.Clicked)
 	w.String("arm")
 	w.Uint(uint64(p.ShownArm))
 	w.String("pending")
@@ -70,13 +70,6 @@ func readTable(r *msgp.Reader, max int) Table {
 		e.Key, e.W, e.Time = r.ID(wire.MaxTextLen), r.Float32(), r.Int()
 	}
 	return t
-}
-
-func strings(w *msgp.Writer, s []string) {
-	w.ArrayHeader(len(s))
-	for _, v := range s {
-		w.String(v)
-	}
 }
 
 // Unmarshal decodes a stored profile. Every part is checked against its

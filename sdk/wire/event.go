@@ -54,7 +54,7 @@ func (it *Item) EncodeTo(w *msgp.Writer) {
 	w.String("c")
 	w.String(it.Category)
 	w.String("t")
-	writeStrings(w, it.Tags)
+	WriteStrings(w, it.Tags)
 	w.String("p")
 	w.Float32(it.Price)
 }

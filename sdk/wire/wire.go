@@ -79,7 +79,8 @@ func Finish(r *msgp.Reader, what string) error {
 // readIDs reads an array of at most max ids.
 func readIDs(r *msgp.Reader, max int) []string { return readStrings(r, max, MaxIDLen) }
 
-func writeStrings(w *msgp.Writer, s []string) {
+// WriteStrings writes s as an array of strings.
+func WriteStrings(w *msgp.Writer, s []string) {
 	w.ArrayHeader(len(s))
 	for _, v := range s {
 		w.String(v)
