@@ -55,7 +55,7 @@ func (a *Aggregator) publishConfig(ctx context.Context, s *siteState) error {
 	key := s.site.Key
 	state, err := a.st.State(ctx, key) // the checkpoint at cur.Cursor
 	if err != nil {
-		return fmt.Errorf("aggregate: %s: configuration version: %w", key, err)
+		return fmt.Errorf("publish: %s: configuration version: %w", key, err)
 	}
 	v := *cur
 	v.Number, v.Created, v.New, v.Config = cur.Number+1, a.now().UTC(), 0, s.configHash
@@ -63,7 +63,7 @@ func (a *Aggregator) publishConfig(ctx context.Context, s *siteState) error {
 	v.Privacy.Rho = 0 // no new release: the ledger must not count the weights twice
 	err = a.st.Publish(ctx, store.Publication{Version: v, Blobs: map[string][]byte{s.configHash: s.config}, State: state})
 	if err != nil {
-		return fmt.Errorf("aggregate: %s: %w", key, err)
+		return fmt.Errorf("publish: %s: %w", key, err)
 	}
 	s.current.Store(&v)
 	a.log.Info("published configuration version", "site", key, "version", v.Number, "config", v.Config)

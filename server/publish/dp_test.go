@@ -40,7 +40,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 	}
 	a := open()
 	n := 0
-	publish := func(a *publish.Aggregator) store.Version {
+	publishOne := func(a *publish.Aggregator) store.Version {
 		t.Helper()
 		appendDelta(t, st, n, "a", "b")
 		n++
@@ -51,7 +51,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 		return v
 	}
 	for i, want := range []float64{p.EpsilonOf(p.Rho()), p.EpsilonOf(2 * p.Rho())} {
-		v := publish(a)
+		v := publishOne(a)
 		if v.Number != uint32(i+1) || math.Abs(v.Privacy.Epsilon-want) > 1e-12 || v.Privacy.Rho != p.Rho() || v.Privacy.Window != "1h0m0s" {
 			t.Fatalf("version %d: %+v, want number %d, eps %v", v.Number, v.Privacy, i+1, want)
 		}
@@ -59,7 +59,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 	if v, _ := a.Current(demosite.Key); math.Abs(v.Privacy.Epsilon-p.Epsilon) > 1e-9 {
 		t.Errorf("the window's last release records eps %v, want the budget %v", v.Privacy.Epsilon, p.Epsilon)
 	}
-	if v := publish(a); v.Number != 2 {
+	if v := publishOne(a); v.Number != 2 {
 		t.Fatalf("published version %d past the budget", v.Number)
 	}
 	if err := a.Close(ctx); err != nil {
@@ -67,7 +67,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 	}
 	b := open()
 	defer b.Close(ctx)
-	if v := publish(b); v.Number != 2 {
+	if v := publishOne(b); v.Number != 2 {
 		t.Fatalf("a restarted aggregator published version %d past the budget", v.Number)
 	}
 }

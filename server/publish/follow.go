@@ -11,7 +11,7 @@ import (
 )
 
 // ErrNotFollower is Lead's error on an aggregator not made WithFollower.
-var ErrNotFollower = errors.New("aggregate: not a follower (WithFollower)")
+var ErrNotFollower = errors.New("publish: not a follower (WithFollower)")
 
 // followTimeout bounds a follower's re-reading of the newest versions.
 const followTimeout = 10 * time.Second
@@ -30,7 +30,7 @@ const followTimeout = 10 * time.Second
 func WithFollower(poll time.Duration) Option {
 	return func(a *Aggregator) error {
 		if poll < 10*time.Millisecond {
-			return fmt.Errorf("aggregate: follower poll %v: need >= 10ms", poll)
+			return fmt.Errorf("publish: follower poll %v: need >= 10ms", poll)
 		}
 		a.poll = poll
 		return nil
@@ -54,7 +54,7 @@ func (a *Aggregator) Lead(lead context.Context) error {
 		return ErrNotStarted
 	}
 	if a.leadingNow() {
-		return errors.New("aggregate: already leading")
+		return errors.New("publish: already leading")
 	}
 	for _, key := range a.keys {
 		if err := a.restore(lead, a.sites[key]); err != nil {
@@ -142,7 +142,7 @@ func (a *Aggregator) follow(ctx context.Context, s *siteState) error {
 	case errors.Is(err, store.ErrNotFound):
 		return nil // the leader has not published version 0 yet
 	case err != nil:
-		return fmt.Errorf("aggregate: %s: %w", key, err)
+		return fmt.Errorf("publish: %s: %w", key, err)
 	}
 	if cur := s.current.Load(); cur != nil && cur.Number == v.Number {
 		return nil

@@ -44,8 +44,8 @@ import (
 
 // Errors of the aggregator.
 var (
-	ErrUnknownSite = errors.New("aggregate: unknown site")
-	ErrNotStarted  = errors.New("aggregate: not started")
+	ErrUnknownSite = errors.New("publish: unknown site")
+	ErrNotStarted  = errors.New("publish: not started")
 )
 
 // foldBatch is how many deltas one store read returns.
@@ -71,7 +71,7 @@ func WithParams(p aggregate.Params) Option {
 func WithPublishEvery(n int, interval time.Duration) Option {
 	return func(a *Aggregator) error {
 		if n < 1 || interval < 10*time.Millisecond {
-			return fmt.Errorf("aggregate: publish every %d deltas or %v: need >= 1 and >= 10ms", n, interval)
+			return fmt.Errorf("publish: publish every %d deltas or %v: need >= 1 and >= 10ms", n, interval)
 		}
 		a.every, a.interval = uint64(n), interval
 		return nil
@@ -197,7 +197,7 @@ func (a *Aggregator) Start(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started {
-		return errors.New("aggregate: started twice")
+		return errors.New("publish: started twice")
 	}
 	for _, key := range a.keys {
 		if a.lead == nil { // a replica starts following
@@ -230,7 +230,7 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 			return err
 		}
 	case err != nil:
-		return fmt.Errorf("aggregate: %s: %w", key, err)
+		return fmt.Errorf("publish: %s: %w", key, err)
 	default:
 		s.current.Store(&v)
 		s.published = v.Created
@@ -260,10 +260,10 @@ func (a *Aggregator) checkpoint(ctx context.Context, key string) (*aggregate.Sta
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return nil, fmt.Errorf("aggregate: %s: %w", key, err)
+		return nil, fmt.Errorf("publish: %s: %w", key, err)
 	default:
 		if err := state.UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("aggregate: %s: %w", key, err)
+			return nil, fmt.Errorf("publish: %s: %w", key, err)
 		}
 	}
 	return state, nil
@@ -366,7 +366,7 @@ func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
 	for {
 		ds, err := a.st.Deltas(ctx, s.site.Key, s.state.Cursor, foldBatch)
 		if err != nil {
-			return fmt.Errorf("aggregate: %s: %w", s.site.Key, err)
+			return fmt.Errorf("publish: %s: %w", s.site.Key, err)
 		}
 		for i := range ds {
 			d := &ds[i]
@@ -444,7 +444,7 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 		return err
 	}
 	if err := a.st.Publish(ctx, store.Publication{Version: v, Blobs: blobs, State: st}); err != nil {
-		return fmt.Errorf("aggregate: %s: %w", s.site.Key, err)
+		return fmt.Errorf("publish: %s: %w", s.site.Key, err)
 	}
 	took := time.Since(start)
 	if charge {
@@ -506,7 +506,7 @@ func (a *Aggregator) readLedger(ctx context.Context, s *siteState, v store.Versi
 		}
 		prev, err := a.st.Version(ctx, s.site.Key, v.Number-1)
 		if err != nil {
-			return fmt.Errorf("aggregate: %s: read the DP ledger: %w", s.site.Key, err)
+			return fmt.Errorf("publish: %s: read the DP ledger: %w", s.site.Key, err)
 		}
 		v = prev
 	}

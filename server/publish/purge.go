@@ -12,9 +12,9 @@ import (
 
 // Errors of Purge.
 var (
-	ErrPurgeWindow   = errors.New("aggregate: purge: invalid window")
-	ErrPurgeMismatch = errors.New("aggregate: purge: the site's configuration or the aggregation parameters differ from the latest version's")
-	ErrPurgeBudget   = errors.New("aggregate: purge: the central DP budget of the window is spent: no version can be published now")
+	ErrPurgeWindow   = errors.New("publish: purge: invalid window")
+	ErrPurgeMismatch = errors.New("publish: purge: the site's configuration or the aggregation parameters differ from the latest version's")
+	ErrPurgeBudget   = errors.New("publish: purge: the central DP budget of the window is spent: no version can be published now")
 )
 
 // purgeAttempts bounds how often Purge publishes again after another
@@ -81,26 +81,26 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 	// deleting anything.
 	latest, err := a.st.Latest(ctx, key)
 	if err != nil {
-		return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
+		return r, fmt.Errorf("publish: purge %s: %w", key, err)
 	}
 	if err := a.publishable(ctx, s, &latest); err != nil {
 		return r, err
 	}
 	n, err := a.st.DeleteReceived(ctx, key, r.From, r.To)
 	if err != nil {
-		return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
+		return r, fmt.Errorf("publish: purge %s: %w", key, err)
 	}
 	r.Deleted = n
 	a.log.Info("purge: deleted the window's deltas", "site", key, "from", r.From, "to", r.To, "deleted", n)
 	state, base, folded, err := a.rebuild(ctx, s)
 	if err != nil {
-		return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
+		return r, fmt.Errorf("publish: purge %s: %w", key, err)
 	}
 	r.Folded = folded
 	for attempt := 1; ; attempt++ {
 		latest, err := a.st.Latest(ctx, key)
 		if err != nil {
-			return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
+			return r, fmt.Errorf("publish: purge %s: %w", key, err)
 		}
 		if err := a.publishable(ctx, s, &latest); err != nil {
 			return r, fmt.Errorf("%w (the window's deltas are deleted: purge again once it can publish)", err)
@@ -131,7 +131,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 			}
 		}
 		if err != nil {
-			return r, fmt.Errorf("aggregate: purge %s: %w", key, err)
+			return r, fmt.Errorf("publish: purge %s: %w", key, err)
 		}
 		r.Folded += n
 	}
@@ -193,7 +193,7 @@ func (a *Aggregator) compactAfterPurge(ctx context.Context) error {
 	}
 	start := time.Now()
 	if err := c.Compact(ctx); err != nil {
-		return fmt.Errorf("aggregate: purge: the new version is published, but compacting the store failed (purge again to retry): %w", err)
+		return fmt.Errorf("publish: purge: the new version is published, but compacting the store failed (purge again to retry): %w", err)
 	}
 	a.log.Info("purge: compacted the store, so that nothing of the deleted deltas remains in it", "took", time.Since(start))
 	return nil

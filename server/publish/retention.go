@@ -50,7 +50,7 @@ type retention struct {
 func WithRetention(window time.Duration) Option {
 	return func(a *Aggregator) error {
 		if window < 0 {
-			return fmt.Errorf("aggregate: retention %v: %w", window, aggregate.ErrParams)
+			return fmt.Errorf("publish: retention %v: %w", window, aggregate.ErrParams)
 		}
 		a.ret.window = window
 		return nil
@@ -144,18 +144,18 @@ func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, mor
 	cutoff := a.now().Add(-a.ret.window)
 	base, err := a.st.Base(ctx, key)
 	if err != nil {
-		return 0, false, fmt.Errorf("aggregate: retention %s: %w", key, err)
+		return 0, false, fmt.Errorf("publish: retention %s: %w", key, err)
 	}
 	state, err := baseState(base)
 	if err != nil {
-		return 0, false, fmt.Errorf("aggregate: retention %s: %w", key, err)
+		return 0, false, fmt.Errorf("publish: retention %s: %w", key, err)
 	}
 	next := store.Base{Through: base.Through, Until: base.Until}
 	folded := 0
 	for done := false; !done; {
 		ds, err := a.st.Deltas(ctx, key, next.Through, foldBatch)
 		if err != nil {
-			return 0, false, fmt.Errorf("aggregate: retention %s: %w", key, err)
+			return 0, false, fmt.Errorf("publish: retention %s: %w", key, err)
 		}
 		done = len(ds) < foldBatch
 		for i := range ds {
@@ -181,12 +181,12 @@ func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, mor
 	}
 	state.Cursor = next.Through
 	if next.State, err = state.MarshalBinary(); err != nil {
-		return 0, false, fmt.Errorf("aggregate: retention %s: %w", key, err)
+		return 0, false, fmt.Errorf("publish: retention %s: %w", key, err)
 	}
 	start := time.Now()
 	deleted, err = a.st.Retire(ctx, key, base.Through, next)
 	if err != nil {
-		return 0, false, fmt.Errorf("aggregate: retention %s: %w", key, err)
+		return 0, false, fmt.Errorf("publish: retention %s: %w", key, err)
 	}
 	a.log.Info("retired deltas older than the retention window into the base checkpoint", "site", key,
 		"deleted", deleted, "through", next.Through, "until", next.Until, "retention", a.ret.window,
@@ -221,4 +221,4 @@ func (a *Aggregator) foldStored(st *aggregate.State, s *siteState, d *store.Delt
 }
 
 // errNoLeader is why a follower that does not lead refuses to write.
-var errNoLeader = errors.New("aggregate: this replica does not lead the aggregation")
+var errNoLeader = errors.New("publish: this replica does not lead the aggregation")
