@@ -40,9 +40,14 @@ func backends(t *testing.T) []backend {
 		open: func(t *testing.T) store.Store { return openStore(t, filepath.Join(t.TempDir(), "tailor.db")) },
 		remains: func(t *testing.T, st store.Store, ids [][16]byte) int {
 			t.Helper()
-			raw, err := os.ReadFile(st.(interface{ Path() string }).Path())
+			path := st.(interface{ Path() string }).Path()
+			raw, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// and its journal of appends, until they are copied into it
+			if journal, err := os.ReadFile(path + ".journal"); err == nil {
+				raw = append(raw, journal...)
 			}
 			n := 0
 			for _, id := range ids {
