@@ -90,12 +90,12 @@ func WithTimeout(d time.Duration) Option {
 // bytes (default 4 MiB): the more it holds, the fewer the copies into the
 // bbolt file, each of which makes appends wait. 0 turns it off: each group
 // of appends is then a bbolt transaction.
-func WithJournal(bytes int64) Option {
+func WithJournal(n int64) Option {
 	return func(o *options) error {
-		if bytes < 0 || bytes > 1<<30 {
-			return fmt.Errorf("bolt: journal of %d bytes: want 0 to 1 GiB", bytes)
+		if n < 0 || n > 1<<30 {
+			return fmt.Errorf("bolt: journal of %d bytes: want 0 to 1 GiB", n)
 		}
-		o.journal = bytes
+		o.journal = n
 		return nil
 	}
 }
