@@ -138,19 +138,19 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reas
 	if err != nil {
 		return refusal(err)
 	}
-	st, ok := s.sites.Get(d.Site)
+	conf, ok := s.sites.Get(d.Site) // its site's configuration
 	if !ok {
 		return reasonUnknownSite, http.StatusForbidden, fmt.Errorf("%w %q", ErrUnknownSite, d.Site)
 	}
 	*key = d.Site
-	if origin != "" && !st.AllowsOrigin(origin) {
+	if origin != "" && !conf.AllowsOrigin(origin) {
 		w.Header().Del("Access-Control-Allow-Origin")
 		return reasonOrigin, http.StatusForbidden, fmt.Errorf("%w %q: %q", ErrOrigin, d.Site, origin)
 	}
-	if st.Privacy == wire.PrivacyLocal {
+	if conf.Privacy == wire.PrivacyLocal {
 		return reasonLocalMode, http.StatusForbidden, fmt.Errorf("%w (site %q)", ErrLocalMode, d.Site)
 	}
-	if err := ingest.Check(&d, ingest.Policy{Privacy: st.Privacy, Epsilon: st.Epsilon}); err != nil {
+	if err := ingest.Check(&d, ingest.Policy{Privacy: conf.Privacy, Epsilon: conf.Epsilon}); err != nil {
 		return refusal(err)
 	}
 	cur, ok := s.agg.Current(d.Site)
