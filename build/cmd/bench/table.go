@@ -62,21 +62,15 @@ func ms(v float64) string {
 	}
 }
 
+// thousands formats n with a comma every three digits.
 func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
+	switch {
+	case n < 0:
+		return "-" + thousands(-n)
+	case n < 1000:
+		return fmt.Sprint(n)
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return thousands(n/1000) + fmt.Sprintf(",%03d", n%1000)
 }
 
 func numCPU() int { return runtime.NumCPU() }
