@@ -127,6 +127,16 @@ func WithMinSample(impressions, deltas uint64) Option {
 	}
 }
 
+// WithRegistry gives the registry of the sites the console adds and the
+// owner tokens it rotates (by default one over the console's store and
+// sites, not loaded: serve loads it before the sites are taken).
+func WithRegistry(r *Registry) Option {
+	return func(c *Console) error {
+		c.registry = r
+		return nil
+	}
+}
+
 // WithLogger sets the console's logger (discarding by default).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *Console) error {
@@ -137,10 +147,11 @@ func WithLogger(l *slog.Logger) Option {
 
 // Console is the owner's console, an http.Handler for /console and below.
 type Console struct {
-	st     store.Store
-	agg    *publish.Aggregator
-	sites  *site.Set
-	levers *Levers
+	st       store.Store
+	agg      *publish.Aggregator
+	sites    *site.Set
+	levers   *Levers
+	registry *Registry
 
 	admin    [32]byte
 	hasAdmin bool
@@ -178,6 +189,9 @@ func New(st store.Store, agg *publish.Aggregator, sites *site.Set, levers *Lever
 	if c.sessions == nil {
 		c.sessions = newSessions("")
 	}
+	if c.registry == nil {
+		c.registry = NewRegistry(st, sites, levers, c.log)
+	}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -192,6 +206,9 @@ func New(st store.Store, agg *publish.Aggregator, sites *site.Set, levers *Lever
 	m.HandleFunc("GET /console/sites/{key}/learned", c.site(c.handleLearned))
 	m.HandleFunc("GET /console/sites/{key}/levers", c.site(c.handleLevers))
 	m.HandleFunc("POST /console/sites/{key}/levers/{lever}", c.site(c.handleLever))
+	m.HandleFunc("POST /console/sites", c.handleAddSite)
+	m.HandleFunc("GET /console/sites/{key}/site", c.site(c.handleSiteConfig))
+	m.HandleFunc("POST /console/sites/{key}/site/rotate", c.site(c.handleRotate))
 	m.HandleFunc("GET /console/sites/{key}/rules", c.site(c.handleRules))
 	m.HandleFunc("POST /console/sites/{key}/rules", c.site(c.handleRulesPost))
 	c.mux = m
@@ -215,12 +232,14 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *Console) parse() error {
 	c.pages = map[string]*template.Template{}
 	funcs := template.FuncMap{
-		"pct":   func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
-		"time":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"dur":   duration,
-		"deref": func(p *uint32) uint32 { return *p },
+		"pct":          func(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) },
+		"time":         func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"dur":          duration,
+		"deref":        func(p *uint32) uint32 { return *p },
+		"privacy":      site.PrivacyName,
+		"privacyModes": func() []string { return []string{"local", "federated", "federated+ldp"} },
 	}
-	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers", "rules"} {
+	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers", "rules", "site"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)
@@ -339,7 +358,7 @@ func (c *Console) handleHome(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/sites/"+url.PathEscape(s.site), http.StatusSeeOther)
 		return
 	}
-	c.render(w, http.StatusOK, "sites", &page{Title: "Sites", Session: s, D: c.sites.Keys()})
+	c.renderSites(w, r, http.StatusOK, &page{Session: s}, &sitesPage{})
 }
 
 // signInForm renders the sign-in form with a fresh CSRF token, which the

@@ -80,6 +80,10 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	}
 	sites := testSites(t)
 	levers := console.NewLevers(db, 0, nil) // no cache: the tests see each change at once
+	registry := console.NewRegistry(db, sites, levers, nil)
+	if err := registry.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	p := aggregate.DefaultParams
 	p.MinCohort, p.PairShare, p.PairCohort = 1, 0, 1
 	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(1<<30, time.Hour),
@@ -95,7 +99,7 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	if released == nil {
 		released = func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return s.api.Released(key) }
 	}
-	opts := append([]console.Option{console.WithAdminToken(adminToken), console.WithSignInDelay(time.Millisecond),
+	opts := append([]console.Option{console.WithAdminToken(adminToken), console.WithSignInDelay(time.Millisecond), console.WithRegistry(registry),
 		console.WithReleased(released), console.WithSyncCounts(func(key string) map[string]uint64 { return s.api.SyncCounts(key) }),
 		console.WithSyncHours(func(key string) []api.HourSyncs { return s.api.SyncHours(key) })},
 		cfg.opts...)

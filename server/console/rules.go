@@ -55,6 +55,7 @@ type previewRow struct {
 type rulesPage struct {
 	Form      rulesForm
 	Edited    bool   // the owner's configuration, not the file's, is served
+	FromFile  bool   // the site is the --sites file's
 	Version   uint32 // the newest version
 	Published bool   // the newest version carries the saved configuration
 	Pinned    bool
@@ -107,13 +108,14 @@ func (c *Console) handleRules(w http.ResponseWriter, r *http.Request, p *page) {
 	if r.URL.Query().Get("done") == "rules" {
 		p.Notice = "Saved: devices get the new configuration with the next version, published within seconds."
 	} else if r.URL.Query().Get("done") == "reset" {
-		p.Notice = "Reset: devices get the configuration of the --sites file again with the next version."
+		p.Notice = "Reset: devices get the provisioned configuration again with the next version."
 	}
 	c.renderRules(w, http.StatusOK, p, rp)
 }
 
 func (c *Console) rulesPage(p *page, st store.Settings) *rulesPage {
-	rp := &rulesPage{Edited: len(st.Config) > 0, Pinned: st.Pinned, Pin: st.Pin,
+	state, _ := c.registry.State(p.Site.Key)
+	rp := &rulesPage{Edited: len(st.Config) > 0, FromFile: state.FromFile, Pinned: st.Pinned, Pin: st.Pin,
 		Devices: deviceNames, Referrers: referrerNames, Pages: pageNames}
 	if cur, ok := c.agg.Current(p.Site.Key); ok {
 		rp.Version = cur.Number
@@ -143,7 +145,7 @@ func (c *Console) handleRulesPost(w http.ResponseWriter, r *http.Request, p *pag
 	rp.Form = readRulesForm(r)
 	entry := store.AuditEntry{At: c.now().UTC(), Who: p.Session.who(), Action: "rules"}
 	if r.PostFormValue("action") == "reset" {
-		entry.Detail = "reset to the --sites file's configuration"
+		entry.Detail = "reset to the provisioned configuration"
 		if _, err := c.levers.Change(r.Context(), key, entry, func(s *store.Settings) error { s.Config = nil; return nil }); err != nil {
 			p.Error = "Not reset: " + err.Error()
 			c.renderRules(w, http.StatusInternalServerError, p, rp)

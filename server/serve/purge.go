@@ -98,8 +98,12 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer st.Close()
 	// The owner's edit of the rules (console) is part of the configuration
-	// the latest version was published with.
+	// the latest version was published with; sites added in the console
+	// are served as the file's.
 	levers := console.NewLevers(st, 0, log)
+	if err := console.NewRegistry(st, sites, levers, log).Load(ctx); err != nil {
+		return err
+	}
 	agg, err := publish.New(st, sites, append(aggregateOptions(c, log), publish.WithSiteConfig(levers.SiteConfig))...)
 	if err != nil {
 		return err

@@ -372,6 +372,19 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The owner's levers (pin, pause, rules) live in the store: every replica
 	// applies them, within console.DefaultLeversTTL.
 	levers := console.NewLevers(db, console.DefaultLeversTTL, log)
+	// Sites added in the console are served from here on, with the --sites
+	// file's; owner tokens rotated on another replica act within the TTL.
+	registry := console.NewRegistry(db, sites, levers, log)
+	if err := registry.Load(ctx); err != nil {
+		return err
+	}
+	regCtx, stopRegistry := context.WithCancel(ctx)
+	regDone := make(chan struct{})
+	go func() {
+		defer close(regDone)
+		registry.Run(regCtx, console.DefaultLeversTTL)
+	}()
+	defer func() { stopRegistry(); <-regDone }()
 	aggOpts := append(aggregateOptions(c, log), publish.WithPaused(levers.Paused), publish.WithSiteConfig(levers.SiteConfig))
 	if pg != nil {
 		aggOpts = append(aggOpts, publish.WithFollower(followPoll))
@@ -412,6 +425,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The console reads the API's released stats and sync counts once srv
 	// is made: they are called while serving.
 	con, err := console.New(db, agg, sites, levers, console.WithAdminToken(c.adminToken), console.WithLogger(log),
+		console.WithRegistry(registry),
 		console.WithSecureCookies(c.secureCookies),
 		console.WithReleased(func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return srv.Released(key) }),
 		console.WithSyncCounts(func(key string) map[string]uint64 { return srv.SyncCounts(key) }),
