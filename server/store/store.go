@@ -269,6 +269,21 @@ func (s *Settings) Log(e AuditEntry) {
 	}
 }
 
+// NextSettings is PutSettings' rule, before a store writes: a site, and
+// what is stored (body) is s one revision on, as JSON, written only while
+// the stored settings are still at prev, the s.Rev the caller read.
+func NextSettings(site string, s Settings) (body []byte, prev uint64, err error) {
+	if site == "" {
+		return nil, 0, fmt.Errorf("put settings: %w: no site", ErrInvalidRequest)
+	}
+	prev = s.Rev
+	s.Rev++
+	if body, err = json.Marshal(&s); err != nil {
+		return nil, 0, fmt.Errorf("put settings %s: %w", site, err)
+	}
+	return body, prev, nil
+}
+
 // Store is durable server state. See the package documentation.
 type Store interface {
 	// Append durably records an accepted delta, idempotently by its ID: a

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -82,5 +83,18 @@ func TestRules(t *testing.T) {
 		if !errors.Is(tc.err, tc.want) || (tc.err == nil) != (tc.want == nil) {
 			t.Errorf("%s: %v, want %v", tc.name, tc.err, tc.want)
 		}
+	}
+}
+
+// TestNextSettings: PutSettings stores the settings one revision on, as
+// JSON, and refuses a site-less request before writing anything.
+func TestNextSettings(t *testing.T) {
+	body, prev, err := store.NextSettings("a", store.Settings{Rev: 3, Paused: true})
+	var got store.Settings
+	if err != nil || json.Unmarshal(body, &got) != nil || prev != 3 || got.Rev != 4 || !got.Paused {
+		t.Errorf("NextSettings at rev 3 = %s, prev %d, %v; want rev 4, paused, prev 3", body, prev, err)
+	}
+	if _, _, err := store.NextSettings("", store.Settings{}); !errors.Is(err, store.ErrInvalidRequest) {
+		t.Errorf("NextSettings without a site: %v, want ErrInvalidRequest", err)
 	}
 }

@@ -36,14 +36,9 @@ func (s *DB) PutSettings(ctx context.Context, site string, st store.Settings) er
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if site == "" {
-		return fmt.Errorf("bolt: put settings: %w: no site", store.ErrInvalidRequest)
-	}
-	prev := st.Rev
-	st.Rev++
-	js, err := json.Marshal(&st)
+	js, prev, err := store.NextSettings(site, st)
 	if err != nil {
-		return fmt.Errorf("bolt: put settings %s: %w", site, err)
+		return fmt.Errorf("bolt: %w", err)
 	}
 	err = s.update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketSettings)

@@ -37,20 +37,15 @@ func (s *DB) PutSettings(ctx context.Context, site string, st store.Settings) er
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if site == "" {
-		return fmt.Errorf("postgres: put settings: %w: no site", store.ErrInvalidRequest)
-	}
-	prev := st.Rev
-	st.Rev++
-	body, err := json.Marshal(&st)
+	body, prev, err := store.NextSettings(site, st)
 	if err != nil {
-		return fmt.Errorf("postgres: put settings %s: %w", site, err)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	query := `UPDATE settings SET rev = $2, body = $3 WHERE site = $1 AND rev = $4`
 	if prev == 0 {
 		query = `INSERT INTO settings (site, rev, body) VALUES ($1, $2, $3) ON CONFLICT (site) DO NOTHING`
 	}
-	args := []any{site, int64(st.Rev), body}
+	args := []any{site, int64(prev + 1), body}
 	if prev != 0 {
 		args = append(args, int64(prev))
 	}
