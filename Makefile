@@ -23,7 +23,7 @@ $(DIST)/tailor.wasm: $(GUEST_SRC)
 LOADER_SRC := $(wildcard sdk/js/src/*.js) sdk/js/tailor.d.ts sdk/js/package-lock.json build/loader.sh
 loader: $(DIST)/tailor.js
 
-$(DIST)/tailor.js: $(LOADER_SRC)
+$(DIST)/tailor.js: $(LOADER_SRC) $(DIST)/tailor.wasm
 	./build/loader.sh
 
 # The size budget: tailor.wasm against an empty reactor built the same way.

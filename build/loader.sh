@@ -26,7 +26,13 @@ esbuild=$js/node_modules/.bin/esbuild
 flags=(--bundle --minify --target=es2020 --legal-comments=none --log-level=warning)
 "$esbuild" "$js/src/extra.js" "${flags[@]}" --format=esm --outfile="$dist/tailor-extra.js"
 extra="tailor-extra.$(sha256sum "$dist/tailor-extra.js" | cut -c1-16).js"
-flags+=(--define:EXTRA="\"$extra\"")
+# The core starts fetching tailor.wasm at its hashed name (as assets.sh
+# names it) before the manifest arrives: the wasm built before the loader
+# (make wasm; WASM=path to name another), none when there is none yet.
+wasm=${WASM:-$dist/tailor.wasm}
+hashed=""
+[ -f "$wasm" ] && hashed="tailor.$(sha256sum "$wasm" | cut -c1-16).wasm"
+flags+=(--define:EXTRA="\"$extra\"" --define:WASM="\"$hashed\"")
 "$esbuild" "$js/src/script.js" "${flags[@]}" --format=iife --outfile="$dist/tailor.js"
 "$esbuild" "$js/src/index.js" "${flags[@]}" --format=esm --outfile="$dist/tailor.mjs"
 cp "$js/tailor.d.ts" "$dist/tailor.d.ts"

@@ -38,9 +38,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// build makes tailor.js with build/loader.sh into a temporary directory
-// (so the tests always run the current sources) and reads tailor.wasm
-// from dist/, building it the way the Makefile does when it is missing.
+// build reads tailor.wasm from dist/, building it the way the Makefile
+// does when it is missing, then makes tailor.js with build/loader.sh into
+// a temporary directory (so the tests always run the current sources).
 func build() error {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -51,6 +51,22 @@ func build() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// The wasm first: the loader starts fetching it by the hashed name it
+	// was built with.
+	wasm := filepath.Join(root, "dist", "tailor.wasm")
+	if _, err := os.Stat(wasm); errors.Is(err, os.ErrNotExist) {
+		wasm = filepath.Join(tmp, "tailor.wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared",
+			"-ldflags=-s -w -buildid=", "-o", wasm, "./wasm/guest")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build tailor.wasm: %w\n%s", err, out)
+		}
+	}
+	if loaderAssets.wasm, err = os.ReadFile(wasm); err != nil {
+		return err
+	}
 	if _, err := exec.LookPath("npm"); err != nil {
 		b, err := os.ReadFile(filepath.Join(root, "dist", "tailor.js"))
 		if err != nil {
@@ -62,7 +78,7 @@ func build() error {
 		loaderAssets.extra, _ = os.ReadFile(filepath.Join(root, "dist", "tailor-extra.js"))
 	} else {
 		cmd := exec.Command("bash", filepath.Join(root, "build", "loader.sh"))
-		cmd.Env = append(os.Environ(), "DIST="+tmp)
+		cmd.Env = append(os.Environ(), "DIST="+tmp, "WASM="+wasm)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("build/loader.sh: %w\n%s", err, out)
 		}
@@ -76,19 +92,7 @@ func build() error {
 			return err
 		}
 	}
-	wasm := filepath.Join(root, "dist", "tailor.wasm")
-	if _, err := os.Stat(wasm); errors.Is(err, os.ErrNotExist) {
-		wasm = filepath.Join(tmp, "tailor.wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-buildmode=c-shared",
-			"-ldflags=-s -w -buildid=", "-o", wasm, "./wasm/guest")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build tailor.wasm: %w\n%s", err, out)
-		}
-	}
-	loaderAssets.wasm, err = os.ReadFile(wasm)
-	return err
+	return nil
 }
 
 // tab is one page in a fresh Chromium (its own profile directory, so its

@@ -47,9 +47,15 @@ export function start(opts) {
 
 async function boot() {
   const o = st.o
+  // In parallel from the start: the stored profile, the manifest and
+  // tailor.wasm, fetched and compiled while it arrives at the hashed name
+  // this build was made with (WASM, from build/loader.sh) unless the
+  // manifest names another.
   const rec = st.granted ? storage.get(o.site) : null
+  const early = WASM && !o.wasm && quiet(load(o.origin + '/assets/' + WASM, o.debug))
   st.model = await manifest(o.origin, o.site).catch(log)
-  const eng = quiet(load(o.wasm || st.model?.wasm || o.origin + '/tailor.wasm', o.debug))
+  const named = st.model?.wasm
+  const eng = early && (!named || named.endsWith('/' + WASM)) ? early : quiet(load(o.wasm || named || o.origin + '/tailor.wasm', o.debug))
   const cfg = quiet(st.model?.config ? bytes(st.model.config) : Promise.reject())
   await new Promise((r) => (document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', r) : r()))
   // A page without Tailor's markup, or a site that declares slots by
@@ -59,18 +65,20 @@ async function boot() {
     const x = await extra()
     guard(() => x?.mark(slots))
   }
-  const saved = await rec
-  // Shards of the page's items and of the items the profile remembers
-  // (all of them when the model is small) download while wasm compiles.
-  const ids = all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM))
-  guard(() => {
-    const p = decode(saved.p)
-    for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
-  })
-  fetchShards(ids)
+  // Shards of the page's items (all of them when the model is small)
+  // download while wasm compiles; those of the items the profile
+  // remembers, once it is read.
+  fetchShards(all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM)))
   st.call = await eng
   await pause()
   configure(await cfg.catch(() => 0))
+  const saved = await rec
+  guard(() => {
+    const p = decode(saved.p)
+    const ids = []
+    for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
+    fetchShards(ids)
+  })
   if (saved) {
     saved.p && guard(st.call, 'load_profile', saved.p)
     restore(saved)
