@@ -306,8 +306,9 @@ const slotWatch = `window.__r = [];
 document.addEventListener("tailor:ranked", (e) => __r.push({ slot: e.detail.slot, ids: e.detail.items.map((x) => x.id) }));
 addEventListener("click", (e) => e.preventDefault());`
 
-// TestShopSlots declares a slot by selector on each saved listing page
-// (the manifest's slots, as server/site serves them) and checks that
+// TestShopSlots declares a slot on each saved listing page, by selector
+// and then as "auto" (the largest grid the scanner finds), in the
+// manifest's slots as server/site serves them, and checks that
 // Tailor marks and ranks it, then, after a click on one of its tiles,
 // re-ranks it in place: the tiles in the ranking's order, each with its
 // parent and classes, and no uncaught error. Two pages are photographed
@@ -319,59 +320,76 @@ func TestShopSlots(t *testing.T) {
 	tb := newTab(t, slotWatch)
 	offline(tb)
 	for name, sl := range shopSlots {
-		t.Run(name, func(t *testing.T) {
-			defer tb.As(t)()
-			srv := shopServer(t, site{Slots: []slotConfig{{Name: "grid", Container: sl.container, Tile: sl.tile}}})
-			url := srv.URL + "/shop/listing/" + name
-			tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
-				_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
-				return chromedp.Void{}, err
-			})
-			tb.Wait(`location.href == ` + strconv.Quote(url) + ` && window.__r && __r.some((r) => r.slot == "grid")`)
-			tiles := `[...document.querySelectorAll('[data-tailor-slot="grid"] > [data-tailor-item]')]`
-			n := eval[int](tb, `(window.__tiles = `+tiles+`.map((e) => ({ e, p: e.parentElement, c: e.className }))).length`)
-			if n < 3 {
-				t.Fatalf("%d tiles marked in the declared slot", n)
-			}
-			before := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
-			shot := func(when string) {
-				if !sl.shot {
-					return
-				}
-				png := browsertest.Run(tb.Tab, chromedp.Screenshot(`[data-tailor-slot="grid"]`))
-				dir := filepath.Join("..", "..", "dist", "screenshots")
-				os.MkdirAll(dir, 0o755)
-				path := filepath.Join(dir, "shop-"+strings.TrimSuffix(name, ".html")+"-"+when+".png")
-				if err := os.WriteFile(path, png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot: %s", path)
-			}
-			shot("before")
-			// A click on the last tile (the item element itself: a click by
-			// coordinates could land elsewhere while the slot re-ranks).
-			k := eval[int](tb, `__r.filter((r) => r.slot == "grid").length`)
-			clicked := before[len(before)-1]
-			eval[bool](tb, tiles+`.at(-1).click() ?? true`)
-			tb.Wait(`__r.filter((r) => r.slot == "grid").length > ` + strconv.Itoa(k))
-			shot("after")
-			after := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
-			ranked := eval[[]string](tb, `__r.filter((r) => r.slot == "grid").at(-1).ids`)
-			t.Logf("%d tiles; before %q; clicked %q; after %q", n, before, clicked, after)
-			if !slices.Equal(after, ranked[:min(len(ranked), len(after))]) {
-				t.Errorf("tiles in the order %q, the ranking says %q", after, ranked)
-			}
-			if slices.Equal(after, before) {
-				t.Errorf("the click left the slot's order as it was: %q", after)
-			}
-			if moved := eval[[]string](tb, `__tiles.filter((x) => x.e.parentElement != x.p || x.e.className != x.c).map((x) => x.e.dataset.tailorItem)`); len(moved) > 0 {
-				t.Errorf("tiles %q lost their parent or classes", moved)
-			}
-			for _, e := range tb.Exceptions() {
-				if strings.Contains(e, "/tailor") {
-					t.Errorf("uncaught error from the loader: %s", e)
-				}
-			}
-		})
+		for _, auto := range []bool{false, true} {
+			testShopSlot(t, tb, name, sl.container, sl.tile, sl.shot && !auto, auto)
+		}
 	}
+}
+
+// testShopSlot runs TestShopSlots on one page, its slot declared by
+// selector or, with auto, as the largest grid the scanner finds.
+func testShopSlot(t *testing.T, tb *tab, name, container, tile string, photo, auto bool) {
+	t.Helper()
+	sub := name + "/selector"
+	if auto {
+		sub = name + "/auto"
+	}
+	t.Run(sub, func(t *testing.T) {
+		defer tb.As(t)()
+		sl := slotConfig{Name: "grid", Container: container, Tile: tile}
+		if auto {
+			sl = slotConfig{Name: "grid", Auto: true}
+		}
+		srv := shopServer(t, site{Slots: []slotConfig{sl}})
+		url := srv.URL + "/shop/listing/" + name
+		tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
+			return chromedp.Void{}, err
+		})
+		tb.Wait(`location.href == ` + strconv.Quote(url) + ` && window.__r && __r.some((r) => r.slot == "grid")`)
+		tiles := `[...document.querySelectorAll('[data-tailor-slot="grid"] > [data-tailor-item]')]`
+		n := eval[int](tb, `(window.__tiles = `+tiles+`.map((e) => ({ e, p: e.parentElement, c: e.className }))).length`)
+		if n < 3 {
+			t.Fatalf("%d tiles marked in the declared slot", n)
+		}
+		before := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
+		shot := func(when string) {
+			if !photo {
+				return
+			}
+			png := browsertest.Run(tb.Tab, chromedp.Screenshot(`[data-tailor-slot="grid"]`))
+			dir := filepath.Join("..", "..", "dist", "screenshots")
+			os.MkdirAll(dir, 0o755)
+			path := filepath.Join(dir, "shop-"+strings.TrimSuffix(name, ".html")+"-"+when+".png")
+			if err := os.WriteFile(path, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("screenshot: %s", path)
+		}
+		shot("before")
+		// A click on the last tile (the item element itself: a click by
+		// coordinates could land elsewhere while the slot re-ranks).
+		k := eval[int](tb, `__r.filter((r) => r.slot == "grid").length`)
+		clicked := before[len(before)-1]
+		eval[bool](tb, tiles+`.at(-1).click() ?? true`)
+		tb.Wait(`__r.filter((r) => r.slot == "grid").length > ` + strconv.Itoa(k))
+		shot("after")
+		after := eval[[]string](tb, tiles+`.map((e) => e.dataset.tailorItem)`)
+		ranked := eval[[]string](tb, `__r.filter((r) => r.slot == "grid").at(-1).ids`)
+		t.Logf("%d tiles; before %q; clicked %q; after %q", n, before, clicked, after)
+		if !slices.Equal(after, ranked[:min(len(ranked), len(after))]) {
+			t.Errorf("tiles in the order %q, the ranking says %q", after, ranked)
+		}
+		if slices.Equal(after, before) {
+			t.Errorf("the click left the slot's order as it was: %q", after)
+		}
+		if moved := eval[[]string](tb, `__tiles.filter((x) => x.e.parentElement != x.p || x.e.className != x.c).map((x) => x.e.dataset.tailorItem)`); len(moved) > 0 {
+			t.Errorf("tiles %q lost their parent or classes", moved)
+		}
+		for _, e := range tb.Exceptions() {
+			if strings.Contains(e, "/tailor") {
+				t.Errorf("uncaught error from the loader: %s", e)
+			}
+		}
+	})
 }
