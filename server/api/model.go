@@ -130,14 +130,22 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Cache-Control", cache)
-	h.Set("ETag", m.etag)
-	if etagMatch(r.Header.Get("If-None-Match"), m.etag) {
+	h.Add("Vary", "Accept-Encoding")
+	// Gzip-encoded when accepted: a manifest lists every shard's hash, and
+	// a device fetches it on its first page view.
+	body, etag := m.body, m.etag
+	if m.gz != nil && acceptsEncoding(r.Header.Get("Accept-Encoding"), "gzip") {
+		body, etag = m.gz, strings.TrimSuffix(m.etag, `"`)+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(m.body)))
-	w.Write(m.body)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }
 
 // storeError answers a failed store read: 404 for what does not exist,
@@ -152,10 +160,11 @@ func (s *Server) storeError(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusServiceUnavailable, reasonUnavailable, fmt.Errorf("%s: store unavailable", what))
 }
 
-// cachedManifest is an encoded manifest and its ETag.
+// cachedManifest is an encoded manifest, its gzip encoding (nil when not
+// smaller) and its ETag.
 type cachedManifest struct {
-	body []byte
-	etag string
+	body, gz []byte
+	etag     string
 }
 
 func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest, error) {
@@ -185,6 +194,7 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 	}
 	sum := sha256.Sum256(body)
 	c := &cachedManifest{body: append(body, '\n'), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+	c.gz = gzipped(c.body)
 	s.manifests.put(key, c)
 	return c, nil
 }
@@ -265,6 +275,18 @@ func acceptsEncoding(header, coding string) bool {
 	return star > 0
 }
 
+// gzipped returns b gzip-encoded, or nil when that is not smaller.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	if buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
 // blob is a cached blob with its gzip encoding (nil when not smaller).
 type blob struct {
 	raw, gz []byte
@@ -294,14 +316,7 @@ func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*blob
 	if err != nil {
 		return nil, err
 	}
-	b = &blob{raw: raw}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(raw)
-	zw.Close()
-	if buf.Len() < len(raw) {
-		b.gz = buf.Bytes()
-	}
+	b = &blob{raw: raw, gz: gzipped(raw)}
 	n := len(b.raw) + len(b.gz)
 	c.mu.Lock()
 	defer c.mu.Unlock()
