@@ -120,16 +120,19 @@ type DB struct {
 	db  *bbolt.DB
 	err error // why db could not be reopened after a compaction
 
-	// The journal's state. jmu is held by each group's commit and by
-	// whatever copies the journal into the file (lock order: jmu, pmu,
-	// mu).
-	jmu     sync.Mutex
-	journal *journal             // nil: groups commit to the file directly
-	jerr    error                // a failed journal write that could not be undone: appends fail
-	next    map[string]uint64    // site → the last Seq given, once read from the file
-	ids     map[[16]byte]idEntry // the journalled deltas' ids
-	pmu     sync.RWMutex         // held for writing while pending changes
-	pending map[string][]pendingRecord
+	// The journal's state (journal.go). jmu is held by each group's
+	// commit and by whatever waits for or makes a copy of the journal
+	// into the file (lock order: jmu, pmu, mu).
+	jmu      sync.Mutex
+	journals [2]*journal          // its halves; nil: groups commit to the file directly
+	active   int                  // the half appends go to
+	copying  chan struct{}        // closed when the background copy of the other half ends; nil: none
+	copyErr  error                // the background copy's, read once copying is closed
+	jerr     error                // a failed journal write or copy: appends fail (Open replays)
+	next     map[string]uint64    // site → the last Seq given, once read from the file
+	ids      map[[16]byte]idEntry // the journalled deltas' ids, until copied
+	pmu      sync.RWMutex         // held for writing while pending changes
+	pending  map[string][]pendingRecord
 }
 
 // idEntry is what the duplicate check needs of a journalled delta.
@@ -238,25 +241,30 @@ func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
 	if s.jerr != nil {
 		return failed(len(batch), s.jerr)
 	}
-	if s.journal == nil {
+	if s.journals[0] == nil {
 		return s.commitFile(batch)
 	}
 	var n int64
 	for i := range batch {
 		n += recordBytes(batch[i].Site, batch[i].Body)
 		if len(batch[i].Site) > maxSiteLen {
-			n = s.journal.size // never fits: the file takes it
+			n = 1 << 62 // never fits: the file takes it
 		}
 	}
-	if !s.journal.fits(n) {
-		if err := s.flush(); err != nil {
-			return failed(len(batch), fmt.Errorf("bolt: append: %w", err))
+	if !s.journals[s.active].fits(n) {
+		if err := s.rotate(); err != nil {
+			s.jerr = fmt.Errorf("bolt: append: %w", err)
+			return failed(len(batch), s.jerr)
 		}
-		if !s.journal.fits(n) {
+		if !s.journals[s.active].fits(n) { // larger than a half
+			if err := s.flush(); err != nil {
+				s.jerr = fmt.Errorf("bolt: append: %w", err)
+				return failed(len(batch), s.jerr)
+			}
 			return s.commitFile(batch)
 		}
 	}
-	return s.commitJournal(batch)
+	return s.commitJournal(s.journals[s.active], batch)
 }
 
 // failed is the result of a group that failed as a whole.
@@ -506,12 +514,12 @@ func (s *DB) Close() error {
 	}
 	s.jmu.Lock()
 	var jerr error
-	if s.journal != nil {
+	if j := s.journals[0]; j != nil {
 		jerr = s.flush() // on failure, the next Open replays the journal
-		if err := s.journal.f.Close(); jerr == nil && err != nil {
+		if err := j.f.Close(); jerr == nil && err != nil {
 			jerr = err
 		}
-		s.journal = nil
+		s.journals = [2]*journal{}
 	}
 	s.jmu.Unlock()
 	if jerr != nil {

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -19,30 +20,46 @@ import (
 // one fsync of a file whose blocks exist already, where a bbolt commit
 // takes two (pages, then the meta page) and writes a page per random id
 // it touches. The records are copied into the bbolt file later, many
-// groups in one transaction, when the journal is full or before anything
-// that reads the bbolt file alone (Retire, DeleteReceived, Compact,
-// Close); until then Deltas and the duplicate check read them from
-// memory. Open copies what a crash left in the journal into the file.
+// groups in one transaction. Until then Deltas and the duplicate check
+// read them from memory; Open copies what a crash left in the journal.
 //
-// Layout: a header (magic, epoch, CRC), then records, each
+// The journal file has two halves. Appends go to one; when it is full
+// they go on in the other while a goroutine copies the full one into the
+// bbolt file and resets it, so that no append waits for a copy unless the
+// copy is slower than the other half fills. Retire, DeleteReceived,
+// Compact and Close first copy both halves (flush): they read or delete
+// in the bbolt file alone.
+//
+// Layout of a half: a header (magic, epoch, CRC), then records, each
 //
 //	length (4) | CRC-32C of the rest (4) | epoch (8) | seq (8) | site length (2) | site | record
 //
 // where record is encodeRecord's (id, model, received, body). Each time
-// the records are copied into the bbolt file, the epoch in the header is
+// a half is copied into the bbolt file, the epoch in its header is
 // bumped: replay stops at the first record that is torn, zero, or of an
 // older epoch, so a record is replayed only if it was written after the
 // last copy.
 type journal struct {
 	f     *os.File
-	size  int64  // the file's preallocated bytes
-	off   int64  // where the next record goes
+	base  int64  // where its half starts in f
+	size  int64  // bytes of its half
+	off   int64  // where the next record goes, from base
 	epoch uint64 // of the records written since the last reset
-	buf   []byte // reused for a group's records
+	buf   []byte // a group's records, being written
+	recs  []journalRecord
+}
+
+// journalRecord is one journalled append.
+type journalRecord struct {
+	id     [16]byte
+	sum    [sha256.Size]byte // of the body
+	seq    uint64
+	site   string
+	record []byte // encodeRecord's
 }
 
 const (
-	journalMagic  = "TLRJRNL1"
+	journalMagic  = "TLRJRNL2"
 	journalHeader = 8 + 8 + 4 // magic, epoch, CRC of both
 	recordPrefix  = 4 + 4 + 8 + 8 + 2
 	maxSiteLen    = 1<<16 - 1
@@ -53,56 +70,60 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // errJournal marks a journal file that is not one.
 var errJournal = errors.New("bolt: not a journal file")
 
-// openJournal opens (or creates, preallocated with zeros to size bytes)
-// the journal at path and returns it with the records of its current
-// epoch, in order. The caller copies them into the store, then calls
-// reset.
-func openJournal(path string, size int64) (*journal, []journalRecord, error) {
+// openJournals opens (or creates, preallocated with zeros) the journal
+// file at path, halves of half bytes each, and returns the halves with the
+// records of their current epochs. The caller copies those into the
+// store, then resets both.
+func openJournals(path string, half int64) ([2]*journal, []journalRecord, error) {
+	var js [2]*journal
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, nil, err
+		return js, nil, err
 	}
-	j := &journal{f: f}
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return js, nil, err
+	}
+	// A file of another size is read as halves of its own size (a
+	// different WithJournal), then rewritten at this size once copied.
+	old := info.Size() / 2
+	data := make([]byte, info.Size())
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, info.Size()), data); err != nil {
+		f.Close()
+		return js, nil, err
 	}
 	var recs []journalRecord
-	if info.Size() > 0 {
-		data := make([]byte, info.Size())
-		if _, err := io.ReadFull(io.NewSectionReader(f, 0, info.Size()), data); err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-		if recs, err = j.parse(data); err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("%s: %w", path, err)
+	for h := range js {
+		js[h] = &journal{f: f, base: int64(h) * half, size: half}
+		if old >= journalHeader {
+			r, err := js[h].parse(data[int64(h)*old : int64(h+1)*old])
+			if err != nil {
+				f.Close()
+				return js, nil, fmt.Errorf("%s: %w", path, err)
+			}
+			recs = append(recs, r...)
 		}
 	}
-	j.size = max(size, info.Size())
-	if info.Size() < j.size {
+	if info.Size() != 2*half {
 		// Zeros, written: blocks allocated now are not allocated (a
 		// journalled metadata change) by each group's fdatasync later.
-		if err := j.zero(info.Size(), j.size); err != nil {
+		err := f.Truncate(2 * half)
+		if err == nil {
+			err = zero(f, 0, 2*half)
+		}
+		if err != nil {
 			f.Close()
-			return nil, nil, err
+			return js, nil, err
 		}
 	}
-	return j, recs, nil
+	return js, recs, nil
 }
 
-// journalRecord is one append read back from the journal.
-type journalRecord struct {
-	seq    uint64
-	site   string
-	record []byte // encodeRecord's
-}
-
-// parse reads the header and the records of its epoch.
+// parse reads a half's header and the records of its epoch.
 func (j *journal) parse(data []byte) ([]journalRecord, error) {
-	if len(data) < journalHeader || string(data[:8]) != journalMagic {
-		if allZero(data) {
+	if string(data[:8]) != journalMagic {
+		if allZero(data[:journalHeader]) {
 			return nil, nil // created, never reset
 		}
 		return nil, errJournal
@@ -120,13 +141,15 @@ func (j *journal) parse(data []byte) ([]journalRecord, error) {
 			binary.BigEndian.Uint64(data[off+8:]) != j.epoch {
 			break // the end: zeros, a torn write, or an older epoch's record
 		}
-		seq := binary.BigEndian.Uint64(data[off+16:])
 		sl := int(binary.BigEndian.Uint16(data[off+24:]))
 		if off+recordPrefix+sl+recordHeader > end {
 			return nil, fmt.Errorf("%w: record at %d is corrupt", errJournal, off)
 		}
-		site := string(data[off+recordPrefix : off+recordPrefix+sl])
-		recs = append(recs, journalRecord{seq: seq, site: site, record: data[off+recordPrefix+sl : end]})
+		r := journalRecord{seq: binary.BigEndian.Uint64(data[off+16:]), site: string(data[off+recordPrefix : off+recordPrefix+sl]),
+			record: bytes.Clone(data[off+recordPrefix+sl : end])}
+		copy(r.id[:], r.record)
+		r.sum = sha256.Sum256(r.record[recordHeader:])
+		recs = append(recs, r)
 		off = end
 	}
 	return recs, nil
@@ -141,19 +164,19 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// zero writes zeros over [from, to) and syncs them.
-func (j *journal) zero(from, to int64) error {
+// zero writes zeros over [from, to) of f and syncs them.
+func zero(f *os.File, from, to int64) error {
 	z := make([]byte, min(to-from, 1<<20))
 	for off := from; off < to; off += int64(len(z)) {
-		if _, err := j.f.WriteAt(z[:min(int64(len(z)), to-off)], off); err != nil {
+		if _, err := f.WriteAt(z[:min(int64(len(z)), to-off)], off); err != nil {
 			return err
 		}
 	}
-	return j.f.Sync()
+	return f.Sync()
 }
 
 // fits reports whether records of n bytes (recordBytes each) fit after
-// what the journal holds.
+// what the half holds.
 func (j *journal) fits(n int64) bool { return j.off+n <= j.size }
 
 // recordBytes is how many bytes a delta's journal record takes.
@@ -162,14 +185,14 @@ func recordBytes(site string, body []byte) int64 {
 }
 
 // add encodes a record into the group being written.
-func (j *journal) add(seq uint64, site string, record []byte) {
+func (j *journal) add(r *journalRecord) {
 	start := len(j.buf)
-	j.buf = binary.BigEndian.AppendUint32(j.buf, uint32(recordPrefix-8+len(site)+len(record)))
+	j.buf = binary.BigEndian.AppendUint32(j.buf, uint32(recordPrefix-8+len(r.site)+len(r.record)))
 	j.buf = append(j.buf, 0, 0, 0, 0) // the CRC, below
 	j.buf = binary.BigEndian.AppendUint64(j.buf, j.epoch)
-	j.buf = binary.BigEndian.AppendUint64(j.buf, seq)
-	j.buf = binary.BigEndian.AppendUint16(j.buf, uint16(len(site)))
-	j.buf = append(append(j.buf, site...), record...)
+	j.buf = binary.BigEndian.AppendUint64(j.buf, r.seq)
+	j.buf = binary.BigEndian.AppendUint16(j.buf, uint16(len(r.site)))
+	j.buf = append(append(j.buf, r.site...), r.record...)
 	binary.BigEndian.PutUint32(j.buf[start+4:], crc32.Checksum(j.buf[start+8:], crcTable))
 }
 
@@ -177,7 +200,7 @@ func (j *journal) add(seq uint64, site string, record []byte) {
 // nil, they are durable.
 func (j *journal) write() error {
 	defer func() { j.buf = j.buf[:0] }()
-	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+	if _, err := j.f.WriteAt(j.buf, j.base+j.off); err != nil {
 		return err
 	}
 	if err := fdatasync(j.f); err != nil {
@@ -187,15 +210,14 @@ func (j *journal) write() error {
 	return nil
 }
 
-// reset starts a new epoch: the records written so far (copied into the
-// store by the caller) are not replayed any more.
+// reset starts a new epoch of the half: the records written so far
+// (copied into the store by the caller) are not replayed any more.
 func (j *journal) reset() error {
-	j.buf = j.buf[:0]
 	h := make([]byte, journalHeader)
 	copy(h, journalMagic)
 	binary.BigEndian.PutUint64(h[8:], j.epoch+1)
 	binary.BigEndian.PutUint32(h[16:], crc32.Checksum(h[:16], crcTable))
-	if _, err := j.f.WriteAt(h, 0); err != nil {
+	if _, err := j.f.WriteAt(h, j.base); err != nil {
 		return err
 	}
 	if err := fdatasync(j.f); err != nil {
@@ -206,18 +228,8 @@ func (j *journal) reset() error {
 	return nil
 }
 
-// wipe writes zeros over every record, for Compact: nothing of a deleted
-// delta may remain in the journal either.
-func (j *journal) wipe() error {
-	if err := j.zero(journalHeader, j.size); err != nil {
-		return err
-	}
-	j.off = journalHeader
-	return nil
-}
-
 // openJournal opens the store's journal at path (none when size is 0),
-// copies what a crash left in it into the file, and starts a new epoch.
+// copies what a crash left in it into the file, and starts new epochs.
 func (s *DB) openJournal(path string, size int64) error {
 	if size == 0 {
 		// A journal left by a run with one must still be replayed.
@@ -225,56 +237,54 @@ func (s *DB) openJournal(path string, size int64) error {
 			return nil
 		}
 	}
-	j, recs, err := openJournal(path, max(size, journalHeader))
+	js, recs, err := openJournals(path, max(size/2, journalHeader))
 	if err != nil {
 		return err
 	}
 	err = s.update(func(tx *bbolt.Tx) error {
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
-		for _, r := range recs {
-			id := r.record[:16]
-			if ids.Get(id) != nil {
+		for i := range recs {
+			if ids.Get(recs[i].id[:]) != nil {
 				continue // copied into the file before the crash
 			}
-			if err := putRecord(ids, deltas, r.site, r.seq, r.record, sha256.Sum256(r.record[recordHeader:])); err != nil {
+			if err := putRecord(ids, deltas, &recs[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = j.reset()
+	for _, j := range js {
+		if err == nil {
+			err = j.reset()
+		}
 	}
 	if err == nil && size == 0 {
-		err = j.f.Close()
-		j = nil
+		return js[0].f.Close()
 	}
 	if err != nil {
-		if j != nil {
-			j.f.Close()
-		}
+		js[0].f.Close()
 		return err
 	}
-	s.journal = j
+	s.journals = js
 	return nil
 }
 
 // putRecord writes one delta's record and id entry into the file, and
-// moves the site's sequence up to seq.
-func putRecord(ids, deltas *bbolt.Bucket, site string, seq uint64, record []byte, sum [sha256.Size]byte) error {
-	b, err := deltas.CreateBucketIfNotExists([]byte(site))
+// moves the site's sequence up to its seq.
+func putRecord(ids, deltas *bbolt.Bucket, r *journalRecord) error {
+	b, err := deltas.CreateBucketIfNotExists([]byte(r.site))
 	if err != nil {
 		return err
 	}
-	if err := b.Put(u64(seq), record); err != nil {
+	if err := b.Put(u64(r.seq), r.record); err != nil {
 		return err
 	}
-	if seq > b.Sequence() {
-		if err := b.SetSequence(seq); err != nil {
+	if r.seq > b.Sequence() {
+		if err := b.SetSequence(r.seq); err != nil {
 			return err
 		}
 	}
-	return ids.Put(record[:16], idValue(sum, seq, site))
+	return ids.Put(r.id[:], idValue(r.sum, r.seq, r.site))
 }
 
 // idValue is an id entry in the file: sha256(body) + seq + site.
@@ -283,29 +293,28 @@ func idValue(sum [sha256.Size]byte, seq uint64, site string) []byte {
 	return append(binary.BigEndian.AppendUint64(append(v, sum[:]...), seq), site...)
 }
 
-// commitJournal appends a group that fits to the journal: the duplicate
+// commitJournal appends a group to j, in which it fits: the duplicate
 // check (against the journal's ids, the group's, then the file's), a Seq
-// for each new delta, one write and one fdatasync.
-func (s *DB) commitJournal(batch []store.Delta) []groupcommit.Result {
+// for each new delta, one write and one fdatasync. The caller holds jmu.
+func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result {
 	res := make([]groupcommit.Result, len(batch))
-	fresh := make(map[[16]byte]idEntry, len(batch)) // the group's new deltas
-	records := make([][]byte, len(batch))
+	fresh := make(map[[16]byte]*journalRecord, len(batch)) // the group's new deltas
+	recs := make([]journalRecord, 0, len(batch))
 	err := s.view(func(tx *bbolt.Tx) error {
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
 		for i := range batch {
 			d := &batch[i]
 			sum := sha256.Sum256(d.Body)
-			prev, ok := s.ids[d.ID]
-			if !ok {
-				prev, ok = fresh[d.ID]
+			var prev *journalRecord
+			if e, ok := s.ids[d.ID]; ok {
+				prev = &journalRecord{sum: e.sum, seq: e.seq, site: e.site}
+			} else if p, ok := fresh[d.ID]; ok {
+				prev = p
+			} else if v := ids.Get(d.ID[:]); v != nil {
+				prev = &journalRecord{seq: binary.BigEndian.Uint64(v[sha256.Size:]), site: string(v[sha256.Size+8:])}
+				copy(prev.sum[:], v)
 			}
-			if !ok {
-				if v := ids.Get(d.ID[:]); v != nil {
-					prev, ok = idEntry{seq: binary.BigEndian.Uint64(v[sha256.Size:]), site: string(v[sha256.Size+8:])}, true
-					copy(prev.sum[:], v)
-				}
-			}
-			if ok {
+			if prev != nil {
 				if prev.sum != sum || prev.site != d.Site {
 					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
 				} else {
@@ -321,52 +330,72 @@ func (s *DB) commitJournal(batch []store.Delta) []groupcommit.Result {
 			}
 			seq++
 			s.next[d.Site] = seq
-			records[i] = encodeRecord(d)
-			s.journal.add(seq, d.Site, records[i])
-			fresh[d.ID] = idEntry{sum: sum, seq: seq, site: d.Site}
+			recs = append(recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: encodeRecord(d)})
+			r := &recs[len(recs)-1] // recs does not grow past its capacity
+			j.add(r)
+			fresh[d.ID] = r
 			res[i].Appended = store.Appended{Seq: seq}
 		}
 		return nil
 	})
 	if err == nil {
-		err = s.journal.write()
+		err = j.write()
 	}
 	if err != nil {
 		// What reached the journal may be replayed: copy what is pending
-		// into the file and start a new epoch, or stop taking appends.
-		clear(s.next)
-		if ferr := s.flush(); ferr != nil {
+		// into the file and start new epochs, or stop taking appends.
+		j.buf = j.buf[:0]
+		ferr := s.flush()
+		if ferr == nil {
+			ferr = j.reset() // a new epoch: nothing of this group is replayed
+		}
+		if ferr != nil {
 			s.jerr = fmt.Errorf("bolt: journal failed (%v), then copying it: %w", err, ferr)
 		}
+		clear(s.next)
 		return failed(len(batch), fmt.Errorf("bolt: append: %w", err))
 	}
+	j.recs = append(j.recs, recs...)
 	s.pmu.Lock()
-	for i := range batch {
-		if records[i] != nil {
-			d := &batch[i]
-			s.ids[d.ID] = fresh[d.ID]
-			s.pending[d.Site] = append(s.pending[d.Site], pendingRecord{seq: res[i].Appended.Seq, record: records[i]})
-		}
+	for i := range recs {
+		r := &recs[i]
+		s.ids[r.id] = idEntry{sum: r.sum, seq: r.seq, site: r.site}
+		s.pending[r.site] = append(s.pending[r.site], pendingRecord{seq: r.seq, record: r.record})
 	}
 	s.pmu.Unlock()
 	return res
 }
 
-// flush copies the journalled deltas into the file in one transaction and
-// starts a new epoch of the journal. The caller holds jmu.
-func (s *DB) flush() error {
-	if s.journal == nil || len(s.ids) == 0 {
+// rotate makes the other half the one appends go to, once its previous
+// copy is settled, and copies the full one into the file in the
+// background. The caller holds jmu.
+func (s *DB) rotate() error {
+	if err := s.settle(); err != nil {
+		return err
+	}
+	full := s.journals[s.active]
+	s.active = 1 - s.active
+	if len(full.recs) == 0 {
 		return nil
 	}
-	s.pmu.Lock()
-	defer s.pmu.Unlock()
+	done := make(chan struct{})
+	s.copying = done
+	go func() {
+		defer close(done)
+		s.copyErr = s.copyHalf(full)
+	}()
+	return nil
+}
+
+// copyHalf copies a half's records into the file in one transaction, then
+// resets it. It runs with jmu held, or in rotate's goroutine while no one
+// else touches the half (appends go to the other).
+func (s *DB) copyHalf(j *journal) error {
 	err := s.update(func(tx *bbolt.Tx) error {
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
-		for site, rs := range s.pending {
-			for _, r := range rs {
-				if err := putRecord(ids, deltas, site, r.seq, r.record, s.ids[[16]byte(r.record[:16])].sum); err != nil {
-					return err
-				}
+		for i := range j.recs {
+			if err := putRecord(ids, deltas, &j.recs[i]); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -374,10 +403,61 @@ func (s *DB) flush() error {
 	if err != nil {
 		return fmt.Errorf("copy the journal: %w", err)
 	}
-	clear(s.pending)
-	clear(s.ids)
-	if err := s.journal.reset(); err != nil {
+	if err := j.reset(); err != nil {
 		return fmt.Errorf("reset the journal: %w", err)
+	}
+	return nil
+}
+
+// settle waits for the background copy, if one runs, and forgets what it
+// copied. The caller holds jmu.
+func (s *DB) settle() error {
+	if s.copying == nil {
+		return nil
+	}
+	<-s.copying
+	s.copying = nil
+	if err := s.copyErr; err != nil {
+		s.copyErr = nil
+		return err
+	}
+	s.forget(s.journals[1-s.active])
+	return nil
+}
+
+// forget drops a copied half's records from memory: the file has them.
+// Deltas hold a site's journalled records in Seq order, the older half's
+// first. The caller holds jmu.
+func (s *DB) forget(j *journal) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	n := map[string]int{}
+	for i := range j.recs {
+		n[j.recs[i].site]++
+		delete(s.ids, j.recs[i].id)
+	}
+	for site, k := range n {
+		if s.pending[site] = s.pending[site][k:]; len(s.pending[site]) == 0 {
+			delete(s.pending, site)
+		}
+	}
+	j.recs = nil
+}
+
+// flush copies both halves into the file and starts new epochs. The
+// caller holds jmu.
+func (s *DB) flush() error {
+	if s.journals[0] == nil {
+		return nil
+	}
+	if err := s.settle(); err != nil {
+		return fmt.Errorf("bolt: %w", err)
+	}
+	if j := s.journals[s.active]; len(j.recs) > 0 {
+		if err := s.copyHalf(j); err != nil {
+			return fmt.Errorf("bolt: %w", err)
+		}
+		s.forget(j)
 	}
 	return nil
 }
@@ -388,14 +468,19 @@ func (s *DB) flushed(fn func() error) error {
 	s.jmu.Lock()
 	defer s.jmu.Unlock()
 	if err := s.flush(); err != nil {
-		return fmt.Errorf("bolt: %w", err)
+		return err
 	}
 	return fn()
 }
 
-// pendingAfter appends to out the journalled deltas of site with Seq >
-// after, up to limit in all. The caller holds pmu for reading.
+// pendingAfter appends to out, which holds what the file has of site
+// after after, the journalled deltas that follow, up to limit in all. A
+// half being copied may be in the file already: what out has is skipped.
+// The caller holds pmu for reading.
 func (s *DB) pendingAfter(out []store.Delta, site string, after uint64, limit int) ([]store.Delta, error) {
+	if len(out) > 0 {
+		after = max(after, out[len(out)-1].Seq)
+	}
 	for _, r := range s.pending[site] {
 		if len(out) >= limit {
 			break
@@ -409,4 +494,19 @@ func (s *DB) pendingAfter(out []store.Delta, site string, after uint64, limit in
 		}
 	}
 	return out, nil
+}
+
+// wipe writes zeros over both halves' records, for Compact: nothing of a
+// deleted delta may remain in the journal either. Both are copied.
+func (s *DB) wipe() error {
+	if s.journals[0] == nil {
+		return nil
+	}
+	for _, j := range s.journals {
+		if err := zero(j.f, j.base+journalHeader, j.base+j.size); err != nil {
+			return err
+		}
+		j.off = journalHeader
+	}
+	return nil
 }

@@ -163,10 +163,8 @@ func (s *DB) Compact(ctx context.Context) error {
 		return err
 	}
 	return s.flushed(func() error {
-		if s.journal != nil {
-			if err := s.journal.wipe(); err != nil {
-				return fmt.Errorf("bolt: compact: journal: %w", err)
-			}
+		if err := s.wipe(); err != nil {
+			return fmt.Errorf("bolt: compact: journal: %w", err)
 		}
 		return s.compact()
 	})
