@@ -10,7 +10,6 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/abi"
 	"github.com/tailorhq/tailor/wasm/harness"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // doc builds a msgpack document with the writer.
@@ -28,10 +27,7 @@ func validEvent() []byte {
 // and invalid inputs to every export that takes input: each must return
 // BadInput with a message, never trap, and leave the profile as it was.
 func TestBadInputLeavesStateUnchanged(t *testing.T) {
-	in := harnesstest.Instance(t)
-	if err := in.Init(cfg()); err != nil {
-		t.Fatal(err)
-	}
+	in := initialized(t)
 	if err := in.Track(event(wire.KindClick, "gown-1", "evening-gowns", t0)); err != nil {
 		t.Fatal(err)
 	}
@@ -131,10 +127,7 @@ func TestBadInputLeavesStateUnchanged(t *testing.T) {
 // TestAbsurdSizes checks the ABI's own bound: an allocation over
 // abi.MaxInput is refused, and the instance stays usable.
 func TestAbsurdSizes(t *testing.T) {
-	in := harnesstest.Instance(t)
-	if err := in.Init(cfg()); err != nil {
-		t.Fatal(err)
-	}
+	in := initialized(t)
 	_, err := in.Call(abi.Track, make([]byte, abi.MaxInput+1))
 	var ge *harness.GuestError
 	if !errors.As(err, &ge) || ge.Status != abi.BadInput {

@@ -18,15 +18,23 @@ func cfg() wire.Config {
 	return wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}
 }
 
+// initialized returns a new instance, closed when the test ends, whose
+// device is initialized with cfg().
+func initialized(t *testing.T) *harness.Instance {
+	t.Helper()
+	in := harnesstest.Instance(t)
+	if err := in.Init(cfg()); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 func event(kind wire.Kind, id, cat string, t time.Time) *wire.Event {
 	return &wire.Event{Kind: kind, Time: t.UnixMilli(), Item: &wire.Item{ID: id, Category: cat}}
 }
 
 func TestSmoke(t *testing.T) {
-	in := harnesstest.Instance(t)
-	if err := in.Init(cfg()); err != nil {
-		t.Fatal(err)
-	}
+	in := initialized(t)
 	if err := in.Track(event(wire.KindClick, "gown-1", "evening-gowns", t0)); err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +117,7 @@ func TestProfileSurvivesAReload(t *testing.T) {
 // ranked again in the same page view (after a click, a navigation) adds
 // no impressions; its first ranking does.
 func TestRerankCountsNoImpressions(t *testing.T) {
-	in := harnesstest.Instance(t)
-	if err := in.Init(cfg()); err != nil {
-		t.Fatal(err)
-	}
+	in := initialized(t)
 	req := &wire.RankRequest{Slot: "s", Time: t0.UnixMilli(), Candidates: []wire.Item{{ID: "a"}, {ID: "b"}}}
 	if _, err := in.Rank(req); err != nil {
 		t.Fatal(err)

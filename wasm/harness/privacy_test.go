@@ -130,10 +130,7 @@ func TestIDsUnpredictable(t *testing.T) {
 	if got := unmix(mix(12345)); got != 12345 {
 		t.Fatalf("unmix(mix(12345)) = %d: the attack itself is broken", got)
 	}
-	in := harnesstest.Instance(t)
-	if err := in.Init(cfg()); err != nil {
-		t.Fatal(err)
-	}
+	in := initialized(t)
 	first := takeDelta(t, in, t0)
 	guess := predictions(first.ID, 64)
 
