@@ -3,6 +3,7 @@
 // under a content-hashed name (EXTRA, set by build/loader.sh), so the
 // HTTP cache keeps it for good.
 
+import { decode } from './msgpack.js'
 import { st, log } from './state.js'
 import { names } from './page.js'
 import { send, interacted } from './signals.js'
@@ -12,4 +13,4 @@ import { toItem } from './api.js'
 /** extra resolves with the chunk's functions (extra.js, init), loading it
  * once; with undefined when it cannot load. */
 export const extra = () =>
-  (st.extra ||= import(st.o.origin + '/assets/' + EXTRA).then((m) => m.init({ st, send, interacted, hide, toItem, names }), log))
+  (st.extra ||= import(st.o.origin + '/assets/' + EXTRA).then((m) => m.init({ st, send, interacted, hide, toItem, names, decode }), log))

@@ -6,16 +6,16 @@
 // Analytics enhanced-ecommerce events — and profile()'s details.
 //
 // It shares no module with the core: the core hands it its state and the
-// functions it calls (chunk.js), so that there is one st, one names.
+// functions it calls (chunk.js), so that there is one st, one names, and
+// no second copy of msgpack.js.
 
-import { decode } from './msgpack.js'
 import { scan, tile, ua, products } from './scan.js'
 
 const MAX = 200 // tiles read per declared slot
 
 /** init returns the chunk's functions over the core's state and calls. */
 export function init(core) {
-  const { st, send, interacted, hide, toItem, names } = core
+  const { st, send, interacted, hide, toItem, names, decode } = core
   const tiles = new WeakMap() // a grid's tile element → its scanned product
   // event sends an event of a scanned product p, as the core's dataLayer
   // reading does (a product viewed once per page view); it returns the item.
@@ -105,5 +105,6 @@ export function init(core) {
     })
   }
 
-  return { scan: () => scan(document), mark, profile }
+  // scan(doc): the console's page checker scans a pasted page's document
+  return { scan: (doc = document) => scan(doc), mark, profile }
 }
