@@ -129,4 +129,3 @@ func waitConfig(t *testing.T, ok func(hash string) bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-

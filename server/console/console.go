@@ -43,7 +43,7 @@ import (
 	"github.com/tailorhq/tailor/server/store"
 )
 
-//go:embed templates/*.html static/console.css
+//go:embed templates/*.html static/console.css static/checker.js
 var files embed.FS
 
 // Errors of the console.
@@ -152,6 +152,7 @@ type Console struct {
 	sites    *site.Set
 	levers   *Levers
 	registry *Registry
+	asset    func(name string) (api.AssetRef, bool)
 
 	admin    [32]byte
 	hasAdmin bool
@@ -201,6 +202,8 @@ func New(st store.Store, agg *publish.Aggregator, sites *site.Set, levers *Lever
 	m.HandleFunc("POST /console/signin", c.handleSignIn)
 	m.HandleFunc("POST /console/signout", c.handleSignOut)
 	m.HandleFunc("GET /console/static/console.css", c.handleCSS)
+	m.HandleFunc("GET /console/static/checker.js", c.handleChecker)
+	m.HandleFunc("GET /console/sites/{key}/install", c.site(c.handleInstall))
 	m.HandleFunc("GET /console/sites/{key}", c.site(c.handleOverview))
 	m.HandleFunc("GET /console/sites/{key}/experiment", c.site(c.handleExperiment))
 	m.HandleFunc("GET /console/sites/{key}/learned", c.site(c.handleLearned))
@@ -239,7 +242,7 @@ func (c *Console) parse() error {
 		"privacy":      site.PrivacyName,
 		"privacyModes": func() []string { return []string{"local", "federated", "federated+ldp"} },
 	}
-	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers", "rules", "site"} {
+	for _, name := range []string{"signin", "sites", "overview", "experiment", "learned", "levers", "rules", "site", "install"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("console: template %s: %w", name, err)
@@ -303,6 +306,12 @@ func (c *Console) render(w http.ResponseWriter, code int, name string, p *page) 
 func (c *Console) handleCSS(w http.ResponseWriter, r *http.Request) {
 	b, _ := files.ReadFile("static/console.css")
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Write(b)
+}
+
+func (c *Console) handleChecker(w http.ResponseWriter, r *http.Request) {
+	b, _ := files.ReadFile("static/checker.js")
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Write(b)
 }
 

@@ -425,7 +425,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// The console reads the API's released stats and sync counts once srv
 	// is made: they are called while serving.
 	con, err := console.New(db, agg, sites, levers, console.WithAdminToken(c.adminToken), console.WithLogger(log),
-		console.WithRegistry(registry),
+		console.WithRegistry(registry), console.WithAssets(func(name string) (api.AssetRef, bool) { return srv.Asset(name) }),
 		console.WithSecureCookies(c.secureCookies),
 		console.WithReleased(func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return srv.Released(key) }),
 		console.WithSyncCounts(func(key string) map[string]uint64 { return srv.SyncCounts(key) }),
