@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -10,93 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
-	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/internal/synctest"
 )
 
 // benchClients is how many clients sync at once in the latency benchmark.
 const benchClients = 32
-
-// benchDelta is an honest-sized delta (an 8-click session: 28 pairs, 8
-// items, 2 arms) whose id is at the returned offset.
-func benchDelta(b *testing.B) ([]byte, int) {
-	b.Helper()
-	d := wire.Delta{Site: demosite.Key, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
-	copy(d.ID[:], "0123456789abcdef")
-	for i := 0; i < 8; i++ {
-		d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("evening-gowns-%d", i), N: 1})
-		for j := i + 1; j < 8; j++ {
-			d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprintf("evening-gowns-%d", i), To: fmt.Sprintf("evening-gowns-%d", j), W: 1 / float32(j-i)})
-		}
-	}
-	body := wire.Marshal(&d)
-	return body, bytes.Index(body, []byte("0123456789abcdef"))
-}
-
-// bareServer is a bare net/http server whose handler only reads the body.
-func bareServer(b *testing.B) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusAccepted)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
-}
-
-var benchIDs atomic.Uint64
-
-// hammer sends n syncs of fresh deltas from clients concurrent clients
-// and returns the elapsed time and each request's latency.
-func hammer(b *testing.B, url string, clients, n int, body []byte, idAt int) (time.Duration, []time.Duration) {
-	b.Helper()
-	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
-	defer c.CloseIdleConnections()
-	var next atomic.Int64
-	lat := make([][]time.Duration, clients)
-	var wg sync.WaitGroup
-	var failed atomic.Value
-	start := time.Now()
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mine := bytes.Clone(body)
-			for next.Add(1) <= int64(n) {
-				binary.BigEndian.PutUint64(mine[idAt:], benchIDs.Add(1))
-				t := time.Now()
-				res, err := c.Post(url+"/v1/sync", "application/msgpack", bytes.NewReader(mine))
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusAccepted {
-					failed.Store(fmt.Errorf("status %d", res.StatusCode))
-					return
-				}
-				lat[w] = append(lat[w], time.Since(t))
-			}
-		}()
-	}
-	wg.Wait()
-	if err, ok := failed.Load().(error); ok {
-		b.Fatal(err)
-	}
-	return time.Since(start), slices.Concat(lat...)
-}
 
 // BenchmarkSyncThroughput compares syncs (decode, validate, durable
 // group-committed append, notify the aggregator, which folds every delta
@@ -110,8 +30,8 @@ func BenchmarkSyncThroughput(b *testing.B) {
 	for _, clients := range []int{32, 128} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			s := newStack(b, stackConfig{every: 1000})
-			bare := bareServer(b)
-			body, idAt := benchDelta(b)
+			bare := synctest.Bare(b)
+			body, idAt := synctest.Delta()
 			b.SetBytes(int64(len(body)))
 			b.ResetTimer()
 			var tSync, tBare time.Duration
@@ -122,12 +42,12 @@ func BenchmarkSyncThroughput(b *testing.B) {
 					n++
 				}
 				syncs := func() {
-					t, l := hammer(b, s.url, clients, n, body, idAt)
+					t, l := synctest.Hammer(b, []string{s.url}, clients, n, body, idAt)
 					tSync += t
 					lat = append(lat, l...)
 				}
 				bares := func() {
-					t, _ := hammer(b, bare, clients, n, body, idAt)
+					t, _ := synctest.Hammer(b, []string{bare}, clients, n, body, idAt)
 					tBare += t
 				}
 				if round%2 == 0 {
@@ -165,9 +85,9 @@ func percentile(lat []time.Duration, p float64) float64 {
 // 202 received, each durable) with 32 clients syncing as fast as they can.
 func BenchmarkSyncLatency(b *testing.B) {
 	s := newStack(b, stackConfig{every: 1000})
-	body, idAt := benchDelta(b)
+	body, idAt := synctest.Delta()
 	b.ResetTimer()
-	_, lat := hammer(b, s.url, benchClients, b.N, body, idAt)
+	_, lat := synctest.Hammer(b, []string{s.url}, benchClients, b.N, body, idAt)
 	b.StopTimer()
 	b.ReportMetric(percentile(lat, 0.50), "p50-ms")
 	b.ReportMetric(percentile(lat, 0.99), "p99-ms")
