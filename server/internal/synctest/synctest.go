@@ -1,8 +1,8 @@
-// Package synctest is what the sync benchmarks share (server/cluster's
-// BenchmarkSyncReplicas; server/api's throughput and latency benchmarks
-// hold a copy to move here): an honest-sized delta, the bare handler that
-// is the ceiling of their load, and the load itself, many devices syncing
-// at once over loopback. Tests and benchmarks import it; servers never do.
+// Package synctest is what the sync benchmarks of server/api (one server)
+// and server/cluster (replicas) share: an honest-sized delta, the bare
+// handler that is the ceiling of their load, and the load itself, many
+// devices syncing at once over loopback. Tests and benchmarks import it;
+// servers never do.
 package synctest
 
 import (
