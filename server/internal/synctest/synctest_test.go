@@ -1,15 +1,16 @@
-package synctest_test
+package synctest
 
 import (
 	"bytes"
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/internal/synctest"
 )
 
+// TestDelta: the delta decodes, has the size the benchmarks claim, and its
+// id stands where Hammer rewrites it.
 func TestDelta(t *testing.T) {
-	body, idAt := synctest.Delta()
+	body, idAt := Delta()
 	var d wire.Delta
 	if err := wire.Unmarshal(body, &d, "delta"); err != nil {
 		t.Fatal(err)
@@ -22,10 +23,11 @@ func TestDelta(t *testing.T) {
 	}
 }
 
+// TestHammerBare: every sync Hammer sends is answered and timed.
 func TestHammerBare(t *testing.T) {
-	body, idAt := synctest.Delta()
-	url := synctest.Bare(t)
-	took, lat := synctest.Hammer(t, []string{url, url}, 4, 50, body, idAt)
+	body, idAt := Delta()
+	url := Bare(t)
+	took, lat := Hammer(t, []string{url, url}, 4, 50, body, idAt)
 	if len(lat) != 50 || took <= 0 {
 		t.Errorf("Hammer of 50 syncs: %d latencies in %v", len(lat), took)
 	}
