@@ -27,7 +27,8 @@ func page(t *testing.T, path string) string {
 	return string(b)
 }
 
-// TestConsoleInstall: the install page shows the script tag with the
+// TestConsoleInstall: the sites page marks the demo site as the --sites
+// file's, its site page shows its configuration, and the install page shows the script tag with the
 // loader's hashed URL and SRI, and its page checker, given the demo
 // store's HTML, finds its slots and items (with the loader's own scanner)
 // and, on a product page, the JSON-LD product.
@@ -35,7 +36,19 @@ func TestConsoleInstall(t *testing.T) {
 	if env.skip != "" {
 		t.Skip(env.skip)
 	}
-	con := consoleTab(t, "/install")
+	con := consoleTab(t, "/site")
+	con.Wait(`document.querySelector('form[action$="/site/rotate"]')`)
+	if text := browsertest.Eval[string](con, `document.querySelector('main').innerText`); !strings.Contains(text, "--sites") || !strings.Contains(text, "federated") {
+		t.Errorf("the site page does not show the demo site's configuration:\n%s", text)
+	}
+	shot(t, con, "console-site")
+	con.Open(env.base + "/console")
+	con.Wait(`document.querySelector('form[action="/console/sites"]')`)
+	if text := browsertest.Eval[string](con, `document.querySelector('main').innerText`); !strings.Contains(text, "from file (--sites)") {
+		t.Errorf("the sites page does not mark the demo site as from the file:\n%s", text)
+	}
+	shot(t, con, "console-sites")
+	con.Open(env.base + "/console/sites/demo/install")
 	con.Wait(`document.querySelector('#checker') && !document.querySelector('#checker').hidden`)
 	if tag := browsertest.Eval[string](con, `document.querySelector('#tag').value`); !strings.Contains(tag, env.script) || !strings.Contains(tag, `integrity="sha384-`) || !strings.Contains(tag, `data-site="demo"`) {
 		t.Errorf("the script tag %s lacks the loader's URL %s, its SRI or the site", tag, env.script)

@@ -61,7 +61,9 @@ func (cc *consoleClient) post(from, action string, fields url.Values) int {
 
 // testConsole: two replicas on one database share the console's sessions
 // and levers. A version pinned on one is what the other serves devices; a
-// pause set on the other shows on the first; both show the audit log.
+// pause set on the other shows on the first; both show the audit log;
+// rules saved on one are served by the other, and an owner token rotated
+// on one opens the site's stats on the other.
 func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	db := pg.NewDatabase(t)
 	args := []string{"--store", db, "--publish-every", "1", "--publish-interval", "100ms", "--min-cohort", "1"}
@@ -102,5 +104,55 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	if code != http.StatusOK || !strings.Contains(page, "Resume learning") || !strings.Contains(page, "<td>pin</td>") ||
 		!strings.Contains(page, "<td>pause</td>") {
 		t.Errorf("a's levers page after the pause on b (%d) shows no pause or no audit log:\n%s", code, page)
+	}
+
+	// Rules saved on b: the leader, whichever it is, publishes them as a
+	// configuration version (paused or not), which a serves.
+	if code := cc.post(b.url+levers, b.url+levers+"/unpin", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("unpin on b: %d", code)
+	}
+	rulesPage := "/console/sites/" + testSite + "/rules"
+	before := manifest(t, a).Config.Hash
+	rule := `[{"id": "replicas", "then": {"do": "pin", "ids": ["gown"]}}]`
+	if code := cc.post(b.url+rulesPage, b.url+rulesPage, url.Values{"action": {"save"}, "rules": {rule},
+		"explore": {"0.05"}, "holdout": {"0.05"}, "diversity": {"0"}}); code != http.StatusSeeOther {
+		t.Fatalf("save rules on b: %d", code)
+	}
+	for deadline := time.Now().Add(20 * time.Second); manifest(t, a).Config.Hash == before; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a does not serve the rules saved on b")
+		}
+	}
+	if code, page := cc.get(a.url + rulesPage); code != http.StatusOK || !strings.Contains(page, "&#34;replicas&#34;") {
+		t.Errorf("a's rules page (%d) lacks the rule saved on b:\n%s", code, page)
+	}
+
+	// An owner token rotated on a opens the site's stats on b.
+	sitePage := "/console/sites/" + testSite + "/site"
+	_, form := cc.get(a.url + sitePage)
+	res, err := cc.c.PostForm(a.url+sitePage+"/rotate", url.Values{"csrf": {consoleCSRF.FindStringSubmatch(form)[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`id="newtoken" readonly value="([^"]+)"`).FindSubmatch(body)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("rotate on a: %d\n%s", res.StatusCode, body)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, b.url+"/v1/stats?site="+testSite, nil)
+		req.Header.Set("Authorization", "Bearer "+string(m[1]))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b answers the owner token rotated on a with %d", res.StatusCode)
+		}
 	}
 }
