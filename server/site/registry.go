@@ -81,7 +81,7 @@ func (s *Site) Validate() error { return s.validate() }
 func fileOf(s *Site) fileSite {
 	fs := fileSite{Key: s.Key, Origins: slices.Clone(s.Origins), Privacy: PrivacyName(s.Privacy), Epsilon: s.Epsilon,
 		DayBudget: s.DayBudget, Explore: s.Explore, Diversity: s.Diversity, Replenish: maps.Clone(s.Replenish),
-		Rules: rulesFile(s.Rules), Catalog: slices.Clone(s.Catalog)}
+		Rules: rulesFile(s.Rules), Catalog: slices.Clone(s.Catalog), Slots: slices.Clone(s.Slots)}
 	h := s.Holdout
 	fs.Holdout = &h
 	if s.OwnerHash != nil {
