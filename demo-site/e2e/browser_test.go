@@ -184,14 +184,16 @@ func (tb *tab) checkRequests(syncAllowed bool) {
 
 // allowed reports whether a request is one a page of the store may make:
 // the store's pages, images, script and style (and the icon the browser
-// asks for), Tailor's script and wasm at their hashed names, the demo
-// site's model (manifest, configuration, shards), and sync when allowed.
+// asks for), Tailor's script, its lazily loaded chunk and wasm at their
+// hashed names, the demo site's model (manifest, configuration, shards),
+// and sync when allowed.
 func allowed(method, path, query string, syncAllowed bool) bool {
 	switch {
 	case method == "GET" && (path == "/" || path == "/search" || path == "/cart" || path == "/favicon.ico" ||
 		strings.HasPrefix(path, "/p/") || strings.HasPrefix(path, "/a/") || strings.HasPrefix(path, "/c/") ||
 		strings.HasPrefix(path, "/img/") || strings.HasPrefix(path, "/static/")):
 	case method == "GET" && (path == env.script || path == env.wasm):
+	case method == "GET" && strings.HasPrefix(path, "/assets/tailor-extra.") && strings.HasSuffix(path, ".js"): // the loader's lazily loaded chunk (profile())
 	case method == "GET" && path == "/v1/model" && query == "site=demo":
 	case method == "GET" && (strings.HasPrefix(path, "/v1/config/") || strings.HasPrefix(path, "/v1/shards/")):
 	case method == "POST" && path == "/v1/sync" && query == "":
