@@ -62,6 +62,28 @@ var (
 	bucketSettings = []byte("settings") // site → store.Settings JSON
 )
 
+// mmapSize is the address space the file is mapped with from the start:
+// while the file fits in it, growing it maps nothing anew, and bbolt does
+// not copy every node a write transaction holds out of the old mapping
+// (measured: 15% of the bytes a sync allocated, while the journal's copies
+// grew the file). It reserves address space only, not memory. The file
+// then grows by allocSize at a time (bbolt's default, 16 MiB, would make
+// a small store a large file).
+const (
+	mmapSize  = 1 << 30
+	allocSize = 1 << 20
+)
+
+// openFile opens the store's bbolt file.
+func openFile(path string, timeout time.Duration) (*bbolt.DB, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, InitialMmapSize: mmapSize})
+	if err != nil {
+		return nil, err
+	}
+	db.AllocSize = allocSize
+	return db, nil
+}
+
 // compactTxSize bounds the size of one of Compact's copy transactions.
 const compactTxSize = 64 << 20
 
@@ -158,7 +180,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.timeout})
+	db, err := openFile(path, o.timeout)
 	if errors.Is(err, bbolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (waited %v for its lock)", path, ErrLocked, o.timeout)
 	}

@@ -196,7 +196,7 @@ func (s *DB) compact() error {
 	if err == nil {
 		err = syncDir(filepath.Dir(path))
 	}
-	db, oerr := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: s.timeout})
+	db, oerr := openFile(path, s.timeout)
 	if oerr != nil {
 		// The store's file is closed and cannot be reopened: every call
 		// fails from now on, and says why.
