@@ -70,10 +70,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // errJournal marks a journal file that is not one.
 var errJournal = errors.New("bolt: not a journal file")
 
-// openJournals opens (or creates, preallocated with zeros) the journal
-// file at path, halves of half bytes each, and returns the halves with the
-// records of their current epochs. The caller copies those into the
-// store, then resets both.
+// openJournals opens (or creates) the journal file at path, halves of
+// half bytes each, and returns the halves with the records of their
+// current epochs. The caller copies those into the store, then calls
+// prepare, then resets both.
 func openJournals(path string, half int64) ([2]*journal, []journalRecord, error) {
 	var js [2]*journal
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -105,19 +105,22 @@ func openJournals(path string, half int64) ([2]*journal, []journalRecord, error)
 			recs = append(recs, r...)
 		}
 	}
-	if info.Size() != 2*half {
-		// Zeros, written: blocks allocated now are not allocated (a
-		// journalled metadata change) by each group's fdatasync later.
-		err := f.Truncate(2 * half)
-		if err == nil {
-			err = zero(f, 0, 2*half)
-		}
-		if err != nil {
-			f.Close()
-			return js, nil, err
-		}
-	}
 	return js, recs, nil
+}
+
+// prepare gives a journal file of another size (new, or of another
+// WithJournal) its size, in zeros written: blocks allocated now are not
+// allocated (a journalled metadata change) by each group's fdatasync
+// later. Its records must be in the store already.
+func prepare(f *os.File, size int64) error {
+	info, err := f.Stat()
+	if err != nil || info.Size() == size {
+		return err
+	}
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return zero(f, 0, size)
 }
 
 // parse reads a half's header and the records of its epoch.
@@ -253,6 +256,9 @@ func (s *DB) openJournal(path string, size int64) error {
 		}
 		return nil
 	})
+	if err == nil {
+		err = prepare(js[0].f, 2*js[0].size)
+	}
 	for _, j := range js {
 		if err == nil {
 			err = j.reset()

@@ -187,7 +187,7 @@ func TestJournalHammer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const writers, each = 8, 150
+	const writers, each = 8, 100
 	seqs := make([][]uint64, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -319,5 +319,42 @@ func TestJournalCopiedNotReset(t *testing.T) {
 	}
 	if a, err := db.Append(ctx, journalDelta("a", 5)); err != nil || a.Seq != 6 {
 		t.Errorf("next append = %+v, %v; want Seq 6", a, err)
+	}
+}
+
+// TestJournalResized: what a crash left in a journal is replayed by an
+// Open with another journal size (or none), which then resizes the file.
+func TestJournalResized(t *testing.T) {
+	ctx := context.Background()
+	for _, size := range []int64{64 << 10, 0} {
+		path := filepath.Join(t.TempDir(), "tailor.db")
+		db, err := Open(path, WithJournal(16<<10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := db.Append(ctx, journalDelta("a", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.crash(t)
+		if db, err = Open(path, WithJournal(size)); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := db.Deltas(ctx, "a", 0, 100)
+		if err != nil || len(ds) != 20 || ds[19].Seq != 20 {
+			t.Errorf("journal %d: Deltas = %d, %v; want 20", size, len(ds), err)
+		}
+		if a, err := db.Append(ctx, journalDelta("a", 20)); err != nil || a.Seq != 21 {
+			t.Errorf("journal %d: next append = %+v, %v; want Seq 21", size, a, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if size > 0 {
+			if info, err := os.Stat(path + ".journal"); err != nil || info.Size() != size {
+				t.Errorf("journal %d: the file is %v, %v", size, info, err)
+			}
+		}
 	}
 }
