@@ -23,7 +23,7 @@ const followTimeout = 10 * time.Second
 // context it aggregates and publishes as the only aggregator of a store
 // does.
 //
-//	agg, err := aggregate.New(st, sites, aggregate.WithFollower(time.Second))
+//	agg, err := publish.New(st, sites, publish.WithFollower(time.Second))
 //	err = agg.Start(ctx)        // follows: Current is the store's newest version
 //	err = agg.Lead(leadership) // when elected; follows again when it ends
 //	agg.Refresh()              // when told of a new version

@@ -439,11 +439,11 @@ func (a *Aggregator) publish(ctx context.Context, s *siteState, n uint32, prev [
 	for _, sh := range shards {
 		v.Bytes += sh.Bytes
 	}
-	st, err := s.state.MarshalBinary()
+	checkpoint, err := s.state.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	if err := a.st.Publish(ctx, store.Publication{Version: v, Blobs: blobs, State: st}); err != nil {
+	if err := a.st.Publish(ctx, store.Publication{Version: v, Blobs: blobs, State: checkpoint}); err != nil {
 		return fmt.Errorf("publish: %s: %w", s.site.Key, err)
 	}
 	took := time.Since(start)

@@ -146,8 +146,8 @@ func (a *Aggregator) Rebuild(ctx context.Context, key string) (*aggregate.State,
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)
 	}
-	st, _, _, err := a.rebuild(ctx, s)
-	return st, err
+	state, _, _, err := a.rebuild(ctx, s)
+	return state, err
 }
 
 // rebuild returns the site's base checkpoint plus every delta stored, the
@@ -199,20 +199,20 @@ func (a *Aggregator) compactAfterPurge(ctx context.Context) error {
 	return nil
 }
 
-// foldAfter folds the site's deltas stored after st's cursor into st,
+// foldAfter folds the site's deltas stored after state's cursor into state,
 // logging progress, and returns how many it folded.
-func (a *Aggregator) foldAfter(ctx context.Context, s *siteState, st *aggregate.State) (int, error) {
+func (a *Aggregator) foldAfter(ctx context.Context, s *siteState, state *aggregate.State) (int, error) {
 	const every = 100_000
 	n := 0
 	for {
-		ds, err := a.st.Deltas(ctx, s.site.Key, st.Cursor, foldBatch)
+		ds, err := a.st.Deltas(ctx, s.site.Key, state.Cursor, foldBatch)
 		if err != nil {
 			return n, err
 		}
 		for i := range ds {
-			a.foldStored(st, s, &ds[i])
+			a.foldStored(state, s, &ds[i])
 			if n++; n%every == 0 {
-				a.log.Info("rebuilding", "site", s.site.Key, "folded", n, "cursor", st.Cursor)
+				a.log.Info("rebuilding", "site", s.site.Key, "folded", n, "cursor", state.Cursor)
 			}
 		}
 		if len(ds) < foldBatch {

@@ -196,27 +196,27 @@ func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, mor
 
 // baseState decodes a base checkpoint (empty for none).
 func baseState(b store.Base) (*aggregate.State, error) {
-	st := aggregate.NewState()
+	state := aggregate.NewState()
 	if len(b.State) == 0 {
-		st.Cursor = b.Through
-		return st, nil
+		state.Cursor = b.Through
+		return state, nil
 	}
-	if err := st.UnmarshalBinary(b.State); err != nil {
+	if err := state.UnmarshalBinary(b.State); err != nil {
 		return nil, fmt.Errorf("base checkpoint: %w", err)
 	}
-	return st, nil
+	return state, nil
 }
 
-// foldStored folds a stored delta into st as the aggregator folds it; a
+// foldStored folds a stored delta into state as the aggregator folds it; a
 // body that does not decode (which the aggregator skipped, counted) is
 // skipped too, and reported false.
-func (a *Aggregator) foldStored(st *aggregate.State, s *siteState, d *store.Delta) bool {
+func (a *Aggregator) foldStored(state *aggregate.State, s *siteState, d *store.Delta) bool {
 	var wd wire.Delta
 	if err := wire.Unmarshal(d.Body, &wd, "delta"); err != nil {
-		st.Cursor = max(st.Cursor, d.Seq)
+		state.Cursor = max(state.Cursor, d.Seq)
 		return false
 	}
-	st.Fold(&wd, d.Seq, d.Received, &s.params)
+	state.Fold(&wd, d.Seq, d.Received, &s.params)
 	return true
 }
 
