@@ -631,10 +631,10 @@ func ExampleRank() {
 	req := wire.RankRequest{Time: t0 + profile.Minute, Candidates: []wire.Item{{ID: "socks-9"}, {ID: "clutch-2"}, {ID: "heels-3"}}}
 	res := model.Rank(model.Input{Req: &req, Profile: p, Config: &wire.Config{}, Index: &x, Params: &model.DefaultParams})
 	for _, it := range res.Items {
-		fmt.Printf("%-8s %.2f %s %s %q\n", it.ID, it.Score, it.Source, it.Reason, it.Ref)
+		fmt.Printf("%-8s %.3f %s %s %q\n", it.ID, it.Score, it.Source, it.Reason, it.Ref)
 	}
 	// Output:
-	// heels-3  1.00 model session "gown-1"
-	// clutch-2 0.50 model session "gown-1"
-	// socks-9  0.05 model popular ""
+	// heels-3  1.000 model session "gown-1"
+	// clutch-2 0.500 model session "gown-1"
+	// socks-9  0.003 model popular ""
 }
