@@ -318,15 +318,15 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 				res[i].Appended = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
 				continue
 			}
-			site, err := deltas.CreateBucketIfNotExists([]byte(d.Site))
+			siteLog, err := deltas.CreateBucketIfNotExists([]byte(d.Site))
 			if err != nil {
 				return err
 			}
-			seq, err := site.NextSequence()
+			seq, err := siteLog.NextSequence()
 			if err != nil {
 				return err
 			}
-			if err := site.Put(u64(seq), encodeRecord(d)); err != nil {
+			if err := siteLog.Put(u64(seq), encodeRecord(d)); err != nil {
 				return err
 			}
 			if err := ids.Put(d.ID[:], idValue(sum, seq, d.Site)); err != nil {
