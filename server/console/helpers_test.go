@@ -162,9 +162,15 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // csrf returns the CSRF token of a page's forms.
 func csrf(t *testing.T, page *response) string {
 	t.Helper()
-	m := csrfField.FindStringSubmatch(page.body)
+	return field(t, csrfField, "CSRF field", page)
+}
+
+// field returns the first group of re in a page, which must have it.
+func field(t *testing.T, re *regexp.Regexp, what string, page *response) string {
+	t.Helper()
+	m := re.FindStringSubmatch(page.body)
 	if m == nil {
-		t.Fatalf("no CSRF field in the page (%d):\n%s", page.code, page.body)
+		t.Fatalf("no %s in the page (%d):\n%s", what, page.code, page.body)
 	}
 	return m[1]
 }

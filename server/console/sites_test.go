@@ -18,11 +18,7 @@ var shownToken = regexp.MustCompile(`<input id="(?:token-[^"]+|newtoken)" readon
 // token returns the owner token a page shows once.
 func token(t *testing.T, res *response) string {
 	t.Helper()
-	m := shownToken.FindStringSubmatch(res.body)
-	if m == nil {
-		t.Fatalf("no token shown (%d):\n%s", res.code, res.body)
-	}
-	return m[1]
+	return field(t, shownToken, "owner token", res)
 }
 
 // TestAddSite: the admin adds a site with its origins and privacy mode;
