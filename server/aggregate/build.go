@@ -178,26 +178,33 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 // LDP sketches: the item frequencies estimated over catalog (the site's
 // public catalogue: the server never learns which items a device saw, so
 // it can only ask about candidates), then the pairs among the LDPTopItems
-// items estimated most frequent. An estimate is released only when it
-// clears LDPZ standard deviations, more over many candidates (ldpZ). The estimates are post-processing of
-// ε-LDP reports: no central noise is needed, and k does not apply.
+// items estimated most frequent. Items are selected at false discovery
+// rate LDPFDR (Benjamini-Hochberg over the catalogue) and must clear LDPZ
+// standard deviations; pairs must clear LDPZ, more over many candidates
+// (ldpZ). The estimates are post-processing of ε-LDP reports: no central
+// noise is needed, and k does not apply.
 func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 	pops := map[string]float64{}
 	var top []released // items by estimate
 	if s.ldpItems != nil {
 		o := s.ldpItems.Oracle()
-		min := ldpZ(p.LDPZ, len(catalog)) * o.StdDev()
+		sd := o.StdDev()
 		for _, id := range catalog {
 			if _, dup := pops[id]; dup {
 				continue
 			}
-			if v := o.Estimate(id); v > min && v > 0 {
+			if v := o.Estimate(id); v > p.LDPZ*sd && v > 0 {
 				pops[id] = v
 				top = append(top, released{key: pairKey{from: id}, v: v})
 			}
 		}
+		slices.SortFunc(top, func(a, b released) int { return cmp.Or(cmp.Compare(b.v, a.v), cmp.Compare(a.key.from, b.key.from)) })
+		n := selectFDR(top, sd, len(catalog), p.LDPFDR)
+		for _, r := range top[n:] {
+			delete(pops, r.key.from)
+		}
+		top = top[:n]
 	}
-	slices.SortFunc(top, func(a, b released) int { return cmp.Or(cmp.Compare(b.v, a.v), cmp.Compare(a.key.from, b.key.from)) })
 	top = top[:min(len(top), p.LDPTopItems)]
 	var pairs []released
 	if s.ldpPairs != nil && len(top) > 1 {
@@ -215,6 +222,27 @@ func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 		}
 	}
 	return assemble(p, pops, pairs)
+}
+
+// selectFDR returns how many of the estimates (sorted, largest first, each
+// with standard deviation sd) the Benjamini-Hochberg procedure keeps among
+// n candidates at false discovery rate q: the largest k whose one-sided
+// p-value is at most k·q/n. Over a catalogue of thousands, bounding the
+// chance of any false item (Bonferroni, ldpZ) keeps only the very top:
+// YOOCHOOSE 1/64's tuning split at ε = 4 published 4 items; at q = 0.2,
+// 11 (about 2 of them expected noise), and devices fill their lists with
+// them (HR@20 .280 → .296, measured through the Go device).
+func selectFDR(est []released, sd float64, n int, q float64) int {
+	if !(sd > 0) {
+		return len(est)
+	}
+	k := 0
+	for i, r := range est {
+		if pv := 0.5 * math.Erfc(r.v/sd/math.Sqrt2); pv <= float64(i+1)*q/float64(n) {
+			k = i + 1
+		}
+	}
+	return k
 }
 
 // ldpZ is the z an estimate must clear among n candidates: at least z, and

@@ -93,6 +93,10 @@ type Params struct {
 	// published.
 	LDPReports, LDPTopItems int
 	LDPZ                    float64
+	// LDPFDR is the false discovery rate at which items are published
+	// from the LDP estimates (Benjamini-Hochberg over the catalogue; see
+	// selectFDR): the expected share of published items that are noise.
+	LDPFDR float64
 	// LDPEpsilon is the site's ε per federated+ldp delta. The aggregator
 	// sets it in each site's copy of the parameters (it is no flag): 0
 	// means the site is not federated+ldp, and its reports count nothing.
@@ -114,7 +118,7 @@ var DefaultParams = Params{
 	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
 	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 8 << 10, HeadItems: 100,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
-	LDPReports: 4, LDPTopItems: 200, LDPZ: 3,
+	LDPReports: 4, LDPTopItems: 200, LDPZ: 3, LDPFDR: 0.2,
 	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,
 }
 
@@ -144,6 +148,8 @@ func (p *Params) Validate() error {
 		return bad("keep %d pairs, %d items, %d bytes: need >= 1000, 100-%d and >= 1 MiB", p.KeepPairs, p.KeepItems, p.KeepBytes, wire.MaxWeightsItems)
 	case p.LDPReports < 1 || p.LDPReports > wire.MaxDeltaReports || p.LDPTopItems < 1 || p.LDPTopItems > 1000 || !(p.LDPZ >= 0 && p.LDPZ <= 10):
 		return bad("LDP: %d reports, %d top items, z %v: need 1-%d, 1-1000 and 0-10", p.LDPReports, p.LDPTopItems, p.LDPZ, wire.MaxDeltaReports)
+	case !(p.LDPFDR > 0 && p.LDPFDR <= 0.5):
+		return bad("LDP false discovery rate %v: need 0 < rate <= 0.5", p.LDPFDR)
 	}
 	switch p.Noise {
 	case NoiseNone:
