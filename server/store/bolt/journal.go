@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/groupcommit"
@@ -487,17 +489,14 @@ func (s *DB) pendingAfter(out []store.Delta, site string, after uint64, limit in
 	if len(out) > 0 {
 		after = max(after, out[len(out)-1].Seq)
 	}
-	for _, r := range s.pending[site] {
-		if len(out) >= limit {
-			break
+	rs := s.pending[site] // in Seq order
+	i, _ := slices.BinarySearchFunc(rs, after+1, func(r pendingRecord, seq uint64) int { return cmp.Compare(r.seq, seq) })
+	for ; i < len(rs) && len(out) < limit; i++ {
+		d, err := decodeRecord(site, rs[i].seq, rs[i].record)
+		if err != nil {
+			return nil, err
 		}
-		if r.seq > after {
-			d, err := decodeRecord(site, r.seq, r.record)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d)
-		}
+		out = append(out, d)
 	}
 	return out, nil
 }
