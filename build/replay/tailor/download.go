@@ -73,7 +73,9 @@ func (m *served) fetch(in *harness.Instance, ids []string, held map[int]bool, al
 			add = append(add, i)
 		}
 	}
-	slices.SortFunc(add, func(a, b int) int { return cmp.Or(cmp.Compare(m.shards[a].version, m.shards[b].version), cmp.Compare(a, b)) })
+	slices.SortFunc(add, func(a, b int) int {
+		return cmp.Or(cmp.Compare(m.shards[a].version, m.shards[b].version), cmp.Compare(a, b))
+	})
 	n := 0
 	for _, i := range add {
 		sh := m.shards[i]

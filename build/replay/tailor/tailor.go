@@ -135,7 +135,7 @@ type Method struct {
 	config []byte        // the site configuration devices run with
 	model  *served       // the published model, as the server serves it; nil in local mode
 
-	pages pageBytes // what evaluation devices downloaded
+	pages      pageBytes    // what evaluation devices downloaded
 	synced     atomic.Int64 // delta bytes accepted
 	devices    atomic.Int64 // training devices
 	reused     bool         // the devices' deltas came from the memo
