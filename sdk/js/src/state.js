@@ -4,41 +4,43 @@
 
 import { reveal } from './slots.js'
 
-/** st is everything the loader keeps for the page's lifetime. */
+/** st is everything the loader keeps for the page's lifetime. Fields
+ * that start unset are listed as comments (what is not written costs no
+ * byte of the 8 KiB budget). */
 export const st = {
-  o: null, // options of start
-  call: undefined, // the engine (engine.js), once started; null when it failed
-  granted: false, // consent to store and sync
+  // o: the options of start
+  // call: the engine (engine.js), once started; null when it failed
+  // granted: consent to store and sync
   privacy: 'local',
-  ldp: null, // federated+ldp: ε per delta and per day (wire.Config eps, budget; default 4 deltas' worth)
+  // ldp: federated+ldp: ε per delta and per day (wire.Config eps, budget; default 4 deltas' worth)
   mode: 'ai',
-  modeSet: 0, // mode chosen through the API before the stored one was read
+  // modeSet: the mode was chosen through the API before the stored one was read
   version: 0,
   stamp: 0, // when the profile in memory was saved or loaded
-  model: null, // the manifest (model.js)
+  // model: the manifest (model.js)
   page: {}, // context parts that hold for this page view
-  main: null, // the page's main item, for scroll depth
-  live: 0, // the engine is ready and the page's slots were ranked once
+  // main: the page's main item, for scroll depth
+  // live: the engine is ready and the page's slots were ranked once
   queue: [], // events before the engine is ready
   held: [], // events while consent is required and not given, replayed on consent
   last: new Map(), // item id → its last ranking, for explain
   viewed: new Set(), // items viewed on this page view
   ranked: new WeakSet(), // slots ranked at least once
   hidden: new Map(), // slot → its inline visibility, while hidden against flicker
-  shown: 0, // the anti-flicker bound passed (or the engine died): hide nothing more
+  // shown: the anti-flicker bound passed (or the engine died): hide nothing more
   shards: new Map(), // shard index → Promise of {v, b}
   chain: Promise.resolve(), // applications of weights, one at a time
   timers: {}, // pending timeouts by purpose: save, rank, nav
-  io: null, // the IntersectionObserver of dwell
+  // io: the IntersectionObserver of dwell
   dwell: new Map(), // element → {it, on, since, total}
   depth: 0, // scroll depth read, in percent
   sent: 0, // scroll depth sent
-  busy: 0, // a scroll measure is queued for the next frame
-  dl: null, // the dataLayer
+  // busy: a scroll measure is queued for the next frame
+  // dl: the dataLayer
   read: 0, // dataLayer entries read
-  extra: null, // Promise of the lazily loaded chunk's functions (chunk.js)
-  ua: null, // set by the chunk: reads a dataLayer entry's Universal Analytics ecommerce
-  onvisit: null, // set by the chunk: runs after each page view is read
+  // extra: Promise of the lazily loaded chunk's functions (chunk.js)
+  // ua: set by the chunk: reads a dataLayer entry's Universal Analytics ecommerce
+  // onvisit: set by the chunk: runs after each page view is read
 }
 
 let ready$
