@@ -60,6 +60,7 @@ type stack struct {
 	agg    *publish.Aggregator
 	api    *api.Server
 	levers *console.Levers
+	reg    *console.Registry
 	c      *http.Client // with a cookie jar: a browser
 }
 
@@ -67,6 +68,7 @@ type stackConfig struct {
 	path     string // of the store; "": a new one
 	opts     []console.Option
 	released func(string) (map[uint32]aggregate.Arms, uint64, time.Time, error) // nil: the API's
+	live     bool                                                              // sites added are served at once (Registry.OnAdd), as tailor-server does
 }
 
 func newStack(t *testing.T, cfg stackConfig) *stack {
@@ -94,7 +96,10 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	if err := agg.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{db: db, agg: agg, levers: levers}
+	s := &stack{db: db, agg: agg, levers: levers, reg: registry}
+	if cfg.live {
+		registry.OnAdd(agg.AddSite)
+	}
 	released := cfg.released
 	if released == nil {
 		released = func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error) { return s.api.Released(key) }
@@ -217,4 +222,12 @@ func cookie(res *response, name string) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// browser returns the stack with another browser: a cookie jar of its own.
+func (s *stack) browser() *stack {
+	jar, _ := cookiejar.New(nil)
+	b := *s
+	b.c = &http.Client{Jar: jar, Timeout: s.c.Timeout, CheckRedirect: s.c.CheckRedirect}
+	return &b
 }

@@ -33,10 +33,10 @@ var (
 //	err := reg.Load(ctx)  // before publish.New: added sites are served
 //	go reg.Run(ctx, console.DefaultLeversTTL) // rotations on other replicas
 //
-// A site added is served from each server's next start (Load): the
-// aggregator and the API take their sites when they start. A rotated
-// owner token acts at once on the replica that rotated it, and on the
-// others within Run's period: the old token opens nothing any more.
+// A site added is served at once by the replica that added it, and by the
+// others within Run's period, once OnAdd gives the aggregator's AddSite
+// (without it, from each server's next start: Load). A rotated owner
+// token acts likewise: the old token opens nothing any more.
 //
 // # Notes
 //
@@ -51,6 +51,16 @@ type Registry struct {
 	mu      sync.Mutex
 	reg     site.Registry // as last read
 	started map[string]bool
+	onAdd   func(ctx context.Context, s *site.Site) error
+}
+
+// OnAdd gives what starts serving a site added while the server runs:
+// the aggregator's AddSite. The site joins the served set once it
+// returns.
+func (r *Registry) OnAdd(add func(ctx context.Context, s *site.Site) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.onAdd = add
 }
 
 // NewRegistry returns the registry of the sites in set (those of the
@@ -89,8 +99,9 @@ func (r *Registry) Load(ctx context.Context) error {
 	return r.apply(ctx, true)
 }
 
-// Refresh reads the registry again and applies the owner tokens rotated
-// since (on another replica); sites added since wait for the next start.
+// Refresh reads the registry again and applies what another replica
+// changed since: rotated owner tokens, and added sites (with OnAdd; else
+// they wait for the next start).
 func (r *Registry) Refresh(ctx context.Context) error {
 	return r.apply(ctx, false)
 }
@@ -120,21 +131,28 @@ func (r *Registry) apply(ctx context.Context, start bool) error {
 	defer r.mu.Unlock()
 	r.reg = reg
 	for _, s := range reg.Sites {
-		if r.file[s.Key] {
+		switch {
+		case r.file[s.Key]:
 			if start {
 				r.log.Warn("console: a site added in the console has the key of one in the --sites file; serving the file's", "site", s.Key)
 			}
 			continue
+		case r.started[s.Key] || !start && r.onAdd == nil:
+			continue
 		}
-		if start {
-			if h := reg.Owners[s.Key]; h != nil {
-				s.OwnerHash = h
-			}
-			if err := r.sites.Put(s); err != nil {
+		if h := reg.Owners[s.Key]; h != nil {
+			s.OwnerHash = h
+		}
+		if !start {
+			if err := r.onAdd(ctx, &s); err != nil {
 				return err
 			}
-			r.started[s.Key] = true
+			r.log.Info("console: serving an added site", "site", s.Key)
 		}
+		if err := r.sites.Put(s); err != nil {
+			return err
+		}
+		r.started[s.Key] = true
 	}
 	for key, h := range reg.Owners {
 		cur, ok := r.sites.Get(key)
@@ -177,7 +195,8 @@ func (r *Registry) change(ctx context.Context, entry store.AuditEntry, change fu
 	return r.apply(ctx, false)
 }
 
-// Add adds a site, served from each server's next start.
+// Add adds a site: served at once with OnAdd, else from each server's
+// next start.
 func (r *Registry) Add(ctx context.Context, s site.Site, who string) error {
 	if err := s.Validate(); err != nil {
 		return err

@@ -67,7 +67,10 @@ func (c *Console) handleAddSite(w http.ResponseWriter, r *http.Request) {
 		if err = c.registry.Add(r.Context(), st, s.who()); err == nil {
 			c.log.Info("console: site added", "site", st.Key, "who", s.who())
 			sp.NewKey, sp.NewToken, sp.Form = st.Key, token, addForm{}
-			p.Notice = "Site " + st.Key + " added. Every server serves it from its next start."
+			p.Notice = "Site " + st.Key + " added: every server serves it within seconds."
+			if state, _ := c.registry.State(st.Key); state.Pending {
+				p.Notice = "Site " + st.Key + " added. Every server serves it from its next start."
+			}
 			c.renderSites(w, r, http.StatusCreated, p, sp)
 			return
 		}

@@ -149,3 +149,36 @@ func TestRotate(t *testing.T) {
 		t.Error("a replica's registry does not apply the rotated token")
 	}
 }
+
+// TestAddSiteLive: with the aggregator's AddSite (as tailor-server runs),
+// a site added is served at once — its model, its owner's sign-in — and
+// another replica's registry starts serving it when it refreshes.
+func TestAddSiteLive(t *testing.T) {
+	s := newStack(t, stackConfig{live: true})
+	s.signIn(t, adminToken)
+	form := s.do(t, http.MethodGet, "/console", nil)
+	res := s.do(t, http.MethodPost, "/console/sites", url.Values{"csrf": {csrf(t, form)}, "key": {"live"},
+		"origins": {"https://live.example"}, "privacy": {"federated"}})
+	if res.code != http.StatusCreated || !strings.Contains(res.body, "serves it within seconds") {
+		t.Fatalf("add: %d\n%s", res.code, res.body)
+	}
+	tok := token(t, res)
+	if res := s.do(t, http.MethodGet, "/v1/model?site=live", nil); res.code != http.StatusOK || !strings.Contains(res.body, `"version":0`) {
+		t.Fatalf("/v1/model?site=live right after the add: %d %s", res.code, res.body)
+	}
+	owner := s.browser()
+	if res := owner.signIn(t, tok); res.code != http.StatusSeeOther {
+		t.Fatalf("sign in with the added site's token: %d", res.code)
+	}
+
+	set := testSites(t)
+	var added []string
+	reg := console.NewRegistry(s.db, set, console.NewLevers(s.db, 0, nil), nil)
+	reg.OnAdd(func(_ context.Context, st *site.Site) error { added = append(added, st.Key); return nil })
+	if err := reg.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := set.Get("live"); !ok || strings.Join(added, ",") != "live" {
+		t.Fatalf("another replica's refresh: served %v, added %v; want live", set.Keys(), added)
+	}
+}

@@ -10,7 +10,7 @@ import (
 // held, with the number of deltas folded into them, read together: the
 // stats endpoint releases them only once enough new deltas moved them.
 func (a *Aggregator) ArmsCounted(key string) (map[uint32]aggregate.Arms, uint64, error) {
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return nil, 0, fmt.Errorf("%w: %q", ErrUnknownSite, key)
 	}

@@ -106,8 +106,10 @@ type Aggregator struct {
 
 	mu    sync.Mutex // guards every siteState's aggregate and rng
 	rng   *rand.Rand
-	sites map[string]*siteState
-	keys  []string
+	sites map[string]*siteState // written under mu and sitesMu (AddSite); read under either
+	keys  []string              // likewise
+
+	sitesMu sync.RWMutex // lets Current and the other lock-free reads look a site up
 
 	notify  chan struct{}
 	started bool
@@ -175,15 +177,20 @@ func New(st store.Store, sites *site.Set, opts ...Option) (*Aggregator, error) {
 	}
 	for _, key := range sites.Keys() {
 		s, _ := sites.Get(key)
-		cfg := s.ConfigBytes()
-		p := a.params
-		if s.Privacy == wire.PrivacyLDP {
-			p.LDPEpsilon = float64(s.Epsilon)
-		}
-		a.sites[key] = &siteState{site: s, params: p, config: cfg, configHash: store.Hash(cfg), state: aggregate.NewState()}
+		a.sites[key] = a.newSiteState(s)
 		a.keys = append(a.keys, key)
 	}
 	return a, nil
+}
+
+// newSiteState returns the empty state of a site to aggregate.
+func (a *Aggregator) newSiteState(s *site.Site) *siteState {
+	cfg := s.ConfigBytes()
+	p := a.params
+	if s.Privacy == wire.PrivacyLDP {
+		p.LDPEpsilon = float64(s.Epsilon)
+	}
+	return &siteState{site: s, params: p, config: cfg, configHash: store.Hash(cfg), state: aggregate.NewState()}
 }
 
 // Params returns the aggregation parameters.
@@ -550,7 +557,7 @@ func (a *Aggregator) Close(ctx context.Context) error {
 
 // Current returns a site's newest published version.
 func (a *Aggregator) Current(key string) (store.Version, bool) {
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return store.Version{}, false
 	}
@@ -563,7 +570,7 @@ func (a *Aggregator) Current(key string) (store.Version, bool) {
 
 // Arms returns a site's per-arm totals by the model version devices held.
 func (a *Aggregator) Arms(key string) (map[uint32]aggregate.Arms, error) {
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)
 	}
@@ -584,7 +591,7 @@ type Info struct {
 
 // Info returns a site's status without waiting for the aggregation.
 func (a *Aggregator) Info(key string) (Info, bool) {
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return Info{}, false
 	}
@@ -599,4 +606,8 @@ func (a *Aggregator) Info(key string) (Info, bool) {
 }
 
 // Sites returns the site keys aggregated.
-func (a *Aggregator) Sites() []string { return append([]string(nil), a.keys...) }
+func (a *Aggregator) Sites() []string {
+	a.sitesMu.RLock()
+	defer a.sitesMu.RUnlock()
+	return append([]string(nil), a.keys...)
+}

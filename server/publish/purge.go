@@ -68,7 +68,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 	case r.From.Year() < 2000:
 		return r, fmt.Errorf("%w: from %s is before 2000", ErrPurgeWindow, from.Format(time.RFC3339))
 	}
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return r, fmt.Errorf("%w: %q", ErrUnknownSite, key)
 	}
@@ -142,7 +142,7 @@ func (a *Aggregator) Purge(ctx context.Context, key string, from, to time.Time) 
 // a purge, it matches the checkpoint of a version holding every stored
 // delta (up to the order of float additions).
 func (a *Aggregator) Rebuild(ctx context.Context, key string) (*aggregate.State, error) {
-	s := a.sites[key]
+	s := a.lookup(key)
 	if s == nil {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownSite, key)
 	}

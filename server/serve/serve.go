@@ -396,6 +396,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := agg.Start(ctx); err != nil {
 		return err
 	}
+	registry.OnAdd(agg.AddSite) // sites added in the console from now on
 	if pg != nil {
 		// One of several replicas: lead the aggregation when elected, follow
 		// the published versions otherwise. Stopped after agg.Close, so that

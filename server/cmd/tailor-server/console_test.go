@@ -62,8 +62,9 @@ func (cc *consoleClient) post(from, action string, fields url.Values) int {
 // testConsole: two replicas on one database share the console's sessions
 // and levers. A version pinned on one is what the other serves devices; a
 // pause set on the other shows on the first; both show the audit log;
-// rules saved on one are served by the other, and an owner token rotated
-// on one opens the site's stats on the other.
+// rules saved on one are served by the other, an owner token rotated on
+// one opens the site's stats on the other, and a site added on one is
+// served by the other.
 func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	db := pg.NewDatabase(t)
 	args := []string{"--store", db, "--publish-every", "1", "--publish-interval", "100ms", "--min-cohort", "1"}
@@ -153,6 +154,24 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("b answers the owner token rotated on a with %d", res.StatusCode)
+		}
+	}
+
+	// A site added on b is served by a: its model, version 0.
+	if code := cc.post(b.url+"/console", b.url+"/console/sites", url.Values{"key": {"added"}, "origins": {"*"}, "privacy": {"federated"}}); code != http.StatusCreated {
+		t.Fatalf("add a site on b: %d", code)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, err := c.Get(a.url + "/v1/model?site=added")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a answers /v1/model for the site added on b with %d", res.StatusCode)
 		}
 	}
 }
