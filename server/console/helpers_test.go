@@ -68,7 +68,7 @@ type stackConfig struct {
 	path     string // of the store; "": a new one
 	opts     []console.Option
 	released func(string) (map[uint32]aggregate.Arms, uint64, time.Time, error) // nil: the API's
-	live     bool                                                              // sites added are served at once (Registry.OnAdd), as tailor-server does
+	live     bool                                                               // sites added are served at once (Registry.OnAdd), as tailor-server does
 }
 
 func newStack(t *testing.T, cfg stackConfig) *stack {
