@@ -78,7 +78,11 @@ type Params struct {
 	// into; 0 chooses it from the model's size (ChooseLayout): shards of
 	// about ShardBytes encoded bytes. HeadItems is how many of the most
 	// popular items go into a head shard every device fetches, when there
-	// is more than one shard.
+	// is more than one shard: the default is the device's own list of
+	// popular items (model.TopN, the fill of a slot without candidates).
+	// yoochoose-100k, replay of train_valid, HR@20 / MRR@20 and model bytes
+	// per device: 100 items .5430 / .3454, 9.3 kB; 200 .5464 / .3457,
+	// 11.0 kB; the whole model .5472 / .3464, 24.2 kB.
 	Shards, ShardBytes, HeadItems int
 	// KeepPairs, KeepItems and KeepBytes bound the memory of a site's
 	// aggregate: past any of them, the entries with the fewest
@@ -116,7 +120,7 @@ type Params struct {
 var DefaultParams = Params{
 	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: delta.SampledPairs, MaxItems: delta.SampledItems,
 	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
-	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 8 << 10, HeadItems: 100,
+	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 8 << 10, HeadItems: 200,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 64 << 20,
 	LDPReports: 4, LDPTopItems: 200, LDPZ: 3, LDPFDR: 0.2,
 	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,
