@@ -71,7 +71,7 @@ type site struct {
 	NoModel         bool          // GET /v1/model answers 503: no model yet
 	CSP             string        // the pages' Content-Security-Policy
 	Shards          int           // shards of the model (default 2)
-	BigModel        bool          // the manifest says the shards weigh 8 MB: fetch only those needed
+	Head            bool          // the manifest adds a head shard (index Shards: the most popular items), as server/aggregate does
 	ManifestNoCache bool          // the manifest is revalidated on every use (Cache-Control: no-cache)
 	WasmDelay       time.Duration // tailor.wasm answers after this long
 	SlowBody        time.Duration // the store's <body> comes this long after its <head>
@@ -129,6 +129,7 @@ type manifestShard struct {
 	URL     string `json:"url"`
 	Hash    string `json:"hash"`
 	Bytes   int    `json:"bytes"`
+	Head    bool   `json:"head,omitempty"`
 }
 
 type blobRef struct {
@@ -191,8 +192,12 @@ func (s *server) model() manifest {
 	m := manifest{Site: "test", Version: 1, ShardCount: s.site.Shards, Slots: s.site.Slots,
 		Config: blobRef{URL: "/v1/config/" + hashOf(cfg), Hash: hashOf(cfg), Bytes: len(cfg)}}
 	items := weights()
+	total := s.site.Shards // a blob counts the head shard too, as server/aggregate's do
+	if s.site.Head {
+		total++
+	}
 	for i := 0; i < s.site.Shards; i++ {
-		w := wire.Weights{Version: 1, Shard: uint16(i), Shards: uint16(s.site.Shards)}
+		w := wire.Weights{Version: 1, Shard: uint16(i), Shards: uint16(total)}
 		for _, it := range items {
 			if wire.ShardOf(it.ID, s.site.Shards) == i {
 				w.Items = append(w.Items, it)
@@ -204,8 +209,12 @@ func (s *server) model() manifest {
 		m.Shards = append(m.Shards, manifestShard{Index: i, Version: 1, URL: "/v1/shards/" + h, Hash: h, Bytes: len(b)})
 		m.Bytes += len(b)
 	}
-	if s.site.BigModel {
-		m.Bytes = 8 << 20
+	if s.site.Head {
+		w := wire.Weights{Version: 1, Shard: uint16(s.site.Shards), Shards: uint16(total), Items: items[:1]}
+		b := wire.Marshal(&w)
+		h := hashOf(b)
+		s.blobs[h] = b
+		m.Shards = append(m.Shards, manifestShard{Index: s.site.Shards, Version: 1, URL: "/v1/shards/" + h, Hash: h, Bytes: len(b), Head: true})
 	}
 	wasm := loaderAssets.wasm
 	sri := sha512.Sum384(wasm)

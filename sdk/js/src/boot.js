@@ -110,15 +110,16 @@ function configure(cfg) {
   }
 }
 
-// fetchShards starts downloading the model shards that hold ids (every
-// shard when the model is small); it reports whether any was new.
+// fetchShards starts downloading the model shards that hold ids and the
+// head shard (the most popular items, which cold pages need); it reports
+// whether any was new. A page downloads what it shows, never the model.
 function fetchShards(ids) {
   const m = st.model
   if (!m || !m.shards.length) return
   const want = new Set(ids.map((id) => shardOf(id, m.count)))
   let n = 0
   for (const s of m.shards)
-    if (!st.shards.has(s.index) && (m.count <= 1 || m.bytes <= 1 << 20 || want.has(s.index)))
+    if (!st.shards.has(s.index) && (m.count <= 1 || s.head || want.has(s.index)))
       n = st.shards.set(s.index, quiet(bytes(s.url).then((b) => ({ v: s.version, b }))))
   return n
 }

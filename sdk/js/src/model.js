@@ -7,7 +7,7 @@ import { utf8 } from './msgpack.js'
  * loader needs of it. Every field of the server's manifest that the loader
  * reads is read here, and nowhere else:
  *
- *   {version, shard_count, shards: [{index, version, url}], config: {url},
+ *   {version, shard_count, shards: [{index, version, url, head}], config: {url},
  *    bytes, assets: {"tailor.wasm": {url}}}
  *
  * URLs may be relative to the origin. The browser's HTTP cache revalidates
@@ -23,7 +23,7 @@ export async function manifest(origin, site) {
     count: m.shard_count,
     bytes: m.bytes,
     config: m.config && abs(m.config.url),
-    shards: (m.shards || []).map((s) => ({ index: s.index, version: s.version, url: abs(s.url) })),
+    shards: (m.shards || []).map((s) => ({ index: s.index, version: s.version, url: abs(s.url), head: s.head })),
     // tailor.wasm at its content-hashed, immutable URL; its integrity hash
     // is not used: it comes from the same server as the wasm itself
     wasm: m.assets?.['tailor.wasm'] && abs(m.assets['tailor.wasm'].url),
