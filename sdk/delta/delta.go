@@ -32,7 +32,9 @@ const MaxPending = 2 * wire.MaxDeltaPairs
 // a few co-occurrences, not the click path: no two of its pairs chain
 // (a→b and b→c), so no ordered run of three items can be read from it, and
 // the sample is a different one each time. Arm counts are capped so one
-// delta cannot say how long the visitor stayed. A federated+ldp delta
+// delta cannot say how long the visitor stayed; the first delta of a
+// session to show an arm marks it Exposed, so that the server counts the
+// arm's split once per session, not once per delta. A federated+ldp delta
 // holds ReportItems item reports and ReportPairs pair reports, always, so
 // even their number says nothing about the session.
 const (
@@ -54,6 +56,10 @@ type Stats struct {
 	pairs counts // key: from+"\x00"+to
 	items counts
 	arms  [3]wire.ArmCount
+	// shown is which arms have shown impressions this session: it
+	// outlives Take, so only the session's first delta of an arm is
+	// marked Exposed, and NewSession clears it.
+	shown [3]bool
 }
 
 // Header is what a delta says about itself besides its statistics.
@@ -81,15 +87,19 @@ func (s *Stats) AddItem(id string, w float32) {
 	s.items.add(id, w)
 }
 
-// AddArm records impressions, clicks and conversions for an arm.
-// Counts saturate at what DecodeFrom and wire.Delta accept; adding nothing
-// leaves the arm empty.
+// AddArm records impressions, clicks and conversions for an arm; the
+// session's first impressions of the arm mark it Exposed. Counts saturate
+// at what DecodeFrom and wire.Delta accept; adding nothing leaves the arm
+// empty.
 func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 	if impressions == 0 && clicks == 0 && conversions == 0 {
 		return
 	}
 	c := &s.arms[a]
 	c.Arm = a
+	if impressions > 0 && !s.shown[a] {
+		s.shown[a], c.Exposed = true, true
+	}
 	c.Impressions = addCount(c.Impressions, impressions)
 	c.Clicks = addCount(c.Clicks, clicks)
 	c.Conversions = addCount(c.Conversions, conversions)
@@ -102,8 +112,12 @@ func (s *Stats) Empty() bool {
 	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
 }
 
-// Reset forgets everything recorded.
+// Reset forgets everything recorded, and the session's arms with it.
 func (s *Stats) Reset() { *s = Stats{} }
+
+// NewSession starts a visitor session: the next impressions of each arm
+// mark it Exposed again.
+func (s *Stats) NewSession() { s.shown = [3]bool{} }
 
 // Take builds the delta and resets s; it reports false when there is
 // nothing to send. rnd must be cryptographic: it picks the sample and,
@@ -118,7 +132,7 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	} else {
 		s.sample(&d, rnd)
 	}
-	s.Reset()
+	*s = Stats{shown: s.shown} // sent; the session goes on
 	return d, true
 }
 
@@ -231,11 +245,13 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 	s.pairs.encodeTo(w)
 	s.items.encodeTo(w)
 	w.ArrayHeader(len(s.arms))
-	for _, a := range s.arms {
-		w.ArrayHeader(3)
+	for i, a := range s.arms {
+		w.ArrayHeader(5)
 		w.Uint(uint64(a.Impressions))
 		w.Uint(uint64(a.Clicks))
 		w.Uint(uint64(a.Conversions))
+		w.Bool(a.Exposed)
+		w.Bool(s.shown[i])
 	}
 }
 
@@ -247,9 +263,20 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	s.items.decodeFrom(r)
 	n := r.ArrayMax(len(s.arms))
 	for i := 0; i < n; i++ {
-		r.Tuple(3)
+		// A profile stored before exposures has 3 fields: its next
+		// impressions of the arm mark it Exposed.
+		f := r.ArrayHeader()
+		if f != 3 && f != 5 {
+			r.Fail(msgp.ErrType)
+		}
 		a := wire.ArmCount{Impressions: uint32(r.UintMax(wire.MaxArmCount)),
 			Clicks: uint32(r.UintMax(wire.MaxArmCount)), Conversions: uint32(r.UintMax(wire.MaxArmCount))}
+		if f == 5 {
+			a.Exposed, s.shown[i] = r.Bool(), r.Bool()
+		}
+		if a.Exposed && a.Impressions == 0 {
+			r.Fail(wire.ErrInvalid) // AddArm marks an exposure with impressions only
+		}
 		if a != (wire.ArmCount{}) {
 			a.Arm = wire.Arm(i) // an arm with no counts stays empty, as AddArm leaves it
 		}

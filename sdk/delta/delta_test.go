@@ -71,8 +71,8 @@ func TestAddArm(t *testing.T) {
 	s.AddArm(wire.ArmRules, 4, 1, 0)
 	d := take(t, &s)
 	want := []wire.ArmCount{
-		{Arm: wire.ArmTreatment, Impressions: 15, Clicks: 2, Conversions: 1},
-		{Arm: wire.ArmRules, Impressions: 4, Clicks: 1},
+		{Arm: wire.ArmTreatment, Impressions: 15, Clicks: 2, Conversions: 1, Exposed: true},
+		{Arm: wire.ArmRules, Impressions: 4, Clicks: 1, Exposed: true},
 	}
 	if !slices.Equal(d.Arms, want) {
 		t.Errorf("arms = %+v, want %+v", d.Arms, want)
@@ -83,12 +83,62 @@ func TestAddArm(t *testing.T) {
 		s.AddArm(wire.ArmHoldout, 1<<19+1, math.MaxUint32, 7)
 	}
 	d = take(t, &s)
-	want = []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: delta.MaxImpressions, Clicks: delta.MaxClicks, Conversions: delta.MaxConversions}}
+	want = []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: delta.MaxImpressions, Clicks: delta.MaxClicks, Conversions: delta.MaxConversions, Exposed: true}}
 	if !slices.Equal(d.Arms, want) {
 		t.Errorf("saturated arm = %+v, want %+v", d.Arms, want)
 	}
 	if err := wire.Unmarshal(wire.Marshal(&d), new(wire.Delta), "delta"); err != nil {
 		t.Errorf("saturated delta does not decode: %v", err)
+	}
+}
+
+// TestExposedOncePerSession: of a session's deltas, only the first to show
+// an arm marks it Exposed (the server counts the split from these), across
+// a reload of the profile; a new session, or Reset, marks it again.
+func TestExposedOncePerSession(t *testing.T) {
+	exposed := func(d wire.Delta) (e []bool) {
+		for _, a := range d.Arms {
+			e = append(e, a.Exposed)
+		}
+		return e
+	}
+	reload := func(s *delta.Stats) {
+		w := msgp.NewWriter(64)
+		s.EncodeTo(w)
+		r := msgp.NewReader(w.Bytes())
+		s.DecodeFrom(r)
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var s delta.Stats
+	for _, c := range []struct {
+		name                string
+		step                func()
+		impressions, clicks uint32
+		want                []bool
+	}{
+		{"first page", func() {}, 8, 0, []bool{true}},
+		{"second page", func() {}, 8, 1, []bool{false}},
+		{"click only", func() {}, 0, 1, []bool{false}},
+		{"after a reload", func() { reload(&s) }, 8, 0, []bool{false}},
+		{"new session", s.NewSession, 8, 0, []bool{true}},
+		{"new session, click first", s.NewSession, 0, 1, []bool{false}},
+		{"then its first impressions", func() {}, 8, 0, []bool{true}},
+		{"after Reset (forget)", s.Reset, 8, 0, []bool{true}},
+	} {
+		c.step()
+		s.AddArm(wire.ArmHoldout, c.impressions, c.clicks, 0)
+		if got := exposed(take(t, &s)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: exposed %v, want %v", c.name, got, c.want)
+		}
+	}
+	// Shown impressions pending over a reload stay marked.
+	s.NewSession()
+	s.AddArm(wire.ArmTreatment, 3, 0, 0)
+	reload(&s)
+	if got := exposed(take(t, &s)); !slices.Equal(got, []bool{true}) {
+		t.Errorf("pending exposure lost in a reload: %v", got)
 	}
 }
 
@@ -413,6 +463,6 @@ func ExampleStats_Take() {
 	// true demo 4
 	// [{gown-1 clutch-2 1} {heels-3 clutch-2 1}]
 	// [{clutch-2 1} {gown-1 1} {heels-3 1}]
-	// [{treatment 6 1 0}]
+	// [{treatment 6 1 0 true}]
 	// false
 }

@@ -91,6 +91,9 @@ func (d *Device) Rank(req *wire.RankRequest) wire.RankResult {
 		for i, it := range res.Items {
 			ids[i] = it.ID
 		}
+		if req.Time > 0 {
+			p.Seen(req.Time) // after ranking, which stays as it was
+		}
 		p.MarkShown(res.Arm, ids)
 	}
 	return res

@@ -96,7 +96,7 @@ func TestTrackRankTakeDelta(t *testing.T) {
 	if len(dl.Items) != 2 {
 		t.Errorf("items = %v, want gown and heels", dl.Items)
 	}
-	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 7, Clicks: 1, Conversions: 1}}
+	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 7, Clicks: 1, Conversions: 1, Exposed: true}}
 	if !slices.Equal(dl.Arms, want) {
 		t.Errorf("arms = %+v, want %+v", dl.Arms, want)
 	}

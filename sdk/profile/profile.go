@@ -72,10 +72,7 @@ func New() *Profile { return &Profile{} }
 
 // Observe updates the profile with one event.
 func (p *Profile) Observe(e *wire.Event) {
-	if p.LastSeen == 0 || e.Time-p.LastSeen > SessionGap {
-		p.rollover(e.Time)
-	}
-	p.LastSeen = max(p.LastSeen, e.Time)
+	p.Seen(e.Time)
 	switch e.Kind {
 	case wire.KindAttrs:
 		p.setAttrs(e.Attrs)
@@ -107,6 +104,16 @@ func (p *Profile) Observe(e *wire.Event) {
 	}
 }
 
+// Seen records activity at now: past SessionGap of inactivity, a new
+// session starts. A ranked page is activity too, so that the arm it shows
+// counts as exposed in the session it starts (delta.Stats.NewSession).
+func (p *Profile) Seen(now int64) {
+	if p.LastSeen == 0 || now-p.LastSeen > SessionGap {
+		p.rollover(now)
+	}
+	p.LastSeen = max(p.LastSeen, now)
+}
+
 // rollover ends the current session: its items join the fading history.
 func (p *Profile) rollover(now int64) {
 	p.Visits++
@@ -114,6 +121,7 @@ func (p *Profile) rollover(now int64) {
 		p.History.Add(t.Key, t.W, now, HalfLife, MaxHistory)
 	}
 	p.Session = p.Session[:0]
+	p.Pending.NewSession()
 }
 
 // touch appends an item to the session, or strengthens the last touch when

@@ -397,7 +397,7 @@ func TestOutcomes(t *testing.T) {
 		t.Errorf("Clicked = %q, want empty after the purchase", p.Clicked)
 	}
 	d, _ := p.Pending.Take(delta.Header{}, rand.New(rand.NewPCG(1, 2)))
-	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 3, Clicks: 1, Conversions: 1}}
+	want := []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 3, Clicks: 1, Conversions: 1, Exposed: true}}
 	if !slices.Equal(d.Arms, want) {
 		t.Errorf("arms = %+v, want %+v", d.Arms, want)
 	}

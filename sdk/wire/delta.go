@@ -63,6 +63,11 @@ type ArmCount struct {
 	Impressions uint32 // ranked items shown
 	Clicks      uint32 // clicks on ranked items
 	Conversions uint32 // purchases after a click on a ranked item
+	// Exposed marks the first delta of a visitor session to report the
+	// arm: the server counts the arm's exposures (its split, for the
+	// uplift guard and the SRM check) from these, once per session, not
+	// once per delta, since a device sends several deltas a session.
+	Exposed bool
 }
 
 // MaxDeltaWeight bounds the absolute value of any weight in a delta; LDP
@@ -70,7 +75,7 @@ type ArmCount struct {
 const MaxDeltaWeight = 1000
 
 // EncodeTo writes the delta as {schema, site, model, id, pairs: [[from, to, w]...],
-// items: [[id, n]...], arms: [[arm, impressions, clicks, conversions]...], eps}.
+// items: [[id, n]...], arms: [[arm, impressions, clicks, conversions, exposed]...], eps}.
 func (d *Delta) EncodeTo(w *msgp.Writer) {
 	n := 8
 	if len(d.Reports) > 0 {
@@ -103,11 +108,12 @@ func (d *Delta) EncodeTo(w *msgp.Writer) {
 	w.String("arms")
 	w.ArrayHeader(len(d.Arms))
 	for _, a := range d.Arms {
-		w.ArrayHeader(4)
+		w.ArrayHeader(5)
 		w.String(a.Arm.String())
 		w.Uint(uint64(a.Impressions))
 		w.Uint(uint64(a.Clicks))
 		w.Uint(uint64(a.Conversions))
+		w.Bool(a.Exposed)
 	}
 	w.String("eps")
 	w.Float32(d.Epsilon)
@@ -168,11 +174,12 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 			d.Arms = make([]ArmCount, r.ArrayMax(MaxArms))
 			for j := range d.Arms {
 				a := &d.Arms[j]
-				r.Tuple(4)
+				r.Tuple(5)
 				a.Arm = Arm(index(r, armNames[:]))
 				a.Impressions = uint32(r.UintMax(MaxArmCount))
 				a.Clicks = uint32(r.UintMax(MaxArmCount))
 				a.Conversions = uint32(r.UintMax(MaxArmCount))
+				a.Exposed = r.Bool()
 			}
 		case "reports":
 			d.Reports = make([]Report, r.ArrayMax(MaxDeltaReports))

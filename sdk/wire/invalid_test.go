@@ -237,7 +237,7 @@ func badInputs(t testing.TB) []badCase {
 		{"weights trailing bytes", appendBytes(wire.Marshal(wt), 0x01, 0x02), wt, msgp.ErrTrailing},
 
 		// Delta.
-		{"delta unknown schema", d(func(m map[string]any) { m["schema"] = 2 }), dl, wire.ErrSchema},
+		{"delta unknown schema", d(func(m map[string]any) { m["schema"] = 3 }), dl, wire.ErrSchema},
 		{"delta missing schema", d(func(m map[string]any) { delete(m, "schema") }), dl, wire.ErrSchema},
 		{"delta over MaxDeltaBytes", d(func(m map[string]any) { m["pad"] = long(wire.MaxDeltaBytes) }), dl, wire.ErrTooBig},
 		{"delta too many pairs", d(func(m map[string]any) {
@@ -247,12 +247,14 @@ func badInputs(t testing.TB) []badCase {
 			m["items"] = list(wire.MaxDeltaItems+1, func(i int) any { return []any{"a", 1.0} })
 		}), dl, msgp.ErrTooLong},
 		{"delta too many arms", d(func(m map[string]any) {
-			m["arms"] = list(wire.MaxArms+1, func(i int) any { return []any{"treatment", 1, 0, 0} })
+			m["arms"] = list(wire.MaxArms+1, func(i int) any { return []any{"treatment", 1, 0, 0, true} })
 		}), dl, msgp.ErrTooLong},
 		{"delta pair of 2", d(func(m map[string]any) { sub(m, "pairs").([]any)[0] = []any{"a", "b"} }), dl, msgp.ErrType},
 		{"delta pair of 4", d(func(m map[string]any) { sub(m, "pairs").([]any)[0] = []any{"a", "b", 1.0, 1.0} }), dl, msgp.ErrType},
 		{"delta item of 3", d(func(m map[string]any) { sub(m, "items").([]any)[0] = []any{"a", 1.0, 1.0} }), dl, msgp.ErrType},
 		{"delta arm of 3", d(func(m map[string]any) { sub(m, "arms").([]any)[0] = []any{"treatment", 1, 1} }), dl, msgp.ErrType},
+		{"delta arm of 4 (before exposed)", d(func(m map[string]any) { sub(m, "arms").([]any)[0] = []any{"treatment", 1, 1, 0} }), dl, msgp.ErrType},
+		{"delta exposed not a bool", d(func(m map[string]any) { arm(m)[4] = 1 }), dl, msgp.ErrType},
 		{"delta pair missing from", d(func(m map[string]any) { pair(m)[0] = "" }), dl, msgp.ErrRange},
 		{"delta pair to too long", d(func(m map[string]any) { pair(m)[1] = long(65) }), dl, msgp.ErrTooLong},
 		{"delta pair weight over max", d(func(m map[string]any) { pair(m)[2] = wire.MaxDeltaWeight + 1 }), dl, wire.ErrInvalid},
@@ -268,7 +270,7 @@ func badInputs(t testing.TB) []badCase {
 		{"delta negative eps", d(func(m map[string]any) { m["eps"] = -0.5 }), dl, wire.ErrInvalid},
 		{"delta model over uint32", d(func(m map[string]any) { m["model"] = int64(1) << 32 }), dl, msgp.ErrRange},
 		{"delta site too long", d(func(m map[string]any) { m["site"] = long(65) }), dl, msgp.ErrTooLong},
-		{"delta pairs array32 prefix", []byte{0x82, 0xa6, 's', 'c', 'h', 'e', 'm', 'a', 0x01, 0xa5, 'p', 'a', 'i', 'r', 's', 0xdd, 0xff, 0xff, 0xff, 0xff, 0x93}, dl, msgp.ErrShort},
+		{"delta pairs array32 prefix", []byte{0x82, 0xa6, 's', 'c', 'h', 'e', 'm', 'a', wire.DeltaSchema, 0xa5, 'p', 'a', 'i', 'r', 's', 0xdd, 0xff, 0xff, 0xff, 0xff, 0x93}, dl, msgp.ErrShort},
 		{"delta trailing bytes", appendBytes(wire.Marshal(dl), 0xc0), dl, msgp.ErrTrailing},
 	}
 }

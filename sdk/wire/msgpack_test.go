@@ -104,7 +104,7 @@ func deltaTree(d *wire.Delta) map[string]any {
 		items = append(items, []any{c.ID, f32(c.N)})
 	}
 	for _, a := range d.Arms {
-		arms = append(arms, []any{a.Arm.String(), num(a.Impressions), num(a.Clicks), num(a.Conversions)})
+		arms = append(arms, []any{a.Arm.String(), num(a.Impressions), num(a.Clicks), num(a.Conversions), a.Exposed})
 	}
 	return map[string]any{"schema": num(wire.DeltaSchema), "site": d.Site, "model": num(d.Model),
 		"id": d.ID[:], "pairs": pairs, "items": items, "arms": arms, "eps": f32(d.Epsilon)}

@@ -23,7 +23,7 @@ import (
 
 // Schema versions. A peer rejects a document whose version it does not know.
 const (
-	DeltaSchema   = 1
+	DeltaSchema   = 2
 	WeightsSchema = 1
 	ConfigSchema  = 1
 	ProfileSchema = 1

@@ -122,7 +122,7 @@ func sampleDelta() *wire.Delta {
 		Pairs: []wire.Pair{{From: "gown-1", To: "heels-3", W: 1}, {From: "heels-3", To: "clutch-2", W: -0.5}},
 		Items: []wire.Count{{ID: "gown-1", N: 2.5}, {ID: "heels-3", N: 0.75}},
 		Arms: []wire.ArmCount{
-			{Arm: wire.ArmTreatment, Impressions: 40, Clicks: 3, Conversions: 1},
+			{Arm: wire.ArmTreatment, Impressions: 40, Clicks: 3, Conversions: 1, Exposed: true},
 			{Arm: wire.ArmRules, Impressions: 8},
 		},
 		Epsilon: 1,

@@ -13,10 +13,12 @@ import (
 )
 
 // ArmTotals sums what one experiment arm showed and what came of it, and
-// how many deltas reported it (for Uplift.Guard).
+// how many deltas marked it exposed (for Uplift.Guard and the console's
+// SRM check): one per visitor session, since a device marks only the
+// session's first delta to show the arm (wire.ArmCount.Exposed).
 type ArmTotals struct {
 	Impressions, Clicks, Conversions uint64
-	Deltas                           uint64
+	Deltas                           uint64 // exposures: deltas marked Exposed
 }
 
 // Arms are the totals of each arm, indexed by wire.Arm.
@@ -286,8 +288,8 @@ func (s *State) foldReports(d *wire.Delta, u float64, p *Params) {
 	}
 }
 
-// foldArms adds a delta's arm counts, each arm once, capped, with clicks
-// at most impressions and conversions at most clicks.
+// foldArms adds a delta's arm counts, each arm once, capped, and counts
+// the arm's exposure when the delta marks it (once per visitor session).
 func (s *State) foldArms(d *wire.Delta, p *Params) {
 	if len(d.Arms) == 0 {
 		return
@@ -314,7 +316,9 @@ func (s *State) foldArms(d *wire.Delta, p *Params) {
 		t.Impressions += uint64(imp)
 		t.Clicks += uint64(clk)
 		t.Conversions += uint64(conv)
-		t.Deltas++
+		if a.Exposed {
+			t.Deltas++
+		}
 	}
 }
 

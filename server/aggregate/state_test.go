@@ -124,10 +124,17 @@ func TestFoldClips(t *testing.T) {
 		},
 		{
 			name: "arm counts capped each on its own (a click syncs after its impression, a purchase after its click)",
-			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20},
-				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5}}},
+			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20, Exposed: true},
+				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5, Exposed: true}}},
 			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 5, Conversions: 1, Deltas: 1},
 				wire.ArmHoldout: {Impressions: 50, Clicks: 5, Conversions: 1, Deltas: 1}},
+		},
+		{
+			name: "an arm's exposure counted only when the delta marks it (once per visitor session)",
+			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 8, Clicks: 1},
+				{Arm: wire.ArmTreatment, Impressions: 4, Exposed: true}}},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 4, Deltas: 1},
+				wire.ArmHoldout: {Impressions: 8, Clicks: 1}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -399,7 +406,7 @@ func TestCheckpoint(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 200; i++ {
 		d := wire.Delta{Model: uint32(i % 3), Pairs: []wire.Pair{{From: fmt.Sprint(rng.IntN(20)), To: fmt.Sprint(20 + rng.IntN(20)), W: rng.Float32()}},
-			Items: []wire.Count{{ID: fmt.Sprint(rng.IntN(30)), N: 1}}, Arms: []wire.ArmCount{{Arm: wire.Arm(i % 3), Impressions: 4, Clicks: 1}}}
+			Items: []wire.Count{{ID: fmt.Sprint(rng.IntN(30)), N: 1}}, Arms: []wire.ArmCount{{Arm: wire.Arm(i % 3), Impressions: 4, Clicks: 1, Exposed: true}}}
 		s.Fold(&d, uint64(i+1), t0.Add(time.Duration(i)*time.Hour), &p)
 	}
 	b, err := s.MarshalBinary()

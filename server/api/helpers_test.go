@@ -117,7 +117,7 @@ var deltaIDs atomic.Uint64
 func newDelta() wire.Delta {
 	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
 		Items: []wire.Count{{ID: "evening-gowns-1", N: 1}, {ID: "metallic-heels-1", N: 1}},
-		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2}, {Arm: wire.ArmHoldout, Impressions: 10, Clicks: 1}}}
+		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2, Exposed: true}, {Arm: wire.ArmHoldout, Impressions: 10, Clicks: 1, Exposed: true}}}
 	n := deltaIDs.Add(1)
 	copy(d.ID[:], fmt.Sprintf("t%015d", n))
 	return d

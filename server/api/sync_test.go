@@ -116,7 +116,7 @@ func TestSyncBadInput(t *testing.T) {
 		{"more conversions than a device reports", with(func(d *wire.Delta) { d.Arms[0].Conversions = 3 }), nil, 422, "arm_counts"},
 		{"too many pairs", with(tooMany), nil, 422, "invalid"},
 		{"empty item id", with(func(d *wire.Delta) { d.Items[0].ID = "" }), nil, 422, "invalid"},
-		{"unknown schema", append(unhex("82 a6 73 63 68 65 6d 61 02 a4 73 69 74 65"), []byte("\xa4demo")...), nil, 422, "schema"},
+		{"unknown schema", append(unhex("82 a6 73 63 68 65 6d 61 7f a4 73 69 74 65"), []byte("\xa4demo")...), nil, 422, "schema"},
 		{"unknown model version", with(func(d *wire.Delta) { d.Model = 3 }), nil, 422, "unknown_model"},
 		{"stale model version", with(func(d *wire.Delta) { d.Model = 0 }), nil, 409, "stale_model"},
 		{"wrong site key", with(func(d *wire.Delta) { d.Site = "not-a-site" }), nil, 403, "unknown_site"},

@@ -28,18 +28,20 @@ type Uplift struct {
 	// Significant reports whether the interval excludes 0 (and Guard
 	// found nothing suspect).
 	Significant bool `json:"significant"`
-	// Suspect reports that the arms' delta counts do not fit the site's
+	// Suspect reports that the arms' exposure counts do not fit the site's
 	// holdout share (see Guard): deltas may have been forged into one arm.
 	Suspect bool `json:"suspect,omitempty"`
 }
 
 // MaxSplitZ is how far (in standard deviations) the holdout arm's share of
-// the deltas may stray from the site's holdout share before Guard calls
-// the comparison suspect. Devices sync several deltas each, which spreads
-// the share more than a binomial would: hence a wide bound.
+// the exposures may stray from the site's holdout share before Guard calls
+// the comparison suspect. Exposures are counted once per visitor session
+// (aggregate.ArmTotals.Deltas), not once per delta, so within a visit the
+// split is binomial; a returning visitor's sessions all fall in the
+// device's arm, which still spreads it somewhat: hence 4, not 3.
 const MaxSplitZ = 4
 
-// SplitZ is the z-score of the holdout arm's share of the deltas reporting
+// SplitZ is the z-score of the holdout arm's share of the exposures of
 // treatment or holdout, against the share h devices are drawn with.
 func SplitZ(treatmentDeltas, holdoutDeltas uint64, h float64) float64 {
 	n := float64(treatmentDeltas + holdoutDeltas)
@@ -50,7 +52,7 @@ func SplitZ(treatmentDeltas, holdoutDeltas uint64, h float64) float64 {
 }
 
 // Guard marks the uplift suspect, and not significant, when the arms'
-// delta counts do not fit the holdout share h (|SplitZ| > MaxSplitZ). The
+// exposure counts do not fit the holdout share h (|SplitZ| > MaxSplitZ). The
 // holdout arm is small, so an attacker forging deltas into it moves its
 // rates far with few deltas; to stay unnoticed he must forge about 1/h
 // treatment deltas for each holdout one, which dilutes his effect.

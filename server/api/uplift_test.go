@@ -14,7 +14,7 @@ import (
 // t0 is when the deltas of these tests are received.
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// honestArms folds n honest deltas of a site with holdout share h: both
+// honestArms folds n honest one-delta visits of a site with holdout share h: both
 // arms behave alike (no real uplift), 20-50 impressions, 5% clicks, a
 // third of clicks convert, capped as devices cap them.
 func honestArms(s *aggregate.State, rng *rand.Rand, n int, h float64, p *aggregate.Params) {
@@ -33,19 +33,19 @@ func honestArms(s *aggregate.State, rng *rand.Rand, n int, h float64, p *aggrega
 		if clicks > 0 && rng.Float64() < 1.0/3 {
 			conv = 1
 		}
-		s.Fold(&wire.Delta{Arms: []wire.ArmCount{{Arm: arm, Impressions: imp, Clicks: min(clicks, 5), Conversions: conv}}}, s.Cursor+1, t0, p)
+		s.Fold(&wire.Delta{Arms: []wire.ArmCount{{Arm: arm, Impressions: imp, Clicks: min(clicks, 5), Conversions: conv, Exposed: true}}}, s.Cursor+1, t0, p)
 	}
 }
 
 // forge folds m attacker deltas forging a negative conversion uplift:
 // perfect conversions in the holdout, none in the treatment, holdout
-// deltas making up share of them.
+// deltas making up share of them, each marked exposed (a session each).
 func forge(s *aggregate.State, m int, share float64, p *aggregate.Params) {
 	nh := int(float64(m)*share + 0.5)
 	for i := 0; i < m; i++ {
-		a := wire.ArmCount{Arm: wire.ArmTreatment, Impressions: 1000}
+		a := wire.ArmCount{Arm: wire.ArmTreatment, Impressions: 1000, Exposed: true}
 		if i < nh {
-			a = wire.ArmCount{Arm: wire.ArmHoldout, Impressions: 1000, Clicks: 1000, Conversions: 1000}
+			a = wire.ArmCount{Arm: wire.ArmHoldout, Impressions: 1000, Clicks: 1000, Conversions: 1000, Exposed: true}
 		}
 		s.Fold(&wire.Delta{Arms: []wire.ArmCount{a}}, s.Cursor+1, t0, p)
 	}

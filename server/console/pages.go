@@ -113,7 +113,6 @@ type experiment struct {
 	SRMChi2   float64
 	SRMP      float64
 	SRM       bool
-	SRMDesign float64 // SRMDesignEffect, for the page
 	CTRChart  template.HTML
 	ConvChart template.HTML
 	Versions  []versionRow // the AI arm against the holdout by model version, newest first
@@ -180,7 +179,6 @@ func (c *Console) judge(e *experiment, total *aggregate.Arms) {
 	t, h := total[wire.ArmTreatment], total[wire.ArmHoldout]
 	e.SRMChi2, e.SRMP, e.SRMTested = SRM(t.Deltas, h.Deltas, e.Holdout)
 	e.SRM = e.SRMTested && e.SRMP < SRMThreshold
-	e.SRMDesign = SRMDesignEffect
 	switch {
 	case e.Holdout <= 0:
 		e.Need = "The site has no holdout share: there is no control to compare the AI arm with."

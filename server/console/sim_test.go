@@ -25,9 +25,8 @@ var armImpressions = regexp.MustCompile(`<th scope="row">([^<]+)</th><td>(\d+)</
 // site's holdout share, every arm shows with its intervals and the sample
 // ratio check passes; with devices drawing a holdout of 50% where the site
 // says 10% (a stale configuration, a broken loader) the page warns of a
-// sample ratio mismatch. (At 30%, a split 2.4 standard deviations short
-// of its mean, 1 run in 100, would not warn: the check divides the deltas'
-// chi-square by SRMDesignEffect.)
+// sample ratio mismatch. (The check counts each shopper's visit once,
+// however many deltas it sent.)
 func TestExperimentSimulated(t *testing.T) {
 	const shoppers = 100
 	s, err := sim.New()

@@ -34,23 +34,17 @@ func Wilson(successes, trials uint64) Interval {
 // reported as a sample-ratio mismatch, as GrowthBook and Statsig do.
 const SRMThreshold = 0.001
 
-// SRMDesignEffect is what the chi-square of the arms' delta counts is
-// divided by. The unit of the split is the device, but devices send counts,
-// never an identity, so the server counts deltas, and a device sends
-// several, all in its arm: with d deltas per device, the deltas' chi-square
-// is E[d²]/E[d] times a binomial one. The demo's simulated shoppers send
-// 4-9 deltas a visit (6.95); on the raw chi-square, 22% of fair splits of
-// 1,000 of them warned at p < 0.001 (a simulation of the split, 20,000
-// runs). Divided by 10, 0.02% do, and visitors syncing 10-20 deltas each
-// warn in 1%; a holdout losing half its visitors' deltas warns in 16% of
-// 1,000-shopper runs and 98% of 3,000-shopper ones. Devices reporting
-// their arm once would make the check exact (a wire change, not made).
-const SRMDesignEffect = 10
-
-// SRM tests whether the treatment and holdout arms' delta counts fit the
-// configured holdout share: Pearson's chi-square with one degree of
-// freedom, divided by SRMDesignEffect, and its p-value. ok is false when
-// there is nothing to test.
+// SRM tests whether the treatment and holdout arms' exposure counts fit
+// the configured holdout share: Pearson's chi-square with one degree of
+// freedom, and its p-value. ok is false when there is nothing to test.
+//
+// The unit of the split is the device; the server counts an arm's
+// exposures once per visitor session (aggregate.ArmTotals.Deltas: the
+// session's first delta to show the arm is marked), not once per delta as
+// before, when a device's several deltas all in its arm made the deltas'
+// chi-square E[d²]/E[d] (about 7) times a binomial one and it was divided
+// by a design effect of 10. A returning visitor's sessions still all fall
+// in its arm, which this test does not allow for.
 func SRM(treatment, holdout uint64, share float64) (chi2, p float64, ok bool) {
 	n := float64(treatment + holdout)
 	if n == 0 || share <= 0 || share >= 1 {
@@ -58,6 +52,6 @@ func SRM(treatment, holdout uint64, share float64) (chi2, p float64, ok bool) {
 	}
 	et, eh := n*(1-share), n*share
 	dt, dh := float64(treatment)-et, float64(holdout)-eh
-	chi2 = (dt*dt/et + dh*dh/eh) / SRMDesignEffect
+	chi2 = dt*dt/et + dh*dh/eh
 	return chi2, math.Erfc(math.Sqrt(chi2 / 2)), true
 }

@@ -32,14 +32,14 @@ func TestSRM(t *testing.T) {
 		p        float64
 		mismatch bool
 	}{
-		// The chi-square is divided by SRMDesignEffect (10).
+		// Exposures are counted once per visit: a binomial's chi-square.
 		{900, 100, 0.1, 1, false},
-		{880, 120, 0.1, 0.505, false},
-		{850, 150, 0.1, 0.0956, false},   // a binomial's p would be 1.4e-7: 100 devices of 10 deltas each are this far by chance
-		{8500, 1500, 0.1, 1.36e-7, true}, // chi² 27.8
+		{880, 120, 0.1, 0.0350, false},
+		{870, 130, 0.1, 0.00157, false},
+		{850, 150, 0.1, 1.36e-7, true}, // chi² 27.8
 		{500, 500, 0.5, 1, false},
-		{5500, 4500, 0.5, 0.00157, false},
-		{5600, 4400, 0.5, 1.48e-4, true},
+		{5100, 4900, 0.5, 0.0455, false},
+		{5200, 4800, 0.5, 6.33e-5, true},
 	} {
 		_, p, ok := SRM(tc.t, tc.h, tc.share)
 		if !ok || math.Abs(p-tc.p) > tc.p*0.02+1e-9 || (p < SRMThreshold) != tc.mismatch {

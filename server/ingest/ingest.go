@@ -177,7 +177,9 @@ type Policy struct {
 //     (ErrMaxWeights), no more pairs than its n items could produce,
 //     n×PairsPerItem (ErrPairCount), per arm no more impressions, clicks
 //     and conversions than a device reports in one delta
-//     (delta.MaxImpressions, MaxClicks, MaxConversions: ErrArmCounts).
+//     (delta.MaxImpressions, MaxClicks, MaxConversions: ErrArmCounts),
+//     and no arm marked exposed without impressions (ErrArmCounts: a
+//     device marks the delta that first shows the arm in a session).
 //     Clicks may exceed impressions, and conversions clicks, in an honest
 //     delta: the impression or the click may have been synced before;
 //   - ids valid UTF-8 without control characters, no pair from an item to
@@ -259,6 +261,9 @@ func checkShape(d *wire.Delta) error {
 		if a.Impressions > delta.MaxImpressions || a.Clicks > delta.MaxClicks || a.Conversions > delta.MaxConversions {
 			return fmt.Errorf("%w: arms[%d] (%s): %d impressions, %d clicks, %d conversions; a device reports %d, %d, %d at most",
 				ErrArmCounts, i, a.Arm, a.Impressions, a.Clicks, a.Conversions, delta.MaxImpressions, delta.MaxClicks, delta.MaxConversions)
+		}
+		if a.Exposed && a.Impressions == 0 {
+			return fmt.Errorf("%w: arms[%d] (%s) exposed without impressions", ErrArmCounts, i, a.Arm)
 		}
 	}
 	return nil

@@ -38,7 +38,7 @@ func sample() wire.Delta {
 	return wire.Delta{Site: "demo", Model: 3, ID: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
 		Pairs: []wire.Pair{{From: "gown-1", To: "heels-2", W: 1}, {From: "heels-2", To: "clutch-1", W: 1}},
 		Items: []wire.Count{{ID: "gown-1", N: 1}, {ID: "heels-2", N: 2}, {ID: "clutch-1", N: 1}},
-		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2, Conversions: 1}}}
+		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2, Conversions: 1, Exposed: true}}}
 }
 
 // ldpSample is a delta as a device of a federated+ldp site sends it:
@@ -165,7 +165,7 @@ func TestDecode(t *testing.T) {
 		{"too big", doc(schema, kv("x", text(strings.Repeat("x", wire.MaxDeltaBytes)))), ingest.ErrTooBig},
 
 		{"no schema", doc(site, id), ingest.ErrSchema},
-		{"schema 2", doc(kv("schema", uint_(2)), site), ingest.ErrSchema},
+		{"unknown schema", doc(kv("schema", uint_(wire.DeltaSchema+1)), site), ingest.ErrSchema},
 
 		{"NaN", doc(schema, pairs("a", "b", f32(float32(math.NaN())))), ingest.ErrInvalid},
 		{"+Inf", doc(schema, pairs("a", "b", f64(math.Inf(1)))), ingest.ErrInvalid},
@@ -179,17 +179,18 @@ func TestDecode(t *testing.T) {
 		{"delta id of 15 bytes", doc(schema, kv("id", func(w *msgp.Writer) { w.Bin(make([]byte, 15)) })), ingest.ErrInvalid},
 		{"model beyond uint32", doc(schema, kv("model", uint_(1<<32))), ingest.ErrInvalid},
 		{"negative model", doc(schema, kv("model", func(w *msgp.Writer) { w.Int(-1) })), ingest.ErrInvalid},
-		{"unknown arm", doc(schema, kv("arms", raw(unhex("91 94 a3 66 6f 6f 01 01 01")))), ingest.ErrInvalid},
+		{"unknown arm", doc(schema, kv("arms", raw(unhex("91 95 a3 66 6f 6f 01 01 01 c3")))), ingest.ErrInvalid},
 		{"report bit 0", doc(schema, kv("reports", raw(unhex("91 94 00 00 00 00")))), ingest.ErrInvalid},
 		{"report row out of range", doc(schema, kv("reports", raw(unhex("91 94 00 10 00 01")))), ingest.ErrInvalid},
 		{"report kind unknown", doc(schema, kv("reports", raw(unhex("91 94 02 00 00 01")))), ingest.ErrInvalid},
 		{"arm count too large", doc(schema, kv("arms", func(w *msgp.Writer) {
 			w.ArrayHeader(1)
-			w.ArrayHeader(4)
+			w.ArrayHeader(5)
 			w.String("treatment")
 			w.Uint(wire.MaxArmCount + 1)
 			w.Uint(0)
 			w.Uint(0)
+			w.Bool(true)
 		})), ingest.ErrInvalid},
 		{"too many pairs", doc(schema, kv("pairs", func(w *msgp.Writer) {
 			w.ArrayHeader(wire.MaxDeltaPairs + 1)
@@ -400,6 +401,8 @@ func TestCheck(t *testing.T) {
 		{"impressions over the cap", false, func(d *wire.Delta) { d.Arms[0].Impressions = delta.MaxImpressions + 1 }, ingest.ErrArmCounts},
 		{"clicks over the cap", false, func(d *wire.Delta) { d.Arms[0].Clicks = delta.MaxClicks + 1 }, ingest.ErrArmCounts},
 		{"conversions over the cap", false, func(d *wire.Delta) { d.Arms[0].Conversions = delta.MaxConversions + 1 }, ingest.ErrArmCounts},
+		{"exposed without impressions", false, func(d *wire.Delta) { d.Arms[0].Impressions = 0 }, ingest.ErrArmCounts},
+		{"clicks without exposure", false, func(d *wire.Delta) { d.Arms[0].Impressions, d.Arms[0].Exposed = 0, false }, nil},
 		{"self pair", false, func(d *wire.Delta) { d.Pairs[0].To = d.Pairs[0].From }, ingest.ErrInvalid},
 		{"pair twice", false, func(d *wire.Delta) { d.Pairs[1] = d.Pairs[0] }, ingest.ErrInvalid},
 		{"item twice", false, func(d *wire.Delta) { d.Items[1].ID = d.Items[0].ID }, ingest.ErrInvalid},
@@ -557,7 +560,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(doc(schema, pairs("a", "b", f64(0.25))))
 	f.Add(doc(schema, kv("x", raw(nested(msgp.MaxDepth)))))
 	f.Add(doc(schema, kv("x", raw(nested(msgp.MaxDepth+1)))))
-	f.Add(doc(schema, kv("arms", raw(unhex("91 94 a7 68 6f 6c 64 6f 75 74 01 02 03")))))
+	f.Add(doc(schema, kv("arms", raw(unhex("91 95 a7 68 6f 6c 64 6f 75 74 01 02 03 c3")))))
 	f.Add(doc(schema, kv("reports", raw(unhex("92 94 00 03 cd 0f a0 01 94 01 0f 00 ff")))))
 	for _, h := range hostile {
 		p := unhex(h.hex)

@@ -65,10 +65,11 @@ func oracle(b []byte) (wire.Delta, error) {
 			}
 		case "arms":
 			var rs [][]any
-			rs, err = records(dec, 4)
+			rs, err = records(dec, 5)
 			d.Arms = make([]wire.ArmCount, len(rs))
 			for i, v := range rs {
-				a := wire.ArmCount{Impressions: uint32(num(v[1])), Clicks: uint32(num(v[2])), Conversions: uint32(num(v[3]))}
+				exposed, _ := v[4].(bool)
+				a := wire.ArmCount{Impressions: uint32(num(v[1])), Clicks: uint32(num(v[2])), Conversions: uint32(num(v[3])), Exposed: exposed}
 				for k := wire.ArmTreatment; k <= wire.ArmRules; k++ {
 					if k.String() == str(v[0]) {
 						a.Arm = k
