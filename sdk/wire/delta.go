@@ -174,12 +174,20 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 			d.Arms = make([]ArmCount, r.ArrayMax(MaxArms))
 			for j := range d.Arms {
 				a := &d.Arms[j]
-				r.Tuple(5)
+				// Schema 1's arms have no exposure mark (4 fields): a
+				// store holds such deltas until its retention ends, and
+				// they count no exposure.
+				n := r.ArrayHeader()
+				if n != 4 && n != 5 {
+					r.Fail(msgp.ErrType)
+				}
 				a.Arm = Arm(index(r, armNames[:]))
 				a.Impressions = uint32(r.UintMax(MaxArmCount))
 				a.Clicks = uint32(r.UintMax(MaxArmCount))
 				a.Conversions = uint32(r.UintMax(MaxArmCount))
-				a.Exposed = r.Bool()
+				if n == 5 {
+					a.Exposed = r.Bool()
+				}
 			}
 		case "reports":
 			d.Reports = make([]Report, r.ArrayMax(MaxDeltaReports))
@@ -204,7 +212,7 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 			r.Skip()
 		}
 	}
-	if r.Err() == nil && schema != DeltaSchema {
+	if r.Err() == nil && schema != DeltaSchema && schema != 1 {
 		r.Fail(&fieldError{"delta", ErrSchema})
 	}
 }

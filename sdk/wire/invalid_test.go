@@ -253,7 +253,7 @@ func badInputs(t testing.TB) []badCase {
 		{"delta pair of 4", d(func(m map[string]any) { sub(m, "pairs").([]any)[0] = []any{"a", "b", 1.0, 1.0} }), dl, msgp.ErrType},
 		{"delta item of 3", d(func(m map[string]any) { sub(m, "items").([]any)[0] = []any{"a", 1.0, 1.0} }), dl, msgp.ErrType},
 		{"delta arm of 3", d(func(m map[string]any) { sub(m, "arms").([]any)[0] = []any{"treatment", 1, 1} }), dl, msgp.ErrType},
-		{"delta arm of 4 (before exposed)", d(func(m map[string]any) { sub(m, "arms").([]any)[0] = []any{"treatment", 1, 1, 0} }), dl, msgp.ErrType},
+		{"delta arm of 6", d(func(m map[string]any) { sub(m, "arms").([]any)[0] = []any{"treatment", 1, 1, 0, true, 1} }), dl, msgp.ErrType},
 		{"delta exposed not a bool", d(func(m map[string]any) { arm(m)[4] = 1 }), dl, msgp.ErrType},
 		{"delta pair missing from", d(func(m map[string]any) { pair(m)[0] = "" }), dl, msgp.ErrRange},
 		{"delta pair to too long", d(func(m map[string]any) { pair(m)[1] = long(65) }), dl, msgp.ErrTooLong},
@@ -354,5 +354,28 @@ func TestDecodeAcceptsLimits(t *testing.T) {
 				t.Fatalf("round trip at the limits differs")
 			}
 		})
+	}
+}
+
+// TestDeltaSchema1 reads a delta of schema 1, whose arms have no exposure
+// mark: a store holds such deltas until its retention ends.
+func TestDeltaSchema1(t *testing.T) {
+	want := sampleDelta()
+	b := edit(t, want, func(m map[string]any) {
+		m["schema"] = 1
+		arms := sub(m, "arms").([]any)
+		for i, a := range arms {
+			arms[i] = a.([]any)[:4]
+		}
+	})
+	var got wire.Delta
+	if err := wire.Unmarshal(b, &got, "delta"); err != nil {
+		t.Fatalf("schema 1: %v", err)
+	}
+	for i := range want.Arms {
+		want.Arms[i].Exposed = false
+	}
+	if !wiretest.SameData(&got, want) {
+		t.Errorf("schema 1\n got %+v\nwant %+v", got, *want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/vmihailenco/msgpack/v5"
@@ -35,7 +36,7 @@ func oracle(b []byte) (wire.Delta, error) {
 		switch key {
 		case "schema":
 			var v uint64
-			if v, err = dec.DecodeUint64(); err == nil && v != wire.DeltaSchema {
+			if v, err = dec.DecodeUint64(); err == nil && v != wire.DeltaSchema && v != 1 {
 				err = fmt.Errorf("schema %d", v)
 			}
 		case "site":
@@ -65,10 +66,13 @@ func oracle(b []byte) (wire.Delta, error) {
 			}
 		case "arms":
 			var rs [][]any
-			rs, err = records(dec, 5)
+			rs, err = records(dec, 5, 4) // schema 1: no exposure mark
 			d.Arms = make([]wire.ArmCount, len(rs))
 			for i, v := range rs {
-				exposed, _ := v[4].(bool)
+				var exposed bool
+				if len(v) == 5 {
+					exposed, _ = v[4].(bool)
+				}
 				a := wire.ArmCount{Impressions: uint32(num(v[1])), Clicks: uint32(num(v[2])), Conversions: uint32(num(v[3])), Exposed: exposed}
 				for k := wire.ArmTreatment; k <= wire.ArmRules; k++ {
 					if k.String() == str(v[0]) {
@@ -102,7 +106,7 @@ func oracle(b []byte) (wire.Delta, error) {
 }
 
 // records reads an array of fixed-length records.
-func records(dec *msgpack.Decoder, size int) ([][]any, error) {
+func records(dec *msgpack.Decoder, sizes ...int) ([][]any, error) {
 	n, err := dec.DecodeArrayLen()
 	if err != nil {
 		return nil, err
@@ -114,7 +118,7 @@ func records(dec *msgpack.Decoder, size int) ([][]any, error) {
 			return nil, err
 		}
 		rec, ok := v.([]any)
-		if !ok || len(rec) != size {
+		if !ok || !slices.Contains(sizes, len(rec)) {
 			return nil, fmt.Errorf("record %d: %v", i, v)
 		}
 		out = append(out, rec)
