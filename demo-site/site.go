@@ -33,7 +33,7 @@ func Site(origins ...string) site.Site {
 		Privacy:   wire.PrivacyFederated,
 		Explore:   0.05,
 		Holdout:   site.DefaultHoldout,
-		Diversity: 0.1,
+		Diversity: 0.2,
 		Replenish: map[string]uint16{"coffee-machines": 21, "coffee-beans": 21, "coffee-filters": 21},
 		Rules: []wire.Rule{
 			{ID: "evening", Segment: "evening shopper", If: in("viewed.category", "evening-gowns", "metallic-heels"),

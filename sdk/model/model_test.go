@@ -356,34 +356,6 @@ func TestDiversity(t *testing.T) {
 	}
 }
 
-// TestDiversityAcrossInterests: the last click (a gift) explains every
-// top place without diversity; with it, the visitor's earlier interest
-// keeps a place although every candidate is of one category.
-func TestDiversityAcrossInterests(t *testing.T) {
-	w := &wire.Weights{Version: 1, Items: []wire.ItemWeights{
-		{ID: "run-0", Pop: 0.1, Next: []wire.Neighbor{{ID: "run-1", W: 1}, {ID: "run-2", W: 0.9}}},
-		{ID: "gift-0", Pop: 0.1},
-	}}
-	var cands []wire.Item
-	for i := 1; i <= 6; i++ {
-		id := "gift-" + strconv.Itoa(i)
-		w.Items[1].Next = append(w.Items[1].Next, wire.Neighbor{ID: id, W: 1.05 - 0.05*float32(i)})
-		cands = append(cands, wire.Item{ID: id, Category: "all"})
-	}
-	cands = append(cands, wire.Item{ID: "run-1", Category: "all"}, wire.Item{ID: "run-2", Category: "all"})
-	x := index(w)
-	p := profile.New()
-	p.Observe(&wire.Event{Kind: wire.KindClick, Time: at(0), Item: &wire.Item{ID: "run-0"}})
-	p.Observe(&wire.Event{Kind: wire.KindClick, Time: at(1), Item: &wire.Item{ID: "gift-0"}})
-	req := wire.RankRequest{Candidates: cands, Limit: 4}
-	if got := ids(rank(p, &wire.Config{}, x, req, wire.ArmTreatment)); slices.Contains(got, "run-1") {
-		t.Fatalf("without diversity, top 4 %v: want only the gift's neighbours (the test's premise)", got)
-	}
-	if got := ids(rank(p, &wire.Config{Diversity: 0.2}, x, req, wire.ArmTreatment)); !slices.Contains(got, "run-1") {
-		t.Errorf("with diversity 0.2, top 4 %v: want run-1 among them (the earlier interest)", got)
-	}
-}
-
 func TestExplore(t *testing.T) {
 	x := index(outfitWeights())
 	var cands []wire.Item

@@ -64,10 +64,8 @@ func (in *Input) applyRules(items []scored) []scored {
 }
 
 // diversify re-ranks the first window positions greedily, discounting an
-// item by Diversity times the top score for each item placed above it that
-// shares its category, and for each that the same session item explains
-// (its Ref): one recent click (a gift) does not take the whole slot from
-// the visitor's other interests.
+// item by Diversity times the top score for each item of its category
+// already placed above it.
 func (in *Input) diversify(items []scored, limit int) {
 	lambda := in.Config.Diversity
 	n := min(limit, in.Params.Window)
@@ -98,7 +96,7 @@ func (in *Input) diversify(items []scored, limit int) {
 			if j > i && (items[i].pinned || items[j].pinned) {
 				break // pins keep their places: nothing moves ahead of one
 			}
-			v := items[j].score - penalty*float32(explained(items[:i], items[j].top.ref))
+			v := items[j].score
 			if k := items[j].kind; k >= 0 {
 				v -= penalty * float32(placed[k])
 			}
@@ -115,16 +113,6 @@ func (in *Input) diversify(items []scored, limit int) {
 			placed[k]++
 		}
 	}
-}
-
-// explained counts the placed items whose top vote points at ref.
-func explained(placed []scored, ref string) (n int) {
-	for i := range placed {
-		if ref != "" && placed[i].top.ref == ref {
-			n++
-		}
-	}
-	return n
 }
 
 // explore, in a configured share of rankings, promotes one item from below
