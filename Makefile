@@ -45,7 +45,9 @@ FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProf
 fuzz-short:
 	@for t in $(FUZZ_SHORT); do \
 		echo "fuzz $${t%%:*} $${t##*:} (3s)"; \
-		out=$$($(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=3s -parallel=2 $${t%%:*} 2>&1) || { echo "$$out"; exit 1; }; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=3s -parallel=2 $${t%%:*} 2>&1) || \
+		{ case "$$out" in *"Failing input written"*) false;; *"context deadline exceeded"*) echo "  (the fuzzer's workers missed its deadline on a busy machine, no failing input: once more)"; \
+		  out=$$($(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=3s -parallel=2 $${t%%:*} 2>&1);; *) false;; esac; } || { echo "$$out"; exit 1; }; \
 	done
 
 # Static checks, mirroring CI's expectations of a clean tree.
