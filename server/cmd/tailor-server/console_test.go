@@ -141,37 +141,34 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	if res.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("rotate on a: %d\n%s", res.StatusCode, body)
 	}
+	stats, _ := http.NewRequest(http.MethodGet, b.url+"/v1/stats?site="+testSite, nil)
+	stats.Header.Set("Authorization", "Bearer "+string(m[1]))
+	waitOK(t, c, stats, "b answers the owner token rotated on a with %d")
+
+	// A site added on b is served by a: its model, version 0.
+	if code := cc.post(b.url+"/console", b.url+"/console/sites", url.Values{"key": {"added"}, "origins": {"*"}, "privacy": {"federated"}}); code != http.StatusCreated {
+		t.Fatalf("add a site on b: %d", code)
+	}
+	model, _ := http.NewRequest(http.MethodGet, a.url+"/v1/model?site=added", nil)
+	waitOK(t, c, model, "a answers /v1/model for the site added on b with %d")
+}
+
+// waitOK sends req until it is answered 200, for up to 20 s (what one
+// replica does reaches the other within the registry's refresh); past
+// that it fails with format and the last status.
+func waitOK(t *testing.T, c *http.Client, req *http.Request, format string) {
+	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		req, _ := http.NewRequest(http.MethodGet, b.url+"/v1/stats?site="+testSite, nil)
-		req.Header.Set("Authorization", "Bearer "+string(m[1]))
 		res, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
 		if res.StatusCode == http.StatusOK {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("b answers the owner token rotated on a with %d", res.StatusCode)
-		}
-	}
-
-	// A site added on b is served by a: its model, version 0.
-	if code := cc.post(b.url+"/console", b.url+"/console/sites", url.Values{"key": {"added"}, "origins": {"*"}, "privacy": {"federated"}}); code != http.StatusCreated {
-		t.Fatalf("add a site on b: %d", code)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		res, err := c.Get(a.url + "/v1/model?site=added")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a answers /v1/model for the site added on b with %d", res.StatusCode)
+			t.Fatalf(format, res.StatusCode)
 		}
 	}
 }
