@@ -12,6 +12,30 @@ import (
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
+// start is when the simulated shoppers of these tests visit.
+var start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// traffic runs n simulated shoppers (s.Traffic on the real tailor.wasm) and
+// hands each delta they send, decoded as the server reads it, to fold; fold
+// runs under a lock, one delta at a time.
+func traffic(t *testing.T, s *sim.Sim, cfg wire.Config, n int, seed uint64, fold func(*wire.Delta)) {
+	t.Helper()
+	var mu sync.Mutex
+	err := s.Traffic(context.Background(), harnesstest.Runtime(t).NewPool(2, nil), cfg, n, seed, start, func(b []byte) error {
+		var d wire.Delta
+		if err := wire.Unmarshal(b, &d, "delta"); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fold(&d)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestTrafficArms: the simulated shoppers rank what the demo's pages show
 // (home-recs on landing, also-like on each product page), so their deltas
 // carry the experiment's arms as the loader's do: exactly the impressions
@@ -25,28 +49,16 @@ func TestTrafficArms(t *testing.T) {
 		t.Fatal(err)
 	}
 	site := demosite.Site()
-	var mu sync.Mutex
 	var got [3]wire.ArmCount
 	var deltas [3]int
-	err = s.Traffic(context.Background(), harnesstest.Runtime(t).NewPool(2, nil), site.Config(), n, seed,
-		time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), func(b []byte) error {
-			var d wire.Delta
-			if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, a := range d.Arms {
-				got[a.Arm].Impressions += a.Impressions
-				got[a.Arm].Clicks += a.Clicks
-				got[a.Arm].Conversions += a.Conversions
-				deltas[a.Arm]++
-			}
-			return nil
-		})
-	if err != nil {
-		t.Fatal(err)
-	}
+	traffic(t, s, site.Config(), n, seed, func(d *wire.Delta) {
+		for _, a := range d.Arms {
+			got[a.Arm].Impressions += a.Impressions
+			got[a.Arm].Clicks += a.Clicks
+			got[a.Arm].Conversions += a.Conversions
+			deltas[a.Arm]++
+		}
+	})
 	var rulesImp, aiImp, buyers uint32
 	for i := range n {
 		sh := s.Shopper(seed, i)

@@ -1,31 +1,29 @@
-package api_test
+package sim_test
 
 import (
-	"context"
 	"math"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
-	"time"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
-// TestGuardHonestTraffic runs the demo's simulated shoppers on the real
-// tailor.wasm (one visit each, a delta per page: 4-10 deltas a shopper)
-// and folds their deltas as the server does. Each visit must count one
-// exposure of its arm, whatever number of deltas it sent, so Guard's
-// split test sees devices, not deltas: over the runs it calls honest
-// traffic suspect about as rarely as a binomial z beyond MaxSplitZ
-// (6e-5 per run), where counting every delta, as before exposures,
-// flagged 4 runs in 40. TAILOR_GUARD_RUNS sets the number of
-// runs (default 6, to keep the test fast; the report used 40).
+// TestGuardHonestTraffic checks the server's uplift Guard (server/api) on
+// honest demo traffic. It lives with the simulator, above the server, so
+// that no server test needs the demo or the wasm runtime. It runs the
+// demo's simulated shoppers on the real tailor.wasm (one visit each, a
+// delta per page: 4-10 deltas a shopper) and folds their deltas as the
+// server does. Each visit must count one exposure of its arm, whatever
+// number of deltas it sent, so Guard's split test sees devices, not
+// deltas: over the runs it calls honest traffic suspect about as rarely as
+// a binomial z beyond MaxSplitZ (6e-5 per run), where counting every
+// delta, as before exposures, flagged 4 runs in 40. TAILOR_GUARD_RUNS sets
+// the number of runs (default 6, to keep the test fast; the report used 40).
 func TestGuardHonestTraffic(t *testing.T) {
 	const shoppers, h, seed = 150, 0.1, 21
 	runs := 6
@@ -39,31 +37,18 @@ func TestGuardHonestTraffic(t *testing.T) {
 	site := demosite.Site()
 	cfg := site.Config()
 	cfg.Holdout = h
-	pool := harnesstest.Runtime(t).NewPool(2, nil)
 	p := aggregate.DefaultParams
 	var suspect, suspectPerDelta, deltas int
 	for r := range runs {
 		st := aggregate.NewState()
-		var mu sync.Mutex
 		var perDelta [3]uint64 // deltas reporting each arm: the count before exposures
-		err := s.Traffic(context.Background(), pool, cfg, shoppers, seed+uint64(r),
-			time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), func(b []byte) error {
-				var d wire.Delta
-				if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-					return err
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, a := range d.Arms {
-					perDelta[a.Arm]++
-				}
-				deltas++
-				st.Fold(&d, st.Cursor+1, t0, &p)
-				return nil
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
+		traffic(t, s, cfg, shoppers, seed+uint64(r), func(d *wire.Delta) {
+			for _, a := range d.Arms {
+				perDelta[a.Arm]++
+			}
+			deltas++
+			st.Fold(d, st.Cursor+1, start, &p)
+		})
 		arms := st.Arms()[0]
 		var exposures uint64
 		for _, a := range arms {
