@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -220,12 +219,5 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, as *asset, c
 		body, etag = as.gz, `"`+as.hash+`-gz"`
 		h.Set("Content-Encoding", "gzip")
 	}
-	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", as.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	writeEncoded(w, r, body, etag, as.contentType)
 }

@@ -138,14 +138,7 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		body, etag = m.gz, strings.TrimSuffix(m.etag, `"`)+`-gz"`
 		h.Set("Content-Encoding", "gzip")
 	}
-	h.Set("ETag", etag)
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	writeEncoded(w, r, body, etag, "application/json")
 }
 
 // storeError answers a failed store read: 404 for what does not exist,
@@ -222,12 +215,20 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 		body, etag = b.gz, `"`+hash+`-gz"`
 		h.Set("Content-Encoding", "gzip")
 	}
+	writeEncoded(w, r, body, etag, "application/msgpack")
+}
+
+// writeEncoded ends a cached response whose encoding (Content-Encoding,
+// Vary, Cache-Control) the caller chose: body under its ETag, or 304 Not
+// Modified when the client's If-None-Match already names that ETag.
+func writeEncoded(w http.ResponseWriter, r *http.Request, body []byte, etag, contentType string) {
+	h := w.Header()
 	h.Set("ETag", etag)
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/msgpack")
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
