@@ -10,9 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -382,21 +379,7 @@ func TestAssets(t *testing.T) {
 	sum := sha512.Sum384(wasm)
 	sri := "sha384-" + base64.StdEncoding.EncodeToString(sum[:])
 
-	plain := t.TempDir()
-	os.WriteFile(filepath.Join(plain, "tailor.wasm"), wasm, 0o644)
-	layouts := map[string]string{"plain": plain}
-	if _, err := exec.LookPath("brotli"); err == nil {
-		built := t.TempDir()
-		os.WriteFile(filepath.Join(built, "tailor.wasm"), wasm, 0o644)
-		script, _ := filepath.Abs("../../build/assets.sh")
-		if out, err := exec.Command(script, built).CombinedOutput(); err != nil {
-			t.Fatalf("build/assets.sh: %v\n%s", err, out)
-		}
-		layouts["built"] = built
-	} else {
-		t.Log("brotli not installed: the built layout is not tested (apt-get install brotli)")
-	}
-	for name, dir := range layouts {
+	for name, dir := range assetLayouts(t, "tailor.wasm", wasm) {
 		t.Run(name, func(t *testing.T) {
 			s := newStack(t, stackConfig{opts: []api.Option{api.WithAssets(dir)}})
 			r := s.do(t, http.MethodGet, "/v1/assets", nil)

@@ -4,9 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -24,19 +21,7 @@ func TestAssetChunk(t *testing.T) {
 	sum := sha256.Sum256(js)
 	want := "/assets/tailor-extra." + hex.EncodeToString(sum[:])[:16] + ".js"
 
-	plain := t.TempDir()
-	os.WriteFile(filepath.Join(plain, "tailor-extra.js"), js, 0o644)
-	layouts := map[string]string{"plain": plain}
-	if _, err := exec.LookPath("brotli"); err == nil {
-		built := t.TempDir()
-		os.WriteFile(filepath.Join(built, "tailor-extra.js"), js, 0o644)
-		script, _ := filepath.Abs("../../build/assets.sh")
-		if out, err := exec.Command(script, built).CombinedOutput(); err != nil {
-			t.Fatalf("build/assets.sh: %v\n%s", err, out)
-		}
-		layouts["built"] = built
-	}
-	for name, dir := range layouts {
+	for name, dir := range assetLayouts(t, "tailor-extra.js", js) {
 		t.Run(name, func(t *testing.T) {
 			s := newStack(t, stackConfig{opts: []api.Option{api.WithAssets(dir)}})
 			var list map[string]api.AssetInfo
