@@ -180,22 +180,28 @@ func field(t *testing.T, re *regexp.Regexp, what string, page *response) string 
 	return m[1]
 }
 
+// submit posts fields (nil: none) to action as the form of the page at
+// path would, with that page's CSRF token, as a browser does.
+func (s *stack) submit(t *testing.T, path, action string, fields url.Values) *response {
+	t.Helper()
+	page := s.do(t, http.MethodGet, path, nil)
+	if fields == nil {
+		fields = url.Values{}
+	}
+	fields.Set("csrf", csrf(t, page))
+	return s.do(t, http.MethodPost, action, fields)
+}
+
 // signIn signs the stack's browser in with a token.
 func (s *stack) signIn(t *testing.T, token string) *response {
 	t.Helper()
-	form := s.do(t, http.MethodGet, "/console", nil)
-	return s.do(t, http.MethodPost, "/console/signin", url.Values{"csrf": {csrf(t, form)}, "token": {token}})
+	return s.submit(t, "/console", "/console/signin", url.Values{"token": {token}})
 }
 
 // lever pulls a lever from the levers page's form.
 func (s *stack) lever(t *testing.T, key, lever string, fields url.Values) *response {
 	t.Helper()
-	page := s.do(t, http.MethodGet, "/console/sites/"+key+"/levers", nil)
-	if fields == nil {
-		fields = url.Values{}
-	}
-	fields.Set("csrf", csrf(t, page))
-	return s.do(t, http.MethodPost, "/console/sites/"+key+"/levers/"+lever, fields)
+	return s.submit(t, "/console/sites/"+key+"/levers", "/console/sites/"+key+"/levers/"+lever, fields)
 }
 
 var deltaN int

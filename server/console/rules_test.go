@@ -55,8 +55,7 @@ func TestRules(t *testing.T) {
 	}
 	post := func(form url.Values) *response {
 		t.Helper()
-		form.Set("csrf", csrf(t, s.do(t, http.MethodGet, "/console/sites/shop/rules", nil)))
-		return s.do(t, http.MethodPost, "/console/sites/shop/rules", form)
+		return s.submit(t, "/console/sites/shop/rules", "/console/sites/shop/rules", form)
 	}
 
 	for _, tc := range []struct {

@@ -36,8 +36,7 @@ func TestAddSite(t *testing.T) {
 	}
 	add := func(fields url.Values) *response {
 		t.Helper()
-		fields.Set("csrf", csrf(t, s.do(t, http.MethodGet, "/console", nil)))
-		return s.do(t, http.MethodPost, "/console/sites", fields)
+		return s.submit(t, "/console", "/console/sites", fields)
 	}
 	for _, tc := range []struct {
 		name   string
