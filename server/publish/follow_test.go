@@ -14,18 +14,13 @@ import (
 	"github.com/tailorhq/tailor/server/store"
 )
 
+// follower starts an aggregator that follows the store's leader, closed
+// with the test.
 func follower(t *testing.T, st store.Store, set *site.Set) *publish.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := publish.New(st, set, publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour),
-		publish.WithFollower(20*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a := start(t, st, set, publish.WithParams(p), publish.WithFollower(20*time.Millisecond))
 	t.Cleanup(func() { a.Close(context.Background()) })
 	return a
 }

@@ -38,6 +38,8 @@ func sites(t testing.TB, holdout float32) *site.Set {
 	return set
 }
 
+// start starts an aggregator of set over st (opts override its test
+// parameters); the caller closes it.
 func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) *publish.Aggregator {
 	t.Helper()
 	p := aggregate.DefaultParams

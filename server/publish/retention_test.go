@@ -110,16 +110,11 @@ func retainParams() aggregate.Params {
 	return p
 }
 
+// startWith starts an aggregator of the demo site with retainParams,
+// closed with the test.
 func startWith(t *testing.T, st store.Store, opts ...publish.Option) *publish.Aggregator {
 	t.Helper()
-	a, err := publish.New(st, sites(t, 0.05), append([]publish.Option{publish.WithParams(retainParams()),
-		publish.WithPublishEvery(1000, time.Hour)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a := start(t, st, sites(t, 0.05), append([]publish.Option{publish.WithParams(retainParams())}, opts...)...)
 	t.Cleanup(func() { a.Close(context.Background()) })
 	return a
 }
