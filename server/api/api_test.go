@@ -31,7 +31,7 @@ func TestModel(t *testing.T) {
 	if r.code != 200 || m0.Version != 0 || m0.ShardCount != 4 || len(m0.Shards) != 4 || m0.Deltas != 0 {
 		t.Fatalf("version 0 manifest: %d %s", r.code, r.body)
 	}
-	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=30" {
+	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=30, stale-while-revalidate=600" {
 		t.Errorf("current manifest Cache-Control %q", cc)
 	}
 	if r.header.Get("Access-Control-Allow-Origin") != origin || r.header.Get("ETag") == "" {

@@ -97,7 +97,11 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, reasonUnavailable, fmt.Errorf("site %q has no model yet", key))
 		return
 	}
-	v, cache := cur, fmt.Sprintf("public, max-age=%d", int(s.manifestMaxAge.Seconds()))
+	// Past its max-age, a manifest of the last 10 minutes still serves at
+	// once while the browser revalidates it behind (stale-while-revalidate):
+	// a visitor's next page view ranks without a round trip first, one page
+	// view late at most to see a new version or a rollback.
+	v, cache := cur, fmt.Sprintf("public, max-age=%d, stale-while-revalidate=600", int(s.manifestMaxAge.Seconds()))
 	vs := q.Get("version")
 	if pin, ok := s.pinned(key); ok && vs == "" && pin < cur.Number {
 		// The owner rolled the model back: devices get the pinned version.
