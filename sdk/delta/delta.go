@@ -35,13 +35,12 @@ const MaxPending = 2 * wire.MaxDeltaPairs
 // delta cannot say how long the visitor stayed; the first delta of a
 // session to show an arm marks it Exposed, so that the server counts the
 // arm's split once per session, not once per delta. A federated+ldp delta
-// holds ReportItems item reports and ReportPairs pair reports, always, so
-// even their number says nothing about the session.
+// holds Reports report, always, so even their number says nothing about
+// the session.
 const (
 	SampledPairs   = 4
 	SampledItems   = 8
-	ReportItems    = 1
-	ReportPairs    = 1
+	Reports        = 1
 	MaxImpressions = 50
 	MaxClicks      = 5
 	MaxConversions = 1
@@ -157,25 +156,22 @@ func (s *Stats) sample(d *wire.Delta, r Random) {
 	}
 }
 
-// report fills a federated+ldp delta: ReportItems item and ReportPairs pair
-// reports, each ε/(ReportItems+ReportPairs)-LDP (sdk/ldp), so the delta is
-// eps-LDP as a whole, keys included. A kind the visitor has no value of
-// sends pure-noise reports instead (a random bit: unbiased for every
-// value), so the number of reports is always the same. Arms are not sent:
-// their counts are not randomized.
+// report fills a federated+ldp delta with one OLH report (sdk/ldp) at the
+// whole budget eps, so the delta is eps-LDP, keys included. A coin that
+// ignores the session picks its kind: an item with probability
+// wire.LDPItemShare, else a pair. A visitor with no value of that kind
+// sends a report about nothing (ldp.Noise), so whether it had one is not
+// revealed either. Arms are not sent: their counts are not randomized.
 func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
-	each := float64(eps) / (ReportItems + ReportPairs)
-	add := func(kind wire.ReportKind, picked []string, n int) {
-		for i := range n {
-			if i < len(picked) {
-				d.Reports = append(d.Reports, ldp.Encode(kind, picked[i], each, r))
-			} else {
-				d.Reports = append(d.Reports, ldp.Encode(kind, "", 0, r)) // no budget: a pure-noise report
-			}
-		}
+	kind, c, pair := wire.ReportItem, &s.items, false
+	if r.Uint64()>>11 >= uint64(wire.LDPItemShare*(1<<53)) {
+		kind, c, pair = wire.ReportPair, &s.pairs, true
 	}
-	add(wire.ReportItem, s.items.pick(ReportItems, r, false), ReportItems)
-	add(wire.ReportPair, s.pairs.pick(ReportPairs, r, true), ReportPairs)
+	if picked := c.pick(1, r, pair); len(picked) > 0 {
+		d.Reports = append(d.Reports, ldp.Encode(kind, picked[0], float64(eps), r))
+	} else {
+		d.Reports = append(d.Reports, ldp.Noise(kind, float64(eps), r))
+	}
 	d.Epsilon = eps
 }
 

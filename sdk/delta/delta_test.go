@@ -257,8 +257,8 @@ func TestSampleVaries(t *testing.T) {
 }
 
 // TestReports checks a federated+ldp delta: nothing in the clear, exactly
-// ReportItems+ReportPairs reports of the right kinds whatever the session
-// holds, and the budget recorded.
+// Reports OLH report whatever the session holds, of either kind over many
+// deltas (the coin ignores the session), and the budget recorded.
 func TestReports(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -269,64 +269,71 @@ func TestReports(t *testing.T) {
 		{"arms only", func(s *delta.Stats) { s.AddArm(wire.ArmHoldout, 3, 0, 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var s delta.Stats
-			tc.fill(&s)
-			d, ok := s.Take(delta.Header{Site: "demo", Epsilon: 2}, rng(3))
-			if !ok {
-				t.Fatal("nothing to send")
-			}
-			if len(d.Pairs)+len(d.Items)+len(d.Arms) != 0 {
-				t.Fatalf("in the clear: pairs %v items %v arms %v", d.Pairs, d.Items, d.Arms)
-			}
-			if d.Epsilon != 2 || len(d.Reports) != delta.ReportItems+delta.ReportPairs {
-				t.Fatalf("eps %v, %d reports; want 2, %d", d.Epsilon, len(d.Reports), delta.ReportItems+delta.ReportPairs)
-			}
-			for i, r := range d.Reports {
-				want := wire.ReportItem
-				if i >= delta.ReportItems {
-					want = wire.ReportPair
+			r := rng(3)
+			var kinds [2]int
+			for range 200 {
+				var s delta.Stats
+				tc.fill(&s)
+				d, ok := s.Take(delta.Header{Site: "demo", Epsilon: 2}, r)
+				if !ok {
+					t.Fatal("nothing to send")
 				}
-				if r.Kind != want {
-					t.Errorf("report %d is of kind %v, want %v", i, r.Kind, want)
+				if len(d.Pairs)+len(d.Items)+len(d.Arms) != 0 {
+					t.Fatalf("in the clear: pairs %v items %v arms %v", d.Pairs, d.Items, d.Arms)
+				}
+				if d.Epsilon != 2 || len(d.Reports) != delta.Reports || d.Reports[0].Bit != 0 || int(d.Reports[0].Col) >= ldp.Buckets(2) {
+					t.Fatalf("eps %v, reports %+v; want 2, %d OLH report", d.Epsilon, d.Reports, delta.Reports)
+				}
+				kinds[d.Reports[0].Kind]++
+				if err := wire.Unmarshal(wire.Marshal(&d), new(wire.Delta), "delta"); err != nil {
+					t.Fatalf("does not decode: %v", err)
 				}
 			}
-			if err := wire.Unmarshal(wire.Marshal(&d), new(wire.Delta), "delta"); err != nil {
-				t.Fatalf("does not decode: %v", err)
+			// Binomial(200, 1/2): 100 ± 7.
+			if kinds[wire.ReportItem] < 70 || kinds[wire.ReportPair] < 70 {
+				t.Errorf("%d item and %d pair reports of 200, want about half each", kinds[wire.ReportItem], kinds[wire.ReportPair])
 			}
 		})
 	}
 }
 
-// TestReportsEstimate folds many devices' reports into sdk/ldp's sketch:
-// the item every device saw is estimated near the number of devices, an
-// item none saw near zero.
+// TestReportsEstimate folds many devices' reports into sdk/ldp's tables:
+// the item and the pair every device saw are estimated near the number of
+// devices (scaled by the coin's share), an item none saw near zero, and a
+// device without a pair leaves the pairs' estimates unbiased.
 func TestReportsEstimate(t *testing.T) {
 	const devices = 20000
 	const eps = 4
-	sk := ldp.NewSketch()
+	items, pairs := ldp.NewTable(eps), ldp.NewTable(eps)
 	r := rng(11)
 	for i := 0; i < devices; i++ {
 		var s delta.Stats
 		s.AddItem("shared", 1)
-		s.AddPair("shared", "next", 1)
+		if i%2 == 0 {
+			s.AddPair("shared", "next", 1)
+		}
 		d, _ := s.Take(delta.Header{Epsilon: eps}, r)
 		for _, rep := range d.Reports {
-			sk.Add(rep, float64(d.Epsilon)/float64(len(d.Reports)), 1)
+			if rep.Kind == wire.ReportItem {
+				items.Add(rep, 1)
+			} else {
+				pairs.Add(rep, 1)
+			}
 		}
 	}
-	o := sk.Oracle()
-	// Both kinds share the sketch here; each value was reported once per
-	// device, so each estimate is about devices, give or take 4 deviations.
-	tol := 4 * o.StdDev()
 	for _, tc := range []struct {
+		t     *ldp.Table
 		value string
 		want  float64
 	}{
-		{"shared", devices},
-		{ldp.PairValue("shared", "next"), devices},
-		{"unseen", 0},
+		{items, "shared", devices * wire.LDPItemShare},
+		{pairs, ldp.PairValue("shared", "next"), devices / 2 * (1 - wire.LDPItemShare)},
+		{items, "unseen", 0},
+		{pairs, ldp.PairValue("next", "shared"), 0},
 	} {
-		if got := o.Estimate(tc.value); math.Abs(got-tc.want) > tol {
+		// Each value's own reports add p(1-p)/(p-q)² ≈ 1 each at ε = 4.
+		tol := 4 * math.Sqrt(tc.t.StdDev()*tc.t.StdDev()+tc.want)
+		if got := tc.t.Estimate(tc.value); math.Abs(got-tc.want) > tol {
 			t.Errorf("estimate of %q = %.0f, want %.0f ± %.0f", tc.value, got, tc.want, tol)
 		}
 	}

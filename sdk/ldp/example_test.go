@@ -13,23 +13,23 @@ import (
 func Example() {
 	rnd := rand.New(rand.NewPCG(1, 1)) // a device uses crypto randomness
 	const eps = 4
-	s := ldp.NewSketch()
+	t := ldp.NewTable(eps)
+	want := map[string]int{"socks": 15000, "shoes": 5000}
 	for i := 0; i < 20000; i++ {
 		item := "socks"
 		if i%4 == 0 {
 			item = "shoes"
 		}
-		s.Add(ldp.Encode(wire.ReportItem, item, eps, rnd), eps, 1)
+		t.Add(ldp.Encode(wire.ReportItem, item, eps, rnd), 1)
 	}
-	o := s.Oracle()
-	for _, item := range []string{"socks", "shoes", "hats"} {
-		fmt.Printf("%s: within 3 sd of %d: %v\n", item, map[string]int{"socks": 15000, "shoes": 5000}[item],
-			abs(o.Estimate(item)-float64(map[string]int{"socks": 15000, "shoes": 5000}[item])) < 3*o.StdDev())
+	for _, item := range []string{"socks", "shoes"} {
+		fmt.Printf("%s: within 3%% of %d: %v\n", item, want[item], abs(t.Estimate(item)/float64(want[item])-1) < 0.03)
 	}
+	fmt.Println("hats: below 3 sd of noise:", t.Estimate("hats") < 3*t.StdDev())
 	// Output:
-	// socks: within 3 sd of 15000: true
-	// shoes: within 3 sd of 5000: true
-	// hats: within 3 sd of 0: true
+	// socks: within 3% of 15000: true
+	// shoes: within 3% of 5000: true
+	// hats: below 3 sd of noise: true
 }
 
 func abs(x float64) float64 {

@@ -1,32 +1,39 @@
-// Package ldp is Tailor's ε-local differential privacy frequency oracle: a
-// Hadamard Count-Mean Sketch (Apple's Differential Privacy Team, "Learning
-// with Privacy at Scale", 2017).
+// Package ldp is Tailor's ε-local differential privacy frequency oracle:
+// optimized local hashing (OLH; Wang, Blocki, Li and Jha, "Locally
+// Differentially Private Protocols for Frequency Estimation", 2017) over
+// a public family of hash functions.
 //
 // A device in federated+ldp mode does not send which items or pairs its
-// visitor saw. For each sampled value it sends one wire.Report: a random
-// hash row j, a random Hadamard coefficient l and one randomized bit, the
-// sign of coefficient l of the one-hot vector of hash_j(value), flipped with
-// probability 1/(e^ε+1). Whatever the value, every report is possible, and
-// two values make a given report at most e^ε times more or less likely: the
-// report is ε-LDP, keys included.
+// visitor saw. For one sampled value it sends one wire.Report (Encode): a
+// random hash function s of the family (Seeds of them) and the bucket
+// h_s(value) among g = Buckets(ε), kept with probability e^ε/(e^ε+g-1)
+// and otherwise moved to one of the other buckets. Whatever the value,
+// every report is possible, and two values make a given report at most
+// e^ε times more or less likely: the report is ε-LDP, keys included.
 //
-// The server folds many reports into a Sketch and, after a row-wise
-// Hadamard transform, estimates how often any candidate value was reported
-// (Oracle.Estimate), unbiased, with a standard deviation of about
-// c_ε·sqrt(n) for n reports, c_ε = (e^ε+1)/(e^ε-1).
+// The server counts reports per (hash function, bucket) in a Table and
+// estimates how often a candidate value was reported (Table.Estimate) from
+// one cell per hash function: unbiased, with a variance of about
+// 4e^ε/(e^ε-1)² per report (0.076 at ε = 4).
 //
-//	r := ldp.Encode(wire.ReportItem, "running-shoes-1", 2, rnd) // device
-//	s := ldp.NewSketch()                                         // server
-//	s.Add(r, 2, 1)
-//	n := s.Oracle().Estimate("running-shoes-1")
+//	r := ldp.Encode(wire.ReportItem, "running-shoes-1", 4, rnd) // device
+//	t := ldp.NewTable(4)                                         // server
+//	t.Add(r, 1)
+//	n := t.Estimate("running-shoes-1")
 //
-// The device half (Encode, the hash) is imported by tailor.wasm, so this
-// file stays small: no fmt, no reflection.
+// Before OLH, devices sent reports of a Hadamard Count-Mean Sketch (Apple's
+// Differential Privacy Team, "Learning with Privacy at Scale", 2017): a
+// random hash row j, a Hadamard coefficient l and a randomized bit, with a
+// variance of about c_ε² = ((e^ε+1)/(e^ε-1))² per report, 1.7 at ε = 2.
+// The server still decodes them (Sketch) while a store keeps such deltas.
+//
+// The device half (Encode, Noise, the hash family) is imported by
+// tailor.wasm, so it stays small: no fmt, no reflection.
 //
 // # Notes
 //
-// Encode is safe for concurrent use if rnd is. A Sketch is not safe for
-// concurrent use; an Oracle is read-only once built.
+// Encode is safe for concurrent use if rnd is. Sketch and Table are not
+// safe for concurrent use; an Oracle is read-only once built.
 package ldp
 
 import (
@@ -41,8 +48,8 @@ import (
 // randomization.
 type Random interface{ Uint64() uint64 }
 
-// Rows and Cols are the sketch's dimensions (wire.LDPRows hash functions,
-// wire.LDPCols Hadamard columns, a power of two).
+// Rows and Cols are the Hadamard sketch's dimensions (wire.LDPRows hash
+// functions, wire.LDPCols Hadamard columns, a power of two).
 const (
 	Rows = wire.LDPRows
 	Cols = wire.LDPCols
@@ -53,10 +60,12 @@ const (
 // unambiguous.
 func PairValue(from, to string) string { return from + "\x00" + to }
 
-// Encode makes one ε-LDP report about value. eps is the budget this report
+// EncodeHadamard makes one ε-LDP Hadamard report about value, as devices
+// did before OLH: the server's tests make the deltas a store may still
+// hold with it; devices no longer call it. eps is the budget this report
 // spends; eps <= 0 or NaN gives a pure-noise report (nothing spent), +Inf
 // an exact one.
-func Encode(kind wire.ReportKind, value string, eps float64, rnd Random) wire.Report {
+func EncodeHadamard(kind wire.ReportKind, value string, eps float64, rnd Random) wire.Report {
 	j := int(rnd.Uint64() % Rows)
 	l := uint16(rnd.Uint64() % Cols)
 	bit := sign(l, Hash(j, value))
@@ -108,6 +117,6 @@ func flipThreshold(eps float64) uint64 {
 	if !(eps > 0) { // <= 0 or NaN: p = 1/2
 		return one / 2
 	}
-	p := 1 / (math.Exp2(eps*math.Log2E) + 1) // Exp2, not Exp: the guest already links Exp2 (profile decay), and each costs ~330 bytes of brotli
+	p := 1 / (math.Exp(eps) + 1)
 	return uint64(math.Ceil(p * one * (1 + 1e-9)))
 }

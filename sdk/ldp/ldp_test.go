@@ -53,8 +53,8 @@ func TestEncodeIsEpsLDP(t *testing.T) {
 			bits[vi] = make([]int8, Rows*Cols)
 			for j := uint64(0); j < Rows; j++ {
 				for l := uint64(0); l < Cols; l++ {
-					kept := Encode(wire.ReportItem, v, eps, &script{j, l, math.MaxUint64})
-					flipped := Encode(wire.ReportItem, v, eps, &script{j, l, 0})
+					kept := EncodeHadamard(wire.ReportItem, v, eps, &script{j, l, math.MaxUint64})
+					flipped := EncodeHadamard(wire.ReportItem, v, eps, &script{j, l, 0})
 					if uint64(kept.Row) != j || uint64(kept.Col) != l || kept.Bit != -flipped.Bit {
 						t.Fatalf("eps %g %q (%d,%d): kept %+v flipped %+v", eps, v, j, l, kept, flipped)
 					}
@@ -168,7 +168,7 @@ func TestEstimateUnbiased(t *testing.T) {
 		s := NewSketch()
 		for vi, n := range c.counts {
 			for i := 0; i < n; i++ {
-				if !s.Add(Encode(wire.ReportItem, "v"+strconv.Itoa(vi), c.eps, rng), c.eps, 1) {
+				if !s.Add(EncodeHadamard(wire.ReportItem, "v"+strconv.Itoa(vi), c.eps, rng), c.eps, 1) {
 					t.Fatal("Add refused a valid report")
 				}
 			}
@@ -201,7 +201,7 @@ func TestEstimateErrorMatchesStdDev(t *testing.T) {
 			if i%2 == 1 {
 				v = "other-" + strconv.Itoa(i)
 			}
-			s.Add(Encode(wire.ReportItem, v, eps, rng), eps, 1)
+			s.Add(EncodeHadamard(wire.ReportItem, v, eps, rng), eps, 1)
 		}
 		o := s.Oracle()
 		e := o.Estimate("hit") - n/2
@@ -250,7 +250,7 @@ func TestMergeScaleClone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	a, b, both, scaled := NewSketch(), NewSketch(), NewSketch(), NewSketch()
 	for i := 0; i < 300; i++ {
-		r := Encode(wire.ReportPair, PairValue("p", strconv.Itoa(i%7)), 3, rng)
+		r := EncodeHadamard(wire.ReportPair, PairValue("p", strconv.Itoa(i%7)), 3, rng)
 		dst := a
 		if i%3 == 0 {
 			dst = b
@@ -291,7 +291,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 50, 20000} {
 		s := NewSketch()
 		for i := 0; i < n; i++ {
-			s.Add(Encode(wire.ReportItem, strconv.Itoa(i%13), 1.5, rng), 1.5, 0.5+float64(i%3))
+			s.Add(EncodeHadamard(wire.ReportItem, strconv.Itoa(i%13), 1.5, rng), 1.5, 0.5+float64(i%3))
 		}
 		b, err := s.MarshalBinary()
 		if err != nil {
@@ -372,7 +372,7 @@ func FuzzAdd(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind uint8, row, col uint16, bit int8, eps, w float64, v string) {
 		s := NewSketch()
 		s.Add(wire.Report{Kind: wire.ReportKind(kind), Row: row, Col: col, Bit: bit}, eps, w)
-		s.Add(Encode(wire.ReportKind(kind), v, eps, rand.New(rand.NewPCG(uint64(row), uint64(col)))), eps, 1)
+		s.Add(EncodeHadamard(wire.ReportKind(kind), v, eps, rand.New(rand.NewPCG(uint64(row), uint64(col)))), eps, 1)
 		if e := s.Oracle().Estimate(v); math.IsNaN(e) {
 			t.Fatalf("estimate NaN")
 		}

@@ -18,14 +18,22 @@ type Delta struct {
 	Epsilon float32  // LDP budget this delta spent on the device (split evenly over its Reports); 0: none
 }
 
-// Report is one ε-LDP frequency-oracle report (package sdk/ldp: a Hadamard
-// Count-Mean Sketch bit) about one sampled item or pair. Row, Col and Bit
-// are all the server learns; the value reported stays on the device.
+// Report is one ε-LDP frequency-oracle report (package sdk/ldp) about one
+// sampled item or pair. Row, Col and Bit are all the server learns; the
+// value reported stays on the device. (Row, Col) is the cell of the
+// server's table the report lands in:
+//   - an optimized local hashing report (OLH, what devices send): Row is
+//     the public hash function drawn, < LDPSeeds, Col the randomized
+//     bucket, < LDPMaxBuckets, and Bit is 0;
+//   - a Hadamard count-mean sketch report (devices sent these until OLH;
+//     a store keeps them for its retention window): Row is the hash
+//     function, < LDPRows, Col the Hadamard coefficient, < LDPCols, and Bit
+//     the randomized sign, -1 or +1.
 type Report struct {
 	Kind ReportKind
-	Row  uint16 // hash function index, < LDPRows
-	Col  uint16 // Hadamard coefficient index, < LDPCols
-	Bit  int8   // -1 or +1, randomized
+	Row  uint16
+	Col  uint16
+	Bit  int8
 }
 
 // ReportKind says which domain a Report is about.
@@ -37,12 +45,22 @@ const (
 	ReportPair                   // a directed pair From→To (value From+"\x00"+To)
 )
 
-// Dimensions of the LDP sketch (sdk/ldp): LDPRows hash functions, LDPCols
-// columns (a power of two, for the Hadamard transform).
+// Dimensions of the LDP frequency oracles (sdk/ldp). OLH: LDPSeeds public
+// hash functions (a power of two), at most LDPMaxBuckets buckets. The
+// Hadamard sketch of older deltas: LDPRows hash functions, LDPCols columns
+// (a power of two, for the Hadamard transform).
 const (
-	LDPRows = 16
-	LDPCols = 4096
+	LDPSeeds      = 2048
+	LDPMaxBuckets = 128
+	LDPRows       = 16
+	LDPCols       = 4096
 )
+
+// LDPItemShare is the probability with which a federated+ldp device's one
+// OLH report is about an item rather than a pair: a coin that ignores the
+// visitor's data, so the kind reveals nothing. The server scales its
+// estimates by it.
+const LDPItemShare = 0.5
 
 // Pair is a weighted transition between two items within a session.
 type Pair struct {
@@ -75,7 +93,8 @@ type ArmCount struct {
 const MaxDeltaWeight = 1000
 
 // EncodeTo writes the delta as {schema, site, model, id, pairs: [[from, to, w]...],
-// items: [[id, n]...], arms: [[arm, impressions, clicks, conversions, exposed]...], eps}.
+// items: [[id, n]...], arms: [[arm, impressions, clicks, conversions, exposed]...], eps,
+// reports: [[kind, row, col] (OLH) or [kind, row, col, bit] (Hadamard)...]}.
 func (d *Delta) EncodeTo(w *msgp.Writer) {
 	n := 8
 	if len(d.Reports) > 0 {
@@ -121,11 +140,17 @@ func (d *Delta) EncodeTo(w *msgp.Writer) {
 		w.String("reports")
 		w.ArrayHeader(len(d.Reports))
 		for _, r := range d.Reports {
-			w.ArrayHeader(4)
+			if r.Bit == 0 { // OLH: [kind, seed, bucket]
+				w.ArrayHeader(3)
+			} else { // Hadamard: [kind, row, col, bit]
+				w.ArrayHeader(4)
+			}
 			w.Uint(uint64(r.Kind))
 			w.Uint(uint64(r.Row))
 			w.Uint(uint64(r.Col))
-			w.Int(int64(r.Bit))
+			if r.Bit != 0 {
+				w.Int(int64(r.Bit))
+			}
 		}
 	}
 }
@@ -193,8 +218,17 @@ func (d *Delta) DecodeFrom(r *msgp.Reader) {
 			d.Reports = make([]Report, r.ArrayMax(MaxDeltaReports))
 			for j := range d.Reports {
 				p := &d.Reports[j]
-				r.Tuple(4)
+				// An OLH report has 3 fields, a Hadamard one 4 (see Report).
+				n := r.ArrayHeader()
+				if n != 3 && n != 4 {
+					r.Fail(msgp.ErrType)
+				}
 				p.Kind = ReportKind(r.UintMax(uint64(ReportPair)))
+				if n == 3 {
+					p.Row = uint16(r.UintMax(LDPSeeds - 1))
+					p.Col = uint16(r.UintMax(LDPMaxBuckets - 1))
+					continue
+				}
 				p.Row = uint16(r.UintMax(LDPRows - 1))
 				p.Col = uint16(r.UintMax(LDPCols - 1))
 				if b := r.Int(); b == 1 || b == -1 {

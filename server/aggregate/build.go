@@ -175,7 +175,7 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 }
 
 // WeightsLDP builds the items of a federated+ldp site's version from its
-// LDP sketches: the item frequencies estimated over catalog (the site's
+// LDP reports: the item frequencies estimated over catalog (the site's
 // public catalogue: the server never learns which items a device saw, so
 // it can only ask about candidates), then the pairs among the LDPTopItems
 // items estimated most frequent. Items are selected at false discovery
@@ -186,14 +186,13 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 	pops := map[string]float64{}
 	var top []released // items by estimate
-	if s.ldpItems != nil {
-		o := s.ldpItems.Oracle()
-		sd := o.StdDev()
+	if items := newOracle(s.olhItems, s.ldpItems, wire.LDPItemShare); items.ok() {
+		sd := items.stdDev()
 		for _, id := range catalog {
 			if _, dup := pops[id]; dup {
 				continue
 			}
-			if v := o.Estimate(id); v > p.LDPZ*sd && v > 0 {
+			if v := items.estimate(id); v > p.LDPZ*sd && v > 0 {
 				pops[id] = v
 				top = append(top, released{key: pairKey{from: id}, v: v})
 			}
@@ -207,21 +206,63 @@ func (s *State) WeightsLDP(p *Params, catalog []string) []wire.ItemWeights {
 	}
 	top = top[:min(len(top), p.LDPTopItems)]
 	var pairs []released
-	if s.ldpPairs != nil && len(top) > 1 {
-		o := s.ldpPairs.Oracle()
-		min := ldpZ(p.LDPZ, len(top)*(len(top)-1)) * o.StdDev()
+	if o := newOracle(s.olhPairs, s.ldpPairs, 1-wire.LDPItemShare); o.ok() && len(top) > 1 {
+		min := ldpZ(p.LDPZ, len(top)*(len(top)-1)) * o.stdDev()
 		for _, a := range top {
 			for _, b := range top {
 				if a.key.from == b.key.from {
 					continue
 				}
-				if v := o.Estimate(ldp.PairValue(a.key.from, b.key.from)); v > min && v > 0 {
+				if v := o.estimate(ldp.PairValue(a.key.from, b.key.from)); v > min && v > 0 {
 					pairs = append(pairs, released{key: pairKey{a.key.from, b.key.from}, v: v})
 				}
 			}
 		}
 	}
 	return assemble(p, pops, pairs)
+}
+
+// oracle estimates how many deltas reported a value of one kind, from the
+// OLH table and the Hadamard sketch of older deltas, either possibly nil.
+// Only a share of the OLH reports are of the kind (the device's coin), so
+// their estimate counts 1/share deltas each: both parts then estimate
+// deltas, and add up, as do their variances.
+type oracle struct {
+	olh   *ldp.Table
+	had   *ldp.Oracle
+	share float64
+}
+
+func newOracle(t *ldp.Table, sk *ldp.Sketch, share float64) oracle {
+	o := oracle{olh: t, share: share}
+	if sk != nil {
+		o.had = sk.Oracle()
+	}
+	return o
+}
+
+func (o oracle) ok() bool { return o.olh != nil || o.had != nil }
+
+func (o oracle) estimate(v string) float64 {
+	e := 0.0
+	if o.olh != nil {
+		e += o.olh.Estimate(v) / o.share
+	}
+	if o.had != nil {
+		e += o.had.Estimate(v)
+	}
+	return e
+}
+
+func (o oracle) stdDev() float64 {
+	v := 0.0
+	if o.olh != nil {
+		v += math.Pow(o.olh.StdDev()/o.share, 2)
+	}
+	if o.had != nil {
+		v += math.Pow(o.had.StdDev(), 2)
+	}
+	return math.Sqrt(v)
 }
 
 // selectFDR returns how many of the estimates (sorted, largest first, each

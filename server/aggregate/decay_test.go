@@ -111,11 +111,11 @@ func TestDecayOrderIndependent(t *testing.T) {
 func TestCloneMerge(t *testing.T) {
 	p := params()
 	p.HalfLife = 10 * time.Hour
-	p.LDPEpsilon = 2
+	p.LDPEpsilon = 4
 	rng := rand.New(rand.NewPCG(7, 8))
 	ds, ts := randomDeltas(rng, 1000, 100*time.Hour)
 	for i := range ds {
-		ds[i].Reports = []wire.Report{ldp.Encode(wire.ReportItem, ds[i].Items[0].ID, 2, rng)}
+		ds[i].Reports, ds[i].Epsilon = []wire.Report{ldp.Encode(wire.ReportItem, ds[i].Items[0].ID, 4, rng)}, 4
 	}
 	all, base, live := aggregate.NewState(), aggregate.NewState(), aggregate.NewState()
 	for i := range ds {

@@ -76,7 +76,12 @@ type State struct {
 	k                          uint32
 	pendingPairs, pendingItems int
 
-	ldpItems, ldpPairs *ldp.Sketch // nil until a report arrives
+	// federated+ldp: the OLH tables of items and pairs (at the site's ε),
+	// and the Hadamard sketches of the reports devices sent before OLH
+	// (Report.Bit set), still in the store's retention window. Each is nil
+	// until a report of its kind arrives.
+	olhItems, olhPairs *ldp.Table
+	ldpItems, ldpPairs *ldp.Sketch
 }
 
 // NewState returns an empty aggregate.
@@ -134,6 +139,11 @@ func (s *State) scale(f float64) {
 	for _, sk := range []*ldp.Sketch{s.ldpItems, s.ldpPairs} {
 		if sk != nil {
 			sk.Scale(f)
+		}
+	}
+	for _, t := range []*ldp.Table{s.olhItems, s.olhPairs} {
+		if t != nil {
+			t.Scale(f)
 		}
 	}
 }
@@ -265,11 +275,34 @@ func (s *State) pendingCap(p *Params) int {
 	return int(p.KeepBytes / 2 / avg)
 }
 
-// foldReports adds a federated+ldp delta's first LDPReports reports to the
-// sketches, each debiased with ε = the site's ε over the reports counted.
-// A delta claiming a smaller ε cannot make its reports weigh more.
+// foldReports adds a federated+ldp delta's reports: its first OLH report
+// (a device sends one, at the site's whole ε) to the OLH table of its
+// kind, made for the site's ε; or, for a delta of a guest from before OLH,
+// its first LDPReports Hadamard reports to the sketches, each debiased
+// with ε = the site's ε over the reports counted. The OLH report counts
+// only when the delta claims the site's ε: the buckets it was randomized
+// over follow from it. A delta claiming a smaller ε cannot make its
+// reports weigh more. When the site's ε changes, the OLH tables of the
+// old ε are dropped: their reports cannot be debiased with the new one.
 func (s *State) foldReports(d *wire.Delta, u float64, p *Params) {
 	if !(p.LDPEpsilon > 0) || len(d.Reports) == 0 {
+		return
+	}
+	if r := d.Reports[0]; r.Bit == 0 {
+		eps := float64(float32(p.LDPEpsilon))
+		if d.Epsilon != float32(eps) || (r.Kind != wire.ReportItem && r.Kind != wire.ReportPair) {
+			return
+		}
+		t := &s.olhItems
+		if r.Kind == wire.ReportPair {
+			t = &s.olhPairs
+		}
+		if *t == nil || (*t).Eps() != eps {
+			*t = ldp.NewTable(eps)
+		}
+		if *t != nil {
+			(*t).Add(r, u)
+		}
 		return
 	}
 	rs := d.Reports[:min(len(d.Reports), p.LDPReports)]
@@ -476,6 +509,12 @@ func (s *State) Clone() *State {
 	if s.ldpPairs != nil {
 		c.ldpPairs = s.ldpPairs.Clone()
 	}
+	if s.olhItems != nil {
+		c.olhItems = s.olhItems.Clone()
+	}
+	if s.olhPairs != nil {
+		c.olhPairs = s.olhPairs.Clone()
+	}
 	return c
 }
 
@@ -490,7 +529,7 @@ func (s *State) Merge(o *State) {
 	f := 1.0
 	switch {
 	case o.hl == 0 && s.hl == 0:
-	case s.hl == 0 && len(s.pairs) == 0 && len(s.items) == 0 && s.ldpItems == nil && s.ldpPairs == nil:
+	case s.hl == 0 && len(s.pairs) == 0 && len(s.items) == 0 && s.ldpItems == nil && s.ldpPairs == nil && s.olhItems == nil && s.olhPairs == nil:
 		s.hl, s.ref = o.hl, o.ref // s is empty: adopt o's units
 	case o.hl == 0:
 		f = s.unitAt(at)
@@ -545,6 +584,20 @@ func (s *State) Merge(o *State) {
 	}
 	merge(&s.ldpItems, o.ldpItems)
 	merge(&s.ldpPairs, o.ldpPairs)
+	// OLH tables of another ε cannot be added up: the newer (o, the live
+	// part) wins.
+	mergeTable := func(dst **ldp.Table, src *ldp.Table) {
+		if src == nil {
+			return
+		}
+		c := src.Clone()
+		c.Scale(f)
+		if *dst == nil || !(*dst).Merge(c) {
+			*dst = c
+		}
+	}
+	mergeTable(&s.olhItems, o.olhItems)
+	mergeTable(&s.olhPairs, o.olhPairs)
 }
 
 // unitAt is what a delta received at t adds in s's units, without
@@ -611,15 +664,16 @@ func (s *State) Latest() time.Time {
 }
 
 // stateSchema versions the checkpoint encoding: 2 added decay and the LDP
-// sketches; schema 1 still decodes (no decay, no sketches).
-const stateSchema = 2
+// sketches, 3 the OLH tables; schemas 1 (no decay, no sketches) and 2 (no
+// tables) still decode.
+const stateSchema = 3
 
 // MarshalBinary encodes the state as a checkpoint, in a canonical order:
 // [schema, cursor, deltas, pairs, items, arms, ref, half-life, latest,
-// item sketch, pair sketch].
+// item sketch, pair sketch, item table, pair table].
 func (s *State) MarshalBinary() ([]byte, error) {
 	w := msgp.NewWriter(64 + 32*len(s.pairs) + 24*len(s.items))
-	w.ArrayHeader(11)
+	w.ArrayHeader(13)
 	w.Uint(stateSchema)
 	w.Uint(s.Cursor)
 	w.Uint(s.Deltas)
@@ -701,6 +755,17 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		}
 		w.Bin(b)
 	}
+	for _, t := range []*ldp.Table{s.olhItems, s.olhPairs} {
+		if t == nil {
+			w.Bin(nil)
+			continue
+		}
+		b, err := t.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		w.Bin(b)
+	}
 	return w.Bytes(), nil
 }
 
@@ -715,8 +780,8 @@ func fnv(h uint64, s string) uint64 {
 	return (h ^ 0xff) * 1099511628211
 }
 
-// UnmarshalBinary restores a checkpoint written by MarshalBinary (schema 1
-// or 2). It validates what it reads: finite sums, a known schema.
+// UnmarshalBinary restores a checkpoint written by MarshalBinary (schema 1,
+// 2 or 3). It validates what it reads: finite sums, a known schema.
 func (s *State) UnmarshalBinary(b []byte) error {
 	*s = *NewState()
 	r := msgp.NewReader(b)
@@ -724,9 +789,9 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	schema := r.Uint()
 	switch {
 	case r.Err() != nil:
-	case schema == 1 && n == 6, schema == 2 && n == 11:
+	case schema == 1 && n == 6, schema == 2 && n == 11, schema == 3 && n == 13:
 	default:
-		return fmt.Errorf("aggregate: checkpoint schema %d with %d fields, want %d with 11", schema, n, stateSchema)
+		return fmt.Errorf("aggregate: checkpoint schema %d with %d fields, want %d with 13", schema, n, stateSchema)
 	}
 	s.Cursor = r.Uint()
 	s.Deltas = r.Uint()
@@ -766,7 +831,7 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		}
 		s.arms[v] = a
 	}
-	if schema == 2 {
+	if schema >= 2 {
 		s.ref = r.Int()
 		s.hl = r.Float()
 		s.latest = r.Int()
@@ -777,6 +842,16 @@ func (s *State) UnmarshalBinary(b []byte) error {
 			if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
 				*sk = new(ldp.Sketch)
 				if err := (*sk).UnmarshalBinary(b); err != nil {
+					r.Fail(err)
+				}
+			}
+		}
+	}
+	if schema >= 3 {
+		for _, t := range []**ldp.Table{&s.olhItems, &s.olhPairs} {
+			if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
+				*t = new(ldp.Table)
+				if err := (*t).UnmarshalBinary(b); err != nil {
 					r.Fail(err)
 				}
 			}

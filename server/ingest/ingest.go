@@ -57,7 +57,7 @@ var (
 	ErrPrivacy    = errors.New("ingest: the delta's local noise does not meet the site's privacy mode") // federated+ldp: eps not within (0, the site's]
 	ErrNoiseClaim = errors.New("ingest: local noise claimed on a site without local DP")                // eps > 0 or reports, not federated+ldp
 	ErrClear      = errors.New("ingest: pairs, items or arms in clear on a federated+ldp site")         // only LDP reports may leave such a device
-	ErrReports    = errors.New("ingest: not the LDP reports a device sends")                            // delta.ReportItems item and delta.ReportPairs pair reports
+	ErrReports    = errors.New("ingest: not the LDP reports a device sends")                            // delta.Reports OLH report (or a Hadamard item and pair report)
 	ErrNegative   = errors.New("ingest: negative weight outside local DP")                              // only LDP noise makes a weight negative
 	ErrMaxWeights = errors.New("ingest: every weight at the maximum")                                   // no session produces that
 	ErrPairCount  = errors.New("ingest: more pairs than the items reported could produce")              // n items, n×PairsPerItem pairs at most
@@ -169,7 +169,7 @@ type Policy struct {
 //   - local noise matches the site's mode: a federated+ldp delta spends
 //     an eps within (0, the site's] (ErrPrivacy), carries no pairs, items
 //     or arms in clear (ErrClear), and exactly the reports a device sends,
-//     delta.ReportItems about items and delta.ReportPairs about pairs
+//     delta.Reports OLH report, or an older guest's Hadamard item and pair
 //     (ErrReports: more would multiply one delta's weight); any other
 //     delta claims no eps and no reports (ErrNoiseClaim), and has no
 //     negative weight (ErrNegative);
@@ -206,17 +206,21 @@ func checkNoise(d *wire.Delta, p Policy) error {
 		case len(d.Pairs) > 0 || len(d.Items) > 0 || len(d.Arms) > 0:
 			return fmt.Errorf("%w: %d pairs, %d items, %d arms", ErrClear, len(d.Pairs), len(d.Items), len(d.Arms))
 		}
-		var items, pairs int
+		// A device sends delta.Reports OLH report (Bit 0); a guest from
+		// before OLH, still cached, one item and one pair Hadamard report.
+		var items, pairs, olh int
 		for _, r := range d.Reports {
-			if r.Kind == wire.ReportItem {
+			if r.Bit == 0 {
+				olh++
+			} else if r.Kind == wire.ReportItem {
 				items++
 			} else {
 				pairs++
 			}
 		}
-		if items != delta.ReportItems || pairs != delta.ReportPairs {
-			return fmt.Errorf("%w: %d item and %d pair reports, a device sends %d and %d",
-				ErrReports, items, pairs, delta.ReportItems, delta.ReportPairs)
+		if !(olh == delta.Reports && items+pairs == 0) && !(olh == 0 && items == 1 && pairs == 1) {
+			return fmt.Errorf("%w: %d OLH, %d Hadamard item and %d pair reports, a device sends %d OLH",
+				ErrReports, olh, items, pairs, delta.Reports)
 		}
 		return nil
 	}

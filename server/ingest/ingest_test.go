@@ -45,7 +45,13 @@ func sample() wire.Delta {
 // reports only.
 func ldpSample() wire.Delta {
 	return wire.Delta{Site: "demo", Model: 3, ID: [16]byte{9}, Epsilon: 2,
-		Reports: []wire.Report{{Kind: wire.ReportItem, Row: 3, Col: 4000, Bit: 1}, {Kind: wire.ReportPair, Row: 15, Col: 0, Bit: -1}}}
+		Reports: []wire.Report{{Kind: wire.ReportPair, Row: 2047, Col: 7}}}
+}
+
+// hadamardReports are what a guest from before OLH sent: an item and a
+// pair report of a Hadamard sketch.
+func hadamardReports() []wire.Report {
+	return []wire.Report{{Kind: wire.ReportItem, Row: 3, Col: 4000, Bit: 1}, {Kind: wire.ReportPair, Row: 15, Col: 0, Bit: -1}}
 }
 
 // doc writes a delta map by hand, for documents the device never writes:
@@ -380,8 +386,11 @@ func TestCheck(t *testing.T) {
 		{"pairs in clear on an ldp site", true, func(d *wire.Delta) { d.Pairs = sample().Pairs }, ingest.ErrClear},
 		{"items in clear on an ldp site", true, func(d *wire.Delta) { d.Items = sample().Items }, ingest.ErrClear},
 		{"arms in clear on an ldp site", true, func(d *wire.Delta) { d.Arms = sample().Arms }, ingest.ErrClear},
-		{"one report", true, func(d *wire.Delta) { d.Reports = d.Reports[:1] }, ingest.ErrReports},
-		{"two item reports", true, func(d *wire.Delta) { d.Reports[1].Kind = wire.ReportItem }, ingest.ErrReports},
+		{"two reports", true, func(d *wire.Delta) { d.Reports = append(d.Reports, d.Reports[0]) }, ingest.ErrReports},
+		{"an older guest's hadamard reports", true, func(d *wire.Delta) { d.Reports = hadamardReports() }, nil},
+		{"one hadamard report", true, func(d *wire.Delta) { d.Reports = hadamardReports()[:1] }, ingest.ErrReports},
+		{"two hadamard item reports", true, func(d *wire.Delta) { d.Reports = hadamardReports(); d.Reports[1].Kind = wire.ReportItem }, ingest.ErrReports},
+		{"hadamard and olh reports", true, func(d *wire.Delta) { d.Reports = append(hadamardReports(), d.Reports[0]) }, ingest.ErrReports},
 		{"sixteen reports", true, func(d *wire.Delta) {
 			for len(d.Reports) < wire.MaxDeltaReports {
 				d.Reports = append(d.Reports, d.Reports[0])

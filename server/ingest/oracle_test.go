@@ -83,10 +83,13 @@ func oracle(b []byte) (wire.Delta, error) {
 			}
 		case "reports":
 			var rs [][]any
-			rs, err = records(dec, 4)
+			rs, err = records(dec, 3, 4) // OLH, or an older guest's Hadamard report
 			d.Reports = make([]wire.Report, len(rs))
 			for i, v := range rs {
-				d.Reports[i] = wire.Report{Kind: wire.ReportKind(num(v[0])), Row: uint16(num(v[1])), Col: uint16(num(v[2])), Bit: int8(num(v[3]))}
+				d.Reports[i] = wire.Report{Kind: wire.ReportKind(num(v[0])), Row: uint16(num(v[1])), Col: uint16(num(v[2]))}
+				if len(v) == 4 {
+					d.Reports[i].Bit = int8(num(v[3]))
+				}
 			}
 		case "eps":
 			var v any

@@ -1,0 +1,377 @@
+package ldp
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// TestOLHIsEpsLDP checks ε-LDP exactly over every output (hash function,
+// bucket). It drives encode with scripted draws to check that the kept
+// draw gives h_s(value) and that the g-1 draws of the move reach each other
+// bucket exactly once; every output's probability under an input is then
+// one of three exact rationals (kept, or moved by a residue of a 64-bit
+// draw mod g-1 that occurs floor or ceil of 2^64/(g-1) times), and the
+// noise report's likewise. The test compares every pair of them with e^ε
+// in rational arithmetic.
+func TestOLHIsEpsLDP(t *testing.T) {
+	values := []string{"a", "running-shoes-1", PairValue("x", "y"), ""}
+	for _, eps := range []float64{0.1, 0.5, 1, 2, 4, 8, 30} {
+		g := Buckets(eps)
+		bound := new(big.Rat)
+		bound.SetFloat64(math.Exp(eps))
+		two53, two64 := new(big.Int).Lsh(big.NewInt(1), 53), new(big.Int).Lsh(big.NewInt(1), 64)
+		// probs returns the three probabilities of an output (up to the
+		// common 1/Seeds) for keep threshold k: kept, moved by a rare and
+		// by a common residue.
+		probs := func(k uint64) []*big.Rat {
+			if k == 0 || k >= 1<<53 {
+				t.Fatalf("eps %g: threshold %d makes an output impossible", eps, k)
+			}
+			q, r := new(big.Int).QuoRem(two64, big.NewInt(int64(g-1)), new(big.Int))
+			kept := new(big.Rat).SetFrac(new(big.Int).SetUint64(k), two53)
+			moved := new(big.Rat).Sub(big.NewRat(1, 1), kept)
+			out := []*big.Rat{kept, new(big.Rat).Mul(moved, new(big.Rat).SetFrac(q, two64))}
+			if r.Sign() > 0 { // some residues occur once more
+				out = append(out, new(big.Rat).Mul(moved, new(big.Rat).SetFrac(new(big.Int).Add(q, big.NewInt(1)), two64)))
+			}
+			return out
+		}
+		all := append(probs(keepThreshold(eps)), probs(uniformThreshold(g))...)
+		for _, a := range all {
+			for _, b := range all {
+				if new(big.Rat).Quo(a, b).Cmp(bound) > 0 {
+					t.Fatalf("eps %g (g %d): an output %s times likelier under one input than another", eps, g, new(big.Rat).Quo(a, b).FloatString(6))
+				}
+			}
+		}
+		// The rounding costs utility only within a relative 1e-9.
+		if p, got := math.Exp(eps)/(math.Exp(eps)+float64(g-1)), float64(keepThreshold(eps))/(1<<53); p-got > 1e-9*p+1.0/(1<<52) {
+			t.Errorf("eps %g: keep probability %g, want about %g", eps, got, p)
+		}
+		if eps > 4 {
+			continue // the mechanics below are the same for every ε
+		}
+		for _, v := range values {
+			h := Hash64(v)
+			for s := uint64(0); s < Seeds; s++ {
+				b := Bucket(h, int(s), g)
+				kept := Encode(wire.ReportPair, v, eps, &script{s, 0})
+				if kept != (wire.Report{Kind: wire.ReportPair, Row: uint16(s), Col: uint16(b)}) {
+					t.Fatalf("eps %g %q seed %d: kept %+v, want bucket %d", eps, v, s, kept, b)
+				}
+				seen := make([]bool, g)
+				for k := uint64(0); k < uint64(g-1); k++ {
+					r := Encode(wire.ReportPair, v, eps, &script{s, math.MaxUint64, k})
+					if r.Row != uint16(s) || int(r.Col) == b || seen[r.Col] {
+						t.Fatalf("eps %g %q seed %d draw %d: moved to %+v (bucket %d)", eps, v, s, k, r, b)
+					}
+					seen[r.Col] = true
+				}
+			}
+		}
+	}
+}
+
+// TestNoiseSpendsNothing checks a report about nothing is nearly uniform
+// over the buckets: kept with probability 1/g (rounded down to 2^-53).
+func TestNoiseSpendsNothing(t *testing.T) {
+	for _, eps := range []float64{1, 4, 8} {
+		g := Buckets(eps)
+		if got := float64(uniformThreshold(g)) / (1 << 53); math.Abs(got-1/float64(g)) > 1.0/(1<<52) {
+			t.Errorf("eps %g: noise keeps with probability %g, want 1/%d", eps, got, g)
+		}
+		r := Noise(wire.ReportItem, eps, &script{7, 0})
+		if r.Row != 7 || int(r.Col) != Bucket(0, 7, g) {
+			t.Errorf("eps %g: noise report %+v", eps, r)
+		}
+	}
+	if keepThreshold(0) != uniformThreshold(2) || keepThreshold(math.NaN()) != uniformThreshold(2) {
+		t.Error("eps 0 or NaN must keep with probability 1/g")
+	}
+	if keepThreshold(math.Inf(1)) != 1<<53 {
+		t.Error("eps +Inf must always keep")
+	}
+}
+
+func TestBuckets(t *testing.T) {
+	for _, c := range []struct {
+		eps  float64
+		want int
+	}{{-1, 2}, {0, 2}, {math.NaN(), 2}, {0.1, 2}, {0.5, 3}, {1, 4}, {2, 8}, {4, 56}, {4.8, 123}, {8, wire.LDPMaxBuckets}, {math.Inf(1), wire.LDPMaxBuckets}} {
+		if got := Buckets(c.eps); got != c.want {
+			t.Errorf("Buckets(%g) = %d, want %d", c.eps, got, c.want)
+		}
+	}
+}
+
+// TestHashFamilyGolden pins the hash family: the guest and the server must
+// agree on it, and a change would silently void every checkpointed table.
+func TestHashFamilyGolden(t *testing.T) {
+	for _, c := range []struct {
+		value    string
+		h        uint64
+		b0, bMax int // seeds 0 and Seeds-1 over 56 buckets
+		b5       int // seed 5 over 128
+	}{
+		{"", 0xcbf29ce484222325, 42, 16, 123},
+		{"running-shoes-1", 0xbc6d9ecac9141df7, 19, 18, 111},
+		{PairValue("evening-gowns-2", "metallic-heels-1"), 0x614dce3cf2bc52fa, 12, 13, 42},
+	} {
+		h := Hash64(c.value)
+		if h != c.h || Bucket(h, 0, 56) != c.b0 || Bucket(h, Seeds-1, 56) != c.bMax || Bucket(h, 5, 128) != c.b5 {
+			t.Errorf("%q: Hash64 %#x, buckets %d %d %d; want %#x, %d %d %d", c.value, h,
+				Bucket(h, 0, 56), Bucket(h, Seeds-1, 56), Bucket(h, 5, 128), c.h, c.b0, c.bMax, c.b5)
+		}
+	}
+}
+
+// TestHashFamilySpreads checks that the family behaves like random
+// functions: each one spreads values evenly, and two values collide under
+// about 1/g of the functions (an estimate counts the collisions of other
+// values as noise, expecting 1/g).
+func TestHashFamilySpreads(t *testing.T) {
+	const g, n = 56, 64 * 56
+	for _, s := range []int{0, 1, 777, Seeds - 1} {
+		var hist [g]int
+		for i := 0; i < n; i++ {
+			hist[Bucket(Hash64("item-"+strconv.Itoa(i)), s, g)]++
+		}
+		chi := 0.0
+		for _, c := range hist {
+			d := float64(c) - 64
+			chi += d * d / 64
+		}
+		if chi > g-1+6*math.Sqrt(2*(g-1)) { // g-1 degrees of freedom
+			t.Errorf("seed %d: chi² %.0f over %d buckets", s, chi, g)
+		}
+	}
+	// Collisions over the seeds, for pairs of similar values.
+	worst := 0.0
+	for i := 0; i < 200; i++ {
+		a, b := Hash64("item-"+strconv.Itoa(i)), Hash64("item-"+strconv.Itoa(i+1))
+		same := 0
+		for s := 0; s < Seeds; s++ {
+			if Bucket(a, s, g) == Bucket(b, s, g) {
+				same++
+			}
+		}
+		// Binomial(Seeds, 1/g): mean 36.6, sd 6.0.
+		worst = max(worst, math.Abs(float64(same)-Seeds/g)/math.Sqrt(Seeds/g*(1-1.0/g)))
+	}
+	if worst > 4.5 {
+		t.Errorf("a pair of values collides %.1f sd away from 1/g of the hash functions", worst)
+	}
+}
+
+// TestTableUnbiased folds OLH reports of known frequencies at each ε and
+// checks each estimate, and absent values, within 4 standard deviations.
+func TestTableUnbiased(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []struct {
+		eps    float64
+		counts []int
+	}{
+		{1, []int{4000, 2000, 800, 0}},
+		{2, []int{3000, 1500, 600, 200, 50}},
+		{4, []int{2000, 1000, 300, 100, 10, 0}},
+		{8, []int{1000, 400, 100, 20}},
+	} {
+		tb := NewTable(c.eps)
+		for vi, n := range c.counts {
+			for i := 0; i < n; i++ {
+				if !tb.Add(Encode(wire.ReportItem, "v"+strconv.Itoa(vi), c.eps, rng), 1) {
+					t.Fatal("Add refused a valid report")
+				}
+			}
+		}
+		for i := 0; i < 500; i++ { // reports about nothing count for no value
+			tb.Add(Noise(wire.ReportItem, c.eps, rng), 1)
+		}
+		sd := tb.StdDev()
+		for vi, n := range append(c.counts, 0, 0) { // two values never reported
+			if got := tb.Estimate("v" + strconv.Itoa(vi)); math.Abs(got-float64(n)) > 4*sd {
+				t.Errorf("eps %g: value %d estimated %.0f, want %d ± 4·%.1f", c.eps, vi, got, n, sd)
+			}
+		}
+		// OLH's variance per report, 4e^ε/(e^ε-1)², where the buckets are not capped.
+		e := math.Exp(c.eps)
+		if want := math.Sqrt(tb.N() * 4 * e / ((e - 1) * (e - 1))); c.eps <= 4 && math.Abs(sd/want-1) > 0.05 {
+			t.Errorf("eps %g: StdDev %.1f, want about %.1f", c.eps, sd, want)
+		}
+	}
+}
+
+// TestTableErrorMatchesStdDev checks over repeated runs that the
+// estimate's mean is the true count and its spread is within StdDev,
+// hash collisions included.
+func TestTableErrorMatchesStdDev(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const runs, n, eps = 60, 2000, 4.0
+	var sum, sq, sd float64
+	for r := 0; r < runs; r++ {
+		tb := NewTable(eps)
+		for i := 0; i < n; i++ {
+			v := "hit"
+			if i%2 == 1 {
+				v = "other-" + strconv.Itoa(i%40) // a few frequent values collide with "hit" under some seeds
+			}
+			tb.Add(Encode(wire.ReportItem, v, eps, rng), 1)
+		}
+		e := tb.Estimate("hit") - n/2
+		sum += e
+		sq += e * e
+		sd = tb.StdDev()
+	}
+	// StdDev is an absent value's; "hit"'s own n/2 reports add
+	// (p(1-p) - q(1-q))/(p-q)² each.
+	p, q := NewTable(eps).keep(), 1/float64(Buckets(eps))
+	sd = math.Sqrt(sd*sd + n/2*(p*(1-p)-q*(1-q))/((p-q)*(p-q)))
+	mean, rms := sum/runs, math.Sqrt(sq/runs)
+	if math.Abs(mean) > 4*1.3*sd/math.Sqrt(runs) {
+		t.Errorf("mean error %.1f over %d runs, want 0 ± %.1f", mean, runs, 4*sd/math.Sqrt(runs))
+	}
+	if rms > 1.3*sd || rms < 0.7*sd {
+		t.Errorf("rms error %.1f, want about the standard deviation %.1f", rms, sd)
+	}
+}
+
+func TestTableRefuses(t *testing.T) {
+	if NewTable(MinEps/2) != nil || NewTable(math.NaN()) != nil || NewTable(math.Inf(1)) != nil {
+		t.Error("NewTable accepted an unusable eps")
+	}
+	ok := wire.Report{Row: 1, Col: 2}
+	for _, c := range []struct {
+		name string
+		r    wire.Report
+		w    float64
+	}{
+		{"hadamard", wire.Report{Row: 1, Col: 2, Bit: 1}, 1},
+		{"seed", wire.Report{Row: Seeds}, 1},
+		{"bucket", wire.Report{Col: 56}, 1},
+		{"zero weight", ok, 0},
+		{"negative weight", ok, -1},
+		{"inf weight", ok, math.Inf(1)},
+		{"nan weight", ok, math.NaN()},
+	} {
+		tb := NewTable(4)
+		if tb.Add(c.r, c.w) || tb.N() != 0 {
+			t.Errorf("%s: Add accepted %+v w %g", c.name, c.r, c.w)
+		}
+	}
+}
+
+// TestTableAlgebra checks what the aggregate relies on: merging two
+// tables equals folding both streams, Scale(f) equals folding with weight
+// f, Clone is independent, tables of another ε do not merge, and the
+// codec round-trips.
+func TestTableAlgebra(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, b, both, scaled := NewTable(3), NewTable(3), NewTable(3), NewTable(3)
+	for i := 0; i < 3000; i++ {
+		r := Encode(wire.ReportPair, PairValue("p", strconv.Itoa(i%7)), 3, rng)
+		dst := a
+		if i%3 == 0 {
+			dst = b
+		}
+		dst.Add(r, 1)
+		both.Add(r, 1)
+		scaled.Add(r, 0.25)
+	}
+	c := a.Clone()
+	if !a.Merge(b) || !sameTable(a, both) {
+		t.Error("Merge differs from folding both streams")
+	}
+	both.Scale(0.25)
+	if !sameTable(both, scaled) {
+		t.Error("Scale differs from folding with the weight")
+	}
+	if sameTable(c, a) {
+		t.Error("Clone shares state with its source")
+	}
+	if other := NewTable(2); other.Merge(a) || other.N() != 0 {
+		t.Error("a table of another eps merged")
+	}
+	for _, tb := range []*Table{NewTable(1), a} {
+		bin, _ := tb.MarshalBinary()
+		var got Table
+		if err := got.UnmarshalBinary(bin); err != nil || !sameTable(tb, &got) || got.eps != tb.eps || got.g != tb.g {
+			t.Errorf("round trip of a table of %g reports: %v", tb.N(), err)
+		}
+	}
+}
+
+func sameTable(a, b *Table) bool {
+	eq := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*(1+math.Abs(x)+math.Abs(y)) }
+	if a.g != b.g || !eq(a.n, b.n) || !eq(a.v, b.v) {
+		return false
+	}
+	for i := range a.m {
+		if !eq(a.m[i], b.m[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestTableCodecRefuses(t *testing.T) {
+	good, _ := NewTable(4).MarshalBinary()
+	one := NewTable(4)
+	one.Add(wire.Report{Row: 3, Col: 5}, 1)
+	withCell, _ := one.MarshalBinary()
+	head := len(good) - 1 // up to the cell count
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{
+		{"empty", nil},
+		{"sketch version", append([]byte{codecVersion}, good[1:]...)},
+		{"truncated", good[:len(good)-1]},
+		{"trailing", append(append([]byte{}, good...), 0)},
+		{"tiny eps", func() []byte { b := append([]byte{}, good...); copy(b[3:], appendFloat(nil, 0.001)); return b }()},
+		{"cell count", func() []byte { b := append([]byte{}, good...); b[len(b)-1] = 0x7f; return b }()},
+		{"index out of range", func() []byte {
+			b := append([]byte{}, withCell[:head]...)
+			b = appendUvarint(b, 1)
+			b = appendUvarint(b, Seeds*56)
+			return appendFloat(b, 1)
+		}()},
+		{"nan cell", func() []byte {
+			b := append([]byte{}, withCell[:head]...)
+			b = appendUvarint(b, 1)
+			b = appendUvarint(b, 0)
+			return appendFloat(b, math.NaN())
+		}()},
+	} {
+		var tb Table
+		if err := tb.UnmarshalBinary(c.b); err != ErrCorrupt {
+			t.Errorf("%s: err %v, want ErrCorrupt", c.name, err)
+		}
+	}
+}
+
+func FuzzTableUnmarshal(f *testing.F) {
+	tb := NewTable(2)
+	tb.Add(wire.Report{Row: 3, Col: 7}, 1)
+	b, _ := tb.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte{tableCodec, 0x80, 0x10})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var tb Table
+		if tb.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, _ := tb.MarshalBinary()
+		var t2 Table
+		if err := t2.UnmarshalBinary(again); err != nil || !sameTable(&tb, &t2) {
+			t.Fatalf("re-encoding does not round-trip: %v", err)
+		}
+		if e := tb.Estimate("x"); math.IsNaN(e) {
+			t.Fatal("estimate NaN")
+		}
+	})
+}
