@@ -71,11 +71,9 @@ func (e Edit) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads an edit in the --sites file's form; unknown fields
 // are errors.
 func (e *Edit) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var f editFile
-	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decodeStrict(bytes.NewReader(b), &f, "edit"); err != nil {
+		return err
 	}
 	*e = Edit{Explore: f.Explore, Holdout: f.Holdout, Diversity: f.Diversity, Replenish: f.Replenish, Rules: wireRules(f.Rules)}
 	return nil
@@ -95,14 +93,9 @@ func ParseRules(b []byte) ([]wire.Rule, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var rs []fileRule
-	if err := dec.Decode(&rs); err != nil {
-		return nil, fmt.Errorf("%w: rules: %w", ErrInvalid, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: rules: text after the list", ErrInvalid)
+	if err := decodeStrict(bytes.NewReader(b), &rs, "rules"); err != nil {
+		return nil, err
 	}
 	return wireRules(rs), nil
 }

@@ -45,11 +45,9 @@ func (r Registry) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads a registry, validating each site as the --sites
 // file's (ErrInvalid).
 func (r *Registry) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var f registryFile
-	if err := dec.Decode(&f); err != nil {
-		return fmt.Errorf("%w: registry: %w", ErrInvalid, err)
+	if err := decodeStrict(bytes.NewReader(b), &f, "registry"); err != nil {
+		return err
 	}
 	out := Registry{Owners: map[string][]byte{}}
 	for _, fs := range f.Sites {

@@ -262,11 +262,9 @@ func Load(path string) (*Set, error) {
 // Parse reads a JSON configuration; unknown fields are errors, so a typo
 // does not silently drop a setting.
 func Parse(r io.Reader) (*Set, error) {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
 	var f file
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	if err := decodeStrict(r, &f, "sites"); err != nil {
+		return nil, err
 	}
 	sites := make([]Site, len(f.Sites))
 	for i, fs := range f.Sites {
@@ -277,6 +275,21 @@ func Parse(r io.Reader) (*Set, error) {
 		sites[i] = s
 	}
 	return NewSet(sites...)
+}
+
+// decodeStrict decodes the one JSON value r holds into v. Unknown fields
+// are errors, so a typo does not silently drop a setting, and so is text
+// after the value; each wraps ErrInvalid and names what was read.
+func decodeStrict(r io.Reader, v any, what string) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: %s: text after the value", ErrInvalid, what)
+	}
+	return nil
 }
 
 func (fs *fileSite) site() (Site, error) {
