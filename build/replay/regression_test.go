@@ -2,13 +2,13 @@ package replay_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/baselines"
 	"github.com/tailorhq/tailor/build/replay/data"
+	"github.com/tailorhq/tailor/build/replay/data/datatest"
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/synth"
@@ -98,39 +98,11 @@ func TestRegressionSynthetic(t *testing.T) {
 	}
 }
 
-// datasetsDir finds ../shared/datasets beside the project root (or
-// $TAILOR_DATASETS) and skips the test when it is absent.
-func datasetsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("TAILOR_DATASETS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: project root (go.mod) not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "datasets")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("skipping: public datasets not found at %s (set TAILOR_DATASETS to run this test)", d)
-	}
-	return d
-}
-
 // TestRegressionYoochooseSlice trains on yoochoose-100k's train_tr and
 // replays the first 300 sessions of train_valid; it skips when the public
 // data is absent.
 func TestRegressionYoochooseSlice(t *testing.T) {
-	dir := datasetsDir(t)
+	dir := datatest.Dir(t)
 	tr, err := data.Read(filepath.Join(dir, "yoochoose-100k", "train_tr.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +144,7 @@ func TestRegressionYoochooseSlice(t *testing.T) {
 // central anchors of issue 9's targets; it skips when the public data is
 // absent.
 func TestRegressionYoochoose64(t *testing.T) {
-	dir := datasetsDir(t)
+	dir := datatest.Dir(t)
 	tr, err := data.Read(filepath.Join(dir, "yoochoose1-64", "train_tr.txt"))
 	if err != nil {
 		t.Skipf("skipping: %v", err)

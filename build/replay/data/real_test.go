@@ -1,44 +1,16 @@
 package data
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-// datasetsDir finds ../shared/datasets beside the project root (the
-// directory holding go.mod), or $TAILOR_DATASETS; it skips the test when
-// the public data is absent, as it is on a clean clone.
-func datasetsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("TAILOR_DATASETS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: project root (go.mod) not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "datasets")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("skipping: public datasets not found at %s (set TAILOR_DATASETS to run this test)", d)
-	}
-	return d
-}
+	"github.com/tailorhq/tailor/build/replay/data/datatest"
+)
 
 // TestRealFiles checks the readers against the counts the datasets'
 // README states.
 func TestRealFiles(t *testing.T) {
-	dir := datasetsDir(t)
+	dir := datatest.Dir(t)
 	tests := []struct {
 		path                    string
 		clicks, sessions, items int
@@ -81,7 +53,7 @@ func TestRealFiles(t *testing.T) {
 }
 
 func TestRealCategories(t *testing.T) {
-	dir := datasetsDir(t)
+	dir := datatest.Dir(t)
 	cats, err := ReadCategories(filepath.Join(dir, "diginetica-sample/product-categories.csv"))
 	if err != nil {
 		t.Fatal(err)

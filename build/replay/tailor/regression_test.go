@@ -2,13 +2,13 @@ package tailor_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/baselines"
 	"github.com/tailorhq/tailor/build/replay/data"
+	"github.com/tailorhq/tailor/build/replay/data/datatest"
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/synth"
@@ -73,10 +73,7 @@ func TestTailorSynthetic(t *testing.T) {
 // train_valid, against local-only Tailor, V-SKNN and POP on the same
 // slice; it skips when the data is absent.
 func TestTailorYoochooseSlice(t *testing.T) {
-	dir := os.Getenv("TAILOR_DATASETS")
-	if dir == "" {
-		dir = filepath.Join(harnesstest.Root(t), "..", "shared", "datasets")
-	}
+	dir := datatest.Dir(t)
 	tr, err1 := data.Read(filepath.Join(dir, "yoochoose-100k", "train_tr.txt"))
 	ev, err2 := data.Read(filepath.Join(dir, "yoochoose-100k", "train_valid.txt"))
 	if err1 != nil || err2 != nil {
