@@ -14,11 +14,19 @@ import (
 	"github.com/tailorhq/tailor/build/replay/synth"
 )
 
-// byMethod indexes results by method name.
-func byMethod(t *testing.T, results []report.Result) map[string]report.Result {
+// replayed replays a split with opts, logs each method's figures and
+// returns the results by method name.
+func replayed(t *testing.T, split *eval.Split, opts replay.Options) map[string]report.Result {
 	t.Helper()
+	results, err := replay.Run(context.Background(), split, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := make(map[string]report.Result)
 	for _, r := range results {
+		hr, mrr, _ := r.At(20)
+		t.Logf("%-8s HR@20 %.4f MRR@20 %.4f coverage %.4f diversity %.4f (%d predictions)",
+			r.Method, hr, mrr, r.Coverage, r.Diversity, r.Predictions)
 		out[r.Method] = r
 	}
 	return out
@@ -45,19 +53,11 @@ func hr20(t *testing.T, rs map[string]report.Result, method string) (hr, mrr flo
 func TestRegressionSynthetic(t *testing.T) {
 	train, test, cats := synth.Generate(synth.Default(), 1)
 	split := eval.NewSplit(train, test)
-	results, err := replay.Run(context.Background(), split, replay.Options{
+	rs := replayed(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSPOP, baselines.NameSegment, baselines.NameAR, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1, Categories: cats, HasClock: true},
 		Eval:    eval.Options{Workers: 2, Categories: cats},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := byMethod(t, results)
-	for _, r := range results {
-		hr, mrr, _ := r.At(20)
-		t.Logf("%-8s HR@20 %.4f MRR@20 %.4f coverage %.4f diversity %.4f", r.Method, hr, mrr, r.Coverage, r.Diversity)
-	}
 	// Observed with seed 1 (HR@20, MRR@20): POP .233 .073, S-POP .250
 	// .063, segment .621 .157, AR .692 .424, SR .677 .594, V-SKNN .689
 	// .239. The ranges allow small changes of tie rules, not regressions.
@@ -91,7 +91,7 @@ func TestRegressionSynthetic(t *testing.T) {
 	if !(knn > seg && seg > pop) {
 		t.Errorf("want V-SKNN > segment > POP at HR@20, got %.3f, %.3f, %.3f", knn, seg, pop)
 	}
-	for _, r := range results {
+	for _, r := range rs {
 		if r.Coverage <= 0 || r.Coverage > 1 || r.Diversity < 0 || r.Diversity > 1 {
 			t.Errorf("%s: coverage %v, diversity %v out of [0, 1]", r.Method, r.Coverage, r.Diversity)
 		}
@@ -113,19 +113,11 @@ func TestRegressionYoochooseSlice(t *testing.T) {
 	}
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Limit(300)
-	results, err := replay.Run(context.Background(), split, replay.Options{
+	rs := replayed(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1, HasClock: tr.HasClock, ClockOffset: tr.ClockOffset},
 		Eval:    eval.Options{Workers: 2},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := byMethod(t, results)
-	for _, r := range results {
-		hr, mrr, _ := r.At(20)
-		t.Logf("%-8s HR@20 %.4f MRR@20 %.4f (%d predictions)", r.Method, hr, mrr, r.Predictions)
-	}
 	// Observed: POP .088, SR .524, V-SKNN .604 HR@20 on 909 predictions
 	// (95% half-width about .03).
 	pop, _ := hr20(t, rs, "POP")
@@ -158,19 +150,11 @@ func TestRegressionYoochoose64(t *testing.T) {
 	}
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Sample(1000)
-	results, err := replay.Run(context.Background(), split, replay.Options{
+	rs := replayed(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSPOP, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1},
 		Eval:    eval.Options{Workers: 2},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs := byMethod(t, results)
-	for _, r := range results {
-		hr, mrr, _ := r.At(20)
-		t.Logf("%-8s HR@20 %.4f MRR@20 %.4f (%d predictions)", r.Method, hr, mrr, r.Predictions)
-	}
 	// Observed on the whole split (42,817 predictions): POP .083, S-POP
 	// .307, SR .668, V-SKNN .691 HR@20; the sample's 95% half-width is
 	// about .025.
