@@ -3,6 +3,7 @@ package eval_test
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tailorhq/tailor/build/replay/data"
 	"github.com/tailorhq/tailor/build/replay/eval"
@@ -33,20 +34,11 @@ type session struct{ m *lastSeen }
 func (s session) Next(item string, _ int64, k int) ([]string, error) {
 	var out []string
 	for _, it := range s.m.next[item] {
-		if len(out) < k && !contains(out, it) {
+		if len(out) < k && !slices.Contains(out, it) {
 			out = append(out, it)
 		}
 	}
 	return out, nil
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func clicks(id string, items ...string) data.Session {
