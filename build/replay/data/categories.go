@@ -1,7 +1,6 @@
 package data
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -22,12 +21,9 @@ func ReadCategories(path string) (map[string]string, error) {
 // errors. An item listed twice with different categories is an error.
 func ParseCategories(r io.Reader, name string) (map[string]string, error) {
 	lr := newLineReader(r, name)
-	header, ok, err := lr.next()
+	header, err := lr.header()
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: %w", name, ErrEmpty)
 	}
 	fields := strings.Split(header, ";")
 	idx, ok := columns(fields, "itemId", "categoryId")

@@ -140,12 +140,9 @@ func Load(path, categoriesPath string) (*Dataset, error) {
 // Parse reads a clickstream in either format from r; name labels errors.
 func Parse(r io.Reader, name string) (*Dataset, error) {
 	lr := newLineReader(r, name)
-	header, ok, err := lr.next()
+	header, err := lr.header()
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: %w", name, ErrEmpty)
 	}
 	if cols, ok := yoochooseColumns(header); ok {
 		return parseYoochoose(lr, cols)
@@ -193,6 +190,15 @@ func (lr *lineReader) next() (line string, ok bool, err error) {
 		return "", false, fmt.Errorf("%s:%d: %w", lr.name, lr.line+1, err)
 	}
 	return "", false, nil
+}
+
+// header returns the first line; a file without one is ErrEmpty.
+func (lr *lineReader) header() (string, error) {
+	line, ok, err := lr.next()
+	if err == nil && !ok {
+		err = fmt.Errorf("%s: %w", lr.name, ErrEmpty)
+	}
+	return line, err
 }
 
 // row reads the next line and splits it at sep into exactly n fields; ok
