@@ -85,14 +85,17 @@ func (d *Device) Rank(req *wire.RankRequest) wire.RankResult {
 	if p.Holdout {
 		arm = wire.ArmHoldout
 	}
+	if req.Time > 0 && !req.Rerank {
+		// Before ranking: the first page of a new visit (a home page,
+		// no item viewed yet) ranks on what lasts, the last session
+		// folded in, not on that session as if it went on.
+		p.Seen(req.Time)
+	}
 	res := model.Rank(model.Input{Req: req, Profile: p, Config: &d.cfg, Index: &d.index, Params: &d.params, Arm: arm, Rand: d.rnd})
 	if d.cfg.Privacy != wire.PrivacyLocal && !req.Rerank {
 		ids := make([]string, len(res.Items))
 		for i, it := range res.Items {
 			ids[i] = it.ID
-		}
-		if req.Time > 0 {
-			p.Seen(req.Time) // after ranking, which stays as it was
 		}
 		p.MarkShown(res.Arm, ids)
 	}

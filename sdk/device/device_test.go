@@ -155,8 +155,8 @@ func TestPrivacyLDP(t *testing.T) {
 	if !ok {
 		t.Fatal("no delta")
 	}
-	if dl.Epsilon != 1 || len(dl.Reports) != delta.Reports {
-		t.Fatalf("delta eps %v with %d reports, want the site's 1 and %d", dl.Epsilon, len(dl.Reports), delta.Reports)
+	if dl.Epsilon != 1 || len(dl.Reports) != delta.ReportItems+delta.ReportPairs {
+		t.Fatalf("delta eps %v with %d reports, want the site's 1 and %d", dl.Epsilon, len(dl.Reports), delta.ReportItems+delta.ReportPairs)
 	}
 	if len(dl.Pairs)+len(dl.Items)+len(dl.Arms) != 0 {
 		t.Fatalf("in the clear: %+v", dl)
@@ -330,7 +330,7 @@ func TestForget(t *testing.T) {
 	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
 	d.Forget()
 	p := d.Profile()
-	if len(p.Session) != 0 || len(p.History) != 0 || len(p.Traits) != 0 || len(p.Facts) != 0 || len(p.Shown) != 0 || p.Visits != 0 {
+	if len(p.Session) != 0 || len(p.History) != 0 || len(p.Traits) != 0 || len(p.Intent) != 0 || len(p.Facts) != 0 || len(p.Shown) != 0 || p.Visits != 0 {
 		t.Errorf("after Forget the profile holds %+v", p)
 	}
 	if dl, ok := d.TakeDelta(); ok {

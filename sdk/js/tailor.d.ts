@@ -113,7 +113,10 @@ export interface Profile {
   session?: (ProfileEntry & { item: string; name?: string })[];
   /** Items of earlier visits, fading. */
   history?: (ProfileEntry & { item: string; name?: string })[];
+  /** This visit's interests (attributes of its items, search terms). */
   interests?: (ProfileEntry & { kind: "category" | "tag" | "price band" | "search"; value: string })[];
+  /** Interests of earlier visits, each visit weighing at most 1, fading. */
+  lasting?: (ProfileEntry & { kind: "category" | "tag" | "price band" | "search"; value: string })[];
   /** What the site's rules test, e.g. "viewed.category=shoes". */
   facts?: (ProfileEntry & { fact: string })[];
   purchases?: (ProfileEntry & { item: string; name?: string; category: string })[];

@@ -16,29 +16,66 @@ type affinity struct {
 	terms    []profile.Entry // search terms ("q:gown"), W normalized
 }
 
+// Young is how many steps of a session weigh as much as the visitor's
+// lasting affinities. The session's intent and the lasting affinities are
+// each normalized to 0-1, then mixed by weights steps : Young: at the
+// start of a visit what lasts leads, and as the session grows its intent
+// takes over. With nothing lasting (a first visit, the replay's one
+// session per device) the session's intent is all there is, as before.
+//
+// The lasting affinities are squared once normalized: a gift bought last
+// time weighs as one session among his others (profile.Carry), about
+// half of weeks of running at first; squared, a quarter, so the interest
+// he keeps coming back to leads his next visit's page and the burst
+// shows only below it. A visitor who switches interest for good gets the
+// same contrast the other way round after a few sessions.
+const Young = 3
+
 func newAffinity(p *profile.Profile, now int64) *affinity {
 	a := &affinity{}
-	top := p.Traits.Max(now, profile.HalfLife)
-	if top == 0 {
+	ws := float32(0)
+	if len(p.Intent) > 0 {
+		ws = max(float32(len(p.Session)), 1)
+	}
+	wl := float32(0)
+	if len(p.Traits) > 0 {
+		wl = Young
+	}
+	if ws+wl == 0 {
 		return a
 	}
 	a.category, a.tag = map[string]float32{}, map[string]float32{}
-	for _, t := range p.Traits {
+	a.add(p.Intent, ws/(ws+wl), now, false)
+	a.add(p.Traits, wl/(ws+wl), now, true)
+	return a
+}
+
+// add adds a table's traits, faded, normalized to its strongest (squared
+// when square is set) and scaled by share.
+func (a *affinity) add(traits profile.Table, share float32, now int64, square bool) {
+	top := traits.Max(now, profile.HalfLife)
+	if top == 0 {
+		return
+	}
+	for _, t := range traits {
 		w := profile.Decay(t.W, t.Time, now, profile.HalfLife) / top
+		if square {
+			w *= w
+		}
+		w *= share
 		switch kind, v := signal.SplitTrait(t.Key); kind {
 		case "cat":
-			a.category[v] = w
+			a.category[v] += w
 		case "tag":
-			a.tag[v] = w
+			a.tag[v] += w
 		case "price":
 			if len(v) == 1 && v[0] >= '0' && v[0] < '8' {
-				a.price[v[0]-'0'] = w
+				a.price[v[0]-'0'] += w
 			}
 		case "q":
 			a.terms = append(a.terms, profile.Entry{Key: t.Key, W: w})
 		}
 	}
-	return a
 }
 
 // score adds the affinity votes for one candidate: its category, tags and

@@ -437,9 +437,11 @@ func TestExplanations(t *testing.T) {
 		{"the more recent item explains", []wire.Event{
 			{Kind: wire.KindView, Item: ptr(catalogue["gown-1"])}, {Kind: wire.KindView, Item: ptr(catalogue["heels-3"])}},
 			wire.Config{}, items("clutch-2", "mug-4"), "clutch-2", wire.ReasonSession, "heels-3"},
-		{"history names the earlier visit's item", []wire.Event{
+		{"history names the earlier visits' item", []wire.Event{ // one visit's burst weighs little (TestLastingAndSession)
 			{Kind: wire.KindPurchase, Item: ptr(catalogue["heels-3"])},
-			{Kind: wire.KindView, Time: at(day), Item: ptr(catalogue["mug-4"])}},
+			{Kind: wire.KindView, Time: at(day), Item: ptr(catalogue["heels-3"])},
+			{Kind: wire.KindView, Time: at(2 * day), Item: ptr(catalogue["heels-3"])},
+			{Kind: wire.KindView, Time: at(3 * day), Item: ptr(catalogue["mug-4"])}},
 			wire.Config{}, items("clutch-2", "tent-7"), "clutch-2", wire.ReasonHistory, "heels-3"},
 		{"repeat names the item itself", []wire.Event{{Kind: wire.KindView, Item: ptr(catalogue["gown-2"])}},
 			wire.Config{}, items("gown-2"), "gown-2", wire.ReasonRepeat, "gown-2"},

@@ -179,10 +179,12 @@ func (in *Input) score(items []scored) {
 		}
 		vote(id, w.Repeat*decay, wire.ReasonRepeat, id)
 	}
-	// Earlier visits, faded.
+	// Earlier visits, faded: a session's items share 1 (profile.History),
+	// so an item votes fully once it held a whole session's attention,
+	// or parts of several.
 	for _, m := range p.History {
 		if n, ok := x.num[m.Key]; ok {
-			mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 3) / 3
+			mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 1)
 			x.vote(n, w.History*mw, wire.ReasonHistory, m.Key)
 		}
 	}

@@ -137,6 +137,7 @@ func checkBounds(t testing.TB, p *profile.Profile) {
 		{"Session", len(p.Session), profile.MaxSession},
 		{"History", len(p.History), profile.MaxHistory},
 		{"Traits", len(p.Traits), profile.MaxTraits},
+		{"Intent", len(p.Intent), profile.MaxIntent},
 		{"Facts", len(p.Facts), profile.MaxFacts},
 		{"Links", len(p.Links), profile.MaxLinks},
 		{"Purchases", len(p.Purchases), profile.MaxPurchases},
@@ -208,6 +209,7 @@ func partSizes(p *profile.Profile) string {
 		{"session", func(q *profile.Profile) { q.Session = p.Session }},
 		{"history", func(q *profile.Profile) { q.History = p.History }},
 		{"traits", func(q *profile.Profile) { q.Traits = p.Traits }},
+		{"intent", func(q *profile.Profile) { q.Intent = p.Intent }},
 		{"facts", func(q *profile.Profile) { q.Facts = p.Facts }},
 		{"links", func(q *profile.Profile) { q.Links = p.Links }},
 		{"purchases", func(q *profile.Profile) { q.Purchases = p.Purchases }},
@@ -241,7 +243,8 @@ func TestWorstCaseSize(t *testing.T) {
 	p.Visits, p.LastSeen = 1<<31, t0
 	p.Session = table(profile.MaxSession, wire.MaxIDLen)
 	p.History = table(profile.MaxHistory, wire.MaxIDLen)
-	p.Traits = table(profile.MaxTraits, 2+wire.MaxIDLen)              // "q:"+term
+	p.Traits = table(profile.MaxTraits, 2+wire.MaxIDLen) // "q:"+term
+	p.Intent = table(profile.MaxIntent, 2+wire.MaxIDLen)
 	p.Facts = table(profile.MaxFacts, len("searched=")+wire.MaxIDLen) // the longest fact
 	p.Links = table(profile.MaxLinks, 2*wire.MaxIDLen+1)
 	p.Purchases = table(profile.MaxPurchases, 2*wire.MaxIDLen+1)

@@ -8,7 +8,7 @@ import (
 // Marshal encodes the profile for storage on the device (IndexedDB).
 func (p *Profile) Marshal() []byte {
 	w := msgp.NewWriter(1024)
-	w.MapHeader(17)
+	w.MapHeader(18)
 	w.String("schema")
 	w.Uint(wire.ProfileSchema)
 	w.String("holdout")
@@ -25,6 +25,8 @@ func (p *Profile) Marshal() []byte {
 	writeTable(w, p.History)
 	w.String("traits")
 	writeTable(w, p.Traits)
+	w.String("intent")
+	writeTable(w, p.Intent)
 	w.String("facts")
 	writeTable(w, p.Facts)
 	w.String("links")
@@ -74,6 +76,11 @@ func readTable(r *msgp.Reader, max int) Table {
 
 // Unmarshal decodes a stored profile. Every part is checked against its
 // bound; on error p is left unchanged.
+//
+// A profile of schema 1 (before the session's intent was kept apart) still
+// loads: its affinities, which mixed every session's, become the lasting
+// ones at the weight of one session (the strongest 1), so that no burst
+// stored in them outweighs what later sessions add.
 func Unmarshal(b []byte) (*Profile, error) {
 	p := new(Profile)
 	r := msgp.NewReader(b)
@@ -83,7 +90,7 @@ func Unmarshal(b []byte) (*Profile, error) {
 		switch r.String() {
 		case "schema":
 			schema = r.Uint()
-			if schema != wire.ProfileSchema {
+			if schema != wire.ProfileSchema && schema != 1 {
 				r.Fail(wire.ErrSchema)
 			}
 		case "holdout":
@@ -100,6 +107,8 @@ func Unmarshal(b []byte) (*Profile, error) {
 			p.History = readTable(r, MaxHistory)
 		case "traits":
 			p.Traits = readTable(r, MaxTraits)
+		case "intent":
+			p.Intent = readTable(r, MaxIntent)
 		case "facts":
 			p.Facts = readTable(r, MaxFacts)
 		case "links":
@@ -131,6 +140,14 @@ func Unmarshal(b []byte) (*Profile, error) {
 	}
 	if err := r.Finish(); err != nil {
 		return nil, &decodeError{err}
+	}
+	if schema == 1 {
+		old := p.Traits
+		for i := range old {
+			old[i].W = Decay(old[i].W, old[i].Time, p.LastSeen, HalfLife)
+		}
+		p.Traits = nil
+		fold(&p.Traits, old, p.LastSeen, MaxTraits, false)
 	}
 	return p, nil
 }

@@ -80,7 +80,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 // made every delta id of a device predictable from one).
 func TestMarshalIsMsgpack(t *testing.T) {
 	m := decodeV5(t, sampleProfile().Marshal())
-	want := []string{"arm", "attrs", "clicked", "drawn", "eps", "facts", "history", "holdout", "last", "links",
+	want := []string{"arm", "attrs", "clicked", "drawn", "eps", "facts", "history", "holdout", "intent", "last", "links",
 		"pending", "purchases", "schema", "session", "shown", "traits", "visits"}
 	var got []string
 	for k := range m {
@@ -158,7 +158,7 @@ func badProfiles(t testing.TB) []badProfile {
 		{"map32 prefix", []byte{0xdf, 0x7f, 0xff, 0xff, 0xff, 0xa6}, msgp.ErrShort},
 		{"truncated", base[:len(base)/2], msgp.ErrShort},
 		{"trailing bytes", append(append([]byte(nil), base...), 0xc0), msgp.ErrTrailing},
-		{"unknown schema", edit(func(m map[string]any) { m["schema"] = 2 }), wire.ErrSchema},
+		{"unknown schema", edit(func(m map[string]any) { m["schema"] = wire.ProfileSchema + 1 }), wire.ErrSchema},
 		{"missing schema", edit(func(m map[string]any) { delete(m, "schema") }), wire.ErrSchema},
 		{"holdout not a bool", edit(func(m map[string]any) { m["holdout"] = 1 }), msgp.ErrType},
 		{"visits over uint32", edit(func(m map[string]any) { m["visits"] = int64(1) << 32 }), msgp.ErrRange},
@@ -276,5 +276,52 @@ func TestUnmarshalDropsRandState(t *testing.T) {
 	}
 	if m := decodeV5(t, p.Marshal()); m["rand"] != nil {
 		t.Errorf("saved again with rand = %v", m["rand"])
+	}
+}
+
+// TestUnmarshalSchema1 loads a profile stored before the session's intent
+// was kept apart (schema 1): its affinities, every session's mixed, become
+// the lasting ones worth one session (the strongest 1, faded to the last
+// visit), and saving again writes the current schema.
+func TestUnmarshalSchema1(t *testing.T) {
+	w := msgp.NewWriter(256)
+	w.MapHeader(4)
+	w.String("schema")
+	w.Uint(1)
+	w.String("last")
+	w.Int(at(0))
+	w.String("traits")
+	w.ArrayHeader(3)
+	for _, e := range []profile.Entry{
+		{Key: "cat:running-shoes", W: 6, Time: at(0)},
+		{Key: "cat:office-dresses", W: 3, Time: at(0)},
+		{Key: "tag:trail", W: 12, Time: at(0) - profile.HalfLife},
+	} {
+		w.ArrayHeader(3)
+		w.String(e.Key)
+		w.Float32(e.W)
+		w.Int(e.Time)
+	}
+	w.String("visits")
+	w.Uint(4)
+	p, err := profile.Unmarshal(w.Bytes())
+	if err != nil {
+		t.Fatalf("Unmarshal = %v", err)
+	}
+	for _, tc := range []struct {
+		key  string
+		want float32
+	}{
+		{"cat:running-shoes", 1}, {"cat:office-dresses", 0.5}, {"tag:trail", 1}, {"cat:none", 0},
+	} {
+		if got := p.Traits.Get(tc.key, at(0), profile.HalfLife); math.Abs(float64(got-tc.want)) > 1e-6 {
+			t.Errorf("lasting %s = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	if len(p.Intent) != 0 || p.Visits != 4 {
+		t.Errorf("intent %v, visits %d: want none, 4", p.Intent, p.Visits)
+	}
+	if m := decodeV5(t, p.Marshal()); m["schema"] != int8(wire.ProfileSchema) {
+		t.Errorf("saved again with schema %v (%T), want %d", m["schema"], m["schema"], wire.ProfileSchema)
 	}
 }

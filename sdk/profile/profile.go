@@ -1,8 +1,16 @@
 // Package profile is a visitor's on-device state: this session's items in
-// order, what earlier visits left (decayed), attribute affinities, facts for
-// the site's rules, purchases for replenishment, declared attributes, and
-// the statistics waiting for the next sync. It learns from every event at
+// order and its attribute affinities (the session's intent), what earlier
+// sessions left (items and affinities, lasting and faded), facts for the
+// site's rules, purchases for replenishment, declared attributes, and the
+// statistics waiting for the next sync. It learns from every event at
 // once, so the ranking after click t reflects click t.
+//
+// The session and what lasts are kept apart so that one session cannot
+// take over the visits after it: a session joins the lasting parts only
+// when it ends, scaled so that its strongest interest adds 1 (see fold);
+// a man who buys a dress as a gift adds as much to dresses as one of his
+// many running sessions added to running, and that burst fades by Carry
+// with each later session.
 //
 // Every part is bounded (see the Max constants): a profile kept for months
 // stays a few kilobytes.
@@ -29,7 +37,8 @@ import (
 const (
 	MaxSession   = 50  // items in this session, oldest dropped
 	MaxHistory   = 100 // items from earlier sessions
-	MaxTraits    = 64  // attribute affinities
+	MaxTraits    = 64  // lasting attribute affinities
+	MaxIntent    = 32  // this session's attribute affinities
 	MaxFacts     = 128 // rule facts
 	MaxPurchases = 32
 	MaxLinks     = 128 // transitions this visitor made
@@ -42,6 +51,7 @@ const (
 	Day        = 24 * 60 * Minute
 	SessionGap = 30 * Minute // inactivity that ends a session
 	HalfLife   = 14 * Day    // how fast long-term memory fades
+	Carry      = 0.8         // what a session leaves of the lasting parts: a burst fades by visits too, not only by time
 	pairWindow = 10          // session steps a transition may span
 )
 
@@ -54,8 +64,9 @@ type Profile struct {
 	Visits    uint32
 	LastSeen  int64
 	Session   []Entry     // this session's items in order (Key: item id; W: interest shown)
-	History   Table       // items of earlier sessions (Key: item id), fading by HalfLife
-	Traits    Table       // affinities (Key: "cat:shoes", "q:gown"), fading by HalfLife
+	History   Table       // items of earlier sessions (Key: item id), fading by HalfLife and Carry; a session adds 1 in all
+	Traits    Table       // lasting affinities (Key: "cat:shoes", "q:gown"), the Intent of earlier sessions folded in as History
+	Intent    Table       // this session's affinities (keys as Traits), fading by HalfLife
 	Facts     Table       // what rules test (Key: "purchased.category=shoes"; W: count)
 	Links     Table       // this visitor's own transitions (Key: from+"\x00"+to): local learning
 	Purchases Table       // bought items (Key: PurchaseKey(id, category); W: count)
@@ -79,7 +90,7 @@ func (p *Profile) Observe(e *wire.Event) {
 		return
 	case wire.KindSearch:
 		for _, t := range signal.Terms(e.Query) {
-			p.Traits.Add(t, 1, e.Time, HalfLife, MaxTraits)
+			p.Intent.Add(t, 1, e.Time, HalfLife, MaxIntent)
 			p.addFact("searched="+t[2:], e.Time)
 		}
 		return
@@ -95,7 +106,7 @@ func (p *Profile) Observe(e *wire.Event) {
 	p.touch(it, s, e.Time, e.Kind != wire.KindDwell)
 	var traits [wire.MaxTags + 2]string
 	for _, t := range signal.Traits(traits[:0], it) {
-		p.Traits.Add(t, s, e.Time, HalfLife, MaxTraits)
+		p.Intent.Add(t, s, e.Time, HalfLife, MaxIntent)
 	}
 	p.addFacts(e.Kind, it, e.Time)
 	p.trackOutcome(e.Kind, it.ID)
@@ -114,14 +125,41 @@ func (p *Profile) Seen(now int64) {
 	p.LastSeen = max(p.LastSeen, now)
 }
 
-// rollover ends the current session: its items join the fading history.
+// rollover ends the current session: its items and affinities join the
+// lasting ones.
 func (p *Profile) rollover(now int64) {
 	p.Visits++
-	for _, t := range p.Session {
-		p.History.Add(t.Key, t.W, now, HalfLife, MaxHistory)
-	}
-	p.Session = p.Session[:0]
+	fold(&p.History, p.Session, now, MaxHistory, true)
+	fold(&p.Traits, p.Intent, now, MaxTraits, false)
+	p.Session, p.Intent = p.Session[:0], p.Intent[:0]
 	p.Pending.NewSession()
+}
+
+// fold adds a session's weights to a lasting table: what the table held
+// fades by Carry, and the session's entries join scaled so that the
+// strongest (or, with total set, all of them together) weigh 1. However
+// intense one session is (a purchase weighs six views), it adds about as
+// much as any other; only interest shown again in later sessions builds
+// up. Items share their session's 1 (total): a session that looked at
+// five dresses adds no more than one that looked at two shoes.
+func fold(lasting *Table, session Table, now int64, bound int, total bool) {
+	sum := float32(0)
+	for _, e := range session {
+		if total {
+			sum += e.W
+		} else {
+			sum = max(sum, e.W)
+		}
+	}
+	if sum == 0 {
+		return
+	}
+	for i := range *lasting {
+		(*lasting)[i].W *= Carry
+	}
+	for _, e := range session {
+		lasting.Add(e.Key, e.W/sum, now, HalfLife, bound)
+	}
 }
 
 // touch appends an item to the session, or strengthens the last touch when
@@ -150,9 +188,9 @@ func (p *Profile) touch(it *wire.Item, s float32, now int64, step bool) {
 	p.Session = appendBounded(p.Session, Entry{Key: it.ID, W: s, Time: now}, MaxSession)
 }
 
-// TraitWeight returns the faded affinity for key at now, or 0.
+// TraitWeight returns this session's faded affinity for key at now, or 0.
 func (p *Profile) TraitWeight(key string, now int64) float32 {
-	return p.Traits.Get(key, now, HalfLife)
+	return p.Intent.Get(key, now, HalfLife)
 }
 
 // PurchaseKey is the Purchases key of an item: its id and category, split

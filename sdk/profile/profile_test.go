@@ -144,14 +144,14 @@ func TestObserveRollover(t *testing.T) {
 	for _, tc := range []struct {
 		id string
 		w  float32
-	}{{"gown-1", 0.5}, {"heels-3", 1}, {"clutch-2", 0.5}} {
+	}{{"gown-1", 0.25}, {"heels-3", 0.5}, {"clutch-2", 0.25}} { // the session's items share 1
 		if got := p.History.Get(tc.id, now, profile.HalfLife); got != tc.w {
 			t.Errorf("History %s = %v, want %v", tc.id, got, tc.w)
 		}
 	}
 	// History fades by HalfLife.
-	if got := p.History.Get("heels-3", now+profile.HalfLife, profile.HalfLife); got != 0.5 {
-		t.Errorf("History heels-3 a half-life later = %v, want 0.5", got)
+	if got := p.History.Get("heels-3", now+profile.HalfLife, profile.HalfLife); got != 0.25 {
+		t.Errorf("History heels-3 a half-life later = %v, want 0.25", got)
 	}
 	// A later session adds to what history holds.
 	p.Observe(ev(wire.KindView, gown, 60*24))

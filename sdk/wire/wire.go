@@ -26,7 +26,7 @@ const (
 	DeltaSchema   = 2
 	WeightsSchema = 1
 	ConfigSchema  = 1
-	ProfileSchema = 1
+	ProfileSchema = 2 // 1: no session intent apart (sdk/profile still decodes it)
 )
 
 // Limits on what a decoder accepts. Every one bounds memory: a document

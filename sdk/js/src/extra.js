@@ -80,6 +80,7 @@ export function init(core) {
   const rows = (t, f) =>
     (t || []).map(([k, w, ts]) => ({ ...f(...k.split('\0')), weight: Math.round(w * 1e3) / 1e3, time: new Date(ts).toISOString() }))
   const TRAITS = { cat: 'category', tag: 'tag', price: 'price band', q: 'search' }
+  const trait = (k) => ({ kind: TRAITS[k.split(':')[0]], value: k.slice(k.indexOf(':') + 1) })
 
   // profile adds to out what the device knows of its visitor.
   function profile(out) {
@@ -91,7 +92,8 @@ export function init(core) {
       holdout: p.holdout,
       session: rows(p.session, it),
       history: rows(p.history, it),
-      interests: rows(p.traits, (k) => ({ kind: TRAITS[k.split(':')[0]], value: k.slice(k.indexOf(':') + 1) })),
+      interests: rows(p.intent, trait), // this visit's
+      lasting: rows(p.traits, trait), // earlier visits', each weighing about one
       facts: rows(p.facts, (fact) => ({ fact })),
       purchases: rows(p.purchases, it),
       transitions: rows(p.links, (from, to) => ({ from, to })),
