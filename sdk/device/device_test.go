@@ -155,8 +155,8 @@ func TestPrivacyLDP(t *testing.T) {
 	if !ok {
 		t.Fatal("no delta")
 	}
-	if dl.Epsilon != 1 || len(dl.Reports) != delta.ReportItems+delta.ReportPairs {
-		t.Fatalf("delta eps %v with %d reports, want the site's 1 and %d", dl.Epsilon, len(dl.Reports), delta.ReportItems+delta.ReportPairs)
+	if dl.Epsilon != 1 || len(dl.Reports) != delta.Reports {
+		t.Fatalf("delta eps %v with %d reports, want the site's 1 and %d", dl.Epsilon, len(dl.Reports), delta.Reports)
 	}
 	if len(dl.Pairs)+len(dl.Items)+len(dl.Arms) != 0 {
 		t.Fatalf("in the clear: %+v", dl)
