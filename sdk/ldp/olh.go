@@ -2,7 +2,6 @@ package ldp
 
 import (
 	"math"
-	"math/bits"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -20,7 +19,7 @@ func Buckets(eps float64) int {
 	if !(eps > 0) {
 		return 2
 	}
-	g := math.Round(math.Exp2(eps*math.Log2E)) + 1 // Exp2: see keepThreshold
+	g := math.Floor(math.Exp2(eps*math.Log2E)+0.5) + 1 // Exp2 and Floor, not Exp and Round: the guest links them already
 	return int(max(2, min(g, wire.LDPMaxBuckets)))
 }
 
@@ -77,9 +76,9 @@ func Hash64(value string) uint64 {
 
 // Bucket is h_s, hash function s of the public family, of a value whose
 // Hash64 is h, among g buckets: splitmix64's mixer over h + (s+1)·γ, then
-// the top bits of the product with g (no modulo bias to speak of). The
-// server evaluates it for every seed and candidate, so it is a few
-// multiplications, not a pass over the value.
+// its top 32 bits times g, shifted (a bias of at most g/2^32; no 128-bit
+// product, which wasm lacks). The server evaluates it for every seed and
+// candidate, so it is a few multiplications, not a pass over the value.
 func Bucket(h uint64, s, g int) int {
 	x := h + uint64(s+1)*0x9e3779b97f4a7c15
 	x ^= x >> 30
@@ -87,8 +86,7 @@ func Bucket(h uint64, s, g int) int {
 	x ^= x >> 27
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
-	hi, _ := bits.Mul64(x, uint64(g))
-	return int(hi)
+	return int((x >> 32) * uint64(g) >> 32)
 }
 
 // keepThreshold is the number of 53-bit draws (out of 2^53) that keep the
