@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -55,6 +56,7 @@ import (
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tetratelabs/wazero"
 )
 
 // Epsilons are the LDP budgets the benchmark registers a mode for.
@@ -207,7 +209,9 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 	// Seeded: the devices' ids, samples and LDP reports are the same from
 	// run to run, so that figures can be compared; these deltas never
 	// leave the process.
-	rt, err := harness.Load(ctx, wasmPath(), harness.WithSeededRandom(uint64(m.cfg.Seed)))
+	ctx = withMemories(ctx)
+	rt, err := harness.Load(ctx, wasmPath(), harness.WithSeededRandom(uint64(m.cfg.Seed)),
+		harness.WithCompilationCache(compiled))
 	if err != nil {
 		return fmt.Errorf("tailor: %w (build it with make wasm)", err)
 	}
@@ -232,6 +236,11 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 	})
 	return nil
 }
+
+// compiled keeps tailor.wasm's machine code for every mode of the
+// process: each mode's Fit loads the file anew (it may have been rebuilt
+// in between) but compiles it only when it changed.
+var compiled = wazero.NewCompilationCache()
 
 // federate replays the training sessions as devices against a server in
 // this process, and keeps the model they built.
@@ -276,6 +285,7 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 	}
 	defer srv.Close()
 	client := &http.Client{Timeout: 30 * time.Second}
+	handler := srv.Handler()
 
 	key := memoKey{first: &train[0], n: len(train), privacy: m.privacy, epsilon: m.epsilon, cfg: m.cfg.Seed,
 		clock: m.cfg.HasClock, cats: len(m.cfg.Categories)}
@@ -293,7 +303,7 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 			m.devices.Add(1)
 		}
 		for _, d := range deltas[i] {
-			if err := post(ctx, client, srv.URL()+"/v1/sync", d); err != nil {
+			if err := post(ctx, handler, d); err != nil {
 				return err
 			}
 			m.synced.Add(int64(len(d)))
@@ -539,7 +549,7 @@ func (s *session) Next(item string, at int64, k int) ([]string, error) {
 		// A fresh instance per session: the device holds only what this
 		// visitor's pages fetched (a pooled one would keep other
 		// sessions' shards).
-		in, err := m.rt.Instantiate(context.Background())
+		in, err := m.rt.Instantiate(withMemories(context.Background()))
 		if err != nil {
 			return nil, err
 		}
@@ -586,20 +596,20 @@ func (s *session) Close() error {
 	return err
 }
 
-func post(ctx context.Context, c *http.Client, url string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
+// post syncs one delta as the loader does (POST /v1/sync), handing the
+// request to the server's handler in this process: the same routing,
+// ingest checks, durable append and aggregation as over a socket, without
+// the loopback connection's system calls and HTTP framing, which cost a
+// sixth of a training pass's CPU time (378,042 syncs per pass on
+// YOOCHOOSE 1/64).
+func post(ctx context.Context, h http.Handler, body []byte) error {
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/sync", bytes.NewReader(body))
+	req.RemoteAddr = "127.0.0.1:1"
 	req.Header.Set("Content-Type", "application/msgpack")
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-	if res.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("sync: %s: %s", res.Status, bytes.TrimSpace(msg))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		return fmt.Errorf("sync: %d %s: %s", rec.Code, http.StatusText(rec.Code), bytes.TrimSpace(rec.Body.Bytes()))
 	}
 	return nil
 }
