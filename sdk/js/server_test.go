@@ -314,7 +314,7 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 		body := s.manifest
 		etag := `"` + hashOf(body)[:32] + `"`
 		h.Set("ETag", etag)
-		h.Set("Cache-Control", "public, max-age=30")
+		h.Set("Cache-Control", "public, max-age=30, stale-while-revalidate=600") // as server/api serves it
 		if s.site.ManifestNoCache {
 			h.Set("Cache-Control", "no-cache")
 		}

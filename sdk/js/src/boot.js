@@ -7,7 +7,7 @@ import { load } from './engine.js'
 import { manifest, bytes, shardOf } from './model.js'
 import * as storage from './storage.js'
 import { SLOT, fits } from './page.js'
-import { st, ready, settle, log, quiet, pause, all, guard, die } from './state.js'
+import { st, ready, settle, log, quiet, pause, all, guard, die, mark } from './state.js'
 import { ITEM, hide, reveal, rankSlot, rankAll } from './slots.js'
 import { visit, listen, track } from './signals.js'
 import { restore } from './sync.js'
@@ -22,7 +22,7 @@ export function start(opts) {
   if (!st.o)
     guard(() => {
       const o = (st.o = opts)
-      performance.mark('tailor:start')
+      mark('start')
       o.site = fits(o.site || '') || 'site'
       st.granted = o.consent != 'required'
       all('[' + SLOT + ']').forEach(hide)
@@ -47,17 +47,23 @@ export function start(opts) {
 
 async function boot() {
   const o = st.o
-  // In parallel from the start: the stored profile, the manifest and
-  // tailor.wasm, fetched and compiled while it arrives at the hashed name
-  // this build was made with (WASM, from build/loader.sh) unless the
-  // manifest names another.
-  const rec = st.granted ? storage.get(o.site) : null
+  // In parallel from the start, the longest first: tailor.wasm, fetched
+  // and compiled while it arrives at the hashed name this build was made
+  // with (WASM, from build/loader.sh) unless the manifest names another;
+  // the manifest; the stored profile.
   const early = WASM && !o.wasm && quiet(load(o.origin + '/assets/' + WASM, o.debug))
-  st.model = await manifest(o.origin, o.site).catch(log)
+  const man = manifest(o.origin, o.site)
+  const rec = st.granted ? storage.get(o.site) : null
+  st.model = await man.catch(log)
+  mark('manifest')
   const named = st.model?.wasm
   const eng = early && (!named || named.endsWith('/' + WASM)) ? early : quiet(load(o.wasm || named || o.origin + '/tailor.wasm', o.debug))
   const cfg = quiet(st.model?.config ? bytes(st.model.config) : Promise.reject())
+  // The head shard (the most popular items) needs no page: it downloads
+  // while the page is still parsed.
+  fetchShards([])
   await new Promise((r) => (document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', r) : r()))
+  mark('dom')
   // A page without Tailor's markup, or a site that declares slots by
   // selector: the chunk marks the slots and reads what the page shows.
   const slots = st.model?.slots
@@ -72,7 +78,9 @@ async function boot() {
   st.call = await eng
   await pause()
   configure(await cfg.catch(() => 0))
+  mark('configured')
   const saved = await rec
+  mark('profile')
   guard(() => {
     const p = decode(saved.p)
     const ids = []
@@ -84,6 +92,7 @@ async function boot() {
     restore(saved)
   }
   await (st.chain = applyShards())
+  mark('shards')
   visit()
   listen()
   st.queue.splice(0).forEach(track)
@@ -125,12 +134,13 @@ function fetchShards(ids) {
 }
 
 // applyShards (re)applies every shard held, in ascending version as the
-// manifest asks, a task each so that no long task blocks the page.
+// manifest asks, a task each so that no long task blocks the page (the
+// first in the caller's task: the first ranking follows without a wait).
 async function applyShards() {
   const got = (await Promise.all([...st.shards.values()].map((p) => p.catch(() => 0)))).filter(Boolean)
-  for (const s of got.sort((a, b) => a.v - b.v)) {
+  for (const [i, s] of got.sort((a, b) => a.v - b.v).entries()) {
+    i && (await pause())
     if (st.call) guard(st.call, 'weights', s.b)
-    await pause()
   }
 }
 

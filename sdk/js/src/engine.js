@@ -5,6 +5,7 @@
 
 import { wasi } from './wasi.js'
 import { text } from './msgpack.js'
+import { mark } from './state.js'
 
 /** load fetches, compiles and starts tailor.wasm (a WASI reactor). */
 export async function load(url, debug) {
@@ -12,14 +13,16 @@ export async function load(url, debug) {
   const imports = { wasi_snapshot_preview1: wasi(() => memory, debug) }
   const r = await fetch(url, { credentials: 'omit' })
   if (!r.ok) throw Error('tailor.wasm: HTTP ' + r.status)
+  mark('fetched')
   // Streaming compiles while the bytes arrive, but only with the right
   // Content-Type; a server that sends another falls back to a buffer.
-  const { instance } = /^application\/wasm/.test(r.headers.get('content-type'))
-    ? await WebAssembly.instantiateStreaming(r, imports)
-    : await WebAssembly.instantiate(await r.arrayBuffer(), imports)
-  const x = instance.exports
+  const mod = await (/^application\/wasm/.test(r.headers.get('content-type')) ? WebAssembly.compileStreaming(r) : WebAssembly.compile(await r.arrayBuffer()))
+  mark('compiled')
+  const x = (await WebAssembly.instantiate(mod, imports)).exports
+  mark('instantiated')
   memory = x.memory
   x._initialize()
+  mark('initialized')
   return engine(x)
 }
 

@@ -48,6 +48,10 @@ let ready$
 export const ready = new Promise((r) => (ready$ = r))
 export const settle = (v) => ready$(v)
 
+// mark records a stage of the start in the page's performance timeline
+// (tailor:start, tailor:fetched ... tailor:ranked; sdk/js TestSpeed reads them).
+export const mark = (n) => performance.mark('tailor:' + n)
+
 export const log = (...a) => st.o?.debug && console.debug('tailor:', ...a)
 export const quiet = (p) => (p.catch(log), p)
 export const pause = () => new Promise((r) => setTimeout(r))
