@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
@@ -36,11 +35,11 @@ func TestSiteConfig(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v0, _ := a.Current(demosite.Key)
+	v0, _ := a.Current(shop)
 	if v0.Number != 0 {
 		t.Fatalf("paused, unchanged configuration: version %d, want 0", v0.Number)
 	}
-	s, _ := set.Get(demosite.Key)
+	s, _ := set.Get(shop)
 	e := s.Edit()
 	e.Rules = append(e.Rules, wire.Rule{ID: "new", Then: wire.Action{Do: wire.DoPin, IDs: []string{"gown"}}})
 	ns, err := s.Edited(e)
@@ -53,7 +52,7 @@ func TestSiteConfig(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v1, _ := a.Current(demosite.Key)
+	v1, _ := a.Current(shop)
 	switch {
 	case v1.Number != 1:
 		t.Fatalf("new configuration: version %d, want 1", v1.Number)
@@ -71,7 +70,7 @@ func TestSiteConfig(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := a.Current(demosite.Key); v.Number != 1 {
+	if v, _ := a.Current(shop); v.Number != 1 {
 		t.Fatalf("unchanged since: version %d, want 1", v.Number)
 	}
 	if err := a.Close(ctx); err != nil {
@@ -82,7 +81,7 @@ func TestSiteConfig(t *testing.T) {
 	db = openStore(t, path)
 	a = start(t, db, set, publish.WithSiteConfig(config), publish.WithPaused(func(string) bool { return true }))
 	defer a.Close(ctx)
-	if v, _ := a.Current(demosite.Key); v.Number != 1 {
+	if v, _ := a.Current(shop); v.Number != 1 {
 		t.Fatalf("after a restart: version %d, want 1", v.Number)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/aggregate/aggregatetest"
@@ -47,7 +46,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 		if err := a.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		v, _ := a.Current(demosite.Key)
+		v, _ := a.Current(shop)
 		return v
 	}
 	for i, want := range []float64{p.EpsilonOf(p.Rho()), p.EpsilonOf(2 * p.Rho())} {
@@ -56,7 +55,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 			t.Fatalf("version %d: %+v, want number %d, eps %v", v.Number, v.Privacy, i+1, want)
 		}
 	}
-	if v, _ := a.Current(demosite.Key); math.Abs(v.Privacy.Epsilon-p.Epsilon) > 1e-9 {
+	if v, _ := a.Current(shop); math.Abs(v.Privacy.Epsilon-p.Epsilon) > 1e-9 {
 		t.Errorf("the window's last release records eps %v, want the budget %v", v.Privacy.Epsilon, p.Epsilon)
 	}
 	if v := publishOne(a); v.Number != 2 {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
@@ -45,7 +44,7 @@ func TestFollower(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	set := sites(t, 0.05)
 	a, b := follower(t, st, set), follower(t, st, set)
-	if _, ok := a.Current(demosite.Key); ok || a.Leading() {
+	if _, ok := a.Current(shop); ok || a.Leading() {
 		t.Fatal("a follower of an empty store serves a version, or leads")
 	}
 	leadA, endA := context.WithCancel(ctx)
@@ -53,11 +52,11 @@ func TestFollower(t *testing.T) {
 	if err := a.Lead(leadA); err != nil {
 		t.Fatal(err)
 	}
-	if v, ok := a.Current(demosite.Key); !ok || v.Number != 0 || !a.Leading() {
+	if v, ok := a.Current(shop); !ok || v.Number != 0 || !a.Leading() {
 		t.Fatalf("the leader did not publish version 0: %+v", v)
 	}
 	b.Refresh()
-	waitFor(t, "the follower sees version 0", func() bool { _, ok := b.Current(demosite.Key); return ok })
+	waitFor(t, "the follower sees version 0", func() bool { _, ok := b.Current(shop); return ok })
 
 	for i := 0; i < 10; i++ {
 		appendDelta(t, st, i, "a", "b")
@@ -69,8 +68,8 @@ func TestFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Refresh()
-	waitFor(t, "the follower sees version 1", func() bool { v, _ := b.Current(demosite.Key); return v.Number == 1 })
-	if arms, _ := b.Arms(demosite.Key); arms[0][0].Impressions+arms[0][1].Impressions+arms[0][2].Impressions != 10 {
+	waitFor(t, "the follower sees version 1", func() bool { v, _ := b.Current(shop); return v.Number == 1 })
+	if arms, _ := b.Arms(shop); arms[0][0].Impressions+arms[0][1].Impressions+arms[0][2].Impressions != 10 {
 		t.Errorf("the follower's arms = %+v, want the leader's 10 impressions", arms)
 	}
 
@@ -95,7 +94,7 @@ func TestFollower(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Current(demosite.Key)
+	v, _ := a.Current(shop)
 	if v.Number != 3 || v.Deltas != 18 || v.Cursor != 18 {
 		t.Fatalf("after overlapping leaders: %+v, want v3 of 18 deltas", v)
 	}
@@ -105,12 +104,12 @@ func TestFollower(t *testing.T) {
 	waitFor(t, "the old leader steps down", func() bool { return !a.Leading() })
 	endB()
 	waitFor(t, "the other steps down", func() bool { return !b.Leading() })
-	waitFor(t, "b follows v3", func() bool { v, _ := b.Current(demosite.Key); return v.Number == 3 })
+	waitFor(t, "b follows v3", func() bool { v, _ := b.Current(shop); return v.Number == 3 })
 	appendDelta(t, st, 18, "d", "e")
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := a.Current(demosite.Key); v.Number != 3 {
+	if v, _ := a.Current(shop); v.Number != 3 {
 		t.Fatalf("a follower published v%d", v.Number)
 	}
 	// Leading again restores afresh and folds what arrived meanwhile.
@@ -120,7 +119,7 @@ func TestFollower(t *testing.T) {
 	if err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := b.Current(demosite.Key); v.Number != 4 || v.Deltas != 19 {
+	if v, _ := b.Current(shop); v.Number != 4 || v.Deltas != 19 {
 		t.Fatalf("after leading again: %+v, want v4 of 19 deltas", v)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/publish"
 )
 
@@ -17,7 +16,7 @@ func TestPaused(t *testing.T) {
 	db := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	var paused atomic.Bool
 	paused.Store(true)
-	a := start(t, db, sites(t, 0.1), publish.WithPaused(func(key string) bool { return key == demosite.Key && paused.Load() }))
+	a := start(t, db, sites(t, 0.1), publish.WithPaused(func(key string) bool { return key == shop && paused.Load() }))
 	defer a.Close(context.Background())
 	ctx := context.Background()
 	for i := range 3 {
@@ -26,17 +25,17 @@ func TestPaused(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := a.Current(demosite.Key); v.Number != 0 {
+	if v, _ := a.Current(shop); v.Number != 0 {
 		t.Fatalf("paused: version %d published, want 0", v.Number)
 	}
-	if _, n, err := a.ArmsCounted(demosite.Key); err != nil || n != 3 {
+	if _, n, err := a.ArmsCounted(shop); err != nil || n != 3 {
 		t.Fatalf("paused: %d deltas counted in the arms (%v), want 3", n, err)
 	}
 	paused.Store(false)
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := a.Current(demosite.Key); v.Number != 1 || v.Deltas != 3 {
+	if v, _ := a.Current(shop); v.Number != 1 || v.Deltas != 3 {
 		t.Fatalf("resumed: version %d with %d deltas, want 1 with 3", v.Number, v.Deltas)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/publish"
@@ -27,11 +26,13 @@ func openStore(t testing.TB, path string) *bolt.DB {
 	return db
 }
 
+// shop is the site of the tests.
+const shop = "shop"
+
+// sites returns the tests' one federated site, shop, with a holdout share.
 func sites(t testing.TB, holdout float32) *site.Set {
 	t.Helper()
-	s := demosite.Site("http://localhost")
-	s.Holdout = holdout
-	set, err := site.NewSet(s)
+	set, err := site.NewSet(site.Site{Key: shop, Origins: []string{"http://localhost"}, Privacy: wire.PrivacyFederated, Holdout: holdout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) 
 // appendDelta stores a delta for item pair from → to, numbered n.
 func appendDelta(t testing.TB, st store.Store, n int, from, to string) {
 	t.Helper()
-	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
+	d := wire.Delta{Site: shop, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
 		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
 	copy(d.ID[:], fmt.Sprintf("delta-%010d", n))
 	if _, err := st.Append(context.Background(), store.Delta{Site: d.Site, ID: d.ID, Received: time.Now(), Body: wire.Marshal(&d)}); err != nil {
@@ -70,7 +71,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tailor.db")
 	st := openStore(t, path)
 	a := start(t, st, sites(t, 0.05))
-	v0, ok := a.Current(demosite.Key)
+	v0, ok := a.Current(shop)
 	if !ok || v0.Number != 0 || v0.Deltas != 0 || len(v0.Shards) != 4 {
 		t.Fatalf("version 0 = %+v", v0)
 	}
@@ -85,7 +86,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := a.Current(demosite.Key); v.Number != 0 {
+	if v, _ := a.Current(shop); v.Number != 0 {
 		t.Fatalf("Flush without deltas published v%d", v.Number)
 	}
 	for i := 0; i < 10; i++ {
@@ -94,11 +95,11 @@ func TestAggregatorLifecycle(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v1, _ := a.Current(demosite.Key)
+	v1, _ := a.Current(shop)
 	if v1.Number != 1 || v1.Deltas != 10 || v1.New != 10 || v1.Cursor != 10 || v1.Config != v0.Config {
 		t.Fatalf("version 1 = %+v", v1)
 	}
-	arms, _ := a.Arms(demosite.Key)
+	arms, _ := a.Arms(shop)
 	if arms[0][wire.ArmTreatment].Impressions != 10 {
 		t.Errorf("arms = %+v", arms)
 	}
@@ -107,7 +108,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	v2, _ := a.Current(demosite.Key)
+	v2, _ := a.Current(shop)
 	changed := 0
 	for i, sh := range v2.Shards {
 		if sh.Version == 2 {
@@ -129,7 +130,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 		appendDelta(t, st, i, "b", "c")
 	}
 	a = start(t, st, sites(t, 0.2))
-	v3, _ := a.Current(demosite.Key)
+	v3, _ := a.Current(shop)
 	if v3.Number != 3 || v3.Deltas != 15 || v3.New != 4 || v3.Config == v2.Config {
 		t.Fatalf("after a restart with a new configuration: %+v", v3)
 	}
@@ -138,7 +139,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 	}
 	// An untouched restart publishes nothing new.
 	a = start(t, st, sites(t, 0.2))
-	if v, _ := a.Current(demosite.Key); v.Number != 3 {
+	if v, _ := a.Current(shop); v.Number != 3 {
 		t.Fatalf("an idle restart published v%d", v.Number)
 	}
 	a.Close(ctx)
@@ -171,11 +172,11 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close(context.Background())
-	if v, _ := b.Current(demosite.Key); v.Number != 0 {
+	if v, _ := b.Current(shop); v.Number != 0 {
 		t.Fatal("no version 0")
 	}
 	time.Sleep(150 * time.Millisecond)
-	if v, _ := b.Current(demosite.Key); v.Number != 0 {
+	if v, _ := b.Current(shop); v.Number != 0 {
 		t.Fatalf("published v%d with nothing new", v.Number)
 	}
 }
@@ -184,7 +185,7 @@ func waitVersion(t *testing.T, a *publish.Aggregator, n uint32) store.Version {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if v, _ := a.Current(demosite.Key); v.Number >= n {
+		if v, _ := a.Current(shop); v.Number >= n {
 			return v
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -205,7 +206,7 @@ func TestAggregatorNoiseRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close(context.Background())
-	v, _ := a.Current(demosite.Key)
+	v, _ := a.Current(shop)
 	if v.Privacy.Noise != "gaussian" || v.Privacy.Delta != 1e-6 || v.Privacy.Scale != p.Sigma() || v.Privacy.MinCohort != 1 || v.Privacy.Rho != 0 {
 		t.Errorf("privacy of version 0 = %+v", v.Privacy)
 	}
@@ -249,9 +250,9 @@ func TestAggregatorHammer(t *testing.T) {
 					return
 				default:
 				}
-				a.Current(demosite.Key)
-				a.Info(demosite.Key)
-				if _, err := a.Arms(demosite.Key); err != nil {
+				a.Current(shop)
+				a.Info(shop)
+				if _, err := a.Arms(shop); err != nil {
 					t.Error(err)
 				}
 				if r == 0 {
@@ -266,8 +267,8 @@ func TestAggregatorHammer(t *testing.T) {
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Current(demosite.Key)
-	arms, _ := a.Arms(demosite.Key)
+	v, _ := a.Current(shop)
+	arms, _ := a.Arms(shop)
 	if v.Deltas != writers*each || arms[0][wire.ArmTreatment].Impressions != writers*each {
 		t.Fatalf("version %d holds %d deltas, %d impressions; want %d", v.Number, v.Deltas, arms[0][wire.ArmTreatment].Impressions, writers*each)
 	}

@@ -4,18 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
-	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
 // next returns the neighbours a version publishes after an item, and
@@ -81,7 +78,7 @@ func TestPurge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := tool.Purge(ctx, demosite.Key, hour.Add(10*time.Minute), hour.Add(50*time.Minute))
+			r, err := tool.Purge(ctx, shop, hour.Add(10*time.Minute), hour.Add(50*time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +102,7 @@ func TestPurge(t *testing.T) {
 
 			// The server restarts from the purged checkpoint.
 			a = startWith(t, st, publish.WithRetention(0))
-			if v, _ := a.Current(demosite.Key); v.Number != 2 {
+			if v, _ := a.Current(shop); v.Number != 2 {
 				t.Fatalf("after the purge the server serves v%d", v.Number)
 			}
 			appendAt(t, st, "after", now, "shoes", "socks")
@@ -117,7 +114,7 @@ func TestPurge(t *testing.T) {
 			if err := a.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
-			r, err = tool.Purge(ctx, demosite.Key, hour, hour.Add(time.Hour))
+			r, err = tool.Purge(ctx, shop, hour, hour.Add(time.Hour))
 			if err != nil || r.Deleted != 0 || r.Version.Number != 4 || r.Version.Deltas != 49 {
 				t.Errorf("purge again = %+v, %v", r, err)
 			}
@@ -139,7 +136,7 @@ func TestPurgeRefused(t *testing.T) {
 		appendAt(t, st, fmt.Sprint("new-", i), now.Add(-2*time.Hour), "a", "c")
 	}
 	flush(t, a) // retires the old deltas
-	if b, err := st.Base(ctx, demosite.Key); err != nil || b.Through != 5 {
+	if b, err := st.Base(ctx, shop); err != nil || b.Through != 5 {
 		t.Fatalf("base through %d, %v; want the 5 old deltas retired", b.Through, err)
 	}
 	if err := a.Close(ctx); err != nil {
@@ -162,17 +159,17 @@ func TestPurgeRefused(t *testing.T) {
 		from, to time.Time
 		want     error
 	}{
-		{"empty", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(-3 * time.Hour), publish.ErrPurgeWindow},
-		{"not over", tool, demosite.Key, now.Add(-3 * time.Hour), now.Add(time.Minute), publish.ErrPurgeWindow},
-		{"in the base", tool, demosite.Key, now.Add(-51 * time.Hour), now.Add(-time.Hour - time.Minute), store.ErrRetired},
+		{"empty", tool, shop, now.Add(-3 * time.Hour), now.Add(-3 * time.Hour), publish.ErrPurgeWindow},
+		{"not over", tool, shop, now.Add(-3 * time.Hour), now.Add(time.Minute), publish.ErrPurgeWindow},
+		{"in the base", tool, shop, now.Add(-51 * time.Hour), now.Add(-time.Hour - time.Minute), store.ErrRetired},
 		{"unknown site", tool, "nobody", now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), publish.ErrUnknownSite},
-		{"other parameters", other, demosite.Key, now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), publish.ErrPurgeMismatch},
+		{"other parameters", other, shop, now.Add(-3 * time.Hour), now.Add(-2 * time.Hour), publish.ErrPurgeMismatch},
 	} {
 		if _, err := tc.agg.Purge(ctx, tc.key, tc.from, tc.to); !errors.Is(err, tc.want) {
 			t.Errorf("purge %s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	ds, err := st.Deltas(ctx, demosite.Key, 0, 100)
+	ds, err := st.Deltas(ctx, shop, 0, 100)
 	if err != nil || len(ds) != 5 {
 		t.Errorf("refused purges left %d deltas, %v; want 5", len(ds), err)
 	}
@@ -214,7 +211,7 @@ func TestPurgeWhileLeading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tool.Purge(ctx, demosite.Key, bad, bad.Add(time.Hour))
+	r, err := tool.Purge(ctx, shop, bad, bad.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,36 +261,14 @@ func TestPurgeBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tool.Purge(ctx, demosite.Key, now.Add(-3*time.Hour), now.Add(-2*time.Hour))
+	r, err := tool.Purge(ctx, shop, now.Add(-3*time.Hour), now.Add(-2*time.Hour))
 	if err != nil || r.Version.Number != 2 || r.Deleted != 10 { // the second and last
 		t.Fatalf("purge within the budget = %+v, %v", r, err)
 	}
-	if _, err := tool.Purge(ctx, demosite.Key, now.Add(-2*time.Hour), now.Add(-time.Hour)); !errors.Is(err, publish.ErrPurgeBudget) {
+	if _, err := tool.Purge(ctx, shop, now.Add(-2*time.Hour), now.Add(-time.Hour)); !errors.Is(err, publish.ErrPurgeBudget) {
 		t.Fatalf("purge past the budget: %v, want ErrPurgeBudget", err)
 	}
-	if ds, err := st.Deltas(ctx, demosite.Key, 0, 100); err != nil || len(ds) != 10 {
+	if ds, err := st.Deltas(ctx, shop, 0, 100); err != nil || len(ds) != 10 {
 		t.Errorf("a purge refused for the budget left %d deltas, %v; want 10", len(ds), err)
 	}
-}
-
-func ExampleAggregator_Purge() {
-	dir, _ := os.MkdirTemp("", "tailor")
-	defer os.RemoveAll(dir)
-	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
-	defer db.Close()
-	ctx := context.Background()
-	bad := store.Coarse(time.Now()).Add(-3 * time.Hour) // an attack's hour
-	for i, at := range []time.Time{bad.Add(-time.Hour), bad, bad.Add(time.Minute), bad.Add(time.Hour)} {
-		d := wire.Delta{Site: "demo", ID: [16]byte{byte(i)}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}}}
-		db.Append(ctx, store.Delta{Site: d.Site, ID: d.ID, Received: at, Body: wire.Marshal(&d)})
-	}
-	server, _ := publish.New(db, demosite.Sites("http://localhost:8080"))
-	server.Start(ctx)
-	server.Close(ctx) // publishes version 1 from the four deltas
-
-	// Later, with the server stopped (or beside PostgreSQL replicas):
-	tool, _ := publish.New(db, demosite.Sites("http://localhost:8080"))
-	r, err := tool.Purge(ctx, "demo", bad, bad.Add(time.Hour))
-	fmt.Println(r.Deleted, r.Folded, r.Version.Number, r.Version.Deltas, err)
-	// Output: 2 2 2 2 <nil>
 }

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -42,7 +41,7 @@ func TestRestartReadsCheckpoint(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := a.Current(demosite.Key)
+	before, _ := a.Current(shop)
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestRestartReadsCheckpoint(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := a.Current(demosite.Key)
+	after, _ := a.Current(shop)
 	counted.mu.Lock()
 	defer counted.mu.Unlock()
 	if counted.read != later || len(counted.after) == 0 || counted.after[0] != before.Cursor {

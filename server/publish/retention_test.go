@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/publish"
@@ -95,7 +94,7 @@ func backends(t *testing.T) []backend {
 // appendAt stores a delta of pair from → to (and item from) received at.
 func appendAt(t *testing.T, st store.Store, id string, at time.Time, from, to string) [16]byte {
 	t.Helper()
-	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
+	d := wire.Delta{Site: shop, Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: from, N: 1}},
 		Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
 	copy(d.ID[:], fmt.Sprintf("%-16s", id))
 	if _, err := st.Append(context.Background(), store.Delta{Site: d.Site, ID: d.ID, Received: at, Body: wire.Marshal(&d)}); err != nil {
@@ -124,13 +123,13 @@ func flush(t *testing.T, a *publish.Aggregator) store.Version {
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Current(demosite.Key)
+	v, _ := a.Current(shop)
 	return v
 }
 
 func checkpoint(t *testing.T, st store.Store) *aggregate.State {
 	t.Helper()
-	b, err := st.State(context.Background(), demosite.Key)
+	b, err := st.State(context.Background(), shop)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +184,7 @@ func TestRetention(t *testing.T) {
 			if be.remains(t, st, [][16]byte{late}) != 1 {
 				t.Error("an old delta not yet published was deleted")
 			}
-			ds, err := st.Deltas(ctx, demosite.Key, 0, 100)
+			ds, err := st.Deltas(ctx, shop, 0, 100)
 			if err != nil || len(ds) != 11 || ds[0].Seq != 31 {
 				t.Fatalf("deltas kept: %d from seq %d, %v; want 11 from 31", len(ds), ds[0].Seq, err)
 			}
@@ -195,17 +194,17 @@ func TestRetention(t *testing.T) {
 					t.Errorf("delta %d received %v, before the window, is kept", d.Seq, d.Received)
 				}
 			}
-			base, err := st.Base(ctx, demosite.Key)
+			base, err := st.Base(ctx, shop)
 			if err != nil || base.Through != 30 || base.Until.After(now.Add(-7*24*time.Hour)) {
 				t.Fatalf("base = through %d until %v, %v", base.Through, base.Until, err)
 			}
-			if v, _ := a.Current(demosite.Key); v.Number != 1 {
+			if v, _ := a.Current(shop); v.Number != 1 {
 				t.Errorf("retention published v%d", v.Number)
 			}
 			// The base plus the deltas kept (the late one is not folded yet)
 			// rebuild the checkpoint.
 			p := retainParams()
-			rebuilt, err := a.Rebuild(ctx, demosite.Key)
+			rebuilt, err := a.Rebuild(ctx, shop)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -240,8 +239,8 @@ func TestRetention(t *testing.T) {
 			if v3.Number != 3 || v3.Deltas != 46 || v3.Deltas != cv3.Deltas || !slices.Equal(v3.Shards, cv3.Shards) {
 				t.Errorf("v3 = %+v\ncontrol %+v", v3, cv3)
 			}
-			arms, _ := a.Arms(demosite.Key)
-			carms, _ := c.Arms(demosite.Key)
+			arms, _ := a.Arms(shop)
+			carms, _ := c.Arms(shop)
 			if arms[0] != carms[0] {
 				t.Errorf("arms %+v, control %+v", arms, carms)
 			}
@@ -283,7 +282,7 @@ func BenchmarkRetain(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				for i := w; i < 50_000; i += 32 {
-					d := wire.Delta{Site: demosite.Key}
+					d := wire.Delta{Site: shop}
 					for j := range 8 {
 						d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("item-%d", (i*7+j*13)%2000), N: 1})
 					}
@@ -299,7 +298,7 @@ func BenchmarkRetain(b *testing.B) {
 			}()
 		}
 		wg.Wait()
-		a, err := publish.New(st, demosite.Sites("http://localhost"), publish.WithRetention(0))
+		a, err := publish.New(st, sites(b, 0.05), publish.WithRetention(0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -307,7 +306,7 @@ func BenchmarkRetain(b *testing.B) {
 			b.Fatal(err)
 		}
 		a.Close(ctx) // publishes the 50,000
-		a, err = publish.New(st, demosite.Sites("http://localhost"))
+		a, err = publish.New(st, sites(b, 0.05))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/aggregate/aggregatetest"
@@ -30,7 +29,7 @@ func BenchmarkPublishMillion(b *testing.B) {
 	ctx := context.Background()
 	p := aggregate.DefaultParams
 	set := sites(b, 0)
-	s, _ := set.Get(demosite.Key)
+	s, _ := set.Get(shop)
 	for range b.N {
 		b.StopTimer()
 		st := openStore(b, filepath.Join(b.TempDir(), "tailor.db"))
