@@ -153,8 +153,15 @@ type DB struct {
 	jerr     error                // a failed journal write or copy: appends fail (Open replays)
 	next     map[string]uint64    // site → the last Seq given, once read from the file
 	ids      map[[16]byte]idEntry // the journalled deltas' ids, until copied
-	pmu      sync.RWMutex         // held for writing while pending changes
+	pmu      sync.RWMutex         // held for writing while pending or tail changes
 	pending  map[string][]pendingRecord
+	// tail is, per site, a Seq that none of its deltas exceeds: the
+	// newest appended, or the file's newest at Open (0 for a site not
+	// in it). Deletions leave it above what remains, which only makes
+	// Deltas read the file. With it, the aggregator's frequent "what is
+	// new?" reads no transaction: nothing after tail exists, and what
+	// follows a journalled delta is in pending (see Deltas).
+	tail map[string]uint64
 }
 
 // idEntry is what the duplicate check needs of a journalled delta.
@@ -210,6 +217,13 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: journal of %s: %w", path, err)
 	}
+	if s.tail, err = tails(db); err != nil {
+		if j := s.journals[0]; j != nil {
+			j.f.Close()
+		}
+		db.Close()
+		return nil, fmt.Errorf("bolt: read %s: %w", path, err)
+	}
 	s.appends = groupcommit.New(o.maxBatch, s.commit)
 	if changed > 0 {
 		if err := s.Compact(context.Background()); err != nil {
@@ -225,6 +239,14 @@ func (s *DB) Path() string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.db.Path()
+}
+
+// usable is the error of view and update without a transaction: why the
+// file could not be reopened after a compaction, if it could not.
+func (s *DB) usable() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.err
 }
 
 // view runs fn in a read transaction, update in a write transaction, while
@@ -340,7 +362,15 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 		for i := range res {
 			res[i] = groupcommit.Result{Err: fmt.Errorf("bolt: append: %w", err)}
 		}
+		return res
 	}
+	s.pmu.Lock()
+	for i := range batch {
+		if a := res[i].Appended; res[i].Err == nil && !a.Duplicate {
+			s.tail[batch[i].Site] = max(s.tail[batch[i].Site], a.Seq)
+		}
+	}
+	s.pmu.Unlock()
 	return res
 }
 
@@ -371,7 +401,27 @@ func timeUnixNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
+// tails reads the newest Seq of each site's log in the file.
+func tails(db *bbolt.DB) (map[string]uint64, error) {
+	tail := map[string]uint64{}
+	err := db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketDeltas).ForEachBucket(func(site []byte) error {
+			if k, _ := tx.Bucket(bucketDeltas).Bucket(site).Cursor().Last(); k != nil {
+				tail[string(site)] = binary.BigEndian.Uint64(k)
+			}
+			return nil
+		})
+	})
+	return tail, err
+}
+
 // Deltas implements store.Store.
+//
+// Past the site's tail there is nothing to read; from the first
+// journalled delta on, everything is in pending (a site's log in pending
+// is the newest part of it, with no gap: Seqs are given in order, and a
+// half is forgotten only once the file has it). Either way no bbolt
+// transaction begins: the aggregator asks after every group of appends.
 func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) ([]store.Delta, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -382,6 +432,19 @@ func (s *DB) Deltas(ctx context.Context, site string, after uint64, limit int) (
 	var out []store.Delta
 	s.pmu.RLock() // the file, then the journal's deltas (all after the file's)
 	defer s.pmu.RUnlock()
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("bolt: deltas %s after %d: %w", site, after, err)
+	}
+	if after >= s.tail[site] {
+		return nil, nil
+	}
+	if rs := s.pending[site]; len(rs) > 0 && after+1 >= rs[0].seq {
+		out, err := s.pendingAfter(nil, site, after, limit)
+		if err != nil {
+			return nil, fmt.Errorf("bolt: deltas %s after %d: %w", site, after, err)
+		}
+		return out, nil
+	}
 	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeltas).Bucket([]byte(site))
 		if b == nil {

@@ -330,3 +330,35 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDeltasNew measures what the aggregator asks after each group
+// of appends: the deltas after the last one it folded, of its site (one
+// new delta) and of two sites with nothing new.
+func BenchmarkDeltasNew(b *testing.B) {
+	ctx := context.Background()
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	body := make([]byte, 1200)
+	for _, site := range []string{"a", "b", "c"} {
+		d := store.Delta{Site: site, Body: body, Received: time.Now()}
+		copy(d.ID[:], site)
+		if _, err := db.Append(ctx, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ds, err := db.Deltas(ctx, "a", 0, 1000)
+		if err != nil || len(ds) != 1 {
+			b.Fatal(len(ds), err)
+		}
+		for _, site := range []string{"b", "c"} {
+			if ds, err := db.Deltas(ctx, site, 1, 1000); err != nil || len(ds) != 0 {
+				b.Fatal(len(ds), err)
+			}
+		}
+	}
+}

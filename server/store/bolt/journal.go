@@ -369,6 +369,7 @@ func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result
 		r := &recs[i]
 		s.ids[r.id] = idEntry{sum: r.sum, seq: r.seq, site: r.site}
 		s.pending[r.site] = append(s.pending[r.site], pendingRecord{seq: r.seq, record: r.record})
+		s.tail[r.site] = max(s.tail[r.site], r.seq)
 	}
 	s.pmu.Unlock()
 	return res

@@ -358,3 +358,88 @@ func TestJournalResized(t *testing.T) {
 		}
 	}
 }
+
+// TestDeltasFollow: a reader that asks for what follows the last delta it
+// saw, as the aggregator does, while appends rotate a small journal many
+// times, sees every Seq once and in order (Deltas answers from memory
+// past the first journalled delta and past the tail); after a reopen
+// (tails read from the file) and the newest deltas deleted, it still
+// reads what the file has.
+func TestDeltasFollow(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tailor.db")
+	db, err := Open(path, WithJournal(2<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 4, 150
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := db.Append(ctx, journalDelta("a", w*each+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	follow := func(db *DB, after uint64, limit int) uint64 {
+		t.Helper()
+		ds, err := db.Deltas(ctx, "a", after, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Seq != after+1 {
+				t.Fatalf("Deltas after %d: Seq %d", after, d.Seq)
+			}
+			after = d.Seq
+		}
+		return after
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var seen uint64
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		default:
+		}
+		seen = follow(db, seen, 7)
+	}
+	if seen = follow(db, seen, 1<<20); seen != writers*each {
+		t.Fatalf("followed to Seq %d, want %d", seen, writers*each)
+	}
+	if ds, err := db.Deltas(ctx, "none", 0, 10); err != nil || len(ds) != 0 {
+		t.Fatalf("Deltas of a site without any = %d, %v", len(ds), err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(path, WithJournal(2<<10)); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := follow(db, 0, 1<<20); got != writers*each {
+		t.Fatalf("after a reopen, followed to Seq %d, want %d", got, writers*each)
+	}
+	// Delete the newest deltas (all received this hour), append one: the
+	// tail only moves up, and the file still answers below it.
+	if _, err := db.DeleteReceived(ctx, "a", store.Coarse(time.Now()), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := db.Deltas(ctx, "a", 0, 10); err != nil || len(ds) != 0 {
+		t.Fatalf("Deltas after deleting all = %d, %v", len(ds), err)
+	}
+	a, err := db.Append(ctx, journalDelta("a", writers*each))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := db.Deltas(ctx, "a", 0, 10); err != nil || len(ds) != 1 || ds[0].Seq != a.Seq {
+		t.Fatalf("Deltas after one more = %v, %v; want Seq %d", ds, err, a.Seq)
+	}
+}
