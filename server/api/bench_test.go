@@ -25,7 +25,10 @@ const benchClients = 32
 // two alternate in rounds (benchRounds of each, in turn first), so that a
 // machine whose load changes during the run slows both alike. It reports
 // both rates, their ratio, and the syncs' p50 and p99 latency; ns/op
-// covers one request to each.
+// covers one request to each. It also reports the process's CPU time per
+// request of each (client, server and aggregator alike, as getrusage
+// counts them): on a machine that other jobs load, the rates and their
+// ratio move with the load, the CPU a request costs much less so.
 func BenchmarkSyncThroughput(b *testing.B) {
 	for _, clients := range []int{32, 128} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
@@ -34,7 +37,7 @@ func BenchmarkSyncThroughput(b *testing.B) {
 			body, idAt := synctest.Delta()
 			b.SetBytes(int64(len(body)))
 			b.ResetTimer()
-			var tSync, tBare time.Duration
+			var tSync, tBare, cpuSync, cpuBare time.Duration
 			var lat []time.Duration
 			for round := range benchRounds {
 				n := b.N / benchRounds
@@ -42,12 +45,16 @@ func BenchmarkSyncThroughput(b *testing.B) {
 					n++
 				}
 				syncs := func() {
+					c := processCPU()
 					t, l := synctest.Hammer(b, []string{s.url}, clients, n, body, idAt)
+					cpuSync += processCPU() - c
 					tSync += t
 					lat = append(lat, l...)
 				}
 				bares := func() {
+					c := processCPU()
 					t, _ := synctest.Hammer(b, []string{bare}, clients, n, body, idAt)
+					cpuBare += processCPU() - c
 					tBare += t
 				}
 				if round%2 == 0 {
@@ -65,6 +72,10 @@ func BenchmarkSyncThroughput(b *testing.B) {
 			b.ReportMetric(tBare.Seconds()/tSync.Seconds(), "ratio")
 			b.ReportMetric(percentile(lat, 0.50), "p50-ms")
 			b.ReportMetric(percentile(lat, 0.99), "p99-ms")
+			if cpuSync > 0 {
+				b.ReportMetric(float64(cpuSync.Microseconds())/n, "cpu-µs/sync")
+				b.ReportMetric(float64(cpuBare.Microseconds())/n, "cpu-µs/bare")
+			}
 		})
 	}
 }
