@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -367,7 +366,7 @@ func TestCloseDrains(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if s.stored(t, demosite.Key) != 1 {
+	if s.stored(t, siteKey) != 1 {
 		t.Error("the drained sync was not stored")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"testing"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/site"
 )
@@ -41,7 +40,7 @@ func TestAssetChunk(t *testing.T) {
 // TestManifestSlots checks that a site's slots declared by selector reach
 // the loader in the manifest, as the configuration declares them.
 func TestManifestSlots(t *testing.T) {
-	demo := demosite.Site(origin)
+	demo := shopSite()
 	demo.Slots = []site.Slot{{Name: "grid", Container: "#products", Tile: "li.product", Limit: 12}, {Name: "auto", Auto: true}}
 	set, err := site.NewSet(demo)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 )
@@ -33,7 +32,7 @@ func TestConsoleCookies(t *testing.T) {
 		{"/consoles", false},
 		{"/", false},
 		{"/shop", false},
-		{"/v1/model?site=" + demosite.Key, false},
+		{"/v1/model?site=" + siteKey, false},
 	} {
 		res, err := s.c.Get(s.url + tc.path)
 		if err != nil {
@@ -54,7 +53,7 @@ func TestPin(t *testing.T) {
 	pin.Store(-1)
 	s := newStack(t, stackConfig{opts: []api.Option{api.WithPin(func(key string) (uint32, bool) {
 		p := pin.Load()
-		return uint32(p), key == demosite.Key && p >= 0
+		return uint32(p), key == siteKey && p >= 0
 	})}})
 	for range 2 {
 		d := newDelta()
@@ -70,7 +69,7 @@ func TestPin(t *testing.T) {
 		res.json(t, &m)
 		return m.Version, res.header.Get("Cache-Control")
 	}
-	model := "/v1/model?site=" + demosite.Key
+	model := "/v1/model?site=" + siteKey
 	if v, _ := version(model); v != 2 {
 		t.Fatalf("unpinned: version %d, want 2", v)
 	}
@@ -101,7 +100,7 @@ func TestSyncCounts(t *testing.T) {
 	other := newDelta()
 	other.Site = "nobody"
 	s.sync(t, wire.Marshal(&other))
-	got := s.srv.SyncCounts(demosite.Key)
+	got := s.srv.SyncCounts(siteKey)
 	if len(got) != 3 || got["accepted"] != 1 || got["duplicate"] != 1 || got["negative_weight"] != 1 {
 		t.Errorf("SyncCounts = %v, want accepted 1, duplicate 1, negative_weight 1", got)
 	}
@@ -118,7 +117,7 @@ func TestSyncHours(t *testing.T) {
 	bad := newDelta()
 	bad.Pairs[0].W = -1
 	s.sync(t, wire.Marshal(&bad))
-	hours := s.srv.SyncHours(demosite.Key)
+	hours := s.srv.SyncHours(siteKey)
 	if len(hours) != api.SyncHoursKept {
 		t.Fatalf("%d hours, want %d", len(hours), api.SyncHoursKept)
 	}

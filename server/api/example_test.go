@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/publish"
+	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
@@ -20,7 +20,7 @@ func ExampleNew() {
 	defer os.RemoveAll(dir)
 	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
 	defer db.Close()
-	sites := demosite.Sites("http://localhost:8080")
+	sites, _ := site.NewSet(site.Site{Key: "shop", Origins: []string{"https://shop.example"}, Privacy: wire.PrivacyFederated})
 	agg, _ := publish.New(db, sites)
 	agg.Start(context.Background())
 	defer agg.Close(context.Background())
@@ -33,7 +33,7 @@ func ExampleNew() {
 	}
 	defer srv.Close()
 
-	d := wire.Delta{Site: "demo", ID: [16]byte{7}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}},
+	d := wire.Delta{Site: "shop", ID: [16]byte{7}, Pairs: []wire.Pair{{From: "gown", To: "heels", W: 1}},
 		Items: []wire.Count{{ID: "gown", N: 1}, {ID: "heels", N: 1}}}
 	res, err := http.Post(srv.URL()+"/v1/sync", "text/plain", bytes.NewReader(wire.Marshal(&d)))
 	if err != nil {

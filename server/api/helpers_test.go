@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -48,19 +47,29 @@ type stack struct {
 	c     *http.Client
 }
 
+// siteKey is the key of the tests' federated site.
+const siteKey = "demo"
+
 // testSites are the sites of the tests: demo (federated), ldp, local.
 func testSites(t testing.TB) *site.Set {
 	t.Helper()
-	demo := demosite.Site(origin)
-	demo.Holdout = 0.2
-	demo.OwnerHash, _ = hex.DecodeString(site.HashToken(ownerToken))
-	set, err := site.NewSet(demo,
+	set, err := site.NewSet(shopSite(),
 		site.Site{Key: "ldp", Origins: []string{origin}, Privacy: wire.PrivacyLDP, Epsilon: 2},
 		site.Site{Key: "kiosk", Origins: []string{"https://kiosk.example"}, Privacy: wire.PrivacyLocal})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return set
+}
+
+// shopSite is the tests' federated site, siteKey: a shop at origin with
+// a 20% holdout, an owner, refills and a segment rule.
+func shopSite() site.Site {
+	owner, _ := hex.DecodeString(site.HashToken(ownerToken))
+	return site.Site{Key: siteKey, Origins: []string{origin}, Privacy: wire.PrivacyFederated, Holdout: 0.2, Explore: 0.05,
+		OwnerHash: owner, Replenish: map[string]uint16{"coffee-beans": 21}, Rules: []wire.Rule{{ID: "evening", Segment: "evening shopper",
+			If:   []wire.Cond{{Field: "viewed.category", Op: wire.OpIn, Values: []string{"evening-gowns"}}},
+			Then: wire.Action{Do: wire.DoBoost, Categories: []string{"clutches"}, Weight: 1}}}}
 }
 
 type stackConfig struct {
@@ -117,7 +126,7 @@ var deltaIDs atomic.Uint64
 
 // newDelta returns a valid delta of the demo site with a fresh id.
 func newDelta() wire.Delta {
-	d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
+	d := wire.Delta{Site: siteKey, Pairs: []wire.Pair{{From: "evening-gowns-1", To: "metallic-heels-1", W: 1}},
 		Items: []wire.Count{{ID: "evening-gowns-1", N: 1}, {ID: "metallic-heels-1", N: 1}},
 		Arms:  []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 10, Clicks: 2, Exposed: true}, {Arm: wire.ArmHoldout, Impressions: 10, Clicks: 1, Exposed: true}}}
 	n := deltaIDs.Add(1)
@@ -186,7 +195,7 @@ func (s *stack) flush(t testing.TB) store.Version {
 	if err := s.agg.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v, _ := s.agg.Current(demosite.Key)
+	v, _ := s.agg.Current(siteKey)
 	return v
 }
 

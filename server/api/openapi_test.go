@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/ingest"
 )
 
@@ -47,7 +46,7 @@ func specRoutes(t *testing.T, spec []byte) []string {
 // registered appears in the spec, and every operation of the spec is
 // registered.
 func TestOpenAPI(t *testing.T) {
-	s, err := New(nil, nil, demosite.Sites("http://localhost:8080"))
+	s, err := New(nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
