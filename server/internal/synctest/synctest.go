@@ -18,18 +18,21 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
 // idText is the delta id Delta writes, found again in its encoding.
 const idText = "0123456789abcdef"
 
-// Delta is an honest-sized delta of the demo site (an 8-click session: 28
-// pairs, 8 items, 2 arms); its 16-byte id is at idAt in body, for Hammer
-// to make each sync a new delta.
+// Site is the key of the site Delta syncs to: the benchmarks' servers
+// configure a federated site by that name (the demo store's key).
+const Site = "demo"
+
+// Delta is an honest-sized delta of Site (an 8-click session: 28 pairs, 8
+// items, 2 arms); its 16-byte id is at idAt in body, for Hammer to make
+// each sync a new delta.
 func Delta() (body []byte, idAt int) {
-	d := wire.Delta{Site: demosite.Key, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
+	d := wire.Delta{Site: Site, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
 	copy(d.ID[:], idText)
 	for i := 0; i < 8; i++ {
 		d.Items = append(d.Items, wire.Count{ID: fmt.Sprintf("evening-gowns-%d", i), N: 1})
