@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/server/internal/synctest"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
 )
@@ -60,7 +59,7 @@ func BenchmarkSyncReplicas(b *testing.B) {
 				urls = append(urls, r.url)
 			}
 			for _, r := range rs {
-				waitFor(b, "every replica serves a version", func() bool { _, ok := r.agg.Current(demosite.Key); return ok })
+				waitFor(b, "every replica serves a version", func() bool { _, ok := r.agg.Current(siteKey); return ok })
 			}
 			cpu0, pg0 := cpu(), pg.CPU()
 			b.ResetTimer()

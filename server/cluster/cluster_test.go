@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
@@ -20,7 +19,7 @@ func appendDeltas(t *testing.T, st store.Store, n int) {
 	t.Helper()
 	for range n {
 		deltaN++
-		d := wire.Delta{Site: demosite.Key, Pairs: []wire.Pair{{From: fmt.Sprint("item-", deltaN), To: "anchor", W: 1}},
+		d := wire.Delta{Site: siteKey, Pairs: []wire.Pair{{From: fmt.Sprint("item-", deltaN), To: "anchor", W: 1}},
 			Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 1}}}
 		copy(d.ID[:], fmt.Sprintf("cluster-%08d", deltaN))
 		if _, err := st.Append(context.Background(), store.Delta{Site: d.Site, ID: d.ID, Received: time.Now(), Body: wire.Marshal(&d)}); err != nil {
@@ -40,7 +39,7 @@ func TestRun(t *testing.T) {
 	a := startReplica(t, url, replicaConfig{poll: time.Hour})
 	waitFor(t, "a replica leads", a.agg.Leading)
 	b := startReplica(t, url, replicaConfig{poll: time.Hour})
-	waitFor(t, "the follower serves version 0", func() bool { _, ok := b.agg.Current(demosite.Key); return ok })
+	waitFor(t, "the follower serves version 0", func() bool { _, ok := b.agg.Current(siteKey); return ok })
 	var worst time.Duration
 	for n := uint32(1); n <= 3; n++ {
 		appendDeltas(t, b.st, 5) // synced to the follower
@@ -54,7 +53,7 @@ func TestRun(t *testing.T) {
 			t.Fatal("both replicas lead")
 		}
 	}
-	arms, err := b.agg.Arms(demosite.Key)
+	arms, err := b.agg.Arms(siteKey)
 	if err != nil || arms[0][wire.ArmTreatment].Impressions != 15 {
 		t.Fatalf("the follower's arms = %+v, %v; want the leader's 15 impressions", arms, err)
 	}

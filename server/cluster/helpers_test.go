@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
+	"github.com/tailorhq/tailor/server/internal/synctest"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
@@ -36,9 +37,14 @@ type replicaConfig struct {
 	poll     time.Duration // a follower's bound (default 1s)
 }
 
+// siteKey is the replicas' one federated site, keyed as the sync
+// benchmark's deltas are.
+const siteKey = synctest.Site
+
+// sites configures siteKey.
 func sites(t testing.TB) *site.Set {
 	t.Helper()
-	set, err := site.NewSet(demosite.Site("http://localhost"))
+	set, err := site.NewSet(site.Site{Key: siteKey, Origins: []string{"http://localhost"}, Privacy: wire.PrivacyFederated, Holdout: site.DefaultHoldout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +125,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 func version(r *replica) store.Version {
-	v, _ := r.agg.Current(demosite.Key)
+	v, _ := r.agg.Current(siteKey)
 	return v
 }
