@@ -99,14 +99,22 @@ clean:
 	rm -rf $(DIST)
 
 # The replay benchmark on real clickstreams (../shared/datasets): Tailor in
-# every privacy mode and the baselines on the same data. TRAIN/EVAL: any
-# files of the datasets' formats; OUT: where results.md, results.json and
-# report.html go (plus the YOOCHOOSE 1/64 tuning split in OUT/yoochoose1-64,
-# Diginetica and the Open Bandit estimate when DATASETS has them; see
-# build/replay.sh for TUNING_METHODS and TUNING_SAMPLE).
+# its privacy modes and the baselines on the same data, into OUT
+# (results.md, results.json, report.html). `make replay TRAIN=... EVAL=...`
+# runs that split alone with the default set of modes (build/replay.sh;
+# METHODS=a,b or METHODS=all for others). Plain `make replay` runs
+# yoochoose-100k with every method, then the YOOCHOOSE 1/64 and DIGINETICA
+# tuning splits with the default set (TUNING_METHODS, TUNING_SAMPLE) and
+# the Open Bandit estimate.
 DATASETS ?= ../shared/datasets
 TRAIN    ?= $(DATASETS)/yoochoose-100k/train_tr.txt
 EVAL     ?= $(DATASETS)/yoochoose-100k/train_valid.txt
 OUT      ?= replay-out
+ifneq ($(filter command line,$(origin TRAIN) $(origin EVAL)),)
+REPLAY_SPLITS :=
+else
+REPLAY_SPLITS := $(DATASETS)
+METHODS ?= all
+endif
 replay: wasm
-	GO=$(GO) ./build/replay.sh $(TRAIN) $(EVAL) $(OUT) $(DATASETS)
+	GO=$(GO) METHODS=$(METHODS) ./build/replay.sh $(TRAIN) $(EVAL) $(OUT) $(REPLAY_SPLITS)
