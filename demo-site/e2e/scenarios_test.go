@@ -378,6 +378,78 @@ func TestScenario5And6GiftBuyer(t *testing.T) {
 	})
 }
 
+// runningGear and dressWear are the categories of the gift buyer's own
+// interests and of the gift.
+var (
+	runningGear = []string{"running-shoes", "gps-watches", "running-socks", "energy-gels", "running-apparel"}
+	dressWear   = []string{"office-dresses", "evening-gowns", "blouses"}
+)
+
+// Scenario 5 over visits (issue 12): the gift buyer as he comes back.
+// Weeks of running, a visit every few days (the test moves the page's
+// clock), then a visit of dresses ending in a purchase, the gift. In
+// that visit the dresses lead (what he looks at now); on his next visit
+// his running interests lead the home page again and the dresses are at
+// most a minority: one visit's burst, even with a purchase, does not
+// take over.
+func TestScenario5GiftBuyerOverVisits(t *testing.T) {
+	tb := visitor(t, nil, "/p/running-shoes-1", "also-like")
+	tb.visit("/p/gps-watches-1", "also-like")
+	days := 0
+	later := func(d int) { // the next visit, d days on
+		days += d
+		tb.AddScript(shiftClock(time.Duration(d) * 24 * time.Hour)) // adds to the shifts before it
+	}
+	for _, pages := range [][]string{{"/p/running-shoes-2", "/p/energy-gels-1"}, {"/p/gps-watches-2", "/p/running-apparel-1"}} {
+		later(4)
+		for _, p := range pages {
+			tb.visit(p, "also-like")
+		}
+	}
+
+	later(4) // the gift
+	for _, p := range []string{"/p/evening-gowns-1", "/p/office-dresses-2", "/p/office-dresses-1"} {
+		tb.visit(p, "also-like")
+	}
+	n := tb.rankings("also-like")
+	tb.Click(`[data-buy-now]`)
+	tb.Wait(`document.querySelector('[data-buy-now]').textContent.includes('Bought')`)
+	tb.waitRanked("also-like", n+1)
+	tb.visit("/", "home-recs")
+	gift := tb.slot("home-recs")
+	t.Logf("home-recs in the gift visit: %v", gift)
+	if len(inCategory(gift[:min(3, len(gift))], dressWear...)) == 0 {
+		t.Errorf("home-recs in the gift visit %v: want what he looks at now among the first three", ids(gift))
+	}
+
+	later(3) // his next visit
+	tb.visit("/", "home-recs")
+	if d := eval[float64](tb, `(new Date() - performance.timeOrigin) / 864e5`); d < float64(days)-0.1 || d > float64(days)+0.1 {
+		t.Fatalf("the page's clock is %.2f days ahead, want %d", d, days)
+	}
+	recs, hero, posts := tb.slot("home-recs"), tb.slot("hero"), tb.slot("home-posts")
+	t.Logf("home-recs on the next visit: %v", recs)
+	t.Logf("hero %v, home-posts %v", hero, posts)
+	var chosen []item // exploration's pick is no choice of the model
+	for _, it := range recs {
+		if it.Source != "explore" {
+			chosen = append(chosen, it)
+		}
+	}
+	running, dresses := inCategory(chosen, runningGear...), inCategory(chosen, dressWear...)
+	if len(running) <= len(chosen)/2 || len(dresses) >= len(running) || len(chosen) == 0 || !slices.Contains(runningGear, chosen[0].Category) {
+		t.Errorf("home-recs on the next visit %v: %d running, %d dresses; want running first and a majority, dresses a minority", ids(recs), len(running), len(dresses))
+	}
+	if len(hero) != 1 || hero[0].ID != "banner-running" {
+		t.Errorf("hero %v, want banner-running", hero)
+	}
+	if len(posts) == 0 || posts[0].ID != "post-first-marathon" {
+		t.Errorf("home-posts %v, want post-first-marathon first", ids(posts))
+	}
+	tb.checkRequests(true)
+	tb.NoErrors()
+}
+
 // sideBySide lays out two rankings of the same slots in two columns.
 func sideBySide(ai, rules map[string][]item, slots []string) string {
 	var b strings.Builder
