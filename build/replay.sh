@@ -42,13 +42,20 @@ trap 'rm -rf "$bin"' EXIT
 "$bin/replay" -train "$train" -eval "$eval" -out "$out" -methods "$(methods "${METHODS:-$DEFAULT_METHODS}")" -progress
 [ -n "$datasets" ] || { echo "replay: done in $((SECONDS - start)) s" >&2; exit 0; }
 
+# The published rows on each split (issue 12), to read ours against: they
+# are measured on the standard test halves, central, trained on a GPU;
+# these runs measure the validation split carved from the training half.
+declare -A published=(
+	[yoochoose1-64]="Published, test half, GPU (HR@20 / MRR@20, %): SR-GNN 70.57 / 30.94; best reported ~72 / ~32.6 (SGNN-HN)."
+	[diginetica-srgnn]="Published, test half, GPU (HR@20 / MRR@20, %): SR-GNN 50.73 / 17.59; best reported ~54-56 / ~19-19.5 (GCE-GNN and later)."
+)
 tuning=$(methods "${TUNING_METHODS:-$DEFAULT_METHODS}")
 for split in yoochoose1-64 diginetica-srgnn; do
 	dir=$datasets/$split
 	if [ -f "$dir/train_tr.txt" ] && [ -f "$dir/train_valid.txt" ]; then
 		t=$SECONDS
 		"$bin/replay" -train "$dir/train_tr.txt" -eval "$dir/train_valid.txt" -out "$out/$split" \
-			-methods "$tuning" -sample "${TUNING_SAMPLE:-0}" -progress
+			-methods "$tuning" -sample "${TUNING_SAMPLE:-0}" -note "${published[$split]}" -progress
 		echo "replay: $split in $((SECONDS - t)) s" >&2
 	fi
 done

@@ -91,6 +91,7 @@ func usagef(format string, args ...any) error {
 type flags struct {
 	train, eval, categories, out string
 	cpuprofile                   string
+	notes                        []string
 	methods                      []string
 	ks                           []int
 	workers                      int
@@ -116,6 +117,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.sample, "sample", 0, "evaluate `N` evaluation sessions (after filtering) spread evenly over the evaluation file, the same for\nevery method, for large splits; 0 = all")
 	fs.IntVar(&f.splitDays, "split-days", 0, "without -eval: evaluate on the sessions whose last click is in the last `N` days of -train\n(whole dates for files without a clock, such as DIGINETICA) and train on the others")
 	fs.IntVar(&f.minSupport, "min-item-support", 0, "before splitting, apply SR-GNN's filter to -train: drop single-click sessions, clicks on items\nclicked fewer than `N` times, then sessions left shorter than 2 (SR-GNN uses 5); 0 = off")
+	fs.Func("note", "a line of `text` for the report's header, e.g. published figures to read the rows against (repeatable)", func(s string) error {
+		f.notes = append(f.notes, s)
+		return nil
+	})
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof reads it)")
 	fs.BoolVar(&f.progress, "progress", false, "draw the progress bar on stderr even when stderr is not a terminal")
 	fs.Usage = func() {
@@ -232,6 +237,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	if err != nil {
 		return err
 	}
+	meta.Lines = append(meta.Lines, f.notes...)
 	meta.Lines = append(meta.Lines, fmt.Sprintf("Total time %.1f s with %d workers, seed %d.", time.Since(started).Seconds(), f.workers, f.seed))
 	if err := report.Write(f.out, meta, results); err != nil {
 		return err

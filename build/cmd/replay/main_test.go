@@ -87,6 +87,28 @@ func TestRunTrainEval(t *testing.T) {
 	}
 }
 
+// TestNotesAndProfile: -note lines reach the report's header, in order,
+// and -cpuprofile writes a profile.
+func TestNotesAndProfile(t *testing.T) {
+	dir := t.TempDir()
+	train := yoochoose(t, dir, "train.txt", 30, 1396300000)
+	ev := yoochoose(t, dir, "eval.txt", 6, 1396400000)
+	prof := filepath.Join(dir, "cpu.prof")
+	notes := []string{"Published (test half, GPU): SR-GNN HR@20 70.57, MRR@20 30.94.", "Second note."}
+	stdout, stderr, err := runCmd(t, "-train", train, "-eval", ev, "-out", filepath.Join(dir, "out"), "-methods", "pop",
+		"-note", notes[0], "-note", notes[1], "-cpuprofile", prof)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	i, j := strings.Index(stdout, notes[0]), strings.Index(stdout, notes[1])
+	if i < 0 || j < i {
+		t.Errorf("notes missing or out of order in the report:\n%s", stdout)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Errorf("cpu profile: %v", err)
+	}
+}
+
 func TestRunSplitDaysWithCategories(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
