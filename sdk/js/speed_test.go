@@ -18,15 +18,17 @@ const speedRecorder = `document.addEventListener("tailor:ranked", function (e) {
   if (e.detail.slot === "recs" && !__t.painted) { __t.painted = -1; requestAnimationFrame(function () { __t.painted = performance.now(); }); }
 });`
 
-// speedStages are the loader's performance marks (tailor:NAME, state.js
-// mark), the resources it fetches, the recs slot's first tailor:ranked
-// event (ranked) and the frame after it (painted), in the order the start
-// reaches them.
+// speedStages are the stages of the start, in the order it reaches them:
+// the loader's requests (resource timing: request sent, headers, last
+// byte), the page's DOMContentLoaded (dom), the loader's performance marks
+// (tailor:NAME, state.js mark: tailor.wasm compiled and instantiated, its
+// _initialize done, the stored profile read, the shards applied), the
+// recs slot's first tailor:ranked event (ranked) and the frame after it
+// (painted).
 var speedStages = []string{
-	"wasm request", "wasm response", "manifest request", "manifest response",
-	"config response", "shards response",
-	"fetched", "compiled", "instantiated", "initialized",
-	"manifest", "dom", "configured", "profile", "shards", "ranked", "painted",
+	"wasm request", "wasm headers", "wasm response", "manifest request", "manifest response",
+	"config response", "shards response", "dom",
+	"compiled", "initialized", "profile", "shards", "ranked", "painted",
 }
 
 // speedLoad is one page load: each stage in ms after tailor:start, and
@@ -70,12 +72,14 @@ func TestSpeed(t *testing.T) {
 				const es = performance.getEntriesByType('resource').filter(e => re.test(new URL(e.name).pathname));
 				if (!es.length) return;
 				stages[name + ' request'] = Math.min(...es.map(e => e.startTime)) - start;
+				stages[name + ' headers'] = Math.min(...es.map(e => e.responseStart)) - start;
 				stages[name + ' response'] = Math.max(...es.map(e => e.responseEnd)) - start;
 			};
 			res(/\.wasm$/, 'wasm');
 			res(/^\/v1\/model$/, 'manifest');
 			res(/^\/v1\/config\//, 'config');
 			res(/^\/v1\/shards\//, 'shards');
+			stages.dom = performance.getEntriesByType('navigation')[0].domContentLoadedEventStart - start;
 			stages.ranked = __t.ranked.find(r => r.slot == 'recs').at - start;
 			stages.painted = __t.painted - start;
 			return {

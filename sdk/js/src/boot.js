@@ -55,7 +55,6 @@ async function boot() {
   const man = manifest(o.origin, o.site)
   const rec = st.granted ? storage.get(o.site) : null
   st.model = await man.catch(log)
-  mark('manifest')
   const named = st.model?.wasm
   const eng = early && (!named || named.endsWith('/' + WASM)) ? early : quiet(load(o.wasm || named || o.origin + '/tailor.wasm', o.debug))
   const cfg = quiet(st.model?.config ? bytes(st.model.config) : Promise.reject())
@@ -63,7 +62,6 @@ async function boot() {
   // while the page is still parsed.
   fetchShards([])
   await new Promise((r) => (document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', r) : r()))
-  mark('dom')
   // A page without Tailor's markup, or a site that declares slots by
   // selector: the chunk marks the slots and reads what the page shows.
   const slots = st.model?.slots
@@ -78,7 +76,6 @@ async function boot() {
   st.call = await eng
   await pause()
   configure(await cfg.catch(() => 0))
-  mark('configured')
   const saved = await rec
   mark('profile')
   guard(() => {

@@ -7,11 +7,12 @@ import { utf8 } from './msgpack.js'
  * loader needs of it. Every field of the server's manifest that the loader
  * reads is read here, and nowhere else:
  *
- *   {version, shard_count, shards: [{index, version, url, head}], config: {url},
- *    bytes, assets: {"tailor.wasm": {url}}}
+ *   {shard_count, shards: [{index, version, url, head}], config: {url},
+ *    assets: {"tailor.wasm": {url}}, slots}
  *
  * URLs may be relative to the origin. The browser's HTTP cache revalidates
- * the manifest with its ETag (If-None-Match) once its max-age is over;
+ * the manifest with its ETag (If-None-Match) once its max-age is over,
+ * behind the page while server/api's stale-while-revalidate allows;
  * setting that header by hand would cost a CORS preflight. */
 export async function manifest(origin, site) {
   const r = await fetch(origin + '/v1/model?site=' + encodeURIComponent(site), { credentials: 'omit' })
@@ -19,11 +20,9 @@ export async function manifest(origin, site) {
   const m = await r.json()
   const abs = (u) => new URL(u, origin).href
   return {
-    version: m.version,
     count: m.shard_count,
-    bytes: m.bytes,
     config: m.config && abs(m.config.url),
-    shards: (m.shards || []).map((s) => ({ index: s.index, version: s.version, url: abs(s.url), head: s.head })),
+    shards: (m.shards || []).map((s) => ({ ...s, url: abs(s.url) })),
     // tailor.wasm at its content-hashed, immutable URL; its integrity hash
     // is not used: it comes from the same server as the wasm itself
     wasm: m.assets?.['tailor.wasm'] && abs(m.assets['tailor.wasm'].url),

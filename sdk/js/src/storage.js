@@ -36,8 +36,16 @@ const run = async (mode, op) => {
   })
 }
 
-/** get resolves with the record saved under key, or null. */
-export const get = (key) => run('readonly', (s) => s.get(key))
+/** get resolves with the record saved under key, or a falsy value. A
+ * device without the database answers at once and creates it behind: on a
+ * first visit, creating it (a disk write) is the slowest step of the start
+ * (TestSpeed); the first save, later, finds it open. */
+export const get = async (key) => {
+  try {
+    if (!(await indexedDB.databases()).some((d) => d.name == 'tailor')) return void open()
+  } catch {} // no databases() (Firefox before 126) or no IndexedDB: open tells
+  return run('readonly', (s) => s.get(key))
+}
 
 /** put saves a record under key. */
 export const put = (key, v) => run('readwrite', (s) => s.put(v, key))
