@@ -18,6 +18,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
@@ -92,33 +93,11 @@ func newStack(t testing.TB, cfg stackConfig) *stack {
 	if cfg.every == 0 {
 		cfg.every = 1 << 30
 	}
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg, err := publish.New(db, cfg.sites, publish.WithParams(cfg.params), publish.WithPublishEvery(cfg.every, time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	opts := append([]api.Option{api.WithAdminToken(adminToken), api.WithStatsRelease(1, 0)}, cfg.opts...)
-	srv, err := api.New(db, agg, cfg.sites, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{url: srv.URL(), store: db, agg: agg, srv: srv,
+	st := stacktest.Start(t, cfg.sites, cfg.params, cfg.every, opts...)
+	s := &stack{url: st.URL, store: st.DB, agg: st.Agg, srv: st.API,
 		c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	t.Cleanup(func() {
-		s.c.CloseIdleConnections()
-		srv.Close()
-		agg.Close(context.Background())
-		db.Close()
-	})
+	t.Cleanup(s.c.CloseIdleConnections)
 	return s
 }
 

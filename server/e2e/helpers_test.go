@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -18,9 +17,9 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
-	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
@@ -40,31 +39,9 @@ type server struct {
 
 func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *server {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(every, time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := api.New(db, agg, sites, api.WithAdminToken(adminToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Open("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{url: srv.URL(), agg: agg, c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
-	t.Cleanup(func() {
-		s.c.CloseIdleConnections()
-		srv.Close()
-		agg.Close(context.Background())
-		db.Close()
-	})
+	st := stacktest.Start(t, sites, p, every, api.WithAdminToken(adminToken))
+	s := &server{url: st.URL, agg: st.Agg, c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	t.Cleanup(s.c.CloseIdleConnections)
 	return s
 }
 
