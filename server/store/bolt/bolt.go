@@ -174,7 +174,7 @@ type idEntry struct {
 // pendingRecord is a journalled delta not yet copied into the file.
 type pendingRecord struct {
 	seq    uint64
-	record []byte // encodeRecord's
+	record []byte // the delta's record (stage)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -269,12 +269,35 @@ func (s *DB) update(fn func(*bbolt.Tx) error) error {
 	return s.db.Update(fn)
 }
 
-// Append implements store.Store.
+// Append implements store.Store. The delta's sum and record are made
+// here, by the caller's goroutine, not in the group's commit that every
+// append of the group waits for; the group commit gets them as the Body
+// (stage), which it need not copy.
 func (s *DB) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
 	if err := d.Check(); err != nil {
 		return store.Appended{}, fmt.Errorf("bolt: %w", err)
 	}
-	return s.appends.Append(ctx, d)
+	d.Received = store.Coarse(d.Received) // as the group commit would: the record holds it
+	d.Body = stage(&d)
+	return s.appends.AppendOwned(ctx, d)
+}
+
+// stage is the Body of a delta in a group commit: sha256(body), the
+// duplicate check's, then the delta's record, which the
+// journal writes and Deltas reads until the file has it. A record is
+// recordHeader's fields, then the body.
+func stage(d *store.Delta) []byte {
+	b := make([]byte, sha256.Size+recordHeader, sha256.Size+recordHeader+len(d.Body))
+	sum := sha256.Sum256(d.Body)
+	copy(b, sum[:])
+	putRecordHeader(b[sha256.Size:], d)
+	return append(b, d.Body...)
+}
+
+// staged splits a staged Body into its sum and its record.
+func staged(b []byte) (sum [sha256.Size]byte, record []byte) {
+	copy(sum[:], b)
+	return sum, b[sha256.Size:]
 }
 
 // commit appends a group (groupcommit calls it): to the journal, or
@@ -290,7 +313,8 @@ func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
 	}
 	var n int64
 	for i := range batch {
-		n += recordBytes(batch[i].Site, batch[i].Body)
+		_, record := staged(batch[i].Body)
+		n += recordBytes(batch[i].Site, record)
 		if len(batch[i].Site) > maxSiteLen {
 			n = 1 << 62 // never fits: the file takes it
 		}
@@ -320,8 +344,8 @@ func failed(n int, err error) []groupcommit.Result {
 	return res
 }
 
-// commitFile appends a group in one bbolt transaction. Nothing is
-// pending in the journal when it runs.
+// commitFile appends a group (of staged Bodies) in one bbolt
+// transaction. Nothing is pending in the journal when it runs.
 func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 	clear(s.next) // the file's sequences move: read them again
 	res := make([]groupcommit.Result, len(batch))
@@ -331,7 +355,7 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 		for i := range batch {
 			res[i] = groupcommit.Result{}
 			d := &batch[i]
-			sum := sha256.Sum256(d.Body)
+			sum, record := staged(d.Body)
 			if v := ids.Get(d.ID[:]); v != nil {
 				if !bytes.Equal(v[:sha256.Size], sum[:]) || string(v[sha256.Size+8:]) != d.Site {
 					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
@@ -348,7 +372,7 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 			if err != nil {
 				return err
 			}
-			if err := siteLog.Put(u64(seq), encodeRecord(d)); err != nil {
+			if err := siteLog.Put(u64(seq), record); err != nil {
 				return err
 			}
 			if err := ids.Put(d.ID[:], idValue(sum, seq, d.Site)); err != nil {
@@ -377,12 +401,11 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 // A record is id (16) + model (4) + received Unix ns (8) + body.
 const recordHeader = 16 + 4 + 8
 
-func encodeRecord(d *store.Delta) []byte {
-	b := make([]byte, recordHeader, recordHeader+len(d.Body))
+// putRecordHeader writes a record's header, of d, into b.
+func putRecordHeader(b []byte, d *store.Delta) {
 	copy(b, d.ID[:])
 	binary.BigEndian.PutUint32(b[16:], d.Model)
 	binary.BigEndian.PutUint64(b[20:], uint64(d.Received.UnixNano()))
-	return append(b, d.Body...)
 }
 
 func decodeRecord(site string, seq uint64, v []byte) (store.Delta, error) {

@@ -36,7 +36,7 @@ import (
 //
 //	length (4) | CRC-32C of the rest (4) | epoch (8) | seq (8) | site length (2) | site | record
 //
-// where record is encodeRecord's (id, model, received, body). Each time
+// where record is the delta's record (id, model, received, body; stage). Each time
 // a half is copied into the bbolt file, the epoch in its header is
 // bumped: replay stops at the first record that is torn, zero, or of an
 // older epoch, so a record is replayed only if it was written after the
@@ -57,7 +57,7 @@ type journalRecord struct {
 	sum    [sha256.Size]byte // of the body
 	seq    uint64
 	site   string
-	record []byte // encodeRecord's
+	record []byte // the delta's record (stage)
 }
 
 const (
@@ -184,9 +184,9 @@ func zero(f *os.File, from, to int64) error {
 // what the half holds.
 func (j *journal) fits(n int64) bool { return j.off+n <= j.size }
 
-// recordBytes is how many bytes a delta's journal record takes.
-func recordBytes(site string, body []byte) int64 {
-	return int64(recordPrefix + len(site) + recordHeader + len(body))
+// recordBytes is how many bytes a delta's record takes in the journal.
+func recordBytes(site string, record []byte) int64 {
+	return int64(recordPrefix + len(site) + len(record))
 }
 
 // add encodes a record into the group being written.
@@ -301,9 +301,10 @@ func idValue(sum [sha256.Size]byte, seq uint64, site string) []byte {
 	return append(binary.BigEndian.AppendUint64(append(v, sum[:]...), seq), site...)
 }
 
-// commitJournal appends a group to j, in which it fits: the duplicate
-// check (against the journal's ids, the group's, then the file's), a Seq
-// for each new delta, one write and one fdatasync. The caller holds jmu.
+// commitJournal appends a group (of staged Bodies) to j, in which it
+// fits: the duplicate check (against the journal's ids, the group's, then
+// the file's), a Seq for each new delta, one write and one fdatasync. The
+// caller holds jmu.
 func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result {
 	res := make([]groupcommit.Result, len(batch))
 	fresh := make(map[[16]byte]*journalRecord, len(batch)) // the group's new deltas
@@ -312,7 +313,7 @@ func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
 		for i := range batch {
 			d := &batch[i]
-			sum := sha256.Sum256(d.Body)
+			sum, record := staged(d.Body)
 			var prev *journalRecord
 			if e, ok := s.ids[d.ID]; ok {
 				prev = &journalRecord{sum: e.sum, seq: e.seq, site: e.site}
@@ -338,7 +339,7 @@ func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result
 			}
 			seq++
 			s.next[d.Site] = seq
-			recs = append(recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: encodeRecord(d)})
+			recs = append(recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: record})
 			r := &recs[len(recs)-1] // recs does not grow past its capacity
 			j.add(r)
 			fresh[d.ID] = r

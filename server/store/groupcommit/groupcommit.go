@@ -64,10 +64,19 @@ func New(size int, commit Func) *Committer {
 // waits for its result. When ctx ends first, the append may still commit;
 // a retry then finds it (store.Appended.Duplicate).
 func (c *Committer) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
+	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
+	return c.AppendOwned(ctx, d)
+}
+
+// AppendOwned is Append of a Body the caller hands over: it neither
+// changes nor reuses it, so it is not copied. A store that makes a new
+// Body for each append anyway (bolt: its record, made by the caller's
+// goroutine rather than in the commit every append waits for) saves the
+// copy.
+func (c *Committer) AppendOwned(ctx context.Context, d store.Delta) (store.Appended, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Appended{}, err
 	}
-	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
 	d.Received = store.Coarse(d.Received)
 	r := &request{d: d, done: make(chan Result, 1)}
 	c.mu.RLock()

@@ -98,3 +98,21 @@ func TestClose(t *testing.T) {
 		t.Errorf("append with a done context = %v, want context.Canceled", err)
 	}
 }
+
+// TestAppendOwned: AppendOwned hands the commit the caller's Body itself,
+// Append a copy.
+func TestAppendOwned(t *testing.T) {
+	var got []byte
+	c := groupcommit.New(4, func(batch []store.Delta) []groupcommit.Result {
+		got = batch[0].Body
+		return make([]groupcommit.Result, len(batch))
+	})
+	defer c.Close()
+	body := []byte("body")
+	if _, err := c.AppendOwned(context.Background(), store.Delta{Site: "s", Body: body}); err != nil || &got[0] != &body[0] {
+		t.Errorf("AppendOwned: err %v, body copied: %v", err, &got[0] != &body[0])
+	}
+	if _, err := c.Append(context.Background(), store.Delta{Site: "s", Body: body}); err != nil || &got[0] == &body[0] || string(got) != "body" {
+		t.Errorf("Append: err %v, body %q not copied: %v", err, got, &got[0] == &body[0])
+	}
+}
