@@ -3,7 +3,6 @@ package publish_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 // at once and its deltas' versions after, while readers look sites up
 // concurrently (run under -race); adding it twice changes nothing.
 func TestAddSite(t *testing.T) {
-	db := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	db := newStore(t)
 	a := start(t, db, sites(t, 0.1))
 	defer a.Close(context.Background())
 	ctx := context.Background()

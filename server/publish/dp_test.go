@@ -76,7 +76,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 // frequent items and their pairs.
 func TestAggregatorLDP(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	catalog := make([]string, 40)
 	for i := range catalog {
 		catalog[i] = fmt.Sprint("p", i)

@@ -3,7 +3,6 @@ package publish_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // a follower.
 func TestFollower(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	set := sites(t, 0.05)
 	a, b := follower(t, st, set), follower(t, st, set)
 	if _, ok := a.Current(shop); ok || a.Leading() {
@@ -125,7 +124,7 @@ func TestFollower(t *testing.T) {
 }
 
 func TestLeadNotFollower(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	a := start(t, st, sites(t, 0.05))
 	defer a.Close(context.Background())
 	if err := a.Lead(context.Background()); !errors.Is(err, publish.ErrNotFollower) {

@@ -2,7 +2,6 @@ package publish_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 // are still folded (the arms count them) and the first version after the
 // pause holds them.
 func TestPaused(t *testing.T) {
-	db := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	db := newStore(t)
 	var paused atomic.Bool
 	paused.Store(true)
 	a := start(t, db, sites(t, 0.1), publish.WithPaused(func(key string) bool { return key == shop && paused.Load() }))

@@ -16,6 +16,13 @@ import (
 	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
+// newStore opens a new store in the test's temporary directory.
+func newStore(t testing.TB) *bolt.DB {
+	t.Helper()
+	return openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+}
+
+// openStore opens the store at path, closed with the test.
 func openStore(t testing.TB, path string) *bolt.DB {
 	t.Helper()
 	db, err := bolt.Open(path)
@@ -146,7 +153,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 }
 
 func TestAggregatorPublishesByCountAndTime(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
 	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(5, time.Hour))
@@ -163,7 +170,7 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	}
 	waitVersion(t, a, 1)
 
-	b, err := publish.New(openStore(t, filepath.Join(t.TempDir(), "tailor.db")), sites(t, 0.05),
+	b, err := publish.New(newStore(t), sites(t, 0.05),
 		publish.WithParams(p), publish.WithPublishEvery(1000, 50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +202,7 @@ func waitVersion(t *testing.T, a *publish.Aggregator, n uint32) store.Version {
 }
 
 func TestAggregatorNoiseRecorded(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Noise, p.Epsilon, p.Delta = 1, aggregate.NoiseGaussian, 2, 1e-6
 	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithNoiseSeed(1))
@@ -216,7 +223,7 @@ func TestAggregatorNoiseRecorded(t *testing.T) {
 // goroutines at once (run it under -race): every delta is folded exactly
 // once.
 func TestAggregatorHammer(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
 	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(7, 10*time.Millisecond))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -126,7 +125,7 @@ func TestPurge(t *testing.T) {
 // the base, and a tool whose parameters are not the server's.
 func TestPurgeRefused(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, t.TempDir()+"/tailor.db")
+	st := newStore(t)
 	a := startWith(t, st, publish.WithRetention(24*time.Hour))
 	now := time.Now()
 	for i := range 5 {
@@ -195,7 +194,7 @@ func (r *racing) Publish(ctx context.Context, p store.Publication) error {
 // from the purged checkpoint. No version after the purge holds the poison.
 func TestPurgeWhileLeading(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	a := startWith(t, st, publish.WithRetention(0))
 	now := store.Coarse(time.Now())
 	bad := now.Add(-3 * time.Hour)
@@ -236,7 +235,7 @@ func TestPurgeWhileLeading(t *testing.T) {
 // refused before it deletes anything.
 func TestPurgeBudget(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	p := retainParams()
 	p.Noise, p.Epsilon, p.Delta, p.DPWindow, p.DPReleases = aggregate.NoiseGaussian, 8, 1e-6, 24*time.Hour, 2
 	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithRetention(0), publish.WithNoiseSeed(1))

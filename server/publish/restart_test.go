@@ -2,7 +2,6 @@ package publish_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -32,7 +31,7 @@ func (c *countingStore) Deltas(ctx context.Context, site string, after uint64, l
 // not the history (issue 12: a restart does not refold).
 func TestRestartReadsCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	const history, later = 2500, 7
 	for i := range history {
 		appendDelta(t, st, i, "a", string(rune('b'+i%20)))

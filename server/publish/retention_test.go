@@ -36,7 +36,7 @@ type backend struct {
 func backends(t *testing.T) []backend {
 	bs := []backend{{
 		name: "bolt",
-		open: func(t *testing.T) store.Store { return openStore(t, filepath.Join(t.TempDir(), "tailor.db")) },
+		open: func(t *testing.T) store.Store { return newStore(t) },
 		remains: func(t *testing.T, st store.Store, ids [][16]byte) int {
 			t.Helper()
 			path := st.(interface{ Path() string }).Path()
@@ -251,7 +251,7 @@ func TestRetention(t *testing.T) {
 // TestRetentionOff: WithRetention(0) deletes nothing; a negative window
 // is refused.
 func TestRetentionOff(t *testing.T) {
-	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
+	st := newStore(t)
 	a := startWith(t, st, publish.WithRetention(0))
 	appendAt(t, st, "ancient", time.Now().Add(-365*24*time.Hour), "a", "b")
 	flush(t, a)
