@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -243,5 +244,25 @@ func hugeRaw(t *testing.T, s *stack, withLength bool) {
 	t.Logf("413 after the client sent %d KiB of 100 MiB", sent>>10)
 	if sent >= 100<<20 {
 		t.Error("the server read the whole 100 MB body")
+	}
+}
+
+// TestSyncAnswers: a recorded sync and its retry answer 202 with the body
+// encoding/json writes for SyncResponse, as JSON, nosniff and no-store
+// (the sync path writes them without encoding/json).
+func TestSyncAnswers(t *testing.T) {
+	s := newStack(t, stackConfig{})
+	body := enc(newDelta())
+	for _, status := range []string{"accepted", "duplicate"} {
+		r := s.sync(t, body)
+		want, _ := json.Marshal(api.SyncResponse{Status: status})
+		if r.code != http.StatusAccepted || string(r.body) != string(want)+"\n" {
+			t.Errorf("%s: %d %q, want 202 %s", status, r.code, r.body, want)
+		}
+		for k, v := range map[string]string{"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"} {
+			if got := r.header.Values(k); len(got) != 1 || got[0] != v {
+				t.Errorf("%s: %s %q, want %q", status, k, got, v)
+			}
+		}
 	}
 }
