@@ -31,25 +31,15 @@ func ParseCategories(r io.Reader, name string) (map[string]string, error) {
 		return nil, lr.errorf(ErrHeader, "%q: want %q", clip(header), "itemId;categoryId")
 	}
 	cats := make(map[string]string)
-	for {
-		f, line, ok, err := lr.row(";", len(fields))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		item, cat := strings.TrimSpace(f[idx[0]]), strings.TrimSpace(f[idx[1]])
-		if item == "" || cat == "" {
-			return nil, lr.errorf(ErrRow, "empty itemId or categoryId: %q", clip(line))
-		}
+	err = lr.rows(";", len(fields), idx[0], idx[1], "itemId or categoryId", func(_ []string, item, cat string) error {
 		if old, dup := cats[item]; dup && old != cat {
-			return nil, lr.errorf(ErrRow, "item %q in categories %q and %q", item, old, cat)
+			return lr.errorf(ErrRow, "item %q in categories %q and %q", item, old, cat)
 		}
 		cats[item] = cat
-	}
-	if len(cats) == 0 {
-		return nil, lr.errorf(ErrEmpty, "header only")
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return cats, nil
 }

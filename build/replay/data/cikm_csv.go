@@ -34,25 +34,14 @@ type digiClick struct {
 func parseDiginetica(lr *lineReader, c digineticaCols) (*Dataset, error) {
 	b := newBuilder()
 	var keys [][]digiClick // per session, parallel to its clicks
-	for {
-		f, line, ok, err := lr.row(";", c.n)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		session, item := strings.TrimSpace(f[c.session]), strings.TrimSpace(f[c.item])
-		if session == "" || item == "" {
-			return nil, lr.errorf(ErrRow, "empty session_id or item_id: %q", clip(line))
-		}
+	err := lr.rows(";", c.n, c.session, c.item, "session_id or item_id", func(f []string, session, item string) error {
 		tf, err := strconv.ParseInt(strings.TrimSpace(f[c.timeframe]), 10, 64)
 		if err != nil || tf < 0 || tf > 1e12 {
-			return nil, lr.errorf(ErrRow, "timeframe %q is not a count of milliseconds", clip(f[c.timeframe]))
+			return lr.errorf(ErrRow, "timeframe %q is not a count of milliseconds", clip(f[c.timeframe]))
 		}
 		day, err := time.Parse(time.DateOnly, strings.TrimSpace(f[c.date]))
 		if err != nil {
-			return nil, lr.errorf(ErrRow, "eventdate %q is not YYYY-MM-DD", clip(f[c.date]))
+			return lr.errorf(ErrRow, "eventdate %q is not YYYY-MM-DD", clip(f[c.date]))
 		}
 		k := digiClick{day: day.UnixMilli(), timeframe: tf}
 		i := b.add(session, item, k.day+tf)
@@ -60,9 +49,10 @@ func parseDiginetica(lr *lineReader, c digineticaCols) (*Dataset, error) {
 			keys = append(keys, nil)
 		}
 		keys[i] = append(keys[i], k)
-	}
-	if b.clicks == 0 {
-		return nil, lr.errorf(ErrEmpty, "header only")
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range b.sessions {
 		sortDigi(b.sessions[i].Clicks, keys[i])

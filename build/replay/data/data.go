@@ -201,18 +201,31 @@ func (lr *lineReader) header() (string, error) {
 	return line, err
 }
 
-// row reads the next line and splits it at sep into exactly n fields; ok
-// is false at the end of the input. line is the raw line, for messages.
-func (lr *lineReader) row(sep string, n int) (f []string, line string, ok bool, err error) {
-	line, ok, err = lr.next()
-	if err != nil || !ok {
-		return nil, "", false, err
+// rows reads the remaining lines, each split at sep into exactly n
+// fields, and calls fn with the fields and, trimmed, the two at a and b,
+// which every row must have (names says which, for messages). It stops at
+// the first error, fn's included; no rows at all is ErrEmpty.
+func (lr *lineReader) rows(sep string, n, a, b int, names string, fn func(f []string, x, y string) error) error {
+	for read := 0; ; read++ {
+		line, ok, err := lr.next()
+		if err == nil && !ok && read == 0 {
+			err = lr.errorf(ErrEmpty, "header only")
+		}
+		if err != nil || !ok {
+			return err
+		}
+		f := strings.Split(line, sep)
+		if len(f) != n {
+			return lr.errorf(ErrRow, "%d %q-separated fields, want %d: %q", len(f), sep, n, clip(line))
+		}
+		x, y := strings.TrimSpace(f[a]), strings.TrimSpace(f[b])
+		if x == "" || y == "" {
+			return lr.errorf(ErrRow, "empty %s: %q", names, clip(line))
+		}
+		if err := fn(f, x, y); err != nil {
+			return err
+		}
 	}
-	f = strings.Split(line, sep)
-	if len(f) != n {
-		return nil, "", false, lr.errorf(ErrRow, "%d %q-separated fields, want %d: %q", len(f), sep, n, clip(line))
-	}
-	return f, line, true, nil
 }
 
 func (lr *lineReader) errorf(kind error, format string, args ...any) error {

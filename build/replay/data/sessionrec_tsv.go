@@ -24,26 +24,16 @@ func yoochooseColumns(header string) (yoochooseCols, bool) {
 // seconds with a fraction; it becomes milliseconds, rounded.
 func parseYoochoose(lr *lineReader, c yoochooseCols) (*Dataset, error) {
 	b := newBuilder()
-	for {
-		f, line, ok, err := lr.row("\t", c.n)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		session, item := strings.TrimSpace(f[c.session]), strings.TrimSpace(f[c.item])
-		if session == "" || item == "" {
-			return nil, lr.errorf(ErrRow, "empty SessionId or ItemId: %q", clip(line))
-		}
+	err := lr.rows("\t", c.n, c.session, c.item, "SessionId or ItemId", func(f []string, session, item string) error {
 		sec, err := strconv.ParseFloat(strings.TrimSpace(f[c.time]), 64)
 		if err != nil || math.IsNaN(sec) || sec < 0 || sec > 1e11 {
-			return nil, lr.errorf(ErrRow, "Time %q is not Unix seconds", clip(f[c.time]))
+			return lr.errorf(ErrRow, "Time %q is not Unix seconds", clip(f[c.time]))
 		}
 		b.add(session, item, int64(math.Round(sec*1000)))
-	}
-	if b.clicks == 0 {
-		return nil, lr.errorf(ErrEmpty, "header only")
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i := range b.sessions {
 		slices.SortStableFunc(b.sessions[i].Clicks, func(x, y Click) int { return cmpInt64(x.At, y.At) })
