@@ -184,7 +184,8 @@ func (m *Method) Annotate(r *report.Result) {
 	r.Notes = fmt.Sprintf("server: minimum cohort k=%d (pairs %d), pair share %g (capped at %g deltas), neighbours %d, half-life %s, central noise %s; model version %d built from %d deltas of %d devices",
 		p.MinCohort, max(p.MinCohort, p.PairCohort), p.PairShare, p.PairCap, p.Neighbors, p.HalfLife, noise, m.version, m.deltas, m.devices.Load())
 	if m.catalog > 0 {
-		r.Notes += fmt.Sprintf("; LDP reports debiased over a catalogue of %d items", m.catalog)
+		items, pairs := m.model.published()
+		r.Notes += fmt.Sprintf("; LDP reports debiased over a catalogue of %d items: %d items and %d pairs published", m.catalog, items, pairs)
 	}
 	r.Notes += "; " + m.model.String()
 	if m.reused {
@@ -643,4 +644,20 @@ func get(ctx context.Context, c *http.Client, url string) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	return body, len(b), nil
+}
+
+// published counts the items and the neighbour entries (pairs) of the
+// model's shards: what an LDP site's estimates let through.
+func (m *served) published() (items, pairs int) {
+	for _, sh := range m.shards {
+		var w wire.Weights
+		if wire.Unmarshal(sh.b, &w, "weights") != nil {
+			continue
+		}
+		items += len(w.Items)
+		for _, it := range w.Items {
+			pairs += len(it.Next)
+		}
+	}
+	return items, pairs
 }
