@@ -127,25 +127,11 @@ func (r *response) json(t testing.TB, v any) {
 	}
 }
 
-// do sends a request and reads the whole response.
+// do sends a request and reads the whole response; the API sets no
+// cookie.
 func (s *stack) do(t testing.TB, method, path string, body io.Reader, header ...string) *response {
 	t.Helper()
-	req, err := http.NewRequest(method, s.url+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := s.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, b := stacktest.Do(t, s.c, method, s.url+path, body, header...)
 	if c := res.Header.Get("Set-Cookie"); c != "" {
 		t.Errorf("%s %s set a cookie: %q", method, path, c)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/console"
+	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
@@ -142,23 +143,9 @@ func (s *stack) do(t *testing.T, method, path string, form url.Values, header ..
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+		header = append([]string{"Content-Type", "application/x-www-form-urlencoded"}, header...)
 	}
-	req, err := http.NewRequest(method, s.url+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := s.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	res, b := stacktest.Do(t, s.c, method, s.url+path, body, header...)
 	return &response{code: res.StatusCode, header: res.Header, body: string(b)}
 }
 

@@ -1,11 +1,14 @@
-// Package stacktest starts the whole server in a test's process: a new
-// bbolt store, the aggregator publishing from it and the API on loopback,
-// as tailor-server composes them. Tests of server/api and server/e2e use
-// it; servers never do.
+// Package stacktest starts the whole server in a test's process (Start: a
+// new bbolt store, the aggregator publishing from it and the API on
+// loopback, as tailor-server composes them) and sends it requests (Do).
+// Tests of server/api, server/console and server/e2e use it; servers never
+// do.
 package stacktest
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -60,4 +63,28 @@ func Start(tb testing.TB, sites *site.Set, p aggregate.Params, every int, opts .
 		db.Close()
 	})
 	return &Stack{URL: srv.URL(), DB: db, Agg: agg, API: srv}
+}
+
+// Do sends a request with header's name-value pairs through c and returns
+// the response with its whole body read (the body is closed); it fails the
+// test if the request cannot be made or its body read.
+func Do(tb testing.TB, c *http.Client, method, url string, body io.Reader, header ...string) (*http.Response, []byte) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("%s %s: reading the body: %v", method, url, err)
+	}
+	return res, b
 }
