@@ -10,6 +10,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -369,6 +372,33 @@ func TestCloseDrains(t *testing.T) {
 	if s.stored(t, siteKey) != 1 {
 		t.Error("the drained sync was not stored")
 	}
+}
+
+// assetLayouts writes an asset named name into a dist directory both ways
+// the server serves one: "plain" (the file as built) and, when brotli is
+// installed, "built" (as build/assets.sh lays it out: hashed,
+// precompressed, assets.json). It returns the directories by layout.
+func assetLayouts(t *testing.T, name string, b []byte) map[string]string {
+	t.Helper()
+	layouts := map[string]string{}
+	for _, layout := range []string{"plain", "built"} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if layout == "built" {
+			if _, err := exec.LookPath("brotli"); err != nil {
+				t.Log("brotli not installed: the built layout is not tested (apt-get install brotli)")
+				break
+			}
+			script, _ := filepath.Abs("../../build/assets.sh")
+			if out, err := exec.Command(script, dir).CombinedOutput(); err != nil {
+				t.Fatalf("build/assets.sh: %v\n%s", err, out)
+			}
+		}
+		layouts[layout] = dir
+	}
+	return layouts
 }
 
 // TestAssets serves a dist directory both ways: as build/assets.sh lays it
