@@ -57,6 +57,9 @@ func TestScanHostile(t *testing.T) {
 	page := hostilePage()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if serveScanner(w, r) {
+			return
+		}
 		if r.URL.Path != "/hostile" {
 			inner.Config.Handler.ServeHTTP(w, r)
 			return
@@ -67,7 +70,7 @@ func TestScanHostile(t *testing.T) {
 	t.Cleanup(srv.Close)
 	tb := newTab(t)
 	r := scanPage(tb, srv.URL+"/hostile")
-	t.Logf("%d KB page: tailor.scan() %.1f ms, fastest of five more %.1f ms; grids %v", len(page)>>10, r.Ms, r.Warm, r.Grids)
+	t.Logf("%d KB page, %d elements: tailor.scan() %.1f ms (first call %.1f ms); %s; grids %v", len(page)>>10, r.Elements, r.Median, r.First, r.Phases, r.Grids)
 	if r.Main == nil || r.Main.ID != "SKU-1" || r.Main.Name != "Main one" || r.Main.Price != 1234.5 {
 		t.Errorf("main = %+v, want SKU-1, Main one, 1234.5", r.Main)
 	}

@@ -33,8 +33,14 @@ const num = (v) => ((v = +s(v).replace(/[^\d.,]/g, '').replace(/[.,](?=\d\d?$)/,
 // as strings: parsing each of a page's thousands of links with URL costs
 // more than the whole budget.
 let base // {path, dir} of the document's base URL
+let paths // URL as written → its path, for one document: nav links repeat
 function path(h) {
-  if (!(h = s(h)) || /^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return ''
+  let p = paths.get((h = s(h)))
+  if (p == null) paths.set(h, (p = toPath(h)))
+  return p
+}
+function toPath(h) {
+  if (!h || /^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return ''
   if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
   else if (h[0] != '/') h = (h[0] == '?' ? base.path : base.dir) + h
   const q = /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
@@ -70,7 +76,7 @@ function ld(x, out, canon, d = 0) {
 // (detail, click, add, purchase). It returns the product viewed first.
 const GA4 = { view_item: 'view', add_to_cart: 'cart', purchase: 'purchase' }
 const UA = { detail: 'view', click: 'click', add: 'cart', purchase: 'purchase' }
-function layer(dl, events) {
+export function layer(dl, events) {
   let main = null
   for (const e of (Array.isArray(dl) ? dl : []).slice(0, 200)) {
     try {
@@ -97,11 +103,13 @@ export const products = (list) =>
 const meta = (doc, k) => doc.querySelector(`meta[property="${k}"]`)?.content
 const MD = '[itemscope][itemtype*="schema.org/Product" i]'
 
-// mainProduct finds the page's main product, merging the sources in this
-// order: data-tailor-item, JSON-LD, microdata, the dataLayer, OpenGraph.
-function mainProduct(doc, events) {
-  const canon = path(doc.querySelector('link[rel=canonical]')?.getAttribute('href') || meta(doc, 'og:url') || doc.URL)
-  const found = []
+// canonical returns the path of the page's own URL: its canonical link,
+// og:url, else its address.
+export const canonical = (doc) => path(doc.querySelector('link[rel=canonical]')?.getAttribute('href') || meta(doc, 'og:url') || doc.URL)
+
+/** jsonld returns the first Product of the page's JSON-LD (16 blocks of
+ * 200 KB at most; a block that does not parse is skipped). */
+export function jsonld(doc, canon) {
   const lds = []
   for (const el of [...doc.querySelectorAll('script[type="application/ld+json"]')].slice(0, 16)) {
     try {
@@ -110,19 +118,30 @@ function mainProduct(doc, events) {
       if (t.length < 2e5) ld(JSON.parse(t), lds, canon)
     } catch {}
   }
-  found.push(lds.find(Boolean))
-  // Microdata: the Product around the page's h1, or the page's only one
-  // (a listing marks each tile a Product).
+  return lds.find(Boolean)
+}
+
+/** microdata returns the Product around the page's h1, or the page's only
+ * one (a listing marks each tile a Product). */
+export function microdata(doc, canon) {
   const mds = doc.querySelectorAll(MD)
   const md = doc.querySelector('h1')?.closest(MD) || (mds.length == 1 && mds[0])
   const p = (k) => {
     const e = md.querySelector(`[itemprop="${k}"]`)
     return e && (e.getAttribute('content') || e.textContent)
   }
-  if (md) found.push(product(s(p('sku')) || canon, p('name'), p('price')))
-  found.push(layer(doc.defaultView?.dataLayer, events))
-  if (/product/i.test(meta(doc, 'og:type')))
-    found.push(product(canon, meta(doc, 'og:title'), meta(doc, 'product:price:amount')))
+  return md && product(s(p('sku')) || canon, p('name'), p('price'))
+}
+
+/** opengraph returns the product of OpenGraph product tags. */
+export const opengraph = (doc, canon) => /product/i.test(meta(doc, 'og:type')) && product(canon, meta(doc, 'og:title'), meta(doc, 'product:price:amount'))
+
+// mainProduct finds the page's main product, merging the sources in this
+// order: JSON-LD, microdata, the dataLayer, OpenGraph (the core reads
+// data-tailor-item itself, which wins).
+function mainProduct(doc, events) {
+  const canon = canonical(doc)
+  const found = [jsonld(doc, canon), microdata(doc, canon), layer(doc.defaultView?.dataLayer, events), opengraph(doc, canon)]
   const main = found.find(Boolean)
   if (main) for (const f of found) if (f) for (const k in f) main[k] ??= f[k]
   return main || null
@@ -137,6 +156,7 @@ const SKU = /sku/i
 
 // href returns the pointer of a link: [the path of its href, data-href or
 // data-url, no id, the element].
+const LINK = 'a[href],[data-href],[data-url]'
 const href = (el) => [path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url')), null, el]
 
 // pointer reads an element's product pointer: [link path, [rank, id],
@@ -144,7 +164,10 @@ const href = (el) => [path(el.getAttribute(el.localName == 'a' ? 'href' : el.has
 // path.
 function pointer(el) {
   let id
-  for (const { name: k, value: v } of el.attributes) {
+  const ks = el.getAttributeNames() // not el.attributes: it makes an Attr node of each
+  for (let i = 0; i < ks.length; i++) {
+    const k = ks[i]
+    const v = el.getAttribute(k)
     let j
     try {
       j = v[0] == '{' && JSON.parse(v)
@@ -172,53 +195,89 @@ const HIDE = '[hidden],[style*="display:none" i],[style*="display: none" i]'
 // parents with one selector (the rows of a grid too) make a grid when
 // there are three or more. A climb stops at an ancestor that points to
 // too many products already.
-function tiles(doc, mainId, els) {
-  const seen = new Map() // element → {l: Map path → count ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
-  const withIds = new Set([...doc.querySelectorAll(IDS)].slice(0, LINKS))
-  const links = [...doc.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, LINKS)
-  const ptrs = [...links.filter((a) => !withIds.has(a)), ...withIds].map((el) => (withIds.has(el) ? pointer : href)(el))
+//
+// Its cost is the page's links: two querySelectorAll, then per pointer a
+// few ancestors and small arrays, not a Map each; the checks that read
+// the DOM (images, text, hidden ancestors) run only on the candidates
+// that point to one product, cheapest first. No layout is read.
+export function tiles(doc, mainId, els) {
+  const seen = new Map() // element → {l: [path, count, ...] ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
+  const ptrs = []
+  const withIds = new Set()
+  const ids = doc.querySelectorAll(IDS)
+  for (let i = 0; i < ids.length && i < LINKS; i++) withIds.add(ids[i])
+  const links = doc.querySelectorAll(LINK)
+  for (let i = 0; i < links.length && i < LINKS; i++) withIds.has(links[i]) || ptrs.push(href(links[i]))
+  for (const el of withIds) ptrs.push(pointer(el))
   // A path linked from more than 20 places is navigation, not a product.
-  const uses = {}
-  for (const [l] of ptrs) uses[l] = -~uses[l]
-  for (let [l, id, el] of ptrs) {
-    if (uses[l] > 20) l = ''
+  const uses = new Map()
+  for (let i = 0; i < ptrs.length; i++) uses.set(ptrs[i][0], (uses.get(ptrs[i][0]) || 0) + 1)
+  for (let i = 0; i < ptrs.length; i++) {
+    const p = ptrs[i]
+    const id = p[1]
+    let l = p[0]
+    if (uses.get(l) > 20) l = ''
     if (!l && !id) continue
-    for (let x = el, d = 0; x && x != doc.body && d < DEPTH; x = x.parentElement, d++) {
+    for (let x = p[2], d = 0; x && x != doc.body && d < DEPTH; x = x.parentElement, d++) {
       let k = seen.get(x)
-      if (!k) seen.set(x, (k = {}))
+      if (!k) seen.set(x, (k = { l: null, i: null, r: 0, d: null }))
       if ((!l || k.l == '*') && (!id || k.i == '*')) break
-      if (l && k.l != '*') (k.l ||= new Map()).set(l, (k.l.get(l) || 0) + 1).size > 8 && (k.l = '*')
+      if (l && k.l != '*') {
+        const a = (k.l ||= [])
+        let j = 0
+        while (j < a.length && a[j] != l) j += 2
+        j < a.length ? a[j + 1]++ : j < 16 ? a.push(l, 1) : (k.l = '*')
+      }
       if (id) (k.i = !k.i || k.i == id[1] ? id[1] : '*'), (k.r = id[0])
     }
   }
   // dom returns the path an element points to most, '*' when none does.
   const dom = (k) => {
     if (k.d == null) {
-      const [a, b] = k.l == '*' ? [] : [...(k.l || [])].sort((x, y) => y[1] - x[1])
-      k.d = !a ? (k.l ? '*' : '') : !b || a[1] > b[1] ? a[0] : '*'
+      const a = k.l
+      let n = 0
+      k.d = a == '*' ? a : ''
+      for (let j = 0; a && j < a.length; j += 2) a[j + 1] > n ? ((n = a[j + 1]), (k.d = a[j])) : a[j + 1] == n && (k.d = '*')
     }
     return k.d
   }
   const one = (k) => (k.i ? k.i != '*' : dom(k) && dom(k) != '*')
-  const grids = new Map() // selector → its tiles
-  const sel = new Map() // parent → its selector
-  for (const [x, k] of seen) {
+  // The candidates: elements that point to one product, under a parent
+  // that points to several, that look like tiles; grouped first by their
+  // parent's own step (a grid's tiles, rows too, share it), so that only
+  // groups of three or more cost a selector and a description.
+  const groups = new Map() // step of the parent > tag → [[x, k, p, img, n]]
+  const steps = new Map() // parent → its step
+  let n = 0
+  seen.forEach((k, x) => {
+    n++
     const p = x.parentElement
     const pk = seen.get(p)
-    if (!one(k) || !pk || one(pk) || x.closest(HIDE) || /template/i.test(x.className)) continue
-    const id = k.i
-    const l = dom(k)
+    if (!pk || !one(k) || one(pk)) return
     const img = x.getElementsByTagName('img')[0]
-    if (!looks(x, id, l, img)) continue
-    const it = describe(x, id && (k.r == 0 || !l || l == '*') ? id : l, img)
-    if (!sel.has(p)) sel.set(p, selector(p))
-    const g = sel.get(p) + ' > ' + x.localName
-    if (!grids.has(g)) grids.set(g, [])
-    it && grids.get(g).push([x, it])
-  }
+    if (!looks(x, k.i, dom(k), img) || /template/i.test(x.className) || x.closest(HIDE)) return
+    let g = steps.get(p)
+    if (g == null) steps.set(p, (g = step(p)))
+    g += ' > ' + x.localName
+    const c = [x, k, p, img, n]
+    groups.get(g)?.push(c) || groups.set(g, [c])
+  })
+  const grids = new Map() // selector → [its tiles, the first's place in seen]
+  const sel = new Map() // parent → its selector
+  groups.forEach((cs) => {
+    if (cs.length < 3) return
+    for (const [x, k, p, img, n] of cs) {
+      const l = dom(k)
+      const it = describe(x, k.i && (k.r == 0 || !l || l == '*') ? k.i : l, img)
+      if (!sel.has(p)) sel.set(p, selector(p))
+      const g = sel.get(p) + ' > ' + x.localName
+      if (!grids.has(g)) grids.set(g, [[], n])
+      it && grids.get(g)[0].push([x, it])
+    }
+  })
   const items = new Map()
   const out = []
-  for (const [selector, found] of grids) {
+  for (const [selector, [found]] of [...grids].sort((a, b) => a[1][1] - b[1][1])) {
     if (found.length < 3) continue
     out.push({ selector, count: found.length })
     for (const [x, it] of found) {
@@ -257,7 +316,7 @@ export function tile(x) {
       if (i && (!id || i[0] < id[0])) id = i
     }
     const ls = new Map()
-    for (const el of [x, ...[...x.querySelectorAll('a[href],[data-href],[data-url]')].slice(0, 50)]) {
+    for (const el of [x, ...[...x.querySelectorAll(LINK)].slice(0, 50)]) {
       const l = href(el)[0]
       l && ls.set(l, (ls.get(l) || 0) + 1)
     }
@@ -269,21 +328,31 @@ export function tile(x) {
   }
 }
 
-// selector names an element for CSS: its path of tag.class from the
-// nearest ancestor with an id (or from six levels up).
+// step names one element for CSS: #its id, else tag.class.class (two
+// classes at most).
+function step(el) {
+  if (/^[a-z][\w-]*$/i.test(el.id)) return '#' + el.id
+  const c = el.classList
+  return el.localName + (c[0] ? '.' + CSS.escape(c[0]) : '') + (c[1] ? '.' + CSS.escape(c[1]) : '')
+}
+
+// selector names an element for CSS: its path of steps from the nearest
+// ancestor with an id (or from six levels up).
 function selector(el) {
   let out = ''
   for (let d = 0; el.localName != 'body' && d < 6; el = el.parentElement, d++) {
-    if (/^[a-z][\w-]*$/i.test(el.id)) return '#' + el.id + out
-    out = ' > ' + el.localName + [...el.classList].slice(0, 2).map((c) => '.' + CSS.escape(c)).join('') + out
+    const t = step(el)
+    if (t[0] == '#') return t + out
+    out = ' > ' + t + out
   }
   return out.slice(3)
 }
 
 // at reads doc's base URL, which relative links are joined to.
-function at(doc) {
+export function at(doc) {
   const p = new URL(doc.baseURI).pathname
   base = { path: p, dir: p.replace(/[^/]*$/, '') }
+  paths = new Map()
 }
 
 /** scan returns the products doc shows: {main, items, grids, events}.
