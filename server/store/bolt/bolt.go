@@ -364,7 +364,7 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 				res[i].Appended = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
 				continue
 			}
-			siteLog, err := deltas.CreateBucketIfNotExists([]byte(d.Site))
+			siteLog, err := siteLog(deltas, d.Site)
 			if err != nil {
 				return err
 			}

@@ -280,7 +280,16 @@ func (s *DB) openJournal(path string, size int64) error {
 // putRecord writes one delta's record and id entry into the file, and
 // moves the site's sequence up to its seq.
 func putRecord(ids, deltas *bbolt.Bucket, r *journalRecord) error {
-	b, err := deltas.CreateBucketIfNotExists([]byte(r.site))
+	if err := putDelta(deltas, r); err != nil {
+		return err
+	}
+	return ids.Put(r.id[:], idValue(r.sum, r.seq, r.site))
+}
+
+// putDelta writes one delta's record into its site's log, and moves the
+// site's sequence up to its seq.
+func putDelta(deltas *bbolt.Bucket, r *journalRecord) error {
+	b, err := siteLog(deltas, r.site)
 	if err != nil {
 		return err
 	}
@@ -288,11 +297,21 @@ func putRecord(ids, deltas *bbolt.Bucket, r *journalRecord) error {
 		return err
 	}
 	if r.seq > b.Sequence() {
-		if err := b.SetSequence(r.seq); err != nil {
-			return err
-		}
+		return b.SetSequence(r.seq)
 	}
-	return ids.Put(r.id[:], idValue(r.sum, r.seq, r.site))
+	return nil
+}
+
+// siteLog returns a site's log in the file, created if need be, filled
+// to the brim: its keys are Seqs, which only grow, so a page split
+// leaves the older page full rather than half (bbolt's default for keys
+// in any order), for half the pages written per delta.
+func siteLog(deltas *bbolt.Bucket, site string) (*bbolt.Bucket, error) {
+	b, err := deltas.CreateBucketIfNotExists([]byte(site))
+	if err == nil {
+		b.FillPercent = 1
+	}
+	return b, err
 }
 
 // idValue is an id entry in the file: sha256(body) + seq + site.
@@ -404,7 +423,20 @@ func (s *DB) copyHalf(j *journal) error {
 	err := s.update(func(tx *bbolt.Tx) error {
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
 		for i := range j.recs {
-			if err := putRecord(ids, deltas, &j.recs[i]); err != nil {
+			if err := putDelta(deltas, &j.recs[i]); err != nil {
+				return err
+			}
+		}
+		// The ids in their order: each Put then finds the next in a node
+		// the transaction has read already, near the last, instead of
+		// anywhere in the bucket.
+		byID := make([]*journalRecord, len(j.recs))
+		for i := range j.recs {
+			byID[i] = &j.recs[i]
+		}
+		slices.SortFunc(byID, func(a, b *journalRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+		for _, r := range byID {
+			if err := ids.Put(r.id[:], idValue(r.sum, r.seq, r.site)); err != nil {
 				return err
 			}
 		}
