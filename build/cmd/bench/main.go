@@ -254,6 +254,13 @@ func syncRows(ctx context.Context, c *config) []row {
 		// median of those, not the ratio of the two medians.
 		r = r.set(rate(syncs), rate(bare)+" req/s", ratio)
 		r.note = fmt.Sprintf("p99 %s, each fsynced before its 202, n=%d", ms(p99), s.count(name, "syncs/s"))
+		// The CPU each request costs (client and server in one process)
+		// moves much less with the machine's load than the rates do.
+		if cs, ok := s.get(name, "cpu-µs/sync"); ok {
+			if cb, ok := s.get(name, "cpu-µs/bare"); ok {
+				r.note += fmt.Sprintf("; CPU %.0f µs per sync, %.0f per bare request", cs, cb)
+			}
+		}
 		rows = append(rows, r)
 	}
 	return rows
