@@ -292,11 +292,9 @@ func checkEntries(d *wire.Delta) error {
 		}
 	}
 	// Repeats, found by sorting rather than with maps: a delta is checked
-	// on every sync.
-	pairs := make([]int, len(d.Pairs))
-	for i := range pairs {
-		pairs[i] = i
-	}
+	// on every sync (indexes of an honest delta's entries fit on the stack).
+	var stack [64]int
+	pairs := indexes(stack[:0], len(d.Pairs))
 	slices.SortFunc(pairs, func(a, b int) int {
 		pa, pb := &d.Pairs[a], &d.Pairs[b]
 		return cmp.Or(strings.Compare(pa.From, pb.From), strings.Compare(pa.To, pb.To))
@@ -311,10 +309,7 @@ func checkEntries(d *wire.Delta) error {
 			return err
 		}
 	}
-	items := make([]int, len(d.Items))
-	for i := range items {
-		items[i] = i
-	}
+	items := indexes(stack[:0], len(d.Items))
 	slices.SortFunc(items, func(a, b int) int { return strings.Compare(d.Items[a].ID, d.Items[b].ID) })
 	for k := 1; k < len(items); k++ {
 		if d.Items[items[k-1]].ID == d.Items[items[k]].ID {
@@ -329,6 +324,14 @@ func checkEntries(d *wire.Delta) error {
 		arms[a.Arm] = true
 	}
 	return nil
+}
+
+// indexes returns 0, 1, ..., n-1 in buf (grown if need be).
+func indexes(buf []int, n int) []int {
+	for i := range n {
+		buf = append(buf, i)
+	}
+	return buf
 }
 
 func checkID(field, id string) error {
