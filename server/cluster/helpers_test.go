@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
 	"github.com/tailorhq/tailor/server/internal/synctest"
 	"github.com/tailorhq/tailor/server/publish"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/server/store/postgres"
@@ -41,16 +39,6 @@ type replicaConfig struct {
 // benchmark's deltas are.
 const siteKey = synctest.Site
 
-// sites configures siteKey.
-func sites(t testing.TB) *site.Set {
-	t.Helper()
-	set, err := site.NewSet(site.Site{Key: siteKey, Origins: []string{"http://localhost"}, Privacy: wire.PrivacyFederated, Holdout: site.DefaultHoldout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
 // startReplica starts a replica on the database at url, or on the
 // embedded store at path bolt:PATH; it is stopped with the test (or by
 // stop, gracefully, as the server's shutdown does).
@@ -76,7 +64,7 @@ func startReplica(t testing.TB, url string, cfg replicaConfig) *replica {
 	if r.pg != nil {
 		opts = append(opts, publish.WithFollower(cfg.poll))
 	}
-	set := sites(t)
+	set := synctest.Sites(t, "http://localhost")
 	if r.agg, err = publish.New(r.st, set, opts...); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/site"
 )
 
 // idText is the delta id Delta writes, found again in its encoding.
@@ -27,6 +28,17 @@ const idText = "0123456789abcdef"
 // Site is the key of the site Delta syncs to: the benchmarks' servers
 // configure a federated site by that name (the demo store's key).
 const Site = "demo"
+
+// Sites configures Site, federated, served from origins: where Delta's
+// syncs land.
+func Sites(tb testing.TB, origins ...string) *site.Set {
+	tb.Helper()
+	set, err := site.NewSet(site.Site{Key: Site, Origins: origins, Privacy: wire.PrivacyFederated, Holdout: site.DefaultHoldout})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return set
+}
 
 // Delta is an honest-sized delta of Site (an 8-click session: 28 pairs, 8
 // items, 2 arms); its 16-byte id is at idAt in body, for Hammer to make
