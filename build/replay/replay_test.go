@@ -109,10 +109,15 @@ func TestRun(t *testing.T) {
 
 	split := eval.NewSplit([]data.Session{clicks("1", "a", "a", "b")}, []data.Session{clicks("2", "a", "a", "b")})
 	var phases []Phase
+	var done []string // methods of each Done call, in order
 	results, err := Run(context.Background(), split, Options{
 		Methods:  []string{"test-echo", "test-ldp"},
 		Config:   Config{Seed: 42},
 		Progress: func(p Progress) { phases = append(phases, p.Phase) },
+		Done: func(rs []report.Result) error {
+			done = append(done, rs[len(rs)-1].Mode)
+			return nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +135,16 @@ func TestRun(t *testing.T) {
 	}
 	if !slices.Contains(phases, PhaseFit) || !slices.Contains(phases, PhaseEval) {
 		t.Errorf("progress phases %v", phases)
+	}
+	if !slices.Equal(done, []string{report.ModeCentral, report.ModeLDP}) {
+		t.Errorf("Done saw the modes %v, want one call per method in order", done)
+	}
+	// An error from Done stops the run after that method.
+	stop := errors.New("disk full")
+	rs, err := Run(context.Background(), split, Options{Methods: []string{"test-echo", "test-ldp"},
+		Done: func([]report.Result) error { return stop }})
+	if !errors.Is(err, stop) || len(rs) != 1 {
+		t.Errorf("Done failing: %d results, err %v", len(rs), err)
 	}
 }
 

@@ -39,6 +39,10 @@ type Options struct {
 	// Progress, when not nil, receives fit and evaluation progress.
 	// Calls never overlap.
 	Progress func(Progress)
+	// Done, when not nil, receives the results so far after each method,
+	// so that a long run can write them as it goes. An error from it stops
+	// the run.
+	Done func([]report.Result) error
 }
 
 // Run fits every method on split.Train and evaluates it on split.Test, one
@@ -57,6 +61,11 @@ func Run(ctx context.Context, split *eval.Split, opt Options) ([]report.Result, 
 			return results, err
 		}
 		results = append(results, r)
+		if opt.Done != nil {
+			if err := opt.Done(results); err != nil {
+				return results, err
+			}
+		}
 	}
 	return results, nil
 }

@@ -41,6 +41,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -229,6 +230,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 	}
 	if bar != nil {
 		opt.Progress = bar.update
+	}
+	// Each method's row is written as soon as it is measured: a long run
+	// stopped halfway keeps the rows it finished.
+	methods := len(f.methods)
+	if methods == 0 {
+		methods = len(replay.Names())
+	}
+	opt.Done = func(rs []report.Result) error {
+		if len(rs) == methods {
+			return nil // the final report follows
+		}
+		partial := meta
+		partial.Lines = append(slices.Clip(meta.Lines), fmt.Sprintf("Partial: %d of %d methods, after %.1f s.", len(rs), methods, time.Since(started).Seconds()))
+		return report.Write(f.out, partial, rs)
 	}
 	results, err := replay.Run(ctx, split, opt)
 	if bar != nil {
