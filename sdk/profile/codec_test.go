@@ -166,6 +166,8 @@ func badProfiles(t testing.TB) []badProfile {
 		{"session too long", edit(func(m map[string]any) { m["session"] = entries(profile.MaxSession + 1) }), msgp.ErrTooLong},
 		{"history too long", edit(func(m map[string]any) { m["history"] = entries(profile.MaxHistory + 1) }), msgp.ErrTooLong},
 		{"traits too long", edit(func(m map[string]any) { m["traits"] = entries(profile.MaxTraits + 1) }), msgp.ErrTooLong},
+		{"intent too long", edit(func(m map[string]any) { m["intent"] = entries(profile.MaxIntent + 1) }), msgp.ErrTooLong},
+		{"schema 1 with intent too long", edit(func(m map[string]any) { m["schema"], m["intent"] = 1, entries(profile.MaxIntent+1) }), msgp.ErrTooLong},
 		{"facts too long", edit(func(m map[string]any) { m["facts"] = entries(profile.MaxFacts + 1) }), msgp.ErrTooLong},
 		{"links too long", edit(func(m map[string]any) { m["links"] = entries(profile.MaxLinks + 1) }), msgp.ErrTooLong},
 		{"purchases too long", edit(func(m map[string]any) { m["purchases"] = entries(profile.MaxPurchases + 1) }), msgp.ErrTooLong},
