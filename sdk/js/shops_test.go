@@ -31,8 +31,10 @@ import (
 const shopPages = "../../../shared/pages"
 
 // scanned is what tailor.scan() returned on a page, how long it took
-// (the first call, then the median of scanRuns more), and the median of
-// each phase of the scan (scan.js loaded on its own, scanRuns times).
+// (the first call, then the median and the fastest of scanRuns more: on a
+// busy machine the fastest is the nearest to the scan's own cost), and the
+// median of each phase of the scan (scan.js loaded on its own, scanRuns
+// times).
 type scanned struct {
 	Main  *scanItem
 	Items []scanItem
@@ -43,6 +45,7 @@ type scanned struct {
 	Events   []struct{ Kind, Item string }
 	First    float64
 	Median   float64
+	Fastest  float64
 	Phases   scanPhases
 	Elements int // the page's elements when scanned
 }
@@ -171,7 +174,7 @@ func scanPage(tb *tab, url string) scanned {
 			const [d] = time(() => m.tiles(document, main?.id))
 			ph.jsonld.push(a), ph.microdata.push(b), ph.dataLayer.push(c), ph.grids.push(d)
 		}
-		return { ...r, first, median: med(all), elements: document.getElementsByTagName('*').length,
+		return { ...r, first, fastest: Math.min(...all), median: med(all), elements: document.getElementsByTagName('*').length,
 			phases: { JSONLD: med(ph.jsonld), Microdata: med(ph.microdata), DataLayer: med(ph.dataLayer), Grids: med(ph.grids) } }
 	})()`)
 }
@@ -263,7 +266,7 @@ func TestScanShops(t *testing.T) {
 				r := scanPage(tb, srv.URL+"/shop/"+dir+"/"+name)
 				fi, _ := os.Stat(f)
 				pages = append(pages, timed{dir + "/" + name, fi.Size(), r})
-				t.Logf("%d bytes, %d elements: scan %.1f ms (first call %.1f ms); %s", fi.Size(), r.Elements, r.Median, r.First, r.Phases)
+				t.Logf("%d bytes, %d elements: scan %.1f ms (fastest %.1f ms, first call %.1f ms); %s", fi.Size(), r.Elements, r.Median, r.Fastest, r.First, r.Phases)
 				if dir == "product" {
 					checkMain(t, name, r, tr[name].Fields)
 				} else {
@@ -280,12 +283,12 @@ func TestScanShops(t *testing.T) {
 	if len(pages) == 0 {
 		return
 	}
-	var first, median []float64
+	var first, median, fastest []float64
 	for _, p := range pages {
-		first, median = append(first, p.r.First), append(median, p.r.Median)
+		first, median, fastest = append(first, p.r.First), append(median, p.r.Median), append(fastest, p.r.Fastest)
 	}
-	t.Logf("tailor.scan() over %d pages, median of %d calls per page: p50 %.1f ms p95 %.1f ms max %.1f ms; first call p50 %.1f ms p95 %.1f ms max %.1f ms",
-		len(pages), scanRuns, pct(median, 50), pct(median, 95), pct(median, 100), pct(first, 50), pct(first, 95), pct(first, 100))
+	t.Logf("tailor.scan() over %d pages, median of %d calls per page: p50 %.1f ms p95 %.1f ms max %.1f ms; fastest of the %d p50 %.1f ms p95 %.1f ms; first call p50 %.1f ms p95 %.1f ms max %.1f ms",
+		len(pages), scanRuns, pct(median, 50), pct(median, 95), pct(median, 100), scanRuns, pct(fastest, 50), pct(fastest, 95), pct(first, 50), pct(first, 95), pct(first, 100))
 	slices.SortFunc(pages, func(a, b timed) int { return cmp.Compare(b.r.Median, a.r.Median) })
 	for _, p := range pages[:min(3, len(pages))] {
 		t.Logf("slow: %s (%d bytes, %d elements) %.1f ms: %s", p.page, p.bytes, p.r.Elements, p.r.Median, p.r.Phases)

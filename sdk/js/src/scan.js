@@ -13,8 +13,11 @@
 // data-tailor-item wins.
 //
 // Work is bounded: at most LINKS links and LINKS elements with ids, each
-// climbing at most DEPTH ancestors; 16 JSON-LD blocks of 200 KB; 200
-// dataLayer entries.
+// climbing at most DEPTH ancestors; 16 JSON-LD blocks of 200 KB; product
+// JSON in attributes of 100 KB; 200 dataLayer entries. It reads no layout
+// (no sizes, no computed style): on the saved shop pages (sdk/js
+// TestScanShops) its cost is the page's links and elements with ids, two
+// querySelectorAll and a few ancestors each.
 
 const LINKS = 3000
 const DEPTH = 12
@@ -170,7 +173,7 @@ function pointer(el) {
     const v = el.getAttribute(k)
     let j
     try {
-      j = v[0] == '{' && JSON.parse(v)
+      j = v[0] == '{' && v.length < 1e5 && JSON.parse(v)
     } catch {}
     const x = j && (j.sku ?? j.id ?? j.productId ?? j.product_id)
     if (j) s(x) && (id ??= [j.sku ? 0 : 2, x])
@@ -211,6 +214,7 @@ export function tiles(doc, mainId, els) {
   for (const el of withIds) ptrs.push(pointer(el))
   // A path linked from more than 20 places is navigation, not a product.
   const uses = new Map()
+  const body = doc.body // a getter that looks for it each time
   for (let i = 0; i < ptrs.length; i++) uses.set(ptrs[i][0], (uses.get(ptrs[i][0]) || 0) + 1)
   for (let i = 0; i < ptrs.length; i++) {
     const p = ptrs[i]
@@ -218,7 +222,7 @@ export function tiles(doc, mainId, els) {
     let l = p[0]
     if (uses.get(l) > 20) l = ''
     if (!l && !id) continue
-    for (let x = p[2], d = 0; x && x != doc.body && d < DEPTH; x = x.parentElement, d++) {
+    for (let x = p[2], d = 0; x && x != body && d < DEPTH; x = x.parentElement, d++) {
       let k = seen.get(x)
       if (!k) seen.set(x, (k = { l: null, i: null, r: 0, d: null }))
       if ((!l || k.l == '*') && (!id || k.i == '*')) break
