@@ -33,49 +33,45 @@ const Young = 3
 
 func newAffinity(p *profile.Profile, now int64) *affinity {
 	a := &affinity{}
-	ws := float32(0)
+	var share [2]float32 // this session's intent, what lasts
 	if len(p.Intent) > 0 {
-		ws = max(float32(len(p.Session)), 1)
+		share[0] = max(float32(len(p.Session)), 1)
 	}
-	wl := float32(0)
 	if len(p.Traits) > 0 {
-		wl = Young
+		share[1] = Young
 	}
-	if ws+wl == 0 {
+	sum := share[0] + share[1]
+	if sum == 0 {
 		return a
 	}
 	a.category, a.tag = map[string]float32{}, map[string]float32{}
-	a.add(p.Intent, ws/(ws+wl), now, false)
-	a.add(p.Traits, wl/(ws+wl), now, true)
-	return a
-}
-
-// add adds a table's traits, faded, normalized to its strongest (squared
-// when square is set) and scaled by share.
-func (a *affinity) add(traits profile.Table, share float32, now int64, square bool) {
-	top := traits.Max(now, profile.HalfLife)
-	if top == 0 {
-		return
-	}
-	for _, t := range traits {
-		w := profile.Decay(t.W, t.Time, now, profile.HalfLife) / top
-		if square {
-			w *= w
+	for i, traits := range [2]profile.Table{p.Intent, p.Traits} {
+		top := traits.Max(now, profile.HalfLife)
+		if top == 0 {
+			continue
 		}
-		w *= share
-		switch kind, v := signal.SplitTrait(t.Key); kind {
-		case "cat":
-			a.category[v] += w
-		case "tag":
-			a.tag[v] += w
-		case "price":
-			if len(v) == 1 && v[0] >= '0' && v[0] < '8' {
-				a.price[v[0]-'0'] += w
+		for _, t := range traits {
+			// Faded, normalized to the strongest, squared when lasting.
+			w := profile.Decay(t.W, t.Time, now, profile.HalfLife) / top
+			if i == 1 {
+				w *= w
 			}
-		case "q":
-			a.terms = append(a.terms, profile.Entry{Key: t.Key, W: w})
+			w *= share[i] / sum
+			switch kind, v := signal.SplitTrait(t.Key); kind {
+			case "cat":
+				a.category[v] += w
+			case "tag":
+				a.tag[v] += w
+			case "price":
+				if len(v) == 1 && v[0] >= '0' && v[0] < '8' {
+					a.price[v[0]-'0'] += w
+				}
+			case "q":
+				a.terms = append(a.terms, profile.Entry{Key: t.Key, W: w})
+			}
 		}
 	}
+	return a
 }
 
 // score adds the affinity votes for one candidate: its category, tags and

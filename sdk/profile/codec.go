@@ -141,13 +141,10 @@ func Unmarshal(b []byte) (*Profile, error) {
 	if err := r.Finish(); err != nil {
 		return nil, &decodeError{err}
 	}
-	if schema == 1 {
-		old := p.Traits
-		for i := range old {
-			old[i].W = Decay(old[i].W, old[i].Time, p.LastSeen, HalfLife)
+	if top := p.Traits.Max(p.LastSeen, HalfLife); schema == 1 && top > 0 {
+		for i := range p.Traits {
+			p.Traits[i].W /= top
 		}
-		p.Traits = nil
-		fold(&p.Traits, old, p.LastSeen, MaxTraits, false)
 	}
 	return p, nil
 }
