@@ -59,6 +59,9 @@ func (t *Table) N() float64 { return t.n }
 // keep is the probability a report keeps its value's bucket.
 func (t *Table) keep() float64 {
 	e := math.Exp(t.eps)
+	if math.IsInf(e, 1) {
+		return 1
+	}
 	return e / (e + float64(t.g-1))
 }
 
@@ -119,6 +122,11 @@ func (t *Table) Clone() *Table {
 // tableCodec is the first byte of an encoded table (1 is a Sketch's).
 const tableCodec = 2
 
+// maxN bounds a decoded table's weighted count, so that no estimate can
+// overflow: a real one is far smaller (the aggregate rebases its decay
+// units long before).
+const maxN = math.MaxFloat64 / (4 * Seeds)
+
 // MarshalBinary encodes the table compactly for checkpoints: version,
 // seeds, ε, n, v, then only the non-zero cells as (gap, float64) pairs.
 func (t *Table) MarshalBinary() ([]byte, error) {
@@ -157,14 +165,16 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 	eps, n, v := d.float(), d.float(), d.float()
 	nz := d.uvarint()
 	fresh := NewTable(eps)
-	if d.bad || fresh == nil || !(n >= 0) || !(v >= 0) || nz > uint64(len(fresh.m)) {
+	// Every cell is a share of n, which must leave room for the sum of
+	// one cell per hash function (maxN).
+	if d.bad || fresh == nil || !(n >= 0 && n <= maxN) || !(v >= 0) || nz > uint64(len(fresh.m)) {
 		return ErrCorrupt
 	}
 	next := uint64(0)
 	for k := uint64(0); k < nz; k++ {
 		i := next + d.uvarint()
 		x := d.float()
-		if d.bad || i < next || i >= uint64(len(fresh.m)) || x == 0 {
+		if d.bad || i < next || i >= uint64(len(fresh.m)) || !(x > 0 && x <= n) {
 			return ErrCorrupt
 		}
 		fresh.m[i] = x
