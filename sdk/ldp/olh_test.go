@@ -375,3 +375,21 @@ func FuzzTableUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTableAdd checks that no report, budget or weight panics or poisons
+// a table with a non-finite estimate.
+func FuzzTableAdd(f *testing.F) {
+	f.Add(uint8(0), uint16(0), uint16(0), int8(0), 4.0, 1.0, "x")
+	f.Add(uint8(1), uint16(65535), uint16(200), int8(1), 1e6, math.MaxFloat64, "")
+	f.Fuzz(func(t *testing.T, kind uint8, row, col uint16, bit int8, eps, w float64, v string) {
+		tb := NewTable(eps)
+		if tb == nil {
+			return
+		}
+		tb.Add(wire.Report{Kind: wire.ReportKind(kind), Row: row, Col: col, Bit: bit}, w)
+		tb.Add(Encode(wire.ReportKind(kind), v, eps, rand.New(rand.NewPCG(uint64(row), uint64(col)))), 1)
+		if e, sd := tb.Estimate(v), tb.StdDev(); math.IsNaN(e) || math.IsNaN(sd) {
+			t.Fatalf("estimate %v ± %v", e, sd)
+		}
+	})
+}
