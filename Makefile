@@ -41,7 +41,7 @@ test: wasm loader
 
 # A short fuzz run of the decoders that face untrusted bytes (make test
 # runs it; make fuzz runs every target longer).
-FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode ./server/aggregate:FuzzCheckpoint ./sdk/ldp:FuzzUnmarshal
+FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode ./server/aggregate:FuzzCheckpoint ./sdk/ldp:FuzzUnmarshal ./sdk/ldp:FuzzTableUnmarshal
 fuzz-short:
 	@for t in $(FUZZ_SHORT); do \
 		echo "fuzz $${t%%:*} $${t##*:} (3s)"; \
