@@ -16,8 +16,8 @@
 // climbing at most DEPTH ancestors; 16 JSON-LD blocks of 200 KB; product
 // JSON in attributes of 100 KB; 200 dataLayer entries. It reads no layout
 // (no sizes, no computed style): on the saved shop pages (sdk/js
-// TestScanShops) its cost is the page's links and elements with ids, two
-// querySelectorAll and a few ancestors each.
+// TestScanShops) its cost is the page's links and elements with ids, a
+// querySelectorAll per selector and a few ancestors each.
 
 const LINKS = 3000
 const DEPTH = 12
@@ -47,7 +47,9 @@ function toPath(h) {
   if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
   else if (h[0] != '/') h = (h[0] == '?' ? base.path : base.dir) + h
   const q = /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
-  h = h.split(/[?#]/)[0].replace(/\/+$/, '') + (q ? '?' + q[1] + '=' + q[3] : '')
+  // The path without its query, fragment and trailing slashes (one
+  // replace: a split by a regular expression costs more).
+  h = h.replace(/\/*([?#][^]*)?$/, '') + (q ? '?' + q[1] + '=' + q[3] : '')
   return /cart|basket|wish|login|account|checkout|\.(jpe?g|png|gif|pdf)$/i.test(h) ? '' : clip(h)
 }
 
@@ -151,15 +153,45 @@ function mainProduct(doc, events) {
 }
 
 // IDS selects the elements whose data attributes may hold a product's id
-// or its JSON; SKU names the attributes that hold a SKU.
-const IDS =
-  ['product-id', 'pid', 'sku', 'item-id', 'id', 'product', 'item'].map((a) => '[data-' + a + ']') +
-  ',input[type=hidden][name*=product i],input[type=hidden][name*=sku i],[id*=price i]'
+// or its JSON (tiles queries DATA, INPUT and [id*=price] one by one); SKU
+// names the attributes that hold a SKU.
+const DATA = ['product-id', 'pid', 'sku', 'item-id', 'id', 'product', 'item'].map((a) => '[data-' + a + ']')
+const INPUT = 'input[type=hidden][name*=product i],input[type=hidden][name*=sku i]'
+const IDS = DATA + ',' + INPUT + ',[id*=price i]'
 const SKU = /sku/i
+
+// LINK selects the elements that link somewhere.
+const LINK = 'a[href],[data-href],[data-url]'
+
+// union returns doc.querySelectorAll(all) in document order, cut at
+// LINKS, given all's selectors one by one (sels) and the elements of the
+// rest (some). Chromium answers a lone attribute selector that no element
+// has at once, but a list of selectors by matching every element of the
+// page against each: a query per selector costs a fraction. The few
+// elements of the smaller lists are inserted into the largest by binary
+// search (an element among the first LINKS of the union is among the
+// first LINKS of its list); when they are many, all is queried.
+function union(doc, sels, all, some) {
+  const [out, ...ls] = [some, ...sels.map((s) => doc.querySelectorAll(s))].filter((l) => l.length).sort((a, b) => b.length - a.length)
+  if (!ls.length) return out || []
+  let n = 0
+  for (const l of ls) n += l.length
+  if (n * 16 > out.length) return doc.querySelectorAll(all)
+  const o = [].slice.call(out, 0, LINKS)
+  for (const l of ls)
+    for (let i = 0, lo = 0; i < l.length; i++, lo++) {
+      let hi = o.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        o[mid].compareDocumentPosition(l[i]) & 4 ? (lo = mid + 1) : (hi = mid) // l[i] follows
+      }
+      o[lo] === l[i] || o.splice(lo, 0, l[i])
+    }
+  return o
+}
 
 // href returns the pointer of a link: [the path of its href, data-href or
 // data-url, no id, the element].
-const LINK = 'a[href],[data-href],[data-url]'
 const href = (el) => [path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url')), null, el]
 
 // pointer reads an element's product pointer: [link path, [rank, id],
@@ -199,17 +231,21 @@ const HIDE = '[hidden],[style*="display:none" i],[style*="display: none" i]'
 // there are three or more. A climb stops at an ancestor that points to
 // too many products already.
 //
-// Its cost is the page's links: two querySelectorAll, then per pointer a
-// few ancestors and small arrays, not a Map each; the checks that read
+// Its cost is the page's links: a querySelectorAll per selector, then per
+// pointer a few ancestors and small arrays, not a Map each (k.l, an array
+// or '*', is compared with ===: == would join the array into a string
+// each time); the checks that read
 // the DOM (images, text, hidden ancestors) run only on the candidates
 // that point to one product, cheapest first. No layout is read.
 export function tiles(doc, mainId, els) {
   const seen = new Map() // element → {l: [path, count, ...] ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
   const ptrs = []
   const withIds = new Set()
-  const ids = doc.querySelectorAll(IDS)
+  // A page may have thousands of inputs: the hidden ones are few.
+  const inputs = [...doc.getElementsByTagName('input')].filter((x) => x.type == 'hidden' && x.matches(INPUT))
+  const ids = union(doc, [...DATA, '[id*=price i]'], IDS, inputs)
   for (let i = 0; i < ids.length && i < LINKS; i++) withIds.add(ids[i])
-  const links = doc.querySelectorAll(LINK)
+  const links = union(doc, LINK.split(','), LINK, [])
   for (let i = 0; i < links.length && i < LINKS; i++) withIds.has(links[i]) || ptrs.push(href(links[i]))
   for (const el of withIds) ptrs.push(pointer(el))
   // A path linked from more than 20 places is navigation, not a product.
@@ -225,8 +261,8 @@ export function tiles(doc, mainId, els) {
     for (let x = p[2], d = 0; x && x != body && d < DEPTH; x = x.parentElement, d++) {
       let k = seen.get(x)
       if (!k) seen.set(x, (k = { l: null, i: null, r: 0, d: null }))
-      if ((!l || k.l == '*') && (!id || k.i == '*')) break
-      if (l && k.l != '*') {
+      if ((!l || k.l === '*') && (!id || k.i == '*')) break
+      if (l && k.l !== '*') {
         const a = (k.l ||= [])
         let j = 0
         while (j < a.length && a[j] != l) j += 2
@@ -240,7 +276,7 @@ export function tiles(doc, mainId, els) {
     if (k.d == null) {
       const a = k.l
       let n = 0
-      k.d = a == '*' ? a : ''
+      k.d = a === '*' ? a : ''
       for (let j = 0; a && j < a.length; j += 2) a[j + 1] > n ? ((n = a[j + 1]), (k.d = a[j])) : a[j + 1] == n && (k.d = '*')
     }
     return k.d
