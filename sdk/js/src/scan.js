@@ -170,13 +170,13 @@ const LINK = 'a[href],[data-href],[data-url]'
 // page against each: a query per selector costs a fraction. The few
 // elements of the smaller lists are inserted into the largest by binary
 // search (an element among the first LINKS of the union is among the
-// first LINKS of its list); when they are many, all is queried.
+// first LINKS of its list); when there are more than 100, all is queried.
 function union(doc, sels, all, some) {
   const [out, ...ls] = [some, ...sels.map((s) => doc.querySelectorAll(s))].filter((l) => l.length).sort((a, b) => b.length - a.length)
   if (!ls.length) return out || []
   let n = 0
   for (const l of ls) n += l.length
-  if (n * 16 > out.length) return doc.querySelectorAll(all)
+  if (n > 100) return doc.querySelectorAll(all) // at most 100 × 12 comparisons
   const o = [].slice.call(out, 0, LINKS)
   for (const l of ls)
     for (let i = 0, lo = 0; i < l.length; i++, lo++) {
