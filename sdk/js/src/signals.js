@@ -151,12 +151,13 @@ export function listen() {
     document.hidden ? leave() : refresh()
   })
   addEventListener('pagehide', leave)
-  // Back to a page (restored from the back/forward cache, or loaded
-  // again): the page that was left may still be writing its profile (a
-  // busy machine took over 3 s), so look again for a while.
+  // A page loaded or restored from the back/forward cache: the page that
+  // was left may still be writing its profile (a busy machine took over
+  // 3 s; its attributes set just before leaving were lost to the read of
+  // the next page), so look again for a while.
   const again = () => [0, 500, 1500, 3000, 6000, 12000].forEach((t) => setTimeout(refresh, t))
   addEventListener('pageshow', (e) => e.persisted && again())
-  performance.getEntriesByType?.('navigation')[0]?.type == 'back_forward' && again()
+  again()
   setInterval(sync, 60000)
 }
 
