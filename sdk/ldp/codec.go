@@ -3,6 +3,7 @@ package ldp
 import (
 	"errors"
 	"math"
+	"slices"
 )
 
 // ErrCorrupt is returned by UnmarshalBinary for bytes that are not a sketch
@@ -18,28 +19,12 @@ const codecVersion = 1
 // encoding is hand-written (no encoding/binary: it pulls reflect into the
 // guest, which imports this package).
 func (s *Sketch) MarshalBinary() ([]byte, error) {
-	nz := 0
-	for _, x := range s.m {
-		if x != 0 {
-			nz++
-		}
-	}
-	b := make([]byte, 0, 32+nz*10)
-	b = append(b, codecVersion)
+	b := []byte{codecVersion}
 	b = appendUvarint(b, Rows)
 	b = appendUvarint(b, Cols)
 	b = appendFloat(b, s.n)
 	b = appendFloat(b, s.v)
-	b = appendUvarint(b, uint64(nz))
-	next := 0
-	for i, x := range s.m {
-		if x != 0 {
-			b = appendUvarint(b, uint64(i-next))
-			b = appendFloat(b, x)
-			next = i + 1
-		}
-	}
-	return b, nil
+	return appendCells(b, s.m), nil
 }
 
 // UnmarshalBinary replaces the sketch with the one encoded in b. It checks
@@ -51,26 +36,39 @@ func (s *Sketch) UnmarshalBinary(b []byte) error {
 		return ErrCorrupt
 	}
 	n, v := d.float(), d.float()
-	nz := d.uvarint()
-	if d.bad || !(n >= 0) || !(v >= 0) || nz > Rows*Cols {
+	if d.bad || !(n >= 0) || !(v >= 0) {
 		return ErrCorrupt
 	}
 	m := make([]float64, Rows*Cols)
-	next := uint64(0)
-	for k := uint64(0); k < nz; k++ {
-		i := next + d.uvarint()
-		x := d.float()
-		if d.bad || i < next || i >= uint64(len(m)) || x == 0 {
-			return ErrCorrupt
-		}
-		m[i] = x
-		next = i + 1
-	}
+	d.cells(m, func(x float64) bool { return x != 0 })
 	if d.bad || len(d.b) != 0 {
 		return ErrCorrupt
 	}
 	s.m, s.n, s.v = m, n, v
 	return nil
+}
+
+// appendCells appends how many of m's cells are not zero, then each of
+// them as (gap from the previous one, value): the sparse body of a sketch's
+// and a table's encoding.
+func appendCells(b []byte, m []float64) []byte {
+	nz := 0
+	for _, x := range m {
+		if x != 0 {
+			nz++
+		}
+	}
+	b = slices.Grow(b, 10+nz*10)
+	b = appendUvarint(b, uint64(nz))
+	next := 0
+	for i, x := range m {
+		if x != 0 {
+			b = appendUvarint(b, uint64(i-next))
+			b = appendFloat(b, x)
+			next = i + 1
+		}
+	}
+	return b
 }
 
 func appendUvarint(b []byte, x uint64) []byte {
@@ -93,6 +91,27 @@ func appendFloat(b []byte, f float64) []byte {
 type decoder struct {
 	b   []byte
 	bad bool
+}
+
+// cells reads what appendCells wrote into m (zeroed, of the encoder's
+// length): at most len(m) cells, indexes increasing and inside m, each
+// value one that valid says is possible.
+func (d *decoder) cells(m []float64, valid func(float64) bool) {
+	nz := d.uvarint()
+	if nz > uint64(len(m)) {
+		d.bad = true
+	}
+	next := uint64(0)
+	for k := uint64(0); k < nz && !d.bad; k++ {
+		i := next + d.uvarint()
+		x := d.float()
+		if d.bad || i < next || i >= uint64(len(m)) || !valid(x) {
+			d.bad = true
+			return
+		}
+		m[i] = x
+		next = i + 1
+	}
 }
 
 func (d *decoder) byte() byte {

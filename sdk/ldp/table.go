@@ -130,28 +130,12 @@ const maxN = math.MaxFloat64 / (4 * Seeds)
 // MarshalBinary encodes the table compactly for checkpoints: version,
 // seeds, ε, n, v, then only the non-zero cells as (gap, float64) pairs.
 func (t *Table) MarshalBinary() ([]byte, error) {
-	nz := 0
-	for _, x := range t.m {
-		if x != 0 {
-			nz++
-		}
-	}
-	b := make([]byte, 0, 40+nz*10)
-	b = append(b, tableCodec)
+	b := []byte{tableCodec}
 	b = appendUvarint(b, Seeds)
 	b = appendFloat(b, t.eps)
 	b = appendFloat(b, t.n)
 	b = appendFloat(b, t.v)
-	b = appendUvarint(b, uint64(nz))
-	next := 0
-	for i, x := range t.m {
-		if x != 0 {
-			b = appendUvarint(b, uint64(i-next))
-			b = appendFloat(b, x)
-			next = i + 1
-		}
-	}
-	return b, nil
+	return appendCells(b, t.m), nil
 }
 
 // UnmarshalBinary replaces the table with the one encoded in b. It checks
@@ -163,23 +147,13 @@ func (t *Table) UnmarshalBinary(b []byte) error {
 		return ErrCorrupt
 	}
 	eps, n, v := d.float(), d.float(), d.float()
-	nz := d.uvarint()
 	fresh := NewTable(eps)
 	// Every cell is a share of n, which must leave room for the sum of
 	// one cell per hash function (maxN).
-	if d.bad || fresh == nil || !(n >= 0 && n <= maxN) || !(v >= 0) || nz > uint64(len(fresh.m)) {
+	if d.bad || fresh == nil || !(n >= 0 && n <= maxN) || !(v >= 0) {
 		return ErrCorrupt
 	}
-	next := uint64(0)
-	for k := uint64(0); k < nz; k++ {
-		i := next + d.uvarint()
-		x := d.float()
-		if d.bad || i < next || i >= uint64(len(fresh.m)) || !(x > 0 && x <= n) {
-			return ErrCorrupt
-		}
-		fresh.m[i] = x
-		next = i + 1
-	}
+	d.cells(fresh.m, func(x float64) bool { return x > 0 && x <= n })
 	if d.bad || len(d.b) != 0 {
 		return ErrCorrupt
 	}
