@@ -81,7 +81,7 @@ func TestConsole(t *testing.T) {
 	tb.Click(`form[action$="/pause"] button`)
 	tb.Wait(`location.search == '?done=pause' && document.querySelector('form[action$="/resume"] button')`)
 	tb.Click(`form[action$="/resume"] button`)
-	tb.Wait(`location.search == '?done=resume'`)
+	tb.Wait(`location.search == '?done=resume' && document.querySelector('#au')`) // the URL changes before the page is parsed
 	if text := browsertest.Eval[string](tb, `document.querySelector('#au').parentElement.innerText`); !strings.Contains(text, "pause") || !strings.Contains(text, "resume") {
 		t.Errorf("the audit log lacks the levers pulled:\n%s", text)
 	}
