@@ -151,12 +151,13 @@ export function listen() {
     document.hidden ? leave() : refresh()
   })
   addEventListener('pagehide', leave)
-  // A page loaded or restored from the back/forward cache: the page that
-  // was left may still be writing its profile (a busy machine took over
-  // 3 s; its attributes set just before leaving were lost to the read of
-  // the next page), so look again for a while.
-  const again = () => [0, 500, 1500, 3000, 6000, 12000].forEach((t) => setTimeout(refresh, t))
-  addEventListener('pageshow', (e) => e.persisted && again())
+  // A page loaded (boot has just read the profile) or restored from the
+  // back/forward cache (read it now): the page that was left may still be
+  // writing its profile (a busy machine took over 3 s; its attributes set
+  // just before leaving were lost to the read of the next page), so look
+  // again for a while.
+  const again = () => [500, 1500, 3000, 6000, 12000].forEach((t) => setTimeout(refresh, t))
+  addEventListener('pageshow', (e) => e.persisted && (refresh(), again()))
   again()
   setInterval(sync, 60000)
 }
