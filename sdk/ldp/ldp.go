@@ -80,34 +80,23 @@ func EncodeHadamard(kind wire.ReportKind, value string, eps float64, rnd Random)
 // poorly), reduced to a column. The guest and the server must agree on it
 // bit for bit; testdata pins its values.
 func Hash(j int, value string) uint16 {
-	h := fnv1a((fnvOffset^uint64(byte(j)))*fnvPrime, value)
-	return uint16(mix64(h) & (Cols - 1))
-}
-
-// FNV-1a 64's parameters: both hash families start from it.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// fnv1a continues FNV-1a 64 from h over s's bytes.
-func fnv1a(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	h ^= uint64(byte(j))
+	h *= prime
+	for i := 0; i < len(value); i++ {
+		h ^= uint64(value[i])
+		h *= prime
 	}
-	return h
-}
-
-// mix64 is splitmix64's finalizer: it spreads every input bit over the
-// output (FNV alone spreads its low bits poorly).
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return uint16(h & (Cols - 1))
 }
 
 // sign is entry (l, h) of the Sylvester-Hadamard matrix: (-1)^popcount(l&h).

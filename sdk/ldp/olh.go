@@ -61,7 +61,18 @@ func encode(kind wire.ReportKind, h uint64, g int, keep uint64, rnd Random) wire
 // Hash64 is the seed-independent part of the hash family: FNV-1a 64 over
 // the value's bytes. The guest and the server must agree on it bit for
 // bit; a test pins its values.
-func Hash64(value string) uint64 { return fnv1a(fnvOffset, value) }
+func Hash64(value string) uint64 {
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for i := 0; i < len(value); i++ {
+		h ^= uint64(value[i])
+		h *= prime
+	}
+	return h
+}
 
 // Bucket is h_s, hash function s of the public family, of a value whose
 // Hash64 is h, among g buckets: splitmix64's mixer over h + (s+1)·γ, then
@@ -69,7 +80,12 @@ func Hash64(value string) uint64 { return fnv1a(fnvOffset, value) }
 // product, which wasm lacks). The server evaluates it for every seed and
 // candidate, so it is a few multiplications, not a pass over the value.
 func Bucket(h uint64, s, g int) int {
-	x := mix64(h + uint64(s+1)*0x9e3779b97f4a7c15)
+	x := h + uint64(s+1)*0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
 	return int((x >> 32) * uint64(g) >> 32)
 }
 
