@@ -1,21 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
+	"github.com/tailorhq/tailor/internal/serverproc"
 )
 
 // demoShoppers seeds the demo's model for the Chromium rows: enough for a
@@ -42,13 +36,14 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	if why := browsertest.Missing(); why != "" {
 		return failAll(why)
 	}
-	base, stop, err := startDemo(ctx, c)
-	if stop != nil {
-		defer stop()
-	}
+	start, cancel := context.WithTimeout(ctx, 4*time.Minute) // a bound for a loaded machine
+	demo, err := serverproc.StartDemo(start, serverproc.DemoConfig{Root: c.root, GoCmd: c.goCmd, Shoppers: demoShoppers})
+	cancel()
 	if err != nil {
 		return failAll(err.Error())
 	}
+	defer demo.Stop()
+	base := demo.URL
 	cmd := exec.CommandContext(ctx, c.goCmd, "test", "-run", "^$", "-bench", "^BenchmarkChromium$", "-benchtime", "1x",
 		"-count", strconv.Itoa(c.browsers), "./build/cmd/bench")
 	cmd.Dir = c.root
@@ -84,101 +79,4 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	}
 	rows[3].note = "the demo's model; 300 calls, timer resolution 0.1 ms"
 	return rows
-}
-
-// startDemo builds and starts the demo's server on a free loopback port
-// with a fresh store seeded from demoShoppers, and returns its URL once it
-// serves a model. stop shuts it down.
-func startDemo(ctx context.Context, c *config) (base string, stop func(), err error) {
-	tmp, err := os.MkdirTemp("", "tailor-bench-demo-")
-	if err != nil {
-		return "", nil, err
-	}
-	bin := filepath.Join(tmp, "tailor-demo")
-	build := exec.CommandContext(ctx, c.goCmd, "build", "-o", bin, "./demo-site/cmd/tailor-demo")
-	build.Dir = c.root
-	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(tmp)
-		return "", nil, fmt.Errorf("build tailor-demo: %v %s", err, out)
-	}
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--data", filepath.Join(tmp, "data"),
-		"--dist", filepath.Join(c.root, "dist"), "--seed-demo", strconv.Itoa(demoShoppers),
-		"--publish-interval", "1h", "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		os.RemoveAll(tmp)
-		return "", nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(tmp)
-		return "", nil, err
-	}
-	exited := make(chan error, 1)
-	serving := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "serving" {
-				select {
-				case serving <- rec.Addr:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stderr)
-		exited <- cmd.Wait()
-	}()
-	stop = func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		os.RemoveAll(tmp)
-	}
-	deadline := time.After(4 * time.Minute) // a bound for a loaded machine
-	select {
-	case addr := <-serving:
-		base = "http://" + addr
-	case err := <-exited:
-		exited <- err
-		return "", stop, fmt.Errorf("tailor-demo exited: %v", err)
-	case <-deadline:
-		return "", stop, errors.New("tailor-demo did not serve within 4 minutes")
-	case <-ctx.Done():
-		return "", stop, ctx.Err()
-	}
-	for {
-		var m struct{ Version uint32 }
-		if getJSON(ctx, base+"/v1/model?site=demo", &m) == nil && m.Version >= 1 {
-			return base, stop, nil
-		}
-		select {
-		case <-deadline:
-			return "", stop, errors.New("tailor-demo served no seeded model within 4 minutes")
-		case <-ctx.Done():
-			return "", stop, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func getJSON(ctx context.Context, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	return json.NewDecoder(res.Body).Decode(v)
 }

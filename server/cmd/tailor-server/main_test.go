@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,26 +10,21 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/tailorhq/tailor/internal/syncbuf"
+	"github.com/tailorhq/tailor/internal/serverproc"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 )
 
 // process is the server binary running in a test.
 type process struct {
-	cmd  *exec.Cmd
-	url  string
-	logs *syncbuf.Buffer
-	done chan error
+	*serverproc.Process
+	url string
 }
 
 // testSite is the site of testdata/sites.json, which the servers the
@@ -50,9 +45,8 @@ func testSites(t *testing.T) string {
 func build(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tailor-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := serverproc.Build(context.Background(), "go", ".", ".", bin); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -65,47 +59,25 @@ const testAdminToken = "admin-token-of-the-command-tests-0000000"
 // read every delta in the stats at once: no rate limit, no batching.
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "", "--sites", testSites(t),
-		"--sync-rate", "0", "--stats-min-deltas", "1", "--stats-delay", "0"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "TAILOR_ADMIN_TOKEN="+testAdminToken)
-	stderr, err := p.cmd.StderrPipe()
+	sp, err := serverproc.Start(bin, append([]string{"--addr", "127.0.0.1:0", "--log-format", "json", "--dist", "", "--sites", testSites(t),
+		"--sync-rate", "0", "--stats-min-deltas", "1", "--stats-delay", "0"}, args...),
+		append(os.Environ(), "TAILOR_ADMIN_TOKEN="+testAdminToken))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.logs.Write(append(line, '\n'))
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal(line, &rec) == nil && rec.Msg == "serving" {
-				addr <- rec.Addr
-			}
-		}
-		p.done <- p.cmd.Wait()
-	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			<-p.done
-		}
+		sp.Kill()
 		if t.Failed() {
-			t.Logf("server logs:\n%s", p.logs.String())
+			t.Logf("server logs:\n%s", sp.Logs())
 		}
 	})
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case err := <-p.done:
-		t.Fatalf("the server exited: %v\n%s", err, p.logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server did not start\n%s", p.logs.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := sp.Await(ctx, "serving")
+	if err != nil {
+		t.Fatalf("the server did not start: %v\n%s", err, sp.Logs())
 	}
+	p := &process{Process: sp, url: "http://" + r.Addr}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		res, err := http.Get(p.url + "/readyz")
 		if err == nil {
@@ -233,10 +205,7 @@ func TestCrash(t *testing.T) {
 			break
 		}
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
+	p.Kill()
 	close(stop)
 	wg.Wait()
 	t.Logf("killed with SIGKILL after %d syncs were acknowledged and %d were sent; %d versions seen", len(acked), next.Load(), len(versions))
@@ -291,18 +260,10 @@ func TestCrash(t *testing.T) {
 	}
 
 	// A graceful stop.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := p.Stop(15 * time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())
 	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("no exit 15s after SIGTERM")
-	}
-	if !strings.Contains(p.logs.String(), `"msg":"stopped"`) {
-		t.Errorf("no clean stop in the logs:\n%s", p.logs.String())
+	if len(p.Records("stopped")) != 1 {
+		t.Errorf("no clean stop in the logs:\n%s", p.Logs())
 	}
 }

@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,30 +46,12 @@ func openDB(t *testing.T, url string) *postgres.DB {
 	return db
 }
 
-// logRecord is one JSON log line of a server.
-type logRecord struct {
-	Time time.Time
-	Msg  string
-}
-
-// records returns a server's log records with message msg.
-func (p *process) records(msg string) []logRecord {
-	var out []logRecord
-	for _, line := range strings.Split(p.logs.String(), "\n") {
-		var r logRecord
-		if json.Unmarshal([]byte(line), &r) == nil && r.Msg == msg {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // firstRecord waits up to 15s for p to log msg and returns the time of its
 // first such record; past that, the test fails saying what did not happen.
 func firstRecord(t *testing.T, p *process, msg, failure string) time.Time {
 	t.Helper()
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if rs := p.records(msg); len(rs) > 0 {
+		if rs := p.Records(msg); len(rs) > 0 {
 			return rs[0].Time
 		}
 		if time.Now().After(deadline) {
@@ -88,7 +67,7 @@ func leader(t *testing.T, ps ...*process) (lead *process, others []*process) {
 		lead, others = nil, nil
 		n := 0
 		for _, p := range ps {
-			if len(p.records("leading")) > len(p.records("leadership lost; following")) {
+			if len(p.Records("leading")) > len(p.Records("leadership lost; following")) {
 				lead = p
 				n++
 			} else {
@@ -396,20 +375,17 @@ func testLeaderKilled(t *testing.T, bin string, pg *pgtest.Server) {
 	s.start(4)
 	s.waitAcked(t, 600)
 	before := map[uint32]api.Manifest{}
-	for deadline := time.Now().Add(15 * time.Second); len(before) < 4 || len(lead.records("published model version")) < 5; {
+	for deadline := time.Now().Add(15 * time.Second); len(before) < 4 || len(lead.Records("published model version")) < 5; {
 		m := manifest(t, survivor)
 		before[m.Version] = m
 		if time.Now().After(deadline) {
-			t.Fatalf("the leader published %d versions in 15s", len(lead.records("published model version")))
+			t.Fatalf("the leader published %d versions in 15s", len(lead.Records("published model version")))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	published := len(lead.records("published model version"))
-	if err := lead.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	published := len(lead.Records("published model version"))
 	killed := time.Now()
-	<-lead.done
+	lead.Kill()
 	s.waitAcked(t, 600) // syncs go on, to the survivor
 	took := firstRecord(t, survivor, "leading", "no replica took over the aggregation").Sub(killed)
 	firstVersion := firstRecord(t, survivor, "published model version", "the new leader published nothing").Sub(killed)
@@ -497,16 +473,8 @@ func testDatabaseRestart(t *testing.T, bin string, pg *pgtest.Server) {
 func stop(t *testing.T, ps ...*process) {
 	t.Helper()
 	for _, p := range ps {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-p.done:
-			if err != nil || len(p.records("stopped")) != 1 {
-				t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("no exit 15s after SIGTERM")
+		if err := p.Stop(15 * time.Second); err != nil || len(p.Records("stopped")) != 1 {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())
 		}
 	}
 }
