@@ -187,8 +187,15 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reas
 	}
 	cw := canonicalPool.Get().(*msgp.Writer)
 	defer canonicalPool.Put(cw)
+	canonical := ingest.CanonicalTo(cw, &d)
+	// The leader's fold takes d rather than decoding the stored body
+	// again; from here on d is only read.
+	offered := s.agg.Offer(&d, canonical)
 	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(),
-		Body: ingest.CanonicalTo(cw, &d)})
+		Body: canonical})
+	if offered && (err != nil || a.Duplicate) {
+		s.agg.Withdraw(&d)
+	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return reasonConflict, http.StatusConflict, fmt.Errorf("delta id %x was already recorded with other content", d.ID)

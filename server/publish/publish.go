@@ -131,6 +131,8 @@ type Aggregator struct {
 
 	paused func(key string) bool     // WithPaused; nil: never
 	config func(s *site.Site) []byte // WithSiteConfig; nil: the file's
+
+	handoff handoff // deltas the API offers decoded (Offer)
 }
 
 type siteState struct {
@@ -378,20 +380,24 @@ func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
 		for i := range ds {
 			d := &ds[i]
 			// Stored bodies are what ingest wrote: deltas it decoded with
-			// this same decoder, checked, and re-encoded.
-			var wd wire.Delta
-			if err := wire.Unmarshal(d.Body, &wd, "delta"); err != nil {
-				// Accepted deltas were validated; one failing now is a bug or
-				// corruption. Skip it, counted, rather than stop the site.
-				s.foldErrors.Add(1)
-				a.log.Error("stored delta does not decode; skipped", "site", s.site.Key, "seq", d.Seq, "err", err)
-				s.state.Cursor = d.Seq
-				continue
+			// this same decoder, checked, and re-encoded. One this process's
+			// API appended was offered decoded (handoff.go).
+			wd := a.handoff.take(d)
+			if wd == nil {
+				wd = new(wire.Delta)
+				if err := wire.Unmarshal(d.Body, wd, "delta"); err != nil {
+					// Accepted deltas were validated; one failing now is a bug or
+					// corruption. Skip it, counted, rather than stop the site.
+					s.foldErrors.Add(1)
+					a.log.Error("stored delta does not decode; skipped", "site", s.site.Key, "seq", d.Seq, "err", err)
+					s.state.Cursor = d.Seq
+					continue
+				}
 			}
 			if s.pending == 0 {
 				s.oldest = a.now() // not d.Received: the store keeps only its hour
 			}
-			s.state.Fold(&wd, d.Seq, d.Received, &s.params)
+			s.state.Fold(wd, d.Seq, d.Received, &s.params)
 			s.pending++
 		}
 		if len(ds) < foldBatch {
