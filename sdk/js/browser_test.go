@@ -129,6 +129,17 @@ func (tb *tab) ready() {
 	eval[bool](tb, `window.tailor.ready.then(() => true)`)
 }
 
+// load opens url, waits for tailor.ready, then for the first ranking of
+// each of slots (the tailor:ranked events the page records in __t.ranked).
+func (tb *tab) load(url string, slots ...string) {
+	tb.T().Helper()
+	tb.Open(url)
+	tb.ready()
+	for _, s := range slots {
+		tb.Wait(`__t.ranked.some(r => r.slot == '` + s + `')`)
+	}
+}
+
 // order returns the item ids of a slot's visible children, in page order.
 func (tb *tab) order(slot string) []string {
 	tb.T().Helper()

@@ -42,9 +42,7 @@ func visibleVariant(tb *tab) []string {
 func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	cold := tb.order("#recs")
 	if len(cold) != len(products) {
 		t.Fatalf("recs shows %d items, want all %d: %v", len(cold), len(products), cold)
@@ -88,9 +86,7 @@ func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 	// On a busy machine the page left may still be saving it when the new
 	// one first ranks; the loader looks again for up to 12 s and re-ranks
 	// once it arrives (tailor.js), so wait for what is checked.
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	tb.Wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].slice(0, 4).every(e => e.dataset.tailorCategory == 'running-watches')`)
 	if got := leading(tb.order("#recs"), "running-watches"); got < 4 {
 		t.Errorf("after a reload recs is %v, want watches first (the profile did not survive)", tb.order("#recs"))
@@ -101,9 +97,7 @@ func TestRanksSlotsAndFollowsClicks(t *testing.T) {
 func TestVariantFollowsLatestInterest(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'hero')`)
+	tb.load(srv.URL+"/store", "hero")
 	for _, id := range []string{"c1", "c2"} {
 		tb.Click(`#recs [data-tailor-item="` + id + `"]`)
 	}
@@ -122,9 +116,7 @@ func TestVariantFollowsLatestInterest(t *testing.T) {
 func TestExplainProfileModeForget(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	cold := tb.order("#recs")
 	// A click inside data-tailor-ignore (a "Why?" button on a card) is no signal.
 	eval[bool](tb, `(document.querySelector('#recs [data-tailor-item="g4"]').insertAdjacentHTML('beforeend', '<button id="why" data-tailor-ignore>Why?</button>'), true)`)
@@ -179,8 +171,7 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if arm := eval[string](tb, `__t.ranked[__t.ranked.length - 1].arm`); arm != "rules" {
 		t.Errorf("ranked in the %q arm after mode('rules')", arm)
 	}
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	if got := eval[string](tb, `tailor.mode()`); got != "rules" {
 		t.Errorf("mode after reload = %q, want rules", got)
 	}
@@ -192,9 +183,7 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if len(p.Session) != 0 || len(p.Interests) != 0 {
 		t.Errorf("profile after forget: %+v", p)
 	}
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session)+len(p.Interests) != 0 {
 		t.Errorf("profile after forget and reload: %+v", p)
@@ -209,8 +198,7 @@ func TestStorageBlockedWorksInMemory(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("indexedDB throws", func(t *testing.T) {
 		tb := newTab(t, `Object.defineProperty(window, "indexedDB", {get() { throw new DOMException("blocked", "SecurityError"); }});`)
-		tb.Open(srv.URL + "/store")
-		tb.ready()
+		tb.load(srv.URL + "/store")
 		tb.Click(`#recs [data-tailor-item="w1"]`)
 		tb.Click(`#recs [data-tailor-item="w2"]`)
 		tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
@@ -239,8 +227,7 @@ func TestStorageBlockedWorksInMemory(t *testing.T) {
 func TestWasmFailureKeepsDefaultContent(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, WasmStatus: 500, Timeout: 300})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	if got := tb.order("#recs"); !slices.Equal(got, ids(products)) {
 		t.Errorf("recs %v, want the default order %v", got, ids(products))
 	}
@@ -296,8 +283,7 @@ func TestAntiFlicker(t *testing.T) {
 	t.Run("slots parsed after the script ran", func(t *testing.T) {
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, SlowBody: 500 * time.Millisecond})
 		tb := newTab(t)
-		tb.Open(srv.URL + "/store")
-		tb.ready()
+		tb.load(srv.URL + "/store")
 		type event struct {
 			Slot string
 			At   float64
@@ -325,8 +311,7 @@ func TestStrictCSP(t *testing.T) {
 	t.Run("wasm-unsafe-eval", func(t *testing.T) {
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, CSP: "script-src 'self' 'wasm-unsafe-eval'"})
 		tb := newTab(t)
-		tb.Open(srv.URL + "/store")
-		tb.ready()
+		tb.load(srv.URL + "/store")
 		tb.Wait(`__t.ranked.some(r => r.slot == 'recs') && document.querySelector('#recs [data-tailor-source="model"]')`)
 		if v := eval[[]string](tb, `__t.csp`); len(v) > 0 {
 			t.Errorf("CSP violations: %v", v)
@@ -337,8 +322,7 @@ func TestStrictCSP(t *testing.T) {
 		// A CSP that forbids WebAssembly: default content, no uncaught error.
 		srv := newServer(t, site{Privacy: wire.PrivacyFederated, CSP: "script-src 'self'", Timeout: 300})
 		tb := newTab(t)
-		tb.Open(srv.URL + "/store")
-		tb.ready()
+		tb.load(srv.URL + "/store")
 		if got := tb.order("#recs"); !slices.Equal(got, ids(products)) {
 			t.Errorf("recs %v, want the default order", got)
 		}
@@ -354,9 +338,7 @@ func TestStrictCSP(t *testing.T) {
 func TestSPANavigation(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	n := tb.rankings("recs")
 	tb.Click(`#recs [data-tailor-item="g1"]`)
 	// A view of the app renders a new slot: it is ranked before it paints.
@@ -387,8 +369,7 @@ func TestDataLayerEvents(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	// Entries pushed before Tailor loads are replayed.
 	tb := newTab(t, `window.dataLayer = [{event: "view_item", ecommerce: {items: [{item_id: "c1", item_name: "Barista Pro Coffee Machine", item_category: "coffee-machines", price: 399}]}}];`)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	type entry struct{ Item string }
 	type profile struct{ Session, Purchases []entry }
 	if p := eval[profile](tb, `tailor.profile()`); len(p.Session) != 1 || p.Session[0].Item != "c1" {
@@ -415,8 +396,7 @@ func TestPageSignals(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t)
 	// A search results page: the query is a search event.
-	tb.Open(srv.URL + "/store?q=gps+watch")
-	tb.ready()
+	tb.load(srv.URL + "/store?q=gps+watch")
 	type trait struct{ Kind, Value string }
 	type entry struct {
 		Item   string
@@ -433,8 +413,7 @@ func TestPageSignals(t *testing.T) {
 
 	// A product page described by JSON-LD only: a view, then dwell and
 	// scroll depth when the visitor leaves.
-	tb.Open(srv.URL + "/product")
-	tb.ready()
+	tb.load(srv.URL + "/product")
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session) != 1 || p.Session[0].Item != "w3" || p.Session[0].Weight != 0.5 {
 		t.Fatalf("session %+v, want a view of w3 (weight 0.5) from JSON-LD", p.Session)
@@ -444,8 +423,7 @@ func TestPageSignals(t *testing.T) {
 	}
 	time.Sleep(2300 * time.Millisecond)
 	eval[bool](tb, `(scrollTo(0, document.documentElement.scrollHeight), new Promise(r => setTimeout(() => r(true), 200)))`)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	p = eval[profile](tb, `tailor.profile()`)
 	var w float64
 	for _, e := range p.Session {
@@ -462,9 +440,7 @@ func TestPageSignals(t *testing.T) {
 func TestNoModelRanksOnDevice(t *testing.T) {
 	srv := newServer(t, site{NoModel: true})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	if v := eval[int](tb, `__t.ranked[0].version`); v != 0 {
 		t.Errorf("model version %d without a model, want 0", v)
 	}
@@ -484,8 +460,7 @@ func TestNoModelRanksOnDevice(t *testing.T) {
 func TestQueuedCalls(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	tb := newTab(t, `window.tailor = [["set", {tier: "gold"}], ["mode", "rules"], function (t) { window.__queued = t.mode(); }];`)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	tb.Wait(`window.__queued`)
 	type profile struct {
 		Mode       string
@@ -501,9 +476,7 @@ func TestQueuedCalls(t *testing.T) {
 func TestESModule(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Module: true})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	tb.Click(`#recs [data-tailor-item="c1"]`)
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 	exports := eval[[]string](tb, `import('/tailor.mjs').then(m => Object.keys(m).sort())`)
@@ -518,8 +491,7 @@ func TestWasmServedWithWrongType(t *testing.T) {
 	// Streaming compilation needs application/wasm; the loader falls back.
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, WasmType: "application/octet-stream"})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	tb.Wait(`document.querySelector('#recs [data-tailor-source="model"]')`)
 	tb.NoErrors()
 }
@@ -537,8 +509,7 @@ func TestContextReachesRules(t *testing.T) {
 		slices.Sort(got)
 		return got
 	}
-	tb.Open(srv.URL + "/store?utm_medium=email")
-	tb.ready()
+	tb.load(srv.URL + "/store?utm_medium=email")
 	if got := top(2); !slices.Equal(got, []string{"c4", "g4"}) {
 		t.Errorf("from a newsletter on a desktop home page, recs start with %v, want c4 and g4 pinned", tb.order("#recs"))
 	}
@@ -546,8 +517,7 @@ func TestContextReachesRules(t *testing.T) {
 		t.Errorf("c4 explained as %q", got)
 	}
 	eval[bool](tb, `(tailor.set({tier: 'gold'}), true)`)
-	tb.Open(srv.URL + "/store") // an internal referrer now; the attribute is kept
-	tb.ready()
+	tb.load(srv.URL + "/store") // an internal referrer now; the attribute is kept
 	// The page left may still be writing the profile with the attribute
 	// (a busy machine): the loader looks again, and ranks again when it is.
 	tb.Wait(`[...document.querySelectorAll('#recs [data-tailor-item]')].filter(e => !e.closest('[hidden]'))
@@ -562,12 +532,10 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("another tab", func(t *testing.T) {
 		a := newTab(t)
-		a.Open(srv.URL + "/store")
-		a.ready()
+		a.load(srv.URL + "/store")
 		a.Click(`#recs [data-tailor-item="w1"]`)
 		b := a.sibling()
-		b.Open(srv.URL + "/store")
-		b.ready()
+		b.load(srv.URL + "/store")
 		b.Click(`#recs [data-tailor-item="c1"]`)
 		b.Click(`#recs [data-tailor-item="c2"]`)
 		b.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
@@ -577,8 +545,7 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 		a.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory.startsWith('coffee')`)
 		// Forgetting in one tab is forgetting in the others.
 		c := a.sibling()
-		c.Open(srv.URL + "/store")
-		c.ready()
+		c.load(srv.URL + "/store")
 		eval[bool](a, `tailor.forget().then(() => true)`)
 		eval[bool](c, `(document.dispatchEvent(new Event('visibilitychange')), true)`)
 		c.Wait(`tailor.profile().then(p => p.session.length == 0)`)
@@ -587,11 +554,9 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 	})
 	t.Run("back/forward cache", func(t *testing.T) {
 		tb := newTab(t)
-		tb.Open(srv.URL + "/store")
-		tb.ready()
+		tb.load(srv.URL + "/store")
 		tb.Click(`#recs [data-tailor-item="g1"]`)
-		tb.Open(srv.URL + "/product") // views w3, saved when left
-		tb.ready()
+		tb.load(srv.URL + "/product")            // views w3, saved when left
 		eval[bool](tb, `(history.back(), true)`) // not NavigateBack: a restored page fires no load event
 		tb.Wait(`location.pathname == '/store' && window.tailor && window.__t`)
 		if eval[int](tb, `__t.restored || 0`) == 0 {

@@ -70,9 +70,7 @@ func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
 // the page (pagehide).
 func visitAndLeave(t *testing.T, tb *tab, srv *server, wantSync bool) {
 	t.Helper()
-	tb.Open(srv.URL + "/store")
-	tb.ready()
-	tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+	tb.load(srv.URL+"/store", "recs")
 	// Each click re-ranks the slot, so a click by coordinates can land
 	// where its item no longer is: click the element itself, and wait until
 	// the device holds it, before the next and before leaving.
@@ -151,8 +149,7 @@ func TestNoSyncInLocalPrivacyMode(t *testing.T) {
 func TestConsentRequired(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Attrs: ` data-consent="required"`})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	cold := tb.order("#recs")
 	// Each click re-ranks the slot, so a click by coordinates can land
 	// where its item no longer is: click the element itself, and wait until
@@ -176,8 +173,7 @@ func TestConsentRequired(t *testing.T) {
 
 	// Nothing was kept: the next page starts cold. Consent, then the
 	// profile is stored and synced.
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	if got := tb.order("#recs"); !slices.Equal(got, cold) {
 		t.Errorf("order after reload without consent %v, want the cold %v", got, cold)
 	}
@@ -196,9 +192,7 @@ func TestManifestRevalidatedWithETag(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, ManifestNoCache: true})
 	tb := newTab(t)
 	for i := 0; i < 2; i++ {
-		tb.Open(srv.URL + "/store")
-		tb.ready()
-		tb.Wait(`__t.ranked.some(r => r.slot == 'recs')`)
+		tb.load(srv.URL+"/store", "recs")
 		if v := eval[int](tb, `__t.ranked[0].version`); v != 1 {
 			t.Errorf("load %d ranked with model version %d, want 1", i, v)
 		}
@@ -222,8 +216,7 @@ func TestShardsOnlyForPageItems(t *testing.T) {
 	const n = 64
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Shards: n, Head: true})
 	tb := newTab(t)
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	want := map[int]bool{n: true} // the head shard, which every page fetches
 	for _, id := range append(ids(products), ids(banners)...) {
 		want[wire.ShardOf(id, n)] = true
@@ -257,8 +250,7 @@ func TestLDPReportsAndBudget(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyLDP})
 	tb := newTab(t)
 	type budget struct{ Epsilon, Budget, Spent float64 }
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	if got := eval[budget](tb, `tailor.profile().then(p => p.ldp)`); got != (budget{1, 4, 0}) {
 		t.Errorf("before a sync, profile().ldp = %+v, want ε 1 per delta, 4 per day, 0 spent", got)
 	}
@@ -275,8 +267,7 @@ func TestLDPReportsAndBudget(t *testing.T) {
 	}
 	// The page left last saves its profile at pagehide, which a browser
 	// may not finish: the next page sees at least the first sync's spend.
-	tb.Open(srv.URL + "/store")
-	tb.ready()
+	tb.load(srv.URL + "/store")
 	if got := eval[budget](tb, `tailor.profile().then(p => p.ldp)`); got.Epsilon != 1 || got.Budget != 4 || got.Spent < 1 || got.Spent > 2 {
 		t.Errorf("after two syncs, profile().ldp = %+v, want 1 or 2 of 4 spent", got)
 	}
