@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tailorhq/tailor/internal/browsertest"
 )
 
 // longTask is a PerformanceObserver "longtask" entry (over 50 ms).
@@ -92,21 +94,8 @@ func TestSpeed(t *testing.T) {
 		t.Logf("check: an 80 ms busy loop shows as %s", describe(lt))
 	}
 
-	type latency struct{ Mean, P50, P95, Max float64 }
-	l := eval[latency](tb, `(async () => {
-		const items = [...document.querySelectorAll('[data-tailor-slot="home-recs"] [data-tailor-item]')].slice(0, 20).map(e => ({
-			id: e.dataset.tailorItem, category: e.dataset.tailorCategory, tags: e.dataset.tailorTags.split(","), price: +e.dataset.tailorPrice }));
-		const ts = [];
-		for (let i = 0; i < 300; i++) {
-			const t0 = performance.now();
-			await tailor.rank(items, { slot: "bench" });
-			ts.push(performance.now() - t0);
-		}
-		const sum = ts.reduce((a, b) => a + b, 0);
-		ts.sort((a, b) => a - b);
-		return { mean: sum / ts.length, p50: ts[150], p95: ts[285], max: ts[299] };
-	})()`)
-	t.Logf("tailor.rank of 20 items from JavaScript: mean %.3f ms, p50 %.2f ms, p95 %.2f ms, max %.2f ms (timer resolution 0.1 ms)", l.Mean, l.P50, l.P95, l.Max)
+	l := browsertest.MeasureRank(tb.Tab, `[data-tailor-slot="home-recs"]`, 20, 0, 300)
+	t.Logf("tailor.rank of 20 items from JavaScript: %s", l)
 	tb.checkRequests(true)
 	tb.NoErrors()
 }

@@ -59,3 +59,34 @@ func TestTab(t *testing.T) {
 		t.Errorf("the sibling tab has the first tab's errors: %q", errs)
 	}
 }
+
+// TestMeasureRank runs MeasureRank on a page whose tailor.rank records
+// what it was given: the page's items under the selector, once each, then
+// made-up ones, for every warm-up and timed call.
+func TestMeasureRank(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<!doctype html><title>rank</title>
+<div id="other"><a data-tailor-item="o1" data-tailor-category="c" data-tailor-tags="t" data-tailor-price="1">o1</a></div>
+<div id="recs"><a data-tailor-item="a" data-tailor-category="c" data-tailor-tags="x,y" data-tailor-price="5">a</a>
+<a data-tailor-item="b">b</a><a data-tailor-item="a">a again</a></div>
+<script>window.tailor = { given: [], rank: async (items, opts) => { tailor.given.push(items.map(i => i.id).join() + "/" + opts.slot); return []; } };</script>`))
+	}))
+	defer srv.Close()
+	tb := browsertest.New(t)
+	tb.Open(srv.URL + "/")
+	l := browsertest.MeasureRank(tb, "#recs", 4, 2, 5)
+	if l.Calls != 5 || l.P50 < 0 || l.P50 > l.P95 || l.P95 > l.P99 || l.P99 > l.Max || l.Mean > l.Max {
+		t.Errorf("latency %+v", l)
+	}
+	given := browsertest.Eval[[]string](tb, `tailor.given`)
+	if len(given) != 7 || given[0] != "a,b,bench-2,bench-3/bench" || given[6] != given[0] {
+		t.Errorf("tailor.rank was given %q, want 7 calls with a,b,bench-2,bench-3", given)
+	}
+	browsertest.Eval[bool](tb, `(tailor.given = [], true)`)
+	browsertest.MeasureRank(tb, "", 2, 0, 1)
+	if given := browsertest.Eval[[]string](tb, `tailor.given`); !slices.Equal(given, []string{"o1,a/bench"}) {
+		t.Errorf("over the whole page, n 2: tailor.rank was given %q", given)
+	}
+	tb.NoErrors()
+}

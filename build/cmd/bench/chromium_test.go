@@ -22,9 +22,6 @@ type pageLoad struct {
 	Tailor, Page  float64 // bytes transferred: Tailor's (its assets, /v1/), the rest of the page's
 }
 
-// rankLatency is tailor.rank's latency for 200 candidates, in ms.
-type rankLatency struct{ P50, P99 float64 }
-
 // BenchmarkChromium measures, in a fresh Chromium per iteration, on the
 // demo's home page served by the demo's server at $TAILOR_BENCH_DEMO
 // (build/cmd/bench starts one): the first personalized slot (home-recs'
@@ -51,7 +48,7 @@ func BenchmarkChromium(b *testing.B) {
 			w = append(w, l.Ranked-l.Start)
 		}
 		warm = append(warm, median(w))
-		r := browsertest.Eval[rankLatency](tb, rank200)
+		r := browsertest.MeasureRank(tb, "", 200, 20, 300)
 		p50, p99 = append(p50, r.P50), append(p99, r.P99)
 		tb.NoErrors()
 		tb.Close()
@@ -82,26 +79,3 @@ func loadHome(tb *browsertest.Tab, base string) pageLoad {
 		};
 	})`)
 }
-
-// rank200 ranks 200 candidates (the page's items, then made-up ones) 300
-// times through the loader's API and returns the p50 and p99 in ms.
-const rank200 = `(async () => {
-	const items = [], ids = new Set();
-	for (const e of document.querySelectorAll("[data-tailor-item]")) {
-		const d = e.dataset;
-		if (ids.has(d.tailorItem)) continue;
-		ids.add(d.tailorItem);
-		items.push({ id: d.tailorItem, category: d.tailorCategory, tags: d.tailorTags, price: +d.tailorPrice || 0 });
-	}
-	while (items.length < 200) items.push({ id: "bench-" + items.length, category: "other", tags: "a,b", price: 10 });
-	items.length = 200;
-	for (let i = 0; i < 20; i++) await tailor.rank(items, { slot: "bench" });
-	const ts = [];
-	for (let i = 0; i < 300; i++) {
-		const t0 = performance.now();
-		await tailor.rank(items, { slot: "bench" });
-		ts.push(performance.now() - t0);
-	}
-	ts.sort((a, b) => a - b);
-	return { p50: ts[150], p99: ts[297] };
-})()`
