@@ -11,7 +11,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
+	"github.com/tailorhq/tailor/internal/modroot"
 	"github.com/tailorhq/tailor/internal/serverproc"
 )
 
@@ -60,30 +60,12 @@ func run(m *testing.M) int {
 	return code
 }
 
-// repoRoot finds the repository: the nearest directory up with go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("no go.mod above the test's directory")
-		}
-		dir = up
-	}
-}
-
 // startServer builds what `make demo` runs (tailor.wasm, tailor.js, the
 // hashed assets, the demo's server) and starts it on a free loopback
 // port with an empty store, seeded from 3,000 simulated shoppers
 // (serverproc.StartDemo). It returns once the seeded model is published.
 func startServer() (err error) {
-	if env.root, err = repoRoot(); err != nil {
+	if env.root, err = modroot.Dir(); err != nil {
 		return err
 	}
 	env.shots = filepath.Join(env.root, "dist", "screenshots")

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tailorhq/tailor/internal/modroot"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tetratelabs/wazero"
@@ -27,20 +28,11 @@ var (
 // Root returns the module's root directory (where go.mod is).
 func Root(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	dir, err := modroot.Dir()
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatal("harnesstest: ", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("harnesstest: go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // Wasm returns the bytes of the current tailor.wasm, building it if needed.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tailorhq/tailor/internal/modroot"
 )
 
 // Dir returns $TAILOR_DATASETS or, without it, ../shared/datasets beside
@@ -15,19 +17,9 @@ func Dir(tb testing.TB) string {
 	tb.Helper()
 	d := os.Getenv("TAILOR_DATASETS")
 	if d == "" {
-		dir, err := os.Getwd()
+		dir, err := modroot.Dir()
 		if err != nil {
-			tb.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				tb.Skip("skipping: project root (go.mod) not found")
-			}
-			dir = parent
+			tb.Skip("skipping: ", err)
 		}
 		d = filepath.Join(dir, "..", "shared", "datasets")
 	}
