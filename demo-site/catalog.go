@@ -34,6 +34,29 @@ type Catalog struct {
 	Products []Product `json:"products"`
 	Articles []Product `json:"articles"`
 	Banners  []Product `json:"banners"`
+
+	// Built by index (Load, Synthetic): a large catalogue's lookups by id
+	// and category are map reads, not scans; a Catalog built otherwise
+	// scans.
+	ids  map[string]*Product
+	cats map[string][]Product
+	pos  map[string]int // a product's place in its category
+}
+
+// index builds the catalogue's lookups.
+func (c *Catalog) index() {
+	c.ids = map[string]*Product{}
+	c.cats = map[string][]Product{}
+	c.pos = map[string]int{}
+	for _, list := range [][]Product{c.Banners, c.Articles, c.Products} { // the first of an id wins, as Find's scan
+		for i := len(list) - 1; i >= 0; i-- {
+			c.ids[list[i].ID] = &list[i]
+		}
+	}
+	for _, p := range c.Products {
+		c.pos[p.ID] = len(c.cats[p.Category])
+		c.cats[p.Category] = append(c.cats[p.Category], p)
+	}
 }
 
 // Load returns the demo store's catalogue.
@@ -42,11 +65,16 @@ func Load() (*Catalog, error) {
 	if err := json.Unmarshal(catalogJSON, &c); err != nil {
 		return nil, fmt.Errorf("demosite: catalog.json: %w", err)
 	}
+	c.index()
 	return &c, nil
 }
 
 // ByCategory returns the products of a category, in catalogue order.
 func (c *Catalog) ByCategory(category string) []Product {
+	if c.cats != nil {
+		ps := c.cats[category]
+		return ps[:len(ps):len(ps)] // an append copies
+	}
 	var out []Product
 	for _, p := range c.Products {
 		if p.Category == category {
@@ -80,6 +108,9 @@ func (c *Catalog) AlsoLike(p *Product) []Product {
 
 // Find returns the product, article or banner with the id, or nil.
 func (c *Catalog) Find(id string) *Product {
+	if c.ids != nil {
+		return c.ids[id]
+	}
 	for _, list := range [][]Product{c.Products, c.Articles, c.Banners} {
 		for i := range list {
 			if list[i].ID == id {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -37,13 +38,30 @@ type Store struct {
 	static  http.Handler
 }
 
+// Option changes what a Store serves.
+type Option func(*Store)
+
+// WithCatalog serves c (Synthetic) instead of the demo's own catalogue.
+// A large one (Catalog.Large) is served a page at a time: listing pages
+// of PageSize products (?page=N), and PageSize candidates in the home
+// page's, a product page's (its line, Catalog.Near) and the other pages'
+// slots, so that no page lists the whole catalogue.
+func WithCatalog(c *Catalog) Option { return func(s *Store) { s.catalog = c } }
+
 // NewStore returns the store for site key site; its pages load Tailor
 // from where script says at the time of the request (the server knows the
 // loader's content-hashed name once its assets are built).
-func NewStore(script func() Script, site string) (*Store, error) {
-	c, err := Load()
-	if err != nil {
-		return nil, err
+func NewStore(script func() Script, site string, opts ...Option) (*Store, error) {
+	s := &Store{script: script, site: site}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.catalog == nil {
+		c, err := Load()
+		if err != nil {
+			return nil, err
+		}
+		s.catalog = c
 	}
 	pages, err := template.New("").Funcs(template.FuncMap{
 		"join":  func(s []string) string { return strings.Join(s, ",") },
@@ -57,8 +75,17 @@ func NewStore(script func() Script, site string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{catalog: c, script: script, site: site, pages: pages,
-		static: http.StripPrefix("/static/", http.FileServerFS(sub))}, nil
+	s.pages, s.static = pages, http.StripPrefix("/static/", http.FileServerFS(sub))
+	return s, nil
+}
+
+// bound returns the first PageSize products of a large catalogue's list,
+// the whole list otherwise.
+func (s *Store) bound(ps []Product) []Product {
+	if s.catalog.Large() && len(ps) > PageSize {
+		return ps[:PageSize]
+	}
+	return ps
 }
 
 // Catalog returns the store's catalogue.
@@ -98,6 +125,7 @@ type page struct {
 	Query    string
 	Heading  string
 	Nav      []string
+	Next     int // a large catalogue's listing: the next page's number, 0 for none
 }
 
 var navCategories = []string{"evening-gowns", "office-dresses", "running-shoes", "gps-watches", "winter-coats", "beachwear", "coffee-machines"}
@@ -113,7 +141,7 @@ func (s *Store) render(w http.ResponseWriter, name string, p page) {
 
 func (s *Store) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "home.html", page{Title: "Tailor demo store", Kind: "home",
-		Products: s.catalog.Recommended(), Articles: s.catalog.Articles, Banners: s.catalog.Banners,
+		Products: s.bound(s.catalog.Recommended()), Articles: s.catalog.Articles, Banners: s.catalog.Banners,
 		Picks: s.picks()})
 }
 
@@ -138,7 +166,11 @@ func (s *Store) product(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: s.catalog.AlsoLike(p), Articles: s.catalog.Articles})
+	also := s.catalog.AlsoLike
+	if s.catalog.Large() {
+		also = func(p *Product) []Product { return s.catalog.Near(p, PageSize/2) }
+	}
+	s.render(w, "product.html", page{Title: p.Name, Kind: "product", Item: p, Products: also(p), Articles: s.catalog.Articles})
 }
 
 func (s *Store) article(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +179,7 @@ func (s *Store) article(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.render(w, "article.html", page{Title: a.Name, Kind: "article", Item: a, Products: interleave(s.catalog.Products)})
+	s.render(w, "article.html", page{Title: a.Name, Kind: "article", Item: a, Products: s.bound(interleave(s.catalog.Products))})
 }
 
 func (s *Store) category(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +189,26 @@ func (s *Store) category(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.render(w, "list.html", page{Title: categoryTitle(c), Kind: "category", Heading: categoryTitle(c), Products: ps})
+	p := page{Title: categoryTitle(c), Kind: "category", Heading: categoryTitle(c), Products: ps}
+	if s.catalog.Large() {
+		// A page at a time: ?page=N, from 1.
+		n := 1
+		if q := r.URL.Query().Get("page"); q != "" {
+			var err error
+			if n, err = strconv.Atoi(q); err != nil || n < 1 || (n-1)*PageSize >= len(ps) {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		p.Products = ps[(n-1)*PageSize : min(len(ps), n*PageSize)]
+		if n*PageSize < len(ps) {
+			p.Next = n + 1
+		}
+		if n > 1 {
+			p.Title += fmt.Sprintf(" (page %d)", n)
+		}
+	}
+	s.render(w, "list.html", p)
 }
 
 func (s *Store) search(w http.ResponseWriter, r *http.Request) {
@@ -169,11 +220,11 @@ func (s *Store) search(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.render(w, "list.html", page{Title: "Search: " + q, Kind: "search", Query: q,
-		Heading: fmt.Sprintf("%d results for “%s”", len(hits), q), Products: hits})
+		Heading: fmt.Sprintf("%d results for “%s”", len(hits), q), Products: s.bound(hits)})
 }
 
 func (s *Store) cart(w http.ResponseWriter, r *http.Request) {
-	s.render(w, "cart.html", page{Title: "Your cart", Kind: "cart", Products: interleave(s.catalog.Products)})
+	s.render(w, "cart.html", page{Title: "Your cart", Kind: "cart", Products: s.bound(interleave(s.catalog.Products))})
 }
 
 // interleave returns products one category at a time, round robin: the

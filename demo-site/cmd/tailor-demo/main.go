@@ -7,6 +7,11 @@
 //
 //	tailor-demo --addr localhost:8080 --data ./data --dist ./dist --seed-demo 3000
 //
+// With --catalog-size N the store sells N synthetic products instead
+// (demosite.Synthetic, listed a page at a time), and --seed-demo's
+// shoppers walk them on sdk/device natively (sim.Large): what issue 12's
+// Chromium measurement of model bytes per page view runs on.
+//
 // It prints how to read the demo store's stats with an owner token, new
 // at every start.
 package main
@@ -58,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		serve.WithUsage(usage),
 		serve.WithFlags(func(fs *flag.FlagSet) {
 			fs.IntVar(&d.seed, "seed-demo", 0, "with no model yet: learn one from this many simulated `shoppers` first, run on dist/tailor.wasm (make demo: 3000)")
+			fs.IntVar(&d.size, "catalog-size", 0, fmt.Sprintf("sell this many synthetic `products` (1-%d) instead of the demo's own; 0: the demo's", demosite.MaxSynthetic))
 		}),
 		serve.WithSites(d.sites), serve.WithPages(d.pages), serve.WithStart(d.start))
 }
@@ -65,7 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // demo is the demo store's part of the server.
 type demo struct {
 	seed  int    // --seed-demo
+	size  int    // --catalog-size
 	token string // the demo site's owner token, new at every start
+
+	catalog *demosite.Catalog // the synthetic catalogue (--catalog-size), else nil
 }
 
 // sites returns the demo site, allowing the server's own origins, with a
@@ -86,12 +95,21 @@ func (d *demo) sites(addr *net.TCPAddr, configured string) (*site.Set, error) {
 // pages returns the store's pages, loading tailor.js under its
 // content-hashed name with its integrity hash.
 func (d *demo) pages(asset func(name string) (api.AssetRef, bool)) (http.Handler, error) {
+	var opts []demosite.Option
+	if d.size != 0 {
+		c, err := demosite.Synthetic(d.size)
+		if err != nil {
+			return nil, err
+		}
+		d.catalog = c
+		opts = append(opts, demosite.WithCatalog(c))
+	}
 	store, err := demosite.NewStore(func() demosite.Script {
 		if ref, ok := asset("tailor.js"); ok {
 			return demosite.Script{Src: ref.URL, Integrity: ref.Integrity}
 		}
 		return demosite.Script{Src: "/tailor.js"}
-	}, demosite.Key)
+	}, demosite.Key, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +120,11 @@ func (d *demo) pages(asset func(name string) (api.AssetRef, bool)) (http.Handler
 // learn from visitors), then prints how to read the store's stats.
 func (d *demo) start(ctx context.Context, s serve.Started) {
 	if !s.Shared {
-		if err := seedDemo(ctx, s.Log, s.Aggregator, s.Local, s.Dist, d.seed); err != nil {
+		seed := func() error { return seedDemo(ctx, s.Log, s.Aggregator, s.Local, s.Dist, d.seed) }
+		if d.catalog != nil {
+			seed = func() error { return seedLarge(ctx, s.Log, s.Aggregator, s.Local, d.catalog, d.seed) }
+		}
+		if err := seed(); err != nil {
 			s.Log.Error("the demo model was not seeded; the store still works, learning from visitors", "err", err)
 		}
 	}
