@@ -293,15 +293,20 @@ func checkEntries(d *wire.Delta) error {
 	}
 	// Repeats, found by sorting rather than with maps: a delta is checked
 	// on every sync (indexes of an honest delta's entries fit on the stack).
+	// A device sends its pairs and items sorted (sdk/delta), so a list in
+	// strictly increasing order, which holds no repeat, is not sorted again.
 	var stack [64]int
-	pairs := indexes(stack[:0], len(d.Pairs))
-	slices.SortFunc(pairs, func(a, b int) int {
+	comparePairs := func(a, b int) int {
 		pa, pb := &d.Pairs[a], &d.Pairs[b]
 		return cmp.Or(strings.Compare(pa.From, pb.From), strings.Compare(pa.To, pb.To))
-	})
-	for k := 1; k < len(pairs); k++ {
-		if a, b := &d.Pairs[pairs[k-1]], &d.Pairs[pairs[k]]; a.From == b.From && a.To == b.To {
-			return bad("pairs[%d]: %q → %q appears twice", pairs[k], b.From, b.To)
+	}
+	if !increasing(len(d.Pairs), comparePairs) {
+		pairs := indexes(stack[:0], len(d.Pairs))
+		slices.SortFunc(pairs, comparePairs)
+		for k := 1; k < len(pairs); k++ {
+			if a, b := &d.Pairs[pairs[k-1]], &d.Pairs[pairs[k]]; a.From == b.From && a.To == b.To {
+				return bad("pairs[%d]: %q → %q appears twice", pairs[k], b.From, b.To)
+			}
 		}
 	}
 	for _, c := range d.Items {
@@ -309,11 +314,14 @@ func checkEntries(d *wire.Delta) error {
 			return err
 		}
 	}
-	items := indexes(stack[:0], len(d.Items))
-	slices.SortFunc(items, func(a, b int) int { return strings.Compare(d.Items[a].ID, d.Items[b].ID) })
-	for k := 1; k < len(items); k++ {
-		if d.Items[items[k-1]].ID == d.Items[items[k]].ID {
-			return bad("items[%d]: %q appears twice", items[k], d.Items[items[k]].ID)
+	compareItems := func(a, b int) int { return strings.Compare(d.Items[a].ID, d.Items[b].ID) }
+	if !increasing(len(d.Items), compareItems) {
+		items := indexes(stack[:0], len(d.Items))
+		slices.SortFunc(items, compareItems)
+		for k := 1; k < len(items); k++ {
+			if d.Items[items[k-1]].ID == d.Items[items[k]].ID {
+				return bad("items[%d]: %q appears twice", items[k], d.Items[items[k]].ID)
+			}
 		}
 	}
 	var arms [wire.MaxArms]bool
@@ -324,6 +332,17 @@ func checkEntries(d *wire.Delta) error {
 		arms[a.Arm] = true
 	}
 	return nil
+}
+
+// increasing reports whether the n entries compare strictly increasing,
+// each below the next.
+func increasing(n int, compare func(a, b int) int) bool {
+	for k := 1; k < n; k++ {
+		if compare(k-1, k) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // indexes returns 0, 1, ..., n-1 in buf (grown if need be).

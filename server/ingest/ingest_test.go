@@ -428,6 +428,13 @@ func TestCheck(t *testing.T) {
 		{"self pair", false, func(d *wire.Delta) { d.Pairs[0].To = d.Pairs[0].From }, ingest.ErrInvalid},
 		{"pair twice", false, func(d *wire.Delta) { d.Pairs[1] = d.Pairs[0] }, ingest.ErrInvalid},
 		{"item twice", false, func(d *wire.Delta) { d.Items[1].ID = d.Items[0].ID }, ingest.ErrInvalid},
+		// A device's sorted lists are checked without sorting; others are sorted.
+		{"sorted items", false, func(d *wire.Delta) {
+			slices.SortFunc(d.Items, func(a, b wire.Count) int { return strings.Compare(a.ID, b.ID) })
+		}, nil},
+		{"pair twice apart", false, func(d *wire.Delta) { d.Pairs = append(d.Pairs, d.Pairs[0]) }, ingest.ErrInvalid},
+		{"item twice apart", false, func(d *wire.Delta) { d.Items[2].ID = d.Items[0].ID }, ingest.ErrInvalid},
+		{"pairs unsorted", false, func(d *wire.Delta) { d.Pairs[0], d.Pairs[1] = d.Pairs[1], d.Pairs[0] }, nil},
 		{"arm twice", false, func(d *wire.Delta) { d.Arms = append(d.Arms, d.Arms[0]) }, ingest.ErrInvalid},
 		{"invalid UTF-8", false, func(d *wire.Delta) { d.Items[0].ID = "\xff\xfe" }, ingest.ErrInvalid},
 		{"control character", false, func(d *wire.Delta) { d.Pairs[0].From = "a\nb" }, ingest.ErrInvalid},
