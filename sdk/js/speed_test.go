@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/internal/browsertest"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -118,22 +119,8 @@ func TestSpeed(t *testing.T) {
 	t.Logf("cold: first personalized slot %s ms after the loader started (painted %s ms)", medianStage(cold, "ranked"), medianStage(cold, "painted"))
 	t.Logf("warm: first personalized slot %s ms after the loader started (painted %s ms)", medianStage(warm, "ranked"), medianStage(warm, "painted"))
 
-	type latency struct{ Mean, P50, P95, Max float64 }
-	l := eval[latency](tb, `(async () => {
-		const items = [...document.querySelectorAll('#recs [data-tailor-item]')].map(e => ({
-			id: e.dataset.tailorItem, category: e.dataset.tailorCategory, tags: e.dataset.tailorTags, price: +e.dataset.tailorPrice }));
-		while (items.length < 20) items.push({ id: 'x' + items.length, category: 'other', tags: 'a,b', price: 10 });
-		const ts = [];
-		for (let i = 0; i < 300; i++) {
-			const t0 = performance.now();
-			await tailor.rank(items, { slot: 'bench' });
-			ts.push(performance.now() - t0);
-		}
-		const sum = ts.reduce((a, b) => a + b, 0);
-		ts.sort((a, b) => a - b);
-		return { mean: sum / ts.length, p50: ts[150], p95: ts[285], max: ts[299] };
-	})()`)
-	t.Logf("tailor.rank of 20 items from JavaScript: mean %.3f ms, p50 %.2f ms, p95 %.2f ms, max %.2f ms (timer resolution 0.1 ms)", l.Mean, l.P50, l.P95, l.Max)
+	l := browsertest.MeasureRank(tb.Tab, "#recs", 20, 0, 300)
+	t.Logf("tailor.rank of 20 items from JavaScript: %s", l)
 	tb.NoErrors()
 }
 
