@@ -188,4 +188,3 @@ func TestSmallPagesWhole(t *testing.T) {
 		t.Errorf("GET /c/jewelry?page=7: %d, %d items", res.StatusCode, n)
 	}
 }
-

@@ -31,9 +31,9 @@ func NewLarge(c *demosite.Catalog) *Large { return &Large{Catalog: c} }
 // the previous one, else on to the persona's next category (the same place
 // in its line).
 const (
-	stepNext  = 0.80
-	stepSkip  = 0.10
-	stepBack  = 0.05
+	stepNext = 0.80
+	stepSkip = 0.10
+	stepBack = 0.05
 	// A session starts at a bestseller (the first 5% of a category's line)
 	// this often, else anywhere in it.
 	bestsellerShare = 0.1

@@ -9,6 +9,8 @@
 //   - the first personalized slot cold and warm in Chromium against the
 //     targets (150 ms, 50 ms), and the bytes a first visit downloads
 //     against the page's own;
+//   - the model bytes per page view in Chromium on the demo selling
+//     40,000 synthetic products, against issue 12's targets;
 //   - durable sync ingest against a bare net/http handler reading the
 //     same bodies (server/api BenchmarkSyncThroughput);
 //   - the model manifest and a shard against http.FileServer;
@@ -77,6 +79,7 @@ var steps = []step{
 	{"size", sizeRows},
 	{"wazero", wazeroRows},
 	{"chromium", chromiumRows},
+	{"large", largeRows},
 	{"sync", syncRows},
 	{"serve", serveRows},
 	{"replay", replayRows},
