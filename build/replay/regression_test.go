@@ -1,50 +1,14 @@
 package replay_test
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/baselines"
-	"github.com/tailorhq/tailor/build/replay/data"
-	"github.com/tailorhq/tailor/build/replay/data/datatest"
 	"github.com/tailorhq/tailor/build/replay/eval"
-	"github.com/tailorhq/tailor/build/replay/report"
+	"github.com/tailorhq/tailor/build/replay/replaytest"
 	"github.com/tailorhq/tailor/build/replay/synth"
 )
-
-// replayed replays a split with opts, logs each method's figures and
-// returns the results by method name.
-func replayed(t *testing.T, split *eval.Split, opts replay.Options) map[string]report.Result {
-	t.Helper()
-	results, err := replay.Run(context.Background(), split, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(map[string]report.Result)
-	for _, r := range results {
-		hr, mrr, _ := r.At(20)
-		t.Logf("%-8s HR@20 %.4f MRR@20 %.4f coverage %.4f diversity %.4f (%d predictions)",
-			r.Method, hr, mrr, r.Coverage, r.Diversity, r.Predictions)
-		out[r.Method] = r
-	}
-	return out
-}
-
-// hr20 returns HR@20 and MRR@20 of a method, failing if it is missing.
-func hr20(t *testing.T, rs map[string]report.Result, method string) (hr, mrr float64) {
-	t.Helper()
-	r, ok := rs[method]
-	if !ok {
-		t.Fatalf("no result for %s", method)
-	}
-	hr, mrr, ok = r.At(20)
-	if !ok {
-		t.Fatalf("%s: no HR@20", method)
-	}
-	return hr, mrr
-}
 
 // TestRegressionSynthetic replays generated sequential sessions with every
 // baseline and fails when a method's quality leaves its expected range or
@@ -53,7 +17,7 @@ func hr20(t *testing.T, rs map[string]report.Result, method string) (hr, mrr flo
 func TestRegressionSynthetic(t *testing.T) {
 	train, test, cats := synth.Generate(synth.Default(), 1)
 	split := eval.NewSplit(train, test)
-	rs := replayed(t, split, replay.Options{
+	rs := replaytest.Results(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSPOP, baselines.NameSegment, baselines.NameAR, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1, Categories: cats, HasClock: true},
 		Eval:    eval.Options{Workers: 2, Categories: cats},
@@ -74,17 +38,17 @@ func TestRegressionSynthetic(t *testing.T) {
 		{"V-SKNN", 0.64, 0.74, 0.19, 0.29},
 	}
 	for _, want := range ranges {
-		hr, mrr := hr20(t, rs, want.method)
+		hr, mrr := replaytest.At20(t, rs, want.method)
 		if hr < want.hrMin || hr > want.hrMax || mrr < want.mrrMin || mrr > want.mrrMax {
 			t.Errorf("%s: HR@20 %.4f (want %.2f-%.2f), MRR@20 %.4f (want %.2f-%.2f)",
 				want.method, hr, want.hrMin, want.hrMax, mrr, want.mrrMin, want.mrrMax)
 		}
 	}
 	// The structure of the data makes these orders certain.
-	pop, popMRR := hr20(t, rs, "POP")
-	sr, srMRR := hr20(t, rs, "SR")
-	seg, _ := hr20(t, rs, "segment")
-	knn, _ := hr20(t, rs, "V-SKNN")
+	pop, popMRR := replaytest.At20(t, rs, "POP")
+	sr, srMRR := replaytest.At20(t, rs, "SR")
+	seg, _ := replaytest.At20(t, rs, "segment")
+	knn, _ := replaytest.At20(t, rs, "V-SKNN")
 	if sr < 2*pop || srMRR < 4*popMRR {
 		t.Errorf("SR (HR@20 %.3f, MRR@20 %.3f) does not clearly beat POP (%.3f, %.3f) on sequential data", sr, srMRR, pop, popMRR)
 	}
@@ -102,27 +66,19 @@ func TestRegressionSynthetic(t *testing.T) {
 // replays the first 300 sessions of train_valid; it skips when the public
 // data is absent.
 func TestRegressionYoochooseSlice(t *testing.T) {
-	dir := datatest.Dir(t)
-	tr, err := data.Read(filepath.Join(dir, "yoochoose-100k", "train_tr.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := data.Read(filepath.Join(dir, "yoochoose-100k", "train_valid.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, ev := replaytest.Split(t, "yoochoose-100k")
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Limit(300)
-	rs := replayed(t, split, replay.Options{
+	rs := replaytest.Results(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1, HasClock: tr.HasClock, ClockOffset: tr.ClockOffset},
 		Eval:    eval.Options{Workers: 2},
 	})
 	// Observed: POP .088, SR .524, V-SKNN .604 HR@20 on 909 predictions
 	// (95% half-width about .03).
-	pop, _ := hr20(t, rs, "POP")
-	sr, _ := hr20(t, rs, "SR")
-	knn, knnMRR := hr20(t, rs, "V-SKNN")
+	pop, _ := replaytest.At20(t, rs, "POP")
+	sr, _ := replaytest.At20(t, rs, "SR")
+	knn, knnMRR := replaytest.At20(t, rs, "V-SKNN")
 	if knn < 0.55 || knnMRR < 0.29 {
 		t.Errorf("V-SKNN HR@20 %.4f MRR@20 %.4f, want at least 0.55 and 0.29", knn, knnMRR)
 	}
@@ -136,21 +92,13 @@ func TestRegressionYoochooseSlice(t *testing.T) {
 // central anchors of issue 9's targets; it skips when the public data is
 // absent.
 func TestRegressionYoochoose64(t *testing.T) {
-	dir := datatest.Dir(t)
-	tr, err := data.Read(filepath.Join(dir, "yoochoose1-64", "train_tr.txt"))
-	if err != nil {
-		t.Skipf("skipping: %v", err)
-	}
-	ev, err := data.Read(filepath.Join(dir, "yoochoose1-64", "train_valid.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, ev := replaytest.Split(t, "yoochoose1-64")
 	if tr.HasClock || ev.HasClock {
 		t.Error("SR-GNN's made-up times read as a clock")
 	}
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Sample(1000)
-	rs := replayed(t, split, replay.Options{
+	rs := replaytest.Results(t, split, replay.Options{
 		Methods: []string{baselines.NamePOP, baselines.NameSPOP, baselines.NameSR, baselines.NameVSKNN},
 		Config:  replay.Config{Seed: 1},
 		Eval:    eval.Options{Workers: 2},
@@ -167,7 +115,7 @@ func TestRegressionYoochoose64(t *testing.T) {
 		{"SR", 0.61, 0.72},
 		{"V-SKNN", 0.64, 0.74},
 	} {
-		if hr, _ := hr20(t, rs, want.method); hr < want.min || hr > want.max {
+		if hr, _ := replaytest.At20(t, rs, want.method); hr < want.min || hr > want.max {
 			t.Errorf("%s: HR@20 %.4f, want %.2f-%.2f", want.method, hr, want.min, want.max)
 		}
 	}

@@ -1,16 +1,13 @@
 package tailor_test
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/baselines"
-	"github.com/tailorhq/tailor/build/replay/data"
-	"github.com/tailorhq/tailor/build/replay/data/datatest"
 	"github.com/tailorhq/tailor/build/replay/eval"
-	"github.com/tailorhq/tailor/build/replay/report"
+	"github.com/tailorhq/tailor/build/replay/replaytest"
 	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
@@ -23,23 +20,15 @@ func run(t *testing.T, split *eval.Split, cats map[string]string, methods ...str
 	t.Helper()
 	harnesstest.Wasm(t) // builds dist/tailor.wasm if stale
 	t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
-	results, err := replay.Run(context.Background(), split, replay.Options{
+	rs := replaytest.Results(t, split, replay.Options{
 		Methods: methods,
 		Config:  replay.Config{Seed: 1, Categories: cats, Workers: 2},
 		Eval:    eval.Options{Workers: 2, Categories: cats},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string][2]float64{}
-	for _, r := range results {
-		hr, mrr, _ := r.At(20)
-		key := r.Method
-		if r.Mode != report.ModeCentral {
-			key += " " + r.Mode
-		}
-		out[key] = [2]float64{hr, mrr}
-		t.Logf("%-28s HR@20 %.4f MRR@20 %.4f", key, hr, mrr)
+	for name := range rs {
+		hr, mrr := replaytest.At20(t, rs, name)
+		out[name] = [2]float64{hr, mrr}
 	}
 	return out
 }
@@ -73,12 +62,7 @@ func TestTailorSynthetic(t *testing.T) {
 // train_valid, against local-only Tailor, V-SKNN and POP on the same
 // slice; it skips when the data is absent.
 func TestTailorYoochooseSlice(t *testing.T) {
-	dir := datatest.Dir(t)
-	tr, err1 := data.Read(filepath.Join(dir, "yoochoose-100k", "train_tr.txt"))
-	ev, err2 := data.Read(filepath.Join(dir, "yoochoose-100k", "train_valid.txt"))
-	if err1 != nil || err2 != nil {
-		t.Skipf("skipping: yoochoose-100k not found under %s (set TAILOR_DATASETS)", dir)
-	}
+	tr, ev := replaytest.Split(t, "yoochoose-100k")
 	split := eval.NewSplit(tr.Sessions, ev.Sessions)
 	split.Limit(300)
 	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, tailor.NameFederated, tailor.NameLocal)
