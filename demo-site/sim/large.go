@@ -17,9 +17,12 @@ import (
 // and inside a category along a product line (the next products in
 // catalogue order, the ones a product page of a large catalogue shows,
 // Catalog.Near), so that the pairs of neighbouring products recur often
-// enough across shoppers to be published (the server's cohort k) for
-// most of the catalogue. Where a session starts is skewed towards the
-// front of each category: a few products are popular, most are not.
+// enough across shoppers to be published (the server's cohort k): on
+// 40,000 products, 20,000 shoppers give a fifth of them neighbours,
+// 100,000 half. Popularity is skewed twice: the personas' start
+// categories (those of the categories they walk on to see fewer
+// sessions), and a category's bestsellers (the first 5% of its line)
+// start three times their share of its sessions.
 type Large struct {
 	Catalog *demosite.Catalog
 }
