@@ -105,11 +105,13 @@ func TestModelBytesPerPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	made := time.Now()
 	mk := exec.Command("make", "-s", "wasm", "loader", "assets")
 	mk.Dir = root
 	if out, err := mk.CombinedOutput(); err != nil {
 		t.Fatalf("make -s wasm loader assets: %v\n%s", err, out)
 	}
+	t.Logf("make -s wasm loader assets: %.1f s", time.Since(made).Seconds())
 	n := shoppers(t)
 	// A bound for a busy machine, not a speed test: 4 minutes, and 2 ms
 	// a shopper (~1,000 deltas/s).
