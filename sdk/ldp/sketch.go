@@ -17,13 +17,11 @@ import (
 //
 // Not safe for concurrent use. The zero value is not usable: call NewSketch.
 type Sketch struct {
-	m []float64 // Rows*Cols, row-major
-	n float64   // Σ w: the weighted number of reports
-	v float64   // Σ (w·c_ε)²: bounds an estimate's variance
+	sums // m: Rows*Cols, row-major; v: Σ (w·c_ε)², which bounds an estimate's variance
 }
 
 // NewSketch returns an empty sketch.
-func NewSketch() *Sketch { return &Sketch{m: make([]float64, Rows*Cols)} }
+func NewSketch() *Sketch { return &Sketch{sums{m: make([]float64, Rows*Cols)}} }
 
 // MinEps is the smallest per-report ε the server folds. c_ε grows as 2/ε
 // when ε shrinks, so a device claiming a tiny ε would make each of its
@@ -60,30 +58,14 @@ func cEps(eps float64) float64 {
 func (s *Sketch) N() float64 { return s.n }
 
 // Merge adds o's reports to s.
-func (s *Sketch) Merge(o *Sketch) {
-	for i, x := range o.m {
-		s.m[i] += x
-	}
-	s.n += o.n
-	s.v += o.v
-}
+func (s *Sketch) Merge(o *Sketch) { s.merge(&o.sums) }
 
 // Scale multiplies every weight folded so far by f (f > 0): the aggregate
 // renormalises its decayed units with it.
-func (s *Sketch) Scale(f float64) {
-	for i := range s.m {
-		s.m[i] *= f
-	}
-	s.n *= f
-	s.v *= f * f
-}
+func (s *Sketch) Scale(f float64) { s.scale(f) }
 
 // Clone returns an independent copy.
-func (s *Sketch) Clone() *Sketch {
-	c := &Sketch{m: make([]float64, len(s.m)), n: s.n, v: s.v}
-	copy(c.m, s.m)
-	return c
-}
+func (s *Sketch) Clone() *Sketch { return &Sketch{s.clone()} }
 
 // Oracle is a transformed sketch that answers frequency estimates.
 //

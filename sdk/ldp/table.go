@@ -19,11 +19,9 @@ import (
 // Not safe for concurrent use, except Estimate and StdDev, which only
 // read. The zero value is not usable: call NewTable.
 type Table struct {
-	eps float64
-	g   int
-	m   []float64 // Seeds*g, row-major by hash function
-	n   float64   // Σ w: the weighted number of reports
-	v   float64   // Σ w²: bounds an estimate's variance
+	eps  float64
+	g    int
+	sums // m: Seeds*g, row-major by hash function; v: Σ w², which bounds an estimate's variance
 }
 
 // NewTable returns an empty table for reports made at budget eps, or nil
@@ -34,7 +32,7 @@ func NewTable(eps float64) *Table {
 		return nil
 	}
 	g := Buckets(eps)
-	return &Table{eps: eps, g: g, m: make([]float64, Seeds*g)}
+	return &Table{eps: eps, g: g, sums: sums{m: make([]float64, Seeds*g)}}
 }
 
 // Eps is the budget the table's reports were made at.
@@ -94,28 +92,18 @@ func (t *Table) Merge(o *Table) bool {
 	if o.eps != t.eps {
 		return false
 	}
-	for i, x := range o.m {
-		t.m[i] += x
-	}
-	t.n += o.n
-	t.v += o.v
+	t.merge(&o.sums)
 	return true
 }
 
 // Scale multiplies every weight folded so far by f (f > 0): the aggregate
 // renormalises its decayed units with it.
-func (t *Table) Scale(f float64) {
-	for i := range t.m {
-		t.m[i] *= f
-	}
-	t.n *= f
-	t.v *= f * f
-}
+func (t *Table) Scale(f float64) { t.scale(f) }
 
 // Clone returns an independent copy.
 func (t *Table) Clone() *Table {
 	c := *t
-	c.m = append([]float64(nil), t.m...)
+	c.sums = t.clone()
 	return &c
 }
 
