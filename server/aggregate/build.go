@@ -166,12 +166,53 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 		}
 		get(from).Next = nbs
 	}
+	secondHop(all, p)
 	out := make([]wire.ItemWeights, 0, len(all))
 	for _, it := range all {
 		out = append(out, *it)
 	}
 	slices.SortFunc(out, func(a, b wire.ItemWeights) int { return cmp.Compare(a.ID, b.ID) })
 	return out
+}
+
+// secondHop fills the free places of each neighbour list (under
+// p.Neighbors) with the item's second hop, scored p.Hop·w(a→b)·w(b→c)
+// summed over the direct neighbours b, strongest first, after the direct
+// neighbours (see Params.Hop). It reads only the direct lists, so a
+// filler never leads to another, and leaves a full list as it is: a
+// popular item's list, the one an attacker most wants, keeps only pairs
+// that cleared its own floors.
+func secondHop(all map[string]*wire.ItemWeights, p *Params) {
+	if !(p.Hop > 0) {
+		return
+	}
+	direct := make(map[string][]wire.Neighbor, len(all))
+	for id, it := range all {
+		direct[id] = it.Next
+	}
+	fill := map[string]float64{}
+	for id, it := range all {
+		nbs := direct[id]
+		if len(nbs) == 0 || len(nbs) >= p.Neighbors {
+			continue
+		}
+		clear(fill)
+		for _, b := range nbs {
+			for _, c := range direct[b.ID] {
+				if c.ID != id && !slices.ContainsFunc(nbs, func(n wire.Neighbor) bool { return n.ID == c.ID }) {
+					fill[c.ID] += p.Hop * float64(b.W) * float64(c.W)
+				}
+			}
+		}
+		hops := make([]wire.Neighbor, 0, len(fill))
+		for to, v := range fill {
+			hops = append(hops, wire.Neighbor{ID: to, W: quantize(v)})
+		}
+		slices.SortFunc(hops, func(a, b wire.Neighbor) int {
+			return cmp.Or(cmp.Compare(fill[b.ID], fill[a.ID]), cmp.Compare(a.ID, b.ID))
+		})
+		it.Next = append(slices.Clip(nbs), hops[:min(len(hops), p.Neighbors-len(nbs))]...)
+	}
 }
 
 // WeightsLDP builds the items of a federated+ldp site's version from its

@@ -131,3 +131,43 @@ func TestWeightsPairShareBothDirections(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightsSecondHop checks that a short neighbour list is filled with
+// the second hop, after the direct neighbours and weaker than the hop it
+// goes through, that a full list is left as it is, and that a filler
+// never leads to another (only direct lists are walked).
+func TestWeightsSecondHop(t *testing.T) {
+	p := aggregate.DefaultParams
+	p.PairShare, p.CoOccurrence, p.Neighbors, p.Hop = 0, 0, 2, 0.5
+	s := aggregate.NewState()
+	for _, pair := range [][2]string{{"a", "b"}, {"b", "c"}, {"b", "d"}, {"c", "e"}, {"f", "g"}, {"f", "h"}, {"g", "i"}} {
+		for range 5 {
+			s.Fold(pairDelta(pair[0], pair[1]), s.Cursor+1, t0, &p)
+		}
+	}
+	got := map[string][]wire.Neighbor{}
+	for _, it := range s.Weights(&p, nil) {
+		got[it.ID] = it.Next
+	}
+	half := aggregateQuantize(0.5)
+	for _, c := range []struct {
+		id   string
+		want []wire.Neighbor
+	}{
+		{"a", []wire.Neighbor{{ID: "b", W: 1}, {ID: "c", W: half}}}, // c before d: equal, by id; one free place
+		{"b", []wire.Neighbor{{ID: "c", W: 1}, {ID: "d", W: 1}}},    // full: no second hop
+		{"c", []wire.Neighbor{{ID: "e", W: 1}}},                     // e leads nowhere
+		{"f", []wire.Neighbor{{ID: "g", W: 1}, {ID: "h", W: 1}}},    // full: i stays out
+		{"g", []wire.Neighbor{{ID: "i", W: 1}}},
+	} {
+		if !slices.Equal(got[c.id], c.want) {
+			t.Errorf("%s's neighbours = %v, want %v", c.id, got[c.id], c.want)
+		}
+	}
+	p.Hop = 0
+	for _, it := range s.Weights(&p, nil) {
+		if it.ID == "a" && len(it.Next) != 1 {
+			t.Errorf("without the second hop a's neighbours = %v, want b alone", it.Next)
+		}
+	}
+}

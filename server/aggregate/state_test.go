@@ -227,7 +227,7 @@ func dedup(ps []wire.Pair) []wire.Pair {
 
 func TestWeights(t *testing.T) {
 	p := aggregate.DefaultParams
-	p.MinCohort, p.CoOccurrence, p.Neighbors = 2, 0.5, 2
+	p.MinCohort, p.CoOccurrence, p.Neighbors, p.Hop = 2, 0.5, 2, 0 // TestWeightsSecondHop fills lists
 	s := aggregate.NewState()
 	fold := func(n int, d wire.Delta) {
 		for i := 0; i < n; i++ {
@@ -373,6 +373,7 @@ func TestParamsValidate(t *testing.T) {
 		{"clip L1 below weight", func(p *aggregate.Params) { p.ClipL1 = 1 }},
 		{"min cohort 0", func(p *aggregate.Params) { p.MinCohort = 0 }},
 		{"too many neighbours", func(p *aggregate.Params) { p.Neighbors = wire.MaxNeighbors + 1 }},
+		{"second hop over 1", func(p *aggregate.Params) { p.Hop = 1.5 }},
 		{"negative shards", func(p *aggregate.Params) { p.Shards = -1 }},
 		{"tiny shards", func(p *aggregate.Params) { p.ShardBytes = 100 }},
 		{"too many pairs per delta", func(p *aggregate.Params) { p.MaxPairs = wire.MaxDeltaPairs + 1 }},
