@@ -75,6 +75,7 @@ type Process struct {
 
 	mu      sync.Mutex
 	lines   []string      // the last maxLines lines of stderr
+	total   int           // lines read, kept or not
 	changed chan struct{} // closed, and replaced, at each new line
 }
 
@@ -108,6 +109,7 @@ func Start(bin string, args, env []string) (*Process, error) {
 func (p *Process) add(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.total++
 	if p.lines = append(p.lines, line); len(p.lines) > maxLines {
 		p.lines = p.lines[len(p.lines)-maxLines:]
 	}
@@ -118,9 +120,15 @@ func (p *Process) add(line string) {
 // Records returns the kept log records whose message is msg, oldest first.
 func (p *Process) Records(msg string) []Record {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	lines := p.lines
+	p.mu.Unlock()
+	return records(lines, msg)
+}
+
+// records returns the records among lines whose message is msg.
+func records(lines []string, msg string) []Record {
 	var out []Record
-	for _, line := range p.lines {
+	for _, line := range lines {
 		var r Record
 		if json.Unmarshal([]byte(line), &r) == nil && r.Msg == msg {
 			out = append(out, r)
@@ -131,15 +139,17 @@ func (p *Process) Records(msg string) []Record {
 
 // Await waits for the first record whose message is msg and returns it;
 // it fails with ErrExited if the process exits first, or with ctx's error
-// (with the message awaited) if ctx ends first.
+// (with the message awaited) if ctx ends first. It reads each line once.
 func (p *Process) Await(ctx context.Context, msg string) (Record, error) {
+	read := 0 // lines looked at, counted as p.total counts
 	for {
 		p.mu.Lock()
-		changed := p.changed
+		lines, total, changed := p.lines, p.total, p.changed
 		p.mu.Unlock()
-		if rs := p.Records(msg); len(rs) > 0 {
+		if rs := records(lines[max(0, len(lines)-(total-read)):], msg); len(rs) > 0 {
 			return rs[0], nil
 		}
+		read = total
 		select {
 		case <-changed:
 		case <-p.done:
