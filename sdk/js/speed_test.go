@@ -4,6 +4,7 @@ package jstest
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,14 +23,14 @@ const speedRecorder = `document.addEventListener("tailor:ranked", function (e) {
 // speedStages are the stages of the start, in the order it reaches them:
 // the loader's requests (resource timing: request sent, headers, last
 // byte), the page's DOMContentLoaded (dom), the loader's performance marks
-// (tailor:NAME, state.js mark: tailor.wasm compiled and instantiated, its
-// _initialize done, the stored profile read, the shards applied), the
+// (tailor:NAME, state.js mark: the stored profile read, tailor.wasm
+// compiled and instantiated, its _initialize done, the shards applied), the
 // recs slot's first tailor:ranked event (ranked) and the frame after it
 // (painted).
 var speedStages = []string{
 	"wasm request", "wasm headers", "wasm response", "manifest request", "manifest response",
 	"config response", "shards response", "dom",
-	"compiled", "initialized", "profile", "shards", "ranked", "painted",
+	"profile", "compiled", "initialized", "shards", "ranked", "painted",
 }
 
 // speedLoad is one page load: each stage in ms after tailor:start, and
@@ -52,6 +53,12 @@ type speedLoad struct {
 //     Tailor's;
 //   - the latency of tailor.rank for a 20-item slot from JavaScript,
 //     boundary, msgpack and promise included.
+//
+// DevTools' network tracking is off in the measured tabs
+// (browsertest.StopNetworkLog): with it on, Chromium copies every response
+// body for DevTools on the page's main thread, tailor.wasm's 2 MB
+// included, which no visitor's browser does. The machine's load average
+// is logged beside the figures: on 2 shared cores they move with it.
 func TestSpeed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a measurement")
@@ -98,6 +105,7 @@ func TestSpeed(t *testing.T) {
 			tb.Close()
 		}
 		tb = newTab(t, speedRecorder)
+		tb.StopNetworkLog()
 		cold = append(cold, measure(tb))
 		t.Logf("cold %d: tailor.js arrived %.0f ms after navigation start; %s", i+1, cold[i].Script, longTasks(cold[i]))
 	}
@@ -110,7 +118,7 @@ func TestSpeed(t *testing.T) {
 		warm = append(warm, measure(tb))
 		t.Logf("warm %d: tailor.js arrived %.0f ms after navigation start; %s", i+1, warm[i].Script, longTasks(warm[i]))
 	}
-	t.Logf("ms after tailor:start, median of %d cold loads (fresh Chromiums) and %d warm (reloads):", colds, warms)
+	t.Logf("ms after tailor:start, median of %d cold loads (fresh Chromiums) and %d warm (reloads), load average %s:", colds, warms, loadAverage())
 	t.Logf("%-18s %8s %8s", "stage", "cold", "warm")
 	for _, s := range speedStages {
 		t.Logf("%-18s %8s %8s", s, medianStage(cold, s), medianStage(warm, s))
@@ -122,6 +130,16 @@ func TestSpeed(t *testing.T) {
 	l := browsertest.MeasureRank(tb.Tab, "#recs", 20, 0, 300)
 	t.Logf("tailor.rank of 20 items from JavaScript: %s", l)
 	tb.NoErrors()
+}
+
+// loadAverage returns the machine's load average over the last minute,
+// "unknown" where /proc/loadavg is missing.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 // medianStage returns the median of a stage over loads, "-" when no load

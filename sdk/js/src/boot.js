@@ -70,12 +70,11 @@ async function boot() {
     guard(() => x?.mark(slots))
   }
   // Shards of the page's items (all of them when the model is small)
-  // download while wasm compiles; those of the items the profile
-  // remembers, once it is read.
+  // and of the items the profile remembers download while wasm compiles:
+  // the profile is read first (IndexedDB answers long before the wasm is
+  // compiled), so that a shard it needs is not requested only once the
+  // engine runs.
   fetchShards(all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM)))
-  st.call = await eng
-  await pause()
-  configure(await cfg.catch(() => 0))
   const saved = await rec
   mark('profile')
   guard(() => {
@@ -84,6 +83,9 @@ async function boot() {
     for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
     fetchShards(ids)
   })
+  st.call = await eng
+  await pause()
+  configure(await cfg.catch(() => 0))
   if (saved) {
     saved.p && guard(st.call, 'load_profile', saved.p)
     restore(saved)
