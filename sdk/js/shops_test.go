@@ -48,6 +48,10 @@ type scanned struct {
 	Fastest  float64
 	Phases   scanPhases
 	Elements int // the page's elements when scanned
+	// Tiles are the grids' tile elements scan(document, els) gives, each
+	// as "tag.classes #its place in its parent in tag.classes: its product
+	// id" (not a place in the page: the pages' own scripts add elements).
+	Tiles []string
 }
 
 // scanPhases is the median time in ms of each phase of a scan.
@@ -143,13 +147,14 @@ func offline(tb *tab) {
 // times more, and times each phase of the scan with scan.js imported on
 // its own (served at /scan.js). Not tb.Open, which waits for the load
 // event: some pages' own scripts keep it from coming offline.
-func scanPage(tb *tab, url string) scanned {
+func scanPage(tb *tab, url string) (r scanned) {
 	tb.T().Helper()
 	tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
 		return chromedp.Void{}, err
 	})
 	tb.Wait(`location.href == ` + strconv.Quote(url) + ` && document.readyState != 'loading' && window.tailor && window.tailor.scan`)
+	defer dumpScan(tb.T(), url, &r)
 	return eval[scanned](tb, `(async () => {
 		const runs = `+strconv.Itoa(scanRuns)+`
 		const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1]
@@ -164,7 +169,10 @@ func scanPage(tb *tab, url string) scanned {
 		// the module's URL).
 		const m = await import(location.origin + '/scan.js')
 		const ph = { jsonld: [], microdata: [], dataLayer: [], grids: [] }
-		m.scan(document)
+		const els = new Map()
+		m.scan(document, els)
+		const at = (e) => e.localName + '.' + e.className + ' #' + [...e.parentElement.children].indexOf(e) + ' in ' + e.parentElement.localName + '.' + e.parentElement.className
+		const tiles = [...els].map(([e, it]) => at(e) + ': ' + it.id)
 		for (let i = 0; i < runs; i++) {
 			m.at(document)
 			const canon = m.canonical(document)
@@ -174,9 +182,28 @@ func scanPage(tb *tab, url string) scanned {
 			const [d] = time(() => m.tiles(document, main?.id))
 			ph.jsonld.push(a), ph.microdata.push(b), ph.dataLayer.push(c), ph.grids.push(d)
 		}
-		return { ...r, first, fastest: Math.min(...all), median: med(all), elements: document.getElementsByTagName('*').length,
+		return { ...r, tiles, first, fastest: Math.min(...all), median: med(all), elements: document.getElementsByTagName('*').length,
 			phases: { JSONLD: med(ph.jsonld), Microdata: med(ph.microdata), DataLayer: med(ph.dataLayer), Grids: med(ph.grids) } }
 	})()`)
+}
+
+// dumpScan writes what scan() found on the page at url (main, items,
+// grids, events and tile elements, no times) to $TAILOR_SCAN_DUMP/<page>.json
+// when that variable names a directory: two runs' directories compare
+// the scanner's output before and after a change, page by page.
+func dumpScan(t testing.TB, url string, r *scanned) {
+	t.Helper()
+	dir := os.Getenv("TAILOR_SCAN_DUMP")
+	if dir == "" {
+		return
+	}
+	b, err := json.MarshalIndent(map[string]any{"main": r.Main, "items": r.Items, "grids": r.Grids, "events": r.Events, "tiles": r.Tiles}, "", " ")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, strings.TrimSuffix(filepath.Base(url), ".html")+".json"), b, 0o644)
+	}
+	if err != nil {
+		t.Error(err)
+	}
 }
 
 // wantMain is each product page's main product as its markup names it,
