@@ -6,13 +6,11 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
-	"github.com/tailorhq/tailor/internal/syncbuf"
 )
 
 // TestCatalogSize: with --catalog-size the store sells that many
@@ -26,32 +24,10 @@ func TestCatalogSize(t *testing.T) {
 		t.Errorf("--catalog-size -1: %v, want ErrCatalogSize", err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan error, 1)
-	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
-		"--catalog-size", "3000", "--seed-demo", "300", "--publish-interval", "1h", "--log-format", "json"}
-	go func() { done <- run(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("stderr:\n%s", stderr.String())
-		}
-	}()
-	// The stats line comes once the demo serves, after the seeding.
-	line := regexp.MustCompile(`'(http://[^/]+)/v1/stats\?site=demo'`)
-	var m []string
-	for deadline := time.Now().Add(60 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
-		m = line.FindStringSubmatch(stdout.String())
-		if time.Now().After(deadline) {
-			t.Fatalf("no stats line on stdout: %q", stdout.String())
-		}
-	}
-	base := m[1]
-	if !strings.Contains(stderr.String(), `"msg":"seeded the demo model"`) {
+	d := startDemo(t, 60*time.Second, "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
+		"--catalog-size", "3000", "--seed-demo", "300", "--publish-interval", "1h", "--log-format", "json")
+	base := d.base
+	if !strings.Contains(d.stderr.String(), `"msg":"seeded the demo model"`) {
 		t.Error("no seeding logged")
 	}
 	get := func(path string) (int, string) {

@@ -15,36 +15,52 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-// TestDemoSurface runs the demo server in-process: it prints, once, how to
-// read the demo store's stats with an owner token new at each start; the
-// stats answer 401 without it and the metrics without the admin token; a
-// client over the sync rate gets 429.
-func TestDemoSurface(t *testing.T) {
+// running is the demo's server run in-process (by run, as the command runs).
+type running struct {
+	base, token    string // from the stats line: the server's URL and the demo site's owner token
+	stdout, stderr *syncbuf.Buffer
+}
+
+// startDemo runs the command with args in-process until the test ends,
+// and waits up to wait for the line that tells on stdout how to read the
+// demo store's stats (printed once it serves, after any seeding). The test
+// fails if run returns an error, logging stderr.
+func startDemo(t *testing.T, wait time.Duration, args ...string) *running {
+	t.Helper()
+	d := &running{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
-	args := []string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
-		"--sync-rate", "0.001", "--sync-burst", "2", "--stats-min-deltas", "1", "--stats-delay", "0"}
-	go func() { done <- run(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
-	defer func() {
+	go func() { done <- run(ctx, args, func(string) string { return "" }, d.stdout, d.stderr) }()
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("run: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("stderr:\n%s", stderr.String())
+			t.Logf("stderr:\n%s", d.stderr.String())
 		}
-	}()
+	})
 	line := regexp.MustCompile(`curl -H 'Authorization: Bearer ([A-Za-z0-9_-]{43})' '(http://[^/]+)/v1/stats\?site=demo'`)
 	var m []string
-	for deadline := time.Now().Add(30 * time.Second); m == nil; time.Sleep(10 * time.Millisecond) {
-		m = line.FindStringSubmatch(stdout.String())
+	for deadline := time.Now().Add(wait); m == nil; time.Sleep(10 * time.Millisecond) {
+		m = line.FindStringSubmatch(d.stdout.String())
 		if time.Now().After(deadline) {
-			t.Fatalf("no stats line on stdout: %q", stdout.String())
+			t.Fatalf("no stats line on stdout: %q", d.stdout.String())
 		}
 	}
-	token, base := m[1], m[2]
-	if strings.Contains(stderr.String(), token) {
+	d.token, d.base = m[1], m[2]
+	return d
+}
+
+// TestDemoSurface runs the demo server in-process: it prints, once, how to
+// read the demo store's stats with an owner token new at each start; the
+// stats answer 401 without it and the metrics without the admin token; a
+// client over the sync rate gets 429.
+func TestDemoSurface(t *testing.T) {
+	d := startDemo(t, 30*time.Second, "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--dist", "",
+		"--sync-rate", "0.001", "--sync-burst", "2", "--stats-min-deltas", "1", "--stats-delay", "0")
+	token, base := d.token, d.base
+	if strings.Contains(d.stderr.String(), token) {
 		t.Error("the owner token is in the logs")
 	}
 	get := func(path, bearer string) int {
