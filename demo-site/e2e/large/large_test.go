@@ -13,19 +13,18 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
+	"github.com/tailorhq/tailor/internal/modroot"
 	"github.com/tailorhq/tailor/internal/serverproc"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -101,7 +100,7 @@ func TestModelBytesPerPage(t *testing.T) {
 	if why := browsertest.Missing(); why != "" {
 		t.Skip(why)
 	}
-	root, err := repoRoot()
+	root, err := modroot.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,22 +384,4 @@ func jsSet(set map[string]bool) string {
 	}
 	b, _ := json.Marshal(keys)
 	return string(b)
-}
-
-// repoRoot finds the repository: the nearest directory up with go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			return "", errors.New("no go.mod above the test's directory")
-		}
-		dir = up
-	}
 }
