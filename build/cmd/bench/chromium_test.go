@@ -39,6 +39,7 @@ func BenchmarkChromium(b *testing.B) {
 	var cold, warm, tailor, page, p50, p99 []float64
 	for range b.N {
 		tb := browsertest.New(b, browsertest.WithScripts(benchRecorder))
+		tb.StopNetworkLog() // as sdk/js TestSpeed: DevTools' copy of each body costs the page's main thread
 		l := loadHome(tb, base)
 		cold = append(cold, l.Ranked-l.Start)
 		tailor, page = append(tailor, l.Tailor), append(page, l.Page)
