@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/store"
@@ -67,5 +68,38 @@ func TestRestartReadsCheckpoint(t *testing.T) {
 	if after.Number != before.Number+1 || after.Deltas != history+later || after.New != later {
 		t.Errorf("after the restart: version %d of %d deltas (%d new), want %d of %d (%d new)",
 			after.Number, after.Deltas, after.New, before.Number+1, history+later, later)
+	}
+}
+
+// TestFoldEvery: the leader folds the deltas notified within FoldEvery of
+// its last step together, at the end of that time: 200 appends notified
+// one by one, as syncs do, make a read of the log per FoldEvery at most
+// (and one per tick), not one each.
+func TestFoldEvery(t *testing.T) {
+	c := &countingStore{Store: newStore(t)}
+	a := start(t, c, sites(t, 0))
+	t.Cleanup(func() { a.Close(context.Background()) })
+	c.mu.Lock()
+	before := len(c.after) // Start's
+	c.mu.Unlock()
+	const n = 200
+	began := time.Now()
+	for i := range n {
+		appendDelta(t, c, i, "a", "b")
+		a.Notify()
+	}
+	waitFor(t, "all folded", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.read >= n
+	})
+	took := time.Since(began)
+	c.mu.Lock()
+	reads := len(c.after) - before
+	c.mu.Unlock()
+	most := int(took/publish.FoldEvery) + int(took/time.Second) + 2
+	t.Logf("%d appends notified in %v: %d reads of the log, %d deltas read", n, took, reads, c.read)
+	if reads > most {
+		t.Errorf("%d reads of the log for %d notified appends in %v, want at most %d", reads, n, took, most)
 	}
 }

@@ -1,0 +1,4 @@
+package publish
+
+// FoldEvery is foldEvery, for the tests.
+const FoldEvery = foldEvery
