@@ -3,16 +3,11 @@ package publish_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/server/publish"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
-	"github.com/tailorhq/tailor/server/store/bolt"
 )
 
 // TestHandoff: the leader folds the value offered for a stored delta
@@ -102,30 +97,4 @@ func TestHandoff(t *testing.T) {
 			t.Error("a follower kept an offered delta")
 		}
 	})
-}
-
-// ExampleAggregator_Offer is what the API does with each delta it
-// accepts: offer the decoded value, append its canonical bytes, withdraw
-// it unless the append recorded it.
-func ExampleAggregator_Offer() {
-	dir, _ := os.MkdirTemp("", "tailor")
-	defer os.RemoveAll(dir)
-	db, _ := bolt.Open(filepath.Join(dir, "tailor.db"))
-	defer db.Close()
-	set, _ := site.NewSet(site.Site{Key: "shop", Origins: []string{"https://shop.example"}, Privacy: wire.PrivacyFederated})
-	agg, _ := publish.New(db, set)
-	ctx := context.Background()
-	agg.Start(ctx)
-	defer agg.Close(ctx)
-
-	d := wire.Delta{Site: "shop", ID: [16]byte{1}, Items: []wire.Count{{ID: "gown", N: 1}}}
-	body := wire.Marshal(&d) // the API: ingest.CanonicalTo(w, &d), after Decode and Check
-	kept := agg.Offer(&d, body)
-	a, err := db.Append(ctx, store.Delta{Site: d.Site, ID: d.ID, Received: time.Now(), Body: body})
-	if kept && (err != nil || a.Duplicate) {
-		agg.Withdraw(&d)
-	}
-	agg.Notify() // the fold takes d instead of decoding body
-	fmt.Println(kept, err)
-	// Output: true <nil>
 }
