@@ -71,21 +71,24 @@ async function boot() {
   }
   // Shards of the page's items (all of them when the model is small)
   // and of the items the profile remembers download while wasm compiles:
-  // the profile is read first (IndexedDB answers long before the wasm is
-  // compiled), so that a shard it needs is not requested only once the
-  // engine runs.
+  // those as soon as the profile is read (warm, IndexedDB answers before
+  // the wasm is compiled), not once the engine runs. The engine is
+  // configured meanwhile (cold, indexedDB.databases() can take longer).
   fetchShards(all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM)))
-  const saved = await rec
-  mark('profile')
-  guard(() => {
-    const p = decode(saved.p)
-    const ids = []
-    for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
-    fetchShards(ids)
+  const read = rec?.then((r) => {
+    mark('profile')
+    guard(() => {
+      const p = decode(r.p)
+      const ids = []
+      for (const t of [p.session, p.history, p.purchases]) for (const [k] of t) ids.push(k.split('\0')[0])
+      fetchShards(ids)
+    })
+    return r
   })
   st.call = await eng
   await pause()
   configure(await cfg.catch(() => 0))
+  const saved = await read
   if (saved) {
     saved.p && guard(st.call, 'load_profile', saved.p)
     restore(saved)
