@@ -46,7 +46,7 @@ function toPath(h) {
   if (!h || /^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return ''
   if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
   else if (h[0] != '/') h = (h[0] == '?' ? base.path : base.dir) + h
-  const q = h.includes('=') && /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
+  const q = /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
   // The path without its query, fragment and trailing slashes (a
   // search, not a replace or a split: they cost more).
   let c = h.search(/[?#]|$/)
@@ -107,7 +107,9 @@ export const ua = (e) => Object.keys(Object(e?.ecommerce)).flatMap((k) => (UA[k]
 export const products = (list) =>
   [].concat(list || []).slice(0, 50).flatMap((g) => [product(g.item_id ?? g.id, g.item_name ?? g.name, g.price, g.item_category ?? g.category) || []])
 
-const meta = (doc, k) => doc.querySelector(`meta[property="${k}"]`)?.content
+// meta reads a <meta property>: the page's metas one by one, not a
+// selector, which looks through the whole page when there is none.
+const meta = (doc, k) => [...doc.getElementsByTagName('meta')].find((m) => m.getAttribute('property') === k)?.content
 const MD = '[itemscope][itemtype*="schema.org/Product" i]'
 
 // canonical returns the path of the page's own URL: its canonical link,
@@ -118,7 +120,9 @@ export const canonical = (doc) => path(doc.querySelector('link[rel=canonical]')?
  * 200 KB at most; a block that does not parse is skipped). */
 export function jsonld(doc, canon) {
   const lds = []
-  for (const el of [...doc.querySelectorAll('script[type="application/ld+json"]')].slice(0, 16)) {
+  // The page's scripts (a list the document keeps), not a selector that
+  // looks through the whole page.
+  for (const el of [...doc.scripts].filter((x) => /^application\/ld\+json$/i.test(x.type)).slice(0, 16)) {
     try {
       // Some wrap the JSON in /*<![CDATA[*/ ... /*]]>*/ for old parsers.
       const t = el.textContent.replace(/\/\*.*?\*\//g, '')
@@ -219,11 +223,12 @@ function pointer(el) {
 }
 
 // PRICE matches a price in a tile's text: a currency sign or code by a
-// number, or a number with cents. SC is Unicode's currency signs (\p{Sc}
-// of Unicode 17) written out: an expression with \p{Sc} costs Chromium
-// 1-2 ms to compile, on the first scans and again whenever it has dropped
-// the compiled code.
-const SC = '([$¢-¥֏؋߾߿৲৳৻૱௹฿៛₠-⃁꠸﷼﹩＄￠￡￥￦]|\ud807[\udfdd-\udfe0]|\ud838\udeff|\ud83b\udcb0)'
+// number, or a number with cents. SC is the currency signs of Unicode 17
+// (\p{Sc}; not the six beyond 16 bits, fractions of old Tamil and Indic
+// accounts) written out: an expression with \p{Sc} costs Chromium 1-2 ms
+// to compile, on the first scans and again whenever it has dropped the
+// compiled code.
+const SC = '[$¢-¥֏؋߾߿৲৳৻૱௹฿៛₠-⃁꠸﷼﹩＄￠￡￥￦]'
 const PRICE = RegExp(SC + '\\s?\\d|\\d\\s?(' + SC + '|kr|zł|lei|руб|eur|usd|chf)|\\d[.,]\\d\\d(?!\\d)', 'i')
 // PRODUCT matches the paths of product pages (for tiles that show no price).
 const PRODUCT = /\/(p|pd|dp|item)\/|produ|[?&](pid|id)=|\d{4,}/i
