@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
-	"github.com/tailorhq/tailor/internal/modroot"
 	"github.com/tailorhq/tailor/internal/serverproc"
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // The demo this test runs: its catalogue, and the simulated shoppers
@@ -100,10 +100,7 @@ func TestModelBytesPerPage(t *testing.T) {
 	if why := browsertest.Missing(); why != "" {
 		t.Skip(why)
 	}
-	root, err := modroot.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := harnesstest.Root(t)
 	made := time.Now()
 	mk := exec.Command("make", "-s", "wasm", "loader", "assets")
 	mk.Dir = root
