@@ -309,11 +309,15 @@ func (a *Aggregator) run(ctx context.Context) {
 			lost = a.lead.Done()
 		}
 		a.mu.Unlock()
+		notify := a.notify
+		if soonC != nil {
+			notify = nil // already due: later notifications wait in the channel, not waking this loop
+		}
 		select {
 		case <-ctx.Done():
 			soon.Stop()
 			return
-		case <-a.notify:
+		case <-notify:
 			if !a.leading.Load() {
 				continue // the leader reads the log itself
 			}
