@@ -113,23 +113,16 @@ type server struct {
 // manifest mirrors server/api.Manifest: the JSON the loader reads
 // (sdk/js/src/model.js, function manifest).
 type manifest struct {
-	Site       string              `json:"site"`
-	Version    uint32              `json:"version"`
-	ShardCount int                 `json:"shard_count"`
-	Shards     []manifestShard     `json:"shards"`
-	Config     blobRef             `json:"config"`
-	Bytes      int                 `json:"bytes"`
-	Assets     map[string]assetRef `json:"assets,omitempty"`
-	Slots      []slotConfig        `json:"slots,omitempty"`
-}
-
-type manifestShard struct {
-	Index   int    `json:"index"`
+	Site    string `json:"site"`
 	Version uint32 `json:"version"`
-	URL     string `json:"url"`
-	Hash    string `json:"hash"`
-	Bytes   int    `json:"bytes"`
-	Head    bool   `json:"head,omitempty"`
+	// shard i's hash and version by index; with Head, the head last
+	Hashes   []string            `json:"hashes"`
+	Versions []uint32            `json:"versions"`
+	Head     bool                `json:"head,omitempty"`
+	Config   blobRef             `json:"config"`
+	Bytes    int                 `json:"bytes"`
+	Assets   map[string]assetRef `json:"assets,omitempty"`
+	Slots    []slotConfig        `json:"slots,omitempty"`
 }
 
 type blobRef struct {
@@ -189,7 +182,7 @@ func hashOf(b []byte) string {
 func (s *server) model() manifest {
 	cfg := wire.Marshal(&wire.Config{Site: "test", Privacy: s.site.Privacy, Epsilon: 1, Rules: s.site.Rules})
 	s.blobs[hashOf(cfg)] = cfg
-	m := manifest{Site: "test", Version: 1, ShardCount: s.site.Shards, Slots: s.site.Slots,
+	m := manifest{Site: "test", Version: 1, Slots: s.site.Slots,
 		Config: blobRef{URL: "/v1/config/" + hashOf(cfg), Hash: hashOf(cfg), Bytes: len(cfg)}}
 	items := weights()
 	total := s.site.Shards // a blob counts the head shard too, as server/aggregate's do
@@ -206,7 +199,7 @@ func (s *server) model() manifest {
 		b := wire.Marshal(&w)
 		h := hashOf(b)
 		s.blobs[h] = b
-		m.Shards = append(m.Shards, manifestShard{Index: i, Version: 1, URL: "/v1/shards/" + h, Hash: h, Bytes: len(b)})
+		m.Hashes, m.Versions = append(m.Hashes, h), append(m.Versions, 1)
 		m.Bytes += len(b)
 	}
 	if s.site.Head {
@@ -214,7 +207,7 @@ func (s *server) model() manifest {
 		b := wire.Marshal(&w)
 		h := hashOf(b)
 		s.blobs[h] = b
-		m.Shards = append(m.Shards, manifestShard{Index: s.site.Shards, Version: 1, URL: "/v1/shards/" + h, Hash: h, Bytes: len(b), Head: true})
+		m.Hashes, m.Versions, m.Head = append(m.Hashes, h), append(m.Versions, 1), true
 	}
 	wasm := loaderAssets.wasm
 	sri := sha512.Sum384(wasm)
@@ -360,11 +353,12 @@ func serveFile(w http.ResponseWriter, name, contentType string) {
 	io.Copy(w, bytes.NewReader(b))
 }
 
-// shardURL returns the path of shard i in the manifest.
+// shardURL returns the path of shard i in the manifest (the head's: i =
+// the shard count), as the loader derives it from the hash.
 func (s *server) shardURL(i int) string {
 	var m manifest
 	json.Unmarshal(s.manifest, &m)
-	return m.Shards[i].URL
+	return "/v1/shards/" + m.Hashes[i]
 }
 
 // requests returns a copy of the requests seen so far.

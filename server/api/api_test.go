@@ -21,6 +21,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/store"
 )
 
 func TestModel(t *testing.T) {
@@ -96,7 +97,7 @@ func TestModel(t *testing.T) {
 			if err := wire.Unmarshal(b, &w, "weights"); err != nil {
 				t.Fatal(err)
 			}
-			if int(w.Shard) != i || w.Shards != 4 || w.Version != sh.Version || len(b) != sh.Bytes {
+			if int(w.Shard) != i || w.Shards != 4 || w.Version != sh.Version || store.Hash(b) != sh.Hash {
 				t.Errorf("shard %d: %+v", i, w)
 			}
 			for _, it := range w.Items {

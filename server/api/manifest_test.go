@@ -3,42 +3,184 @@ package api_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/tailorhq/tailor/server/aggregate"
+	"github.com/tailorhq/tailor/server/api"
 )
 
-// TestManifestGzip: a manifest lists every shard's hash, so with many
-// shards it is served gzip-encoded to clients that accept it: the same
-// JSON, smaller, under its own ETag, revalidated to 304.
-func TestManifestGzip(t *testing.T) {
+// decodeBody undoes a response's Content-Encoding.
+func decodeBody(t *testing.T, r *response) []byte {
+	t.Helper()
+	var rd io.Reader
+	switch enc := r.header.Get("Content-Encoding"); enc {
+	case "":
+		return r.body
+	case "br":
+		rd = brotli.NewReader(bytes.NewReader(r.body))
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = zr
+	default:
+		t.Fatalf("Content-Encoding %q", enc)
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestManifestEncodings: a manifest lists every shard's hash, and every
+// device downloads it on its first page view, so it is served
+// brotli-encoded to clients that accept it (browsers do), else gzip:
+// the same JSON, smaller, each under its own ETag, revalidated to 304.
+// Blobs (shards, configurations) are served the same way.
+func TestManifestEncodings(t *testing.T) {
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Shards = 1, 256
 	s := newStack(t, stackConfig{params: p})
 	plain := s.do(t, http.MethodGet, "/v1/model?site=demo", nil, "Accept-Encoding", "identity")
-	gz := s.do(t, http.MethodGet, "/v1/model?site=demo", nil, "Accept-Encoding", "br, gzip")
-	if plain.code != 200 || gz.code != 200 || gz.header.Get("Content-Encoding") != "gzip" || plain.header.Get("Content-Encoding") != "" {
-		t.Fatalf("manifest: %d %v / %d %v", plain.code, plain.header, gz.code, gz.header)
+	if plain.code != 200 || plain.header.Get("Content-Encoding") != "" {
+		t.Fatalf("manifest: %d %v", plain.code, plain.header)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz.body))
+	var m api.Manifest
+	if err := json.Unmarshal(plain.body, &m); err != nil || len(m.Shards) != 257 {
+		t.Fatalf("manifest of %d shards (%v), want 256 and the head", len(m.Shards), err)
+	}
+	// The model has no items: its shards are too small to compress, its
+	// configuration is not.
+	blob := m.Config.URL
+	sizes := map[string]int{}
+	for _, tc := range []struct{ accept, want string }{
+		{"identity", ""},
+		{"gzip", "gzip"},
+		{"br", "br"},
+		{"gzip, deflate, br, zstd", "br"}, // headless Chromium's, on http://127.0.0.1 too
+		{"br;q=0, gzip", "gzip"},
+		{"*", "br"},
+		{"", ""},
+	} {
+		for _, path := range []string{"/v1/model?site=demo", blob} {
+			r := s.do(t, http.MethodGet, path, nil, "Accept-Encoding", tc.accept)
+			if r.code != 200 || r.header.Get("Content-Encoding") != tc.want || !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Accept-Encoding") {
+				t.Fatalf("%s, Accept-Encoding %q: %d %v, want encoding %q", path, tc.accept, r.code, r.header, tc.want)
+			}
+			if path != blob && !bytes.Equal(decodeBody(t, r), plain.body) {
+				t.Errorf("manifest, %q: decodes to other bytes than the plain one", tc.accept)
+			}
+			etag := r.header.Get("ETag")
+			if suffix := map[string]string{"br": `-br"`, "gzip": `-gz"`}[tc.want]; !strings.HasSuffix(etag, suffix) || suffix == "" && strings.Contains(etag, "-") {
+				t.Errorf("%s, %q: ETag %s, want one of its own encoding", path, tc.accept, etag)
+			}
+			if again := s.do(t, http.MethodGet, path, nil, "Accept-Encoding", tc.accept, "If-None-Match", etag); again.code != http.StatusNotModified {
+				t.Errorf("%s, %q, If-None-Match %s: %d, want 304", path, tc.accept, etag, again.code)
+			}
+			if path != blob {
+				sizes[tc.want] = len(r.body)
+			}
+		}
+	}
+	// A shard costs its hash (32 bytes of entropy in 64 hex digits) and
+	// little more: the old manifest's url, index and bytes cost 30 more.
+	if sizes["gzip"] >= sizes[""] || sizes["br"] >= sizes["gzip"] || sizes["br"] > 36*257 {
+		t.Errorf("manifest of 256 shards: %d bytes, gzip %d, brotli %d: want brotli < gzip < plain, and <= 36 B a shard", sizes[""], sizes["gzip"], sizes["br"])
+	}
+	t.Logf("manifest of %d shards: %d bytes, %d gzip, %d brotli (%.1f B a shard)", p.Shards, sizes[""], sizes["gzip"], sizes["br"], float64(sizes["br"])/257)
+}
+
+// TestManifestJSON: each shard is its hash, once, by index, with its
+// version at the same index, the head last; a Go client reads it back
+// with each shard's index, URL and head mark.
+func TestManifestJSON(t *testing.T) {
+	h := func(c string) string { return strings.Repeat(c, 64) }
+	m := api.Manifest{Site: "demo", Version: 3, ShardCount: 2, Shards: []api.ManifestShard{
+		{Index: 0, Version: 1, URL: "/v1/shards/" + h("a"), Hash: h("a")},
+		{Index: 1, Version: 3, URL: "/v1/shards/" + h("b"), Hash: h("b")},
+		{Index: 2, Version: 2, URL: "/v1/shards/" + h("c"), Hash: h("c"), Head: true},
+	}}
+	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(body, plain.body) {
-		t.Fatalf("gzip manifest decodes to %d bytes (%v), want the %d of the plain one", len(body), err, len(plain.body))
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
 	}
-	if 2*len(gz.body) > len(plain.body) {
-		t.Errorf("gzip manifest %d bytes of %d: want under half", len(gz.body), len(plain.body))
+	for k, want := range map[string]string{
+		"hashes":   `["` + h("a") + `","` + h("b") + `","` + h("c") + `"]`,
+		"versions": `[1,3,2]`,
+		"head":     `true`,
+	} {
+		if string(raw[k]) != want {
+			t.Errorf("%s: %s, want %s", k, raw[k], want)
+		}
 	}
-	etag := gz.header.Get("ETag")
-	if etag == "" || etag == plain.header.Get("ETag") {
-		t.Errorf("gzip manifest ETag %q, plain %q: want its own", etag, plain.header.Get("ETag"))
+	for _, k := range []string{"shards", "shard_count", "Shards", "ShardCount"} {
+		if _, ok := raw[k]; ok {
+			t.Errorf("the JSON has %q: %s", k, b)
+		}
 	}
-	if r := s.do(t, http.MethodGet, "/v1/model?site=demo", nil, "Accept-Encoding", "gzip", "If-None-Match", etag); r.code != http.StatusNotModified {
-		t.Errorf("If-None-Match on the gzip manifest: %d, want 304", r.code)
+	if n := strings.Count(string(b), h("a")); n != 1 {
+		t.Errorf("shard 0's hash %d times in %s", n, b)
 	}
-	t.Logf("manifest of %d shards: %d bytes, %d gzip", p.Shards, len(plain.body), len(gz.body))
+	var back api.Manifest
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Shards, m.Shards) || back.ShardCount != 2 || back.Version != 3 || back.Site != "demo" {
+		t.Errorf("read back %+v, want %+v", back, m)
+	}
+	// Without a head, every shard is one by id.
+	m.Shards, m.ShardCount = m.Shards[:2], 2
+	if err := roundTrip(m, &back); err != nil || !reflect.DeepEqual(back.Shards, m.Shards) || back.ShardCount != 2 {
+		t.Errorf("without a head: read back %+v (%v), want %+v", back, err, m)
+	}
+
+	for _, tc := range []struct {
+		name string
+		m    api.Manifest
+		json string
+	}{
+		{name: "head not last", m: api.Manifest{Shards: []api.ManifestShard{{Index: 0, Hash: h("c"), Head: true}, {Index: 1, Hash: h("a")}}}},
+		{name: "shards out of order", m: api.Manifest{Shards: []api.ManifestShard{{Index: 1, Hash: h("b")}, {Index: 0, Hash: h("a")}}}},
+		{name: "versions missing", json: `{"hashes":["` + h("a") + `"],"versions":[]}`},
+		{name: "a version too many", json: `{"hashes":[],"versions":[1]}`},
+		{name: "head without shards", json: `{"hashes":[],"versions":[],"head":true}`},
+		{name: "short hash", json: `{"hashes":["abc"],"versions":[1]}`},
+		{name: "path in a hash", json: `{"hashes":["../../v1/stats` + h("a")[14:] + `"],"versions":[1]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			if tc.json == "" {
+				_, err = json.Marshal(tc.m)
+			} else {
+				var m api.Manifest
+				err = json.Unmarshal([]byte(tc.json), &m)
+			}
+			if !errors.Is(err, api.ErrBadManifest) {
+				t.Errorf("error %v, want ErrBadManifest", err)
+			}
+		})
+	}
+}
+
+// roundTrip encodes m and decodes it into back.
+func roundTrip(m api.Manifest, back *api.Manifest) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, back)
 }

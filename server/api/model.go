@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store"
 )
@@ -27,13 +29,21 @@ const immutable = "public, max-age=31536000, immutable"
 // meets (wire.ShardOf), and applies shards in ascending Version order;
 // an unchanged shard keeps its Version and URL across versions, so a new
 // version costs only what changed.
+//
+// Every device downloads the manifest on its first page view, so its JSON
+// is compact (MarshalJSON): each shard is its hash, once, at its index in
+// hashes, with the version its content dates from at the same index of
+// versions; with head, the last shard (index ShardCount) is the head. The
+// loader derives a shard's URL from its hash (/v1/shards/{hash}). Shards,
+// with each shard's index, URL and head mark spelled out, is what
+// UnmarshalJSON rebuilds for Go clients.
 type Manifest struct {
 	Site       string              `json:"site"`
 	Version    uint32              `json:"version"`
 	Created    time.Time           `json:"created"`
-	Deltas     uint64              `json:"deltas"`      // profile deltas that built it
-	ShardCount int                 `json:"shard_count"` // shards by wire.ShardOf (the head is not one)
-	Shards     []ManifestShard     `json:"shards"`
+	Deltas     uint64              `json:"deltas"` // profile deltas that built it
+	ShardCount int                 `json:"-"`      // shards by wire.ShardOf: the hashes but the head
+	Shards     []ManifestShard     `json:"-"`      // by index, the head last
 	Config     BlobRef             `json:"config"`
 	Bytes      int                 `json:"bytes"` // of all shards
 	Privacy    store.Privacy       `json:"privacy"`
@@ -41,17 +51,71 @@ type Manifest struct {
 	Slots      []site.Slot         `json:"slots,omitempty"` // the site's slots declared by selector
 }
 
-// ManifestShard is one shard of a version.
+// ManifestShard is one shard of a version, as a Go client reads it.
 type ManifestShard struct {
-	Index   int    `json:"index"`
-	Version uint32 `json:"version"` // the version its content dates from
-	URL     string `json:"url"`
-	Hash    string `json:"hash"`
-	Bytes   int    `json:"bytes"`
+	Index   int    // shard Index holds the items wire.ShardOf(id, ShardCount) = Index
+	Version uint32 // the version its content dates from
+	URL     string // /v1/shards/{Hash}
+	Hash    string
 	// Head marks the shard of the most popular items, which a device
-	// fetches whatever it meets (index shard_count); the shards by id leave
+	// fetches whatever it meets (index ShardCount); the shards by id leave
 	// its items out.
-	Head bool `json:"head,omitempty"`
+	Head bool
+}
+
+// plainManifest is Manifest without its JSON methods.
+type plainManifest Manifest
+
+// compactManifest is a manifest's JSON: the fields of Manifest, and its
+// shards as parallel arrays by index, the head last.
+type compactManifest struct {
+	*plainManifest
+	Hashes   []string `json:"hashes"`
+	Versions []uint32 `json:"versions"`
+	Head     bool     `json:"head,omitempty"` // the last shard is the head
+}
+
+// shardURL is where a shard is served: the loader derives the same URL
+// from the hash (sdk/js/src/model.js).
+func shardURL(hash string) string { return "/v1/shards/" + hash }
+
+// MarshalJSON writes the manifest's compact JSON from its Shards: by
+// index, the head (if any) last.
+func (m Manifest) MarshalJSON() ([]byte, error) {
+	c := compactManifest{plainManifest: (*plainManifest)(&m), Hashes: []string{}, Versions: []uint32{}}
+	for i, sh := range m.Shards {
+		if sh.Index != i || sh.Head && i != len(m.Shards)-1 {
+			return nil, fmt.Errorf("%w: shard %d of %d at %d (head %t): want them by index, the head last", ErrBadManifest, sh.Index, len(m.Shards), i, sh.Head)
+		}
+		c.Hashes, c.Versions, c.Head = append(c.Hashes, sh.Hash), append(c.Versions, sh.Version), sh.Head
+	}
+	return json.Marshal(c)
+}
+
+// UnmarshalJSON reads a manifest's compact JSON into Shards (the URL
+// derived from each hash), checking that every shard has a version and
+// a well-formed hash.
+func (m *Manifest) UnmarshalJSON(b []byte) error {
+	var p plainManifest
+	c := compactManifest{plainManifest: &p}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return err
+	}
+	if len(c.Hashes) != len(c.Versions) || c.Head && len(c.Hashes) == 0 {
+		return fmt.Errorf("%w: %d shard hashes, %d versions, head %t", ErrBadManifest, len(c.Hashes), len(c.Versions), c.Head)
+	}
+	p.ShardCount, p.Shards = len(c.Hashes), make([]ManifestShard, len(c.Hashes))
+	if c.Head {
+		p.ShardCount--
+	}
+	for i, h := range c.Hashes {
+		if !store.ValidHash(h) {
+			return fmt.Errorf("%w: shard %d hash %q", ErrBadManifest, i, h)
+		}
+		p.Shards[i] = ManifestShard{Index: i, Version: c.Versions[i], URL: shardURL(h), Hash: h, Head: i == p.ShardCount}
+	}
+	*m = Manifest(p)
+	return nil
 }
 
 // BlobRef points at a content-addressed blob.
@@ -135,13 +199,9 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", cache)
 	h.Add("Vary", "Accept-Encoding")
-	// Gzip-encoded when accepted: a manifest lists every shard's hash, and
-	// a device fetches it on its first page view.
-	body, etag := m.body, m.etag
-	if m.gz != nil && acceptsEncoding(r.Header.Get("Accept-Encoding"), "gzip") {
-		body, etag = m.gz, strings.TrimSuffix(m.etag, `"`)+`-gz"`
-		h.Set("Content-Encoding", "gzip")
-	}
+	// Brotli- or gzip-encoded when accepted: a manifest lists every
+	// shard's hash, and a device fetches it on its first page view.
+	body, etag := m.body.pick(h, r.Header.Get("Accept-Encoding"), m.etag)
 	writeEncoded(w, r, body, etag, "application/json")
 }
 
@@ -157,11 +217,11 @@ func (s *Server) storeError(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusServiceUnavailable, reasonUnavailable, fmt.Errorf("%s: store unavailable", what))
 }
 
-// cachedManifest is an encoded manifest, its gzip encoding (nil when not
-// smaller) and its ETag.
+// cachedManifest is an encoded manifest, in every encoding, and its
+// ETag.
 type cachedManifest struct {
-	body, gz []byte
-	etag     string
+	body encoded
+	etag string
 }
 
 func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest, error) {
@@ -180,7 +240,7 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 		m.Slots = st.Slots
 	}
 	for _, sh := range v.Shards {
-		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: "/v1/shards/" + sh.Hash, Hash: sh.Hash, Bytes: sh.Bytes, Head: sh.Head})
+		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: shardURL(sh.Hash), Hash: sh.Hash, Head: sh.Head})
 		if !sh.Head {
 			m.ShardCount++
 		}
@@ -190,14 +250,13 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 		return nil, err
 	}
 	sum := sha256.Sum256(body)
-	c := &cachedManifest{body: append(body, '\n'), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-	c.gz = gzipped(c.body)
+	c := &cachedManifest{body: encode(append(body, '\n')), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 	s.manifests.put(key, c)
 	return c, nil
 }
 
 // handleBlob serves a content-addressed blob (a shard or a configuration):
-// immutable, gzip-encoded when the client accepts it.
+// immutable, brotli- or gzip-encoded when the client accepts it.
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 	hash := r.PathValue("hash")
 	if !store.ValidHash(hash) {
@@ -214,11 +273,7 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	h.Set("Cache-Control", immutable)
 	h.Set("Vary", "Accept-Encoding")
-	body, etag := b.raw, `"`+hash+`"`
-	if b.gz != nil && acceptsEncoding(r.Header.Get("Accept-Encoding"), "gzip") {
-		body, etag = b.gz, `"`+hash+`-gz"`
-		h.Set("Content-Encoding", "gzip")
-	}
+	body, etag := b.pick(h, r.Header.Get("Accept-Encoding"), `"`+hash+`"`)
 	writeEncoded(w, r, body, etag, "application/msgpack")
 }
 
@@ -280,21 +335,51 @@ func acceptsEncoding(header, coding string) bool {
 	return star > 0
 }
 
-// gzipped returns b gzip-encoded, or nil when that is not smaller.
-func gzipped(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	if buf.Len() >= len(b) {
-		return nil
-	}
-	return buf.Bytes()
+// encoded is a cached response body in each encoding a client may
+// accept: brotli (what browsers accept, the smallest), gzip (what other
+// clients do) and none; an encoding is nil when it is not smaller. Blobs
+// and manifests never change, so each is compressed once, when cached,
+// at the best (slowest) settings, never per request.
+type encoded struct {
+	raw, br, gz []byte
 }
 
-// blob is a cached blob with its gzip encoding (nil when not smaller).
-type blob struct {
-	raw, gz []byte
+// encode compresses b for the cache.
+func encode(b []byte) encoded {
+	var br, gz bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw.Write(b)
+	bw.Close()
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	e := encoded{raw: b}
+	if br.Len() < len(b) {
+		e.br = br.Bytes()
+	}
+	if gz.Len() < len(b) {
+		e.gz = gz.Bytes()
+	}
+	return e
+}
+
+// size is the memory e holds.
+func (e encoded) size() int { return len(e.raw) + len(e.br) + len(e.gz) }
+
+// pick returns the body to send to a client whose Accept-Encoding is ae
+// and its ETag (etag, quoted, with the coding's suffix), and sets the
+// Content-Encoding header when it chose one.
+func (e encoded) pick(h http.Header, ae, etag string) ([]byte, string) {
+	tag := func(suffix string) string { return strings.TrimSuffix(etag, `"`) + suffix + `"` }
+	switch {
+	case e.br != nil && acceptsEncoding(ae, "br"):
+		h.Set("Content-Encoding", "br")
+		return e.br, tag("-br")
+	case e.gz != nil && acceptsEncoding(ae, "gzip"):
+		h.Set("Content-Encoding", "gzip")
+		return e.gz, tag("-gz")
+	}
+	return e.raw, etag
 }
 
 // blobCache keeps recently served blobs in memory, bounded in bytes.
@@ -303,14 +388,14 @@ type blobCache struct {
 	mu    sync.Mutex
 	max   int
 	size  int
-	items map[string]*blob
+	items map[string]*encoded
 }
 
 func newBlobCache(maxBytes int) *blobCache {
-	return &blobCache{max: maxBytes, items: map[string]*blob{}}
+	return &blobCache{max: maxBytes, items: map[string]*encoded{}}
 }
 
-func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*blob, error) {
+func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*encoded, error) {
 	c.mu.Lock()
 	b := c.items[hash]
 	c.mu.Unlock()
@@ -321,8 +406,9 @@ func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*blob
 	if err != nil {
 		return nil, err
 	}
-	b = &blob{raw: raw, gz: gzipped(raw)}
-	n := len(b.raw) + len(b.gz)
+	e := encode(raw)
+	b = &e
+	n := b.size()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.items[hash]; old != nil {
@@ -332,7 +418,7 @@ func (c *blobCache) get(ctx context.Context, st store.Store, hash string) (*blob
 		if c.size+n <= c.max {
 			break
 		}
-		c.size -= len(e.raw) + len(e.gz)
+		c.size -= e.size()
 		delete(c.items, k)
 	}
 	if n <= c.max {

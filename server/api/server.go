@@ -75,6 +75,7 @@ var (
 	ErrMediaType       = errors.New("api: unsupported content type")
 	ErrTooLarge        = errors.New("api: body too large")
 	ErrBadParameters   = errors.New("api: bad parameters")
+	ErrBadManifest     = errors.New("api: malformed manifest")
 )
 
 // Option configures a Server.

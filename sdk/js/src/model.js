@@ -7,22 +7,26 @@ import { utf8 } from './msgpack.js'
  * loader needs of it. Every field of the server's manifest that the loader
  * reads is read here, and nowhere else:
  *
- *   {shard_count, shards: [{index, version, url, head}], config: {url},
- *    assets: {"tailor.wasm": {url}}, slots}
+ *   {hashes: [shard hash by index], versions: [shard version by index],
+ *    head: true, config: {url}, assets: {"tailor.wasm": {url}}, slots}
  *
- * URLs may be relative to the origin. The browser's HTTP cache revalidates
- * the manifest with its ETag (If-None-Match) once its max-age is over,
- * behind the page while server/api's stale-while-revalidate allows;
- * setting that header by hand would cost a CORS preflight. */
+ * Shard i < count holds the items shardOf(id, count) = i; with head, the
+ * last shard (index count, one less than the hashes) is the head: the
+ * most popular items. A shard's URL is /v1/shards/{hash}; other URLs may
+ * be relative to the origin. The browser's HTTP cache revalidates the
+ * manifest with its ETag (If-None-Match) once its max-age is over, behind
+ * the page while server/api's stale-while-revalidate allows; setting that
+ * header by hand would cost a CORS preflight. */
 export async function manifest(origin, site) {
   const r = await fetch(origin + '/v1/model?site=' + encodeURIComponent(site), { credentials: 'omit' })
   if (!r.ok) throw Error('manifest: HTTP ' + r.status)
   const m = await r.json()
   const abs = (u) => new URL(u, origin).href
+  const h = m.hashes || [], n = h.length - !!m.head
   return {
-    count: m.shard_count,
+    count: n,
     config: m.config && abs(m.config.url),
-    shards: (m.shards || []).map((s) => ({ ...s, url: abs(s.url) })),
+    shards: h.map((s, index) => ({ index, version: m.versions[index], head: index == n, url: abs('/v1/shards/' + s) })),
     // tailor.wasm at its content-hashed, immutable URL; its integrity hash
     // is not used: it comes from the same server as the wasm itself
     wasm: m.assets?.['tailor.wasm'] && abs(m.assets['tailor.wasm'].url),
