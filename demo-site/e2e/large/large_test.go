@@ -23,9 +23,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/tailorhq/tailor/internal/browsertest"
 	"github.com/tailorhq/tailor/internal/serverproc"
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
@@ -55,7 +58,7 @@ func shoppers(t *testing.T) int {
 }
 
 // The targets of issue 12, in bytes of model (manifest, configuration,
-// shards) transferred.
+// shards) downloaded: response bodies as encoded (brotli).
 const (
 	firstTarget = 64 << 10
 	laterTarget = 16 << 10
@@ -90,11 +93,11 @@ func (x transfer) total() float64 { return x.Manifest + x.Config + x.Shards }
 // visitor would: five product pages from "You may also like", the
 // category's listing from the product's breadcrumb, a product of the
 // listing and two more product pages. Each page view's model bytes are
-// what the browser transferred for the manifest, the configuration and
-// the shards (resource timing transferSize: encoded bytes and headers,
-// 0 from the cache). It asserts issue 12's target on the mean of the
-// later page views, and logs the first page view's against its own (not
-// met: see below); sizes, not times. And the model was used: the
+// the bodies the browser downloaded for the manifest, the configuration
+// and the shards (resource timing encodedBodySize of the responses not
+// answered by the cache; transferSize, with headers, is logged too). It
+// asserts issue 12's targets on the first page view and on the mean of
+// the later ones; sizes, not times. And the model was used: the
 // visitor's product pages show items placed by its neighbours.
 func TestModelBytesPerPage(t *testing.T) {
 	if why := browsertest.Missing(); why != "" {
@@ -221,34 +224,33 @@ func TestModelBytesPerPage(t *testing.T) {
 	}
 	browse := time.Since(start)
 
-	first := pages[0].total()
+	// The issue's figures are body bytes (brotli: Chromium accepts it on
+	// http://127.0.0.1 too); on the wire, each response adds ~300 B of
+	// headers on HTTP/1.1.
+	first, firstWire := pages[0].Body, pages[0].total()
 	var later []float64
-	sum, shown := 0.0, 0
+	sum, sumWire, shown := 0.0, 0.0, 0
 	for _, x := range pages[1:] {
-		later = append(later, x.total())
-		sum += x.total()
+		later = append(later, x.Body)
+		sum += x.Body
+		sumWire += x.total()
 	}
 	for _, x := range pages {
 		shown += x.ModelShown
 	}
-	mean := sum / float64(len(later))
-	t.Logf("model bytes per page view (transferred): first %.0f B (target <= %d), later mean %.0f B over %d pages (target <= %d): %v; %d items shown from the model's neighbours; %d page views in %.1f s",
-		first, firstTarget, mean, len(later), laterTarget, later, shown, len(pages), browse.Seconds())
+	mean, meanWire := sum/float64(len(later)), sumWire/float64(len(later))
+	t.Logf("model bytes per page view (bodies): first %.0f B (target <= %d), later mean %.0f B over %d pages (target <= %d): %v; transferred with headers: first %.0f B, later mean %.0f B; %d items shown from the model's neighbours; %d page views in %.1f s",
+		first, firstTarget, mean, len(later), laterTarget, later, firstWire, meanWire, shown, len(pages), browse.Seconds())
 	// The line build/cmd/bench reads.
-	t.Logf("BENCH large-catalog first-B=%.0f later-B=%.0f pages=%d", first, mean, len(later))
-	// The first page view's target is not met with a model of 128 shards
-	// or more (see the log: the manifest, the head, and the shards of the
-	// home page's 33 items, 26 of them, none in the head); it is
-	// reported, here and in make bench, not asserted, until the loader or
-	// the model's layout changes.
+	t.Logf("BENCH large-catalog first-B=%.0f later-B=%.0f pages=%d first-wire-B=%.0f later-wire-B=%.0f", first, mean, len(later), firstWire, meanWire)
 	if first > firstTarget {
-		t.Logf("NOT MET: the first page view transferred %.0f B of model, over the target's %d", first, firstTarget)
+		t.Errorf("the first page view downloaded %.0f B of model, over the target's %d", first, firstTarget)
 	}
 	if shown == 0 {
 		t.Error("no page showed an item placed by the model's neighbours: were its shards applied?")
 	}
 	if mean > laterTarget {
-		t.Errorf("the later page views transferred %.0f B of model on average, over the target's %d", mean, laterTarget)
+		t.Errorf("the later page views downloaded %.0f B of model on average, over the target's %d", mean, laterTarget)
 	}
 	if !tb.T().Failed() {
 		tb.NoErrors()
@@ -275,7 +277,7 @@ func seeding(logs string, shoppers int) string {
 // catalogue it covers.
 type model struct {
 	shards, head, items, withNext, neighbours int
-	raw, gz, headGz, manifest, manifestGz     int
+	raw, br, headBr, manifest, manifestBr     int
 	inHead                                    map[string]bool // the head shard's items
 }
 
@@ -295,32 +297,26 @@ func (m model) shardsOf(ids []string) (all, past int) {
 }
 
 func (m model) String() string {
-	return fmt.Sprintf("%d shards by item + %d head (%d B gzip), %d B decoded, %d B gzip in all; %d items, %d with neighbours (%.0f%% of the catalogue, %.1f neighbours each); manifest %d B, %d B gzip",
-		m.shards, m.head, m.headGz, m.raw, m.gz, m.items, m.withNext, 100*float64(m.withNext)/catalogSize, float64(m.neighbours)/float64(max(1, m.withNext)), m.manifest, m.manifestGz)
+	return fmt.Sprintf("%d shards by item + %d head (%d B brotli), %d B decoded, %d B brotli in all; %d items, %d with neighbours (%.0f%% of the catalogue, %.1f neighbours each); manifest %d B, %d B brotli (%.1f B a shard)",
+		m.shards, m.head, m.headBr, m.raw, m.br, m.items, m.withNext, 100*float64(m.withNext)/catalogSize, float64(m.neighbours)/float64(max(1, m.withNext)), m.manifest, m.manifestBr, float64(m.manifestBr)/float64(max(1, m.shards+m.head)))
 }
 
 // describeModel reads the demo's published model as a browser would
-// download it (gzip-encoded), whole.
+// download it (brotli-encoded, as Chromium accepts it), whole.
 func describeModel(base string) (model, error) {
 	m := model{inHead: map[string]bool{}}
-	var man struct {
-		ShardCount int `json:"shard_count"`
-		Shards     []struct {
-			URL  string
-			Head bool
-		}
-	}
-	b, gz, err := getGzip(base + "/v1/model?site=demo")
+	var man api.Manifest
+	b, br, err := getBrotli(base + "/v1/model?site=demo")
 	if err != nil {
 		return m, err
 	}
-	m.manifest, m.manifestGz = len(b), gz
+	m.manifest, m.manifestBr = len(b), br
 	if err := json.Unmarshal(b, &man); err != nil {
 		return m, fmt.Errorf("manifest: %w", err)
 	}
 	m.shards = man.ShardCount
 	for _, s := range man.Shards {
-		b, gz, err := getGzip(base + s.URL)
+		b, br, err := getBrotli(base + s.URL)
 		if err != nil {
 			return m, err
 		}
@@ -328,10 +324,10 @@ func describeModel(base string) (model, error) {
 		if err := wire.Unmarshal(b, &w, "weights"); err != nil {
 			return m, fmt.Errorf("shard %s: %w", s.URL, err)
 		}
-		m.raw, m.gz = m.raw+len(b), m.gz+gz
+		m.raw, m.br = m.raw+len(b), m.br+br
 		if s.Head {
 			m.head++
-			m.headGz += gz
+			m.headBr += br
 		}
 		for _, it := range w.Items {
 			m.items++
@@ -345,14 +341,14 @@ func describeModel(base string) (model, error) {
 	return m, nil
 }
 
-// getGzip GETs url accepting gzip, and returns the decoded body and the
-// bytes on the wire.
-func getGzip(url string) ([]byte, int, error) {
+// getBrotli GETs url accepting what Chromium accepts, and returns the
+// decoded body and the bytes of the body on the wire.
+func getBrotli(url string) ([]byte, int, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, 0, err
@@ -362,14 +358,23 @@ func getGzip(url string) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("GET %s: %s", url, res.Status)
 	}
 	wire, err := io.ReadAll(res.Body)
-	if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
-		return wire, len(wire), err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(wire))
 	if err != nil {
 		return nil, 0, err
 	}
-	b, err := io.ReadAll(zr)
+	var rd io.Reader
+	switch enc := res.Header.Get("Content-Encoding"); enc {
+	case "":
+		return wire, len(wire), nil
+	case "br":
+		rd = brotli.NewReader(bytes.NewReader(wire))
+	case "gzip":
+		if rd, err = gzip.NewReader(bytes.NewReader(wire)); err != nil {
+			return nil, 0, err
+		}
+	default:
+		return nil, 0, fmt.Errorf("GET %s: Content-Encoding %q", url, enc)
+	}
+	b, err := io.ReadAll(rd)
 	return b, len(wire), err
 }
 
