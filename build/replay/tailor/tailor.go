@@ -45,6 +45,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/data"
 	"github.com/tailorhq/tailor/build/replay/eval"
@@ -478,7 +480,7 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 }
 
 // download fetches the current manifest, configuration and every shard,
-// as a browser does: each counted as served (gzip when the server
+// as a browser does: each counted as served (brotli when the server
 // compresses it); evaluation devices then apply only those the loader
 // would fetch (served.fetch).
 func (m *Method) download(ctx context.Context, client *http.Client, base string) error {
@@ -615,14 +617,15 @@ func post(ctx context.Context, h http.Handler, body []byte) error {
 	return nil
 }
 
-// get fetches url as a browser would (accepting gzip) and returns the
-// body and how many bytes were served for it.
+// get fetches url as a browser would (accepting brotli and gzip, as
+// Chromium does) and returns the body and how many bytes were served for
+// it.
 func get(ctx context.Context, c *http.Client, url string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
 	res, err := c.Do(req)
 	if err != nil {
 		return nil, 0, err
@@ -632,14 +635,23 @@ func get(ctx context.Context, c *http.Client, url string) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("GET %s: %s", url, res.Status)
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil || res.Header.Get("Content-Encoding") != "gzip" {
-		return b, len(b), err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+		return nil, 0, err
 	}
-	body, err := io.ReadAll(io.LimitReader(zr, 64<<20))
+	var rd io.Reader
+	switch enc := res.Header.Get("Content-Encoding"); enc {
+	case "":
+		return b, len(b), nil
+	case "br":
+		rd = brotli.NewReader(bytes.NewReader(b))
+	case "gzip":
+		if rd, err = gzip.NewReader(bytes.NewReader(b)); err != nil {
+			return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+		}
+	default:
+		return nil, 0, fmt.Errorf("GET %s: Content-Encoding %q", url, enc)
+	}
+	body, err := io.ReadAll(io.LimitReader(rd, 64<<20))
 	if err != nil {
 		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
