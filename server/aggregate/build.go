@@ -197,16 +197,22 @@ func secondHop(all map[string]*wire.ItemWeights, p *Params) {
 			continue
 		}
 		clear(fill)
+		fill[id] = -1 // the item itself and its direct neighbours are no fillers
+		for _, b := range nbs {
+			fill[b.ID] = -1
+		}
 		for _, b := range nbs {
 			for _, c := range direct[b.ID] {
-				if c.ID != id && !slices.ContainsFunc(nbs, func(n wire.Neighbor) bool { return n.ID == c.ID }) {
-					fill[c.ID] += p.Hop * float64(b.W) * float64(c.W)
+				if v := fill[c.ID]; v >= 0 {
+					fill[c.ID] = v + p.Hop*float64(b.W)*float64(c.W)
 				}
 			}
 		}
 		hops := make([]wire.Neighbor, 0, len(fill))
 		for to, v := range fill {
-			hops = append(hops, wire.Neighbor{ID: to, W: quantize(v)})
+			if v > 0 {
+				hops = append(hops, wire.Neighbor{ID: to, W: quantize(v)})
+			}
 		}
 		slices.SortFunc(hops, func(a, b wire.Neighbor) int {
 			return cmp.Or(cmp.Compare(fill[b.ID], fill[a.ID]), cmp.Compare(a.ID, b.ID))
