@@ -4,19 +4,32 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/wire"
+	"github.com/tailorhq/tailor/server/ingest"
 )
 
-// TestDelta: the delta decodes, has the size the benchmarks claim, and its
-// id stands where Hammer rewrites it.
+// TestDelta: the delta decodes, ingest takes it on a federated site, it
+// has the shape a device's delta has (sdk/delta's sample: its pairs and
+// items, none chaining), and its id stands where Hammer rewrites it.
 func TestDelta(t *testing.T) {
 	body, idAt := Delta()
-	var d wire.Delta
-	if err := wire.Unmarshal(body, &d, "delta"); err != nil {
+	d, err := ingest.Decode(body)
+	if err == nil {
+		err = ingest.Check(&d, ingest.Policy{Privacy: wire.PrivacyFederated})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Pairs) != 28 || len(d.Items) != 8 || len(d.Arms) != 2 {
-		t.Errorf("delta of %d pairs, %d items, %d arms; want 28, 8, 2", len(d.Pairs), len(d.Items), len(d.Arms))
+	if len(d.Pairs) != delta.SampledPairs || len(d.Items) != delta.SampledItems || len(d.Arms) != 2 {
+		t.Errorf("delta of %d pairs, %d items, %d arms; want %d, %d, 2", len(d.Pairs), len(d.Items), len(d.Arms), delta.SampledPairs, delta.SampledItems)
+	}
+	for _, p := range d.Pairs {
+		for _, q := range d.Pairs {
+			if p.To == q.From {
+				t.Errorf("pairs %s→%s and %s→%s chain", p.From, p.To, q.From, q.To)
+			}
+		}
 	}
 	if idAt < 0 || !bytes.Equal(body[idAt:idAt+16], d.ID[:]) {
 		t.Errorf("id at %d, not where the encoding holds %x", idAt, d.ID)
