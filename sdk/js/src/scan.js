@@ -43,10 +43,14 @@ function path(h) {
   return p
 }
 function toPath(h) {
-  if (!h || /^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return ''
-  if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
-  else if (h[0] != '/') h = (h[0] == '?' ? base.path : base.dir) + h
-  const q = /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
+  if (!h) return ''
+  // A path from the root (most links) needs no expression to tell it.
+  if (h[0] != '/' || h[1] == '/') {
+    if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
+    else if (/^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return '' // not http(s), or this page
+    else h = (h[0] == '?' ? base.path : base.dir) + h
+  }
+  const q = h.includes('=') && /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
   // The path without its query, fragment and trailing slashes (a
   // search, not a replace or a split: they cost more).
   let c = h.search(/[?#]|$/)
