@@ -256,7 +256,7 @@ func syncRows(ctx context.Context, c *config) []row {
 		// ratio pairs them under the same load, so the row's ratio is the
 		// median of those, not the ratio of the two medians.
 		r = r.set(rate(syncs), rate(bare)+" req/s", ratio)
-		r.note = fmt.Sprintf("p99 %s, each fsynced before its 202, n=%d", ms(p99), s.count(name, "syncs/s"))
+		r.note = fmt.Sprintf("a device's delta (server/internal/synctest), p99 %s, each fsynced before its 202, n=%d", ms(p99), s.count(name, "syncs/s"))
 		// The CPU each request costs (client and server in one process)
 		// moves much less with the machine's load than the rates do.
 		if cs, ok := s.get(name, "cpu-µs/sync"); ok {
