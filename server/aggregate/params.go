@@ -92,7 +92,15 @@ type Params struct {
 	// popular items (model.TopN, the fill of a slot without candidates).
 	// yoochoose-100k, replay of train_valid, HR@20 / MRR@20 and model bytes
 	// per device: 100 items .5430 / .3454, 9.3 kB; 200 .5464 / .3457,
-	// 11.0 kB; the whole model .5472 / .3464, 24.2 kB.
+	// 11.0 kB; the whole model .5472 / .3464, 24.2 kB. ShardBytes (4 KiB)
+	// trades the manifest, ~35 brotli bytes a shard every device
+	// downloads, against the shards a first page fetches: model body
+	// bytes of a first / later page view on the 40,000-item demo
+	// (demo-site/e2e/large, 20,000 shoppers) at 8 KiB, 128 shards: 44,950
+	// / 1,878; 4 KiB, 256: 36,841 / 1,308; 2 KiB, 512: 37,643 / 896;
+	// 1 KiB, 1,024: 49,997 / 828. DIGINETICA (replay of train_valid,
+	// 1,000 sessions: a first page is one product): 8 KiB, 256 shards,
+	// 27,671 / 3,169; 4 KiB, 512: 34,117 / 1,684.
 	Shards, ShardBytes, HeadItems int
 	// KeepPairs, KeepItems and KeepBytes bound the memory of a site's
 	// aggregate: past any of them, the entries with the fewest
@@ -130,7 +138,7 @@ type Params struct {
 var DefaultParams = Params{
 	ClipWeight: 1, ClipItem: 3, ClipL1: 16, MaxPairs: delta.SampledPairs, MaxItems: delta.SampledItems,
 	MaxImpressions: 50, MaxClicks: 5, MaxConversions: 1, // the device's own caps (sdk/delta)
-	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, Hop: 0.1, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 8 << 10, HeadItems: 200,
+	MinCohort: 5, PairShare: 0.1, PairCap: 20, Neighbors: 20, CoOccurrence: 0.5, Hop: 0.1, HalfLife: 7 * 24 * time.Hour, Shards: 0, ShardBytes: 4 << 10, HeadItems: 200,
 	KeepPairs: 1 << 20, KeepItems: 1 << 17, KeepBytes: 256 << 20,
 	LDPReports: 4, LDPTopItems: 200, LDPZ: 3, LDPFDR: 0.2,
 	Noise: NoiseNone, DPWindow: 7 * 24 * time.Hour, DPReleases: 168,

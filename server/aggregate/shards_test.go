@@ -26,6 +26,7 @@ func catalogue(n, neighbours int) []wire.ItemWeights {
 
 func TestChooseLayout(t *testing.T) {
 	p := aggregate.DefaultParams
+	p.ShardBytes = 8 << 10 // the figures below
 	for _, tc := range []struct {
 		name  string
 		items int
@@ -54,6 +55,7 @@ func TestChooseLayout(t *testing.T) {
 // twice does not.
 func TestChooseLayoutKeepsCount(t *testing.T) {
 	p := aggregate.DefaultParams
+	p.ShardBytes = 8 << 10 // the figures below
 	prev, _ := aggregate.Shards(1, catalogue(3000, 20), aggregate.ChooseLayout(catalogue(3000, 20), &p, nil), nil)
 	for _, tc := range []struct {
 		items, want int
