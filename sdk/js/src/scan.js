@@ -306,9 +306,10 @@ export function tiles(doc, mainId, els) {
   let n = 0
   seen.forEach((k, x) => {
     n++
+    if (!one(k)) return // most point to several: their parent is not read
     const p = x.parentElement
     const pk = seen.get(p)
-    if (!pk || !one(k) || one(pk)) return
+    if (!pk || one(pk)) return
     const img = x.getElementsByTagName('img')[0]
     if (!looks(x, k.i, dom(k), img) || /template/i.test(x.className) || x.closest(HIDE)) return
     let g = steps.get(p)
