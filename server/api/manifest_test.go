@@ -184,3 +184,23 @@ func roundTrip(m api.Manifest, back *api.Manifest) error {
 	}
 	return json.Unmarshal(b, back)
 }
+
+// FuzzManifestJSON: reading a manifest never panics, and what it reads
+// writes back to JSON that reads the same.
+func FuzzManifestJSON(f *testing.F) {
+	h := strings.Repeat("a", 64)
+	f.Add(`{"hashes":["` + h + `"],"versions":[1],"head":true}`)
+	f.Add(`{"hashes":["` + h + `","` + h + `"],"versions":[1,2]}`)
+	f.Add(`{"hashes":[],"versions":[]}`)
+	f.Add(`{"hashes":null,"versions":[4294967295],"head":false}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		var m api.Manifest
+		if json.Unmarshal([]byte(s), &m) != nil {
+			return
+		}
+		var back api.Manifest
+		if err := roundTrip(m, &back); err != nil || !reflect.DeepEqual(back.Shards, m.Shards) || back.ShardCount != m.ShardCount {
+			t.Fatalf("%s: read %+v, back %+v (%v)", s, m.Shards, back.Shards, err)
+		}
+	})
+}
