@@ -46,7 +46,7 @@ func largeRows(ctx context.Context, c *config) []row {
 	f, _ := strconv.Atoi(string(m[1]))
 	l, _ := strconv.Atoi(string(m[2]))
 	first = first.set(bytesOf(f), bytesOf(64<<10), float64(f)/(64<<10))
-	first.note = fmt.Sprintf("Chromium, fresh profile: manifest, config, shards transferred (gzip); model of %s shoppers' deltas", thousands(largeShoppers))
+	first.note = fmt.Sprintf("Chromium, fresh profile: manifest, config, shards downloaded (body bytes, brotli); model of %s shoppers' deltas", thousands(largeShoppers))
 	later = later.set(bytesOf(l), bytesOf(16<<10), float64(l)/(16<<10))
 	later.note = fmt.Sprintf("mean of %s pages: product pages by their links, a listing", m[3])
 	return []row{first, later}
