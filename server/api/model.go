@@ -339,15 +339,26 @@ func acceptsEncoding(header, coding string) bool {
 // accept: brotli (what browsers accept, the smallest), gzip (what other
 // clients do) and none; an encoding is nil when it is not smaller. Blobs
 // and manifests never change, so each is compressed once, when cached,
-// at the best (slowest) settings, never per request.
+// never per request.
 type encoded struct {
 	raw, br, gz []byte
 }
 
+// brotliBest is the size up to which a body is compressed at brotli's
+// best quality (11), the slowest: a shard or a manifest of a few
+// kilobytes takes milliseconds; past it, quality 9, whose cost grows
+// linearly (1 MB, load ~20: 1.5 s at 11, 0.13 s at 9, 13% larger), so
+// that the first request for a large blob does not wait seconds.
+const brotliBest = 64 << 10
+
 // encode compresses b for the cache.
 func encode(b []byte) encoded {
 	var br, gz bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	q := brotli.BestCompression
+	if len(b) > brotliBest {
+		q = 9
+	}
+	bw := brotli.NewWriterLevel(&br, q)
 	bw.Write(b)
 	bw.Close()
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
