@@ -35,9 +35,11 @@ import (
 // The demo this test runs: its catalogue, and the simulated shoppers
 // (demo-site/sim.Large, ~5.5 deltas each through POST /v1/sync) whose
 // deltas make its model: as many as keep the seeding within ~30 s on two
-// busy cores (a model of 64-128 shards, DIGINETICA's is 64), unless
-// $TAILOR_LARGE_SHOPPERS says (make bench: 100,000, a model with
-// neighbours for about half the catalogue). $TAILOR_LARGE_ARGS adds
+// busy cores (a model of 256 shards, as DIGINETICA's at 4 KiB a
+// shard), unless $TAILOR_LARGE_SHOPPERS says (make bench: 100,000, a
+// model with neighbours for about half the catalogue, 1,024 shards, the
+// most there are: its manifest alone is ~35 KB brotli, and the first
+// page view ~70 KB, over the target). $TAILOR_LARGE_ARGS adds
 // flags of tailor-demo (the server's: -shard-bytes, -head-items, ...).
 const (
 	catalogSize     = 40_000
