@@ -102,7 +102,7 @@ type request struct {
 type server struct {
 	*httptest.Server
 	site     site
-	blobs    map[string][]byte // config and shards by hash
+	blobs    map[string][]byte // config and shards by hash, shards by name too
 	manifest []byte            // GET /v1/model
 
 	mu    sync.Mutex
@@ -115,7 +115,7 @@ type server struct {
 type manifest struct {
 	Site    string `json:"site"`
 	Version uint32 `json:"version"`
-	// shard i's hash and version by index; with Head, the head last
+	// shard i's name and version by index; with Head, the head last
 	Hashes   []string            `json:"hashes"`
 	Versions []uint32            `json:"versions"`
 	Head     bool                `json:"head,omitempty"`
@@ -199,7 +199,8 @@ func (s *server) model() manifest {
 		b := wire.Marshal(&w)
 		h := hashOf(b)
 		s.blobs[h] = b
-		m.Hashes, m.Versions = append(m.Hashes, h), append(m.Versions, 1)
+		s.blobs[h[:32]] = b // a shard's name (server/api.ShardName)
+		m.Hashes, m.Versions = append(m.Hashes, h[:32]), append(m.Versions, 1)
 		m.Bytes += len(b)
 	}
 	if s.site.Head {
@@ -207,7 +208,8 @@ func (s *server) model() manifest {
 		b := wire.Marshal(&w)
 		h := hashOf(b)
 		s.blobs[h] = b
-		m.Hashes, m.Versions, m.Head = append(m.Hashes, h), append(m.Versions, 1), true
+		s.blobs[h[:32]] = b
+		m.Hashes, m.Versions, m.Head = append(m.Hashes, h[:32]), append(m.Versions, 1), true
 	}
 	wasm := loaderAssets.wasm
 	sri := sha512.Sum384(wasm)

@@ -97,7 +97,7 @@ func TestModel(t *testing.T) {
 			if err := wire.Unmarshal(b, &w, "weights"); err != nil {
 				t.Fatal(err)
 			}
-			if int(w.Shard) != i || w.Shards != 4 || w.Version != sh.Version || store.Hash(b) != sh.Hash {
+			if int(w.Shard) != i || w.Shards != 4 || w.Version != sh.Version || api.ShardName(store.Hash(b)) != sh.Hash {
 				t.Errorf("shard %d: %+v", i, w)
 			}
 			for _, it := range w.Items {

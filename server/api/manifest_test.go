@@ -92,19 +92,20 @@ func TestManifestEncodings(t *testing.T) {
 			}
 		}
 	}
-	// A shard costs its hash (32 bytes of entropy in 64 hex digits) and
-	// little more: the old manifest's url, index and bytes cost 30 more.
-	if sizes["gzip"] >= sizes[""] || sizes["br"] >= sizes["gzip"] || sizes["br"] > 36*257 {
-		t.Errorf("manifest of 256 shards: %d bytes, gzip %d, brotli %d: want brotli < gzip < plain, and <= 36 B a shard", sizes[""], sizes["gzip"], sizes["br"])
+	// A shard costs its name (16 bytes of entropy in 32 hex digits) and
+	// little more: the old manifest's hash, url, index and bytes cost 50
+	// gzip bytes.
+	if sizes["gzip"] >= sizes[""] || sizes["br"] >= sizes["gzip"] || sizes["br"] > 20*257 {
+		t.Errorf("manifest of 256 shards: %d bytes, gzip %d, brotli %d: want brotli < gzip < plain, and <= 20 B a shard", sizes[""], sizes["gzip"], sizes["br"])
 	}
 	t.Logf("manifest of %d shards: %d bytes, %d gzip, %d brotli (%.1f B a shard)", p.Shards, sizes[""], sizes["gzip"], sizes["br"], float64(sizes["br"])/257)
 }
 
-// TestManifestJSON: each shard is its hash, once, by index, with its
+// TestManifestJSON: each shard is its name, once, by index, with its
 // version at the same index, the head last; a Go client reads it back
 // with each shard's index, URL and head mark.
 func TestManifestJSON(t *testing.T) {
-	h := func(c string) string { return strings.Repeat(c, 64) }
+	h := func(c string) string { return strings.Repeat(c, 32) }
 	m := api.Manifest{Site: "demo", Version: 3, ShardCount: 2, Shards: []api.ManifestShard{
 		{Index: 0, Version: 1, URL: "/v1/shards/" + h("a"), Hash: h("a")},
 		{Index: 1, Version: 3, URL: "/v1/shards/" + h("b"), Hash: h("b")},
@@ -158,8 +159,10 @@ func TestManifestJSON(t *testing.T) {
 		{name: "versions missing", json: `{"hashes":["` + h("a") + `"],"versions":[]}`},
 		{name: "a version too many", json: `{"hashes":[],"versions":[1]}`},
 		{name: "head without shards", json: `{"hashes":[],"versions":[],"head":true}`},
-		{name: "short hash", json: `{"hashes":["abc"],"versions":[1]}`},
-		{name: "path in a hash", json: `{"hashes":["../../v1/stats` + h("a")[14:] + `"],"versions":[1]}`},
+		{name: "short name", json: `{"hashes":["abc"],"versions":[1]}`},
+		{name: "a whole hash", json: `{"hashes":["` + h("a") + h("a") + `"],"versions":[1]}`},
+		{name: "upper case", json: `{"hashes":["` + strings.ToUpper(h("a")) + `"],"versions":[1]}`},
+		{name: "path in a hash", json: `{"hashes":["../../v1/stats` + h("a")[14:] + "aaaaaaaaaaaaaa" + `"],"versions":[1]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
@@ -188,7 +191,7 @@ func roundTrip(m api.Manifest, back *api.Manifest) error {
 // FuzzManifestJSON: reading a manifest never panics, and what it reads
 // writes back to JSON that reads the same.
 func FuzzManifestJSON(f *testing.F) {
-	h := strings.Repeat("a", 64)
+	h := strings.Repeat("a", 32)
 	f.Add(`{"hashes":["` + h + `"],"versions":[1],"head":true}`)
 	f.Add(`{"hashes":["` + h + `","` + h + `"],"versions":[1,2]}`)
 	f.Add(`{"hashes":[],"versions":[]}`)
@@ -203,4 +206,56 @@ func FuzzManifestJSON(f *testing.F) {
 			t.Fatalf("%s: read %+v, back %+v (%v)", s, m.Shards, back.Shards, err)
 		}
 	})
+}
+
+// TestShardNames: a shard is served by its name (128 bits of its hash)
+// whether or not this server built a manifest naming it (another replica
+// did, or this one before a restart), and by its whole hash; a name no
+// version served has is 404.
+func TestShardNames(t *testing.T) {
+	p := aggregate.DefaultParams
+	p.MinCohort, p.Shards = 1, 4
+	s := newStack(t, stackConfig{params: p})
+	cur, ok := s.agg.Current("demo")
+	if !ok || len(cur.Shards) != 5 {
+		t.Fatalf("current version: %v, %d shards", ok, len(cur.Shards))
+	}
+	sh := cur.Shards[2]
+	for _, tc := range []struct {
+		name, path string
+		code       int
+	}{
+		{"name, no manifest built yet", "/v1/shards/" + api.ShardName(sh.Hash), 200},
+		{"whole hash", "/v1/shards/" + sh.Hash, 200},
+		{"name of no shard", "/v1/shards/" + strings.Repeat("0", 32), 404},
+		{"name of the configuration", "/v1/shards/" + api.ShardName(cur.Config), 404},
+		{"upper case", "/v1/shards/" + strings.ToUpper(api.ShardName(sh.Hash)), 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.do(t, http.MethodGet, tc.path, nil, "Accept-Encoding", "identity")
+			if r.code != tc.code {
+				t.Fatalf("%s: %d, want %d", tc.path, r.code, tc.code)
+			}
+			if tc.code == 200 && !bytes.Equal(r.body, mustBlob(t, s, sh.Hash)) {
+				t.Errorf("%s: other bytes than the shard's", tc.path)
+			}
+		})
+	}
+	var m api.Manifest
+	s.do(t, http.MethodGet, "/v1/model?site=demo", nil).json(t, &m)
+	for i, ms := range m.Shards {
+		if ms.Hash != api.ShardName(cur.Shards[i].Hash) || ms.URL != "/v1/shards/"+ms.Hash {
+			t.Errorf("manifest shard %d: %+v, want the name of %s", i, ms, cur.Shards[i].Hash)
+		}
+	}
+}
+
+// mustBlob reads a blob from the stack's store.
+func mustBlob(t *testing.T, s *stack, hash string) []byte {
+	t.Helper()
+	b, err := s.store.Blob(t.Context(), hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -31,10 +31,11 @@ const immutable = "public, max-age=31536000, immutable"
 // version costs only what changed.
 //
 // Every device downloads the manifest on its first page view, so its JSON
-// is compact (MarshalJSON): each shard is its hash, once, at its index in
-// hashes, with the version its content dates from at the same index of
-// versions; with head, the last shard (index ShardCount) is the head. The
-// loader derives a shard's URL from its hash (/v1/shards/{hash}). Shards,
+// is compact (MarshalJSON): each shard is its name (ShardName: 128 bits
+// of its hash), once, at its index in hashes, with the version its
+// content dates from at the same index of versions; with head, the last
+// shard (index ShardCount) is the head. The loader derives a shard's URL
+// from its name (/v1/shards/{name}). Shards,
 // with each shard's index, URL and head mark spelled out, is what
 // UnmarshalJSON rebuilds for Go clients.
 type Manifest struct {
@@ -56,7 +57,7 @@ type ManifestShard struct {
 	Index   int    // shard Index holds the items wire.ShardOf(id, ShardCount) = Index
 	Version uint32 // the version its content dates from
 	URL     string // /v1/shards/{Hash}
-	Hash    string
+	Hash    string // its name: ShardName of its blob's hash
 	// Head marks the shard of the most popular items, which a device
 	// fetches whatever it meets (index ShardCount); the shards by id leave
 	// its items out.
@@ -76,8 +77,30 @@ type compactManifest struct {
 }
 
 // shardURL is where a shard is served: the loader derives the same URL
-// from the hash (sdk/js/src/model.js).
-func shardURL(hash string) string { return "/v1/shards/" + hash }
+// from the name (sdk/js/src/model.js).
+func shardURL(name string) string { return "/v1/shards/" + name }
+
+// ShardName returns the name of a shard whose blob has hash (a valid
+// store.Hash): its first 128 bits, in hex. Every device downloads each
+// shard's name in the manifest, and 128 bits cost half the 256 of the
+// hash (~17 brotli bytes, not ~34); the loader checks no integrity (the
+// manifest and the shards come from one server), so a name is an
+// address, and 128 bits keep names of different blobs apart (a collision
+// needs ~2^64 blobs, or as much work to craft one).
+func ShardName(hash string) string { return hash[:32] }
+
+// validName reports whether s is a shard name: 32 lowercase hex digits.
+func validName(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // MarshalJSON writes the manifest's compact JSON from its Shards: by
 // index, the head (if any) last.
@@ -109,7 +132,7 @@ func (m *Manifest) UnmarshalJSON(b []byte) error {
 		p.ShardCount--
 	}
 	for i, h := range c.Hashes {
-		if !store.ValidHash(h) {
+		if !validName(h) {
 			return fmt.Errorf("%w: shard %d hash %q", ErrBadManifest, i, h)
 		}
 		p.Shards[i] = ManifestShard{Index: i, Version: c.Versions[i], URL: shardURL(h), Hash: h, Head: i == p.ShardCount}
@@ -240,11 +263,13 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 		m.Slots = st.Slots
 	}
 	for _, sh := range v.Shards {
-		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: shardURL(sh.Hash), Hash: sh.Hash, Head: sh.Head})
+		name := ShardName(sh.Hash)
+		m.Shards = append(m.Shards, ManifestShard{Index: sh.Index, Version: sh.Version, URL: shardURL(name), Hash: name, Head: sh.Head})
 		if !sh.Head {
 			m.ShardCount++
 		}
 	}
+	s.names.add(v)
 	body, err := json.Marshal(&m)
 	if err != nil {
 		return nil, err
@@ -255,12 +280,20 @@ func (s *Server) manifest(ctx context.Context, v store.Version) (*cachedManifest
 	return c, nil
 }
 
-// handleBlob serves a content-addressed blob (a shard or a configuration):
-// immutable, brotli- or gzip-encoded when the client accepts it.
+// handleBlob serves a content-addressed blob (a shard or a configuration)
+// by its hash, or a shard by its name (ShardName): immutable, brotli- or
+// gzip-encoded when the client accepts it.
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
-	hash := r.PathValue("hash")
-	if !store.ValidHash(hash) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("%q is not a blob hash", hash))
+	id := r.PathValue("hash")
+	hash := id
+	if validName(id) {
+		var ok bool
+		if hash, ok = s.resolveName(r.Context(), id); !ok {
+			writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("no shard named %q in a version served", id))
+			return
+		}
+	} else if !store.ValidHash(id) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Errorf("%q is not a blob hash or shard name", id))
 		return
 	}
 	b, err := s.blobs.get(r.Context(), s.store, hash)
@@ -273,8 +306,73 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	h.Set("Cache-Control", immutable)
 	h.Set("Vary", "Accept-Encoding")
-	body, etag := b.pick(h, r.Header.Get("Accept-Encoding"), `"`+hash+`"`)
+	body, etag := b.pick(h, r.Header.Get("Accept-Encoding"), `"`+id+`"`)
 	writeEncoded(w, r, body, etag, "application/msgpack")
+}
+
+// resolveName returns the hash of the shard named name in a version this
+// server serves: one whose manifest it built, else a site's current or
+// pinned one (a manifest another replica served, or one built before a
+// restart).
+func (s *Server) resolveName(ctx context.Context, name string) (string, bool) {
+	if h, ok := s.names.get(name); ok {
+		return h, true
+	}
+	for _, key := range s.sites.Keys() {
+		cur, ok := s.agg.Current(key)
+		if !ok {
+			continue
+		}
+		s.names.add(cur)
+		if pin, ok := s.pinned(key); ok && pin < cur.Number && !s.names.has(key, pin) {
+			if v, err := s.store.Version(ctx, key, pin); err == nil {
+				s.names.add(v)
+			}
+		}
+	}
+	return s.names.get(name)
+}
+
+// maxNames bounds the shard names a server keeps: past it, it forgets
+// them all and learns those of the versions asked for again. A version
+// has at most aggregate.MaxShards + 1 shards.
+const maxNames = 1 << 16
+
+// shardNames maps the names of the shards of the versions a server
+// served to their hashes. Goroutine-safe.
+type shardNames struct {
+	mu       sync.Mutex
+	hash     map[string]string // by name
+	versions map[string]bool   // site\x00version added
+}
+
+func (n *shardNames) add(v store.Version) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	key := fmt.Sprintf("%s\x00%d", v.Site, v.Number)
+	if n.versions[key] {
+		return
+	}
+	if n.hash == nil || len(n.hash)+len(v.Shards) > maxNames {
+		n.hash, n.versions = map[string]string{}, map[string]bool{}
+	}
+	n.versions[key] = true
+	for _, sh := range v.Shards {
+		n.hash[ShardName(sh.Hash)] = sh.Hash
+	}
+}
+
+func (n *shardNames) has(site string, version uint32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.versions[fmt.Sprintf("%s\x00%d", site, version)]
+}
+
+func (n *shardNames) get(name string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	h, ok := n.hash[name]
+	return h, ok
 }
 
 // writeEncoded ends a cached response whose encoding (Content-Encoding,

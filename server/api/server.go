@@ -235,6 +235,7 @@ type Server struct {
 	metrics        *metrics
 	blobs          *blobCache
 	manifests      *manifestCache
+	names          shardNames // shard names of the versions served (handleBlob)
 
 	limiter           *limiter // nil: no rate limit
 	trustForwardedFor bool

@@ -7,16 +7,17 @@ import { utf8 } from './msgpack.js'
  * loader needs of it. Every field of the server's manifest that the loader
  * reads is read here, and nowhere else:
  *
- *   {hashes: [shard hash by index], versions: [shard version by index],
+ *   {hashes: [shard name by index], versions: [shard version by index],
  *    head: true, config: {url}, assets: {"tailor.wasm": {url}}, slots}
  *
  * Shard i < count holds the items shardOf(id, count) = i; with head, the
  * last shard (index count, one less than the hashes) is the head: the
- * most popular items. A shard's URL is /v1/shards/{hash}; other URLs may
- * be relative to the origin. The browser's HTTP cache revalidates the
- * manifest with its ETag (If-None-Match) once its max-age is over, behind
- * the page while server/api's stale-while-revalidate allows; setting that
- * header by hand would cost a CORS preflight. */
+ * most popular items. A shard's URL is /v1/shards/{name} (its name: 128
+ * bits of its hash, in hex); other URLs may be relative to the origin.
+ * The browser's HTTP cache revalidates the manifest with its ETag
+ * (If-None-Match) once its max-age is over, behind the page while
+ * server/api's stale-while-revalidate allows; setting that header by hand
+ * would cost a CORS preflight. */
 export async function manifest(origin, site) {
   const r = await fetch(origin + '/v1/model?site=' + encodeURIComponent(site), { credentials: 'omit' })
   if (!r.ok) throw Error('manifest: HTTP ' + r.status)
