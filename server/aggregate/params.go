@@ -94,8 +94,9 @@ type Params struct {
 	// per device: 100 items .5430 / .3454, 9.3 kB; 200 .5464 / .3457,
 	// 11.0 kB; the whole model .5472 / .3464, 24.2 kB. ShardBytes (4 KiB)
 	// trades the manifest, ~35 brotli bytes a shard every device
-	// downloads, against the shards a first page fetches: model body
-	// bytes of a first / later page view on the 40,000-item demo
+	// downloads (~18 since a shard is named by 128 bits), against the
+	// shards a first page fetches: model body bytes of a first / later
+	// page view on the 40,000-item demo
 	// (demo-site/e2e/large, 20,000 shoppers) at 8 KiB, 128 shards: 44,950
 	// / 1,878; 4 KiB, 256: 36,841 / 1,308; 2 KiB, 512: 37,643 / 896;
 	// 1 KiB, 1,024: 49,997 / 828. DIGINETICA (replay of train_valid,
