@@ -38,8 +38,8 @@ import (
 // busy cores (a model of 256 shards, as DIGINETICA's at 4 KiB a
 // shard), unless $TAILOR_LARGE_SHOPPERS says (make bench: 100,000, a
 // model with neighbours for about half the catalogue, 1,024 shards, the
-// most there are: its manifest alone is ~35 KB brotli, and the first
-// page view ~70 KB, over the target). $TAILOR_LARGE_ARGS adds
+// most there are: its manifest alone is ~18 KB brotli, the first page
+// view ~53 KB). $TAILOR_LARGE_ARGS adds
 // flags of tailor-demo (the server's: -shard-bytes, -head-items, ...).
 const (
 	catalogSize     = 40_000
