@@ -93,9 +93,11 @@ func (tb *Tab) Wait(expr string) {
 }
 
 // staleContext reports whether err is DevTools losing the page's
-// JavaScript context to a navigation in flight: worth another try.
+// JavaScript context to a navigation in flight (the promise it awaited
+// included): worth another try.
 func staleContext(err error) bool {
 	return strings.Contains(err.Error(), "Cannot find context with specified id") ||
+		strings.Contains(err.Error(), "Promise was collected") ||
 		strings.Contains(err.Error(), "Execution context was destroyed") ||
 		strings.Contains(err.Error(), "Inspected target navigated or closed")
 }
