@@ -101,7 +101,9 @@ type Params struct {
 	// / 1,878; 4 KiB, 256: 36,841 / 1,308; 2 KiB, 512: 37,643 / 896;
 	// 1 KiB, 1,024: 49,997 / 828. DIGINETICA (replay of train_valid,
 	// 1,000 sessions: a first page is one product): 8 KiB, 256 shards,
-	// 27,671 / 3,169; 4 KiB, 512: 34,117 / 1,684.
+	// 27,671 / 3,169; 4 KiB, 512: 34,117 / 1,684, and 25,956 / 1,686 once
+	// shards are named by 128 bits (40,000-item demo, 4 KiB: 32,841 /
+	// 1,299).
 	Shards, ShardBytes, HeadItems int
 	// KeepPairs, KeepItems and KeepBytes bound the memory of a site's
 	// aggregate: past any of them, the entries with the fewest
