@@ -32,11 +32,9 @@ package tailor
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -45,12 +43,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/andybalholm/brotli"
-
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/data"
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
+	"github.com/tailorhq/tailor/internal/browserget"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -485,7 +482,7 @@ func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
 // would fetch (served.fetch).
 func (m *Method) download(ctx context.Context, client *http.Client, base string) error {
 	var man api.Manifest
-	b, n, err := get(ctx, client, base+"/v1/model?site="+siteKey)
+	b, n, err := browserget.Get(ctx, client, base+"/v1/model?site="+siteKey)
 	if err != nil {
 		return err
 	}
@@ -493,11 +490,11 @@ func (m *Method) download(ctx context.Context, client *http.Client, base string)
 		return fmt.Errorf("tailor: manifest: %w", err)
 	}
 	model := &served{count: man.ShardCount, manifest: n, shards: map[int]shard{}}
-	if m.config, model.config, err = get(ctx, client, base+man.Config.URL); err != nil {
+	if m.config, model.config, err = browserget.Get(ctx, client, base+man.Config.URL); err != nil {
 		return err
 	}
 	for _, s := range man.Shards {
-		b, n, err := get(ctx, client, base+s.URL)
+		b, n, err := browserget.Get(ctx, client, base+s.URL)
 		if err != nil {
 			return err
 		}
@@ -615,47 +612,6 @@ func post(ctx context.Context, h http.Handler, body []byte) error {
 		return fmt.Errorf("sync: %d %s: %s", rec.Code, http.StatusText(rec.Code), bytes.TrimSpace(rec.Body.Bytes()))
 	}
 	return nil
-}
-
-// get fetches url as a browser would (accepting brotli and gzip, as
-// Chromium does) and returns the body and how many bytes were served for
-// it.
-func get(ctx context.Context, c *http.Client, url string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
-	res, err := c.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return nil, 0, err
-	}
-	var rd io.Reader
-	switch enc := res.Header.Get("Content-Encoding"); enc {
-	case "":
-		return b, len(b), nil
-	case "br":
-		rd = brotli.NewReader(bytes.NewReader(b))
-	case "gzip":
-		if rd, err = gzip.NewReader(bytes.NewReader(b)); err != nil {
-			return nil, 0, fmt.Errorf("GET %s: %w", url, err)
-		}
-	default:
-		return nil, 0, fmt.Errorf("GET %s: Content-Encoding %q", url, enc)
-	}
-	body, err := io.ReadAll(io.LimitReader(rd, 64<<20))
-	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
-	}
-	return body, len(b), nil
 }
 
 // published counts the items and the neighbour entries (pairs) of the

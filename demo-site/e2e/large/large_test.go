@@ -9,12 +9,9 @@
 package large
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,8 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/andybalholm/brotli"
-
+	"github.com/tailorhq/tailor/internal/browserget"
 	"github.com/tailorhq/tailor/internal/browsertest"
 	"github.com/tailorhq/tailor/internal/serverproc"
 	"github.com/tailorhq/tailor/sdk/wire"
@@ -306,9 +302,10 @@ func (m model) String() string {
 // describeModel reads the demo's published model as a browser would
 // download it (brotli-encoded, as Chromium accepts it), whole.
 func describeModel(base string) (model, error) {
+	ctx, c := context.Background(), http.DefaultClient
 	m := model{inHead: map[string]bool{}}
 	var man api.Manifest
-	b, br, err := getBrotli(base + "/v1/model?site=demo")
+	b, br, err := browserget.Get(ctx, c, base+"/v1/model?site=demo")
 	if err != nil {
 		return m, err
 	}
@@ -318,7 +315,7 @@ func describeModel(base string) (model, error) {
 	}
 	m.shards = man.ShardCount
 	for _, s := range man.Shards {
-		b, br, err := getBrotli(base + s.URL)
+		b, br, err := browserget.Get(ctx, c, base+s.URL)
 		if err != nil {
 			return m, err
 		}
@@ -341,43 +338,6 @@ func describeModel(base string) (model, error) {
 		}
 	}
 	return m, nil
-}
-
-// getBrotli GETs url accepting what Chromium accepts, and returns the
-// decoded body and the bytes of the body on the wire.
-func getBrotli(url string) ([]byte, int, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	wire, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, 0, err
-	}
-	var rd io.Reader
-	switch enc := res.Header.Get("Content-Encoding"); enc {
-	case "":
-		return wire, len(wire), nil
-	case "br":
-		rd = brotli.NewReader(bytes.NewReader(wire))
-	case "gzip":
-		if rd, err = gzip.NewReader(bytes.NewReader(wire)); err != nil {
-			return nil, 0, err
-		}
-	default:
-		return nil, 0, fmt.Errorf("GET %s: Content-Encoding %q", url, enc)
-	}
-	b, err := io.ReadAll(rd)
-	return b, len(wire), err
 }
 
 // jsSet returns the keys of set as a JavaScript array literal.
