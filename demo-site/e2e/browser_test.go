@@ -122,10 +122,23 @@ func (it item) String() string {
 // slot returns the items a slot shows (those displayed), in page order.
 func (tb *tab) slot(name string) []item {
 	tb.T().Helper()
+	return tb.items(name, ".filter(e => e.checkVisibility())")
+}
+
+// candidates returns every item of a slot in its order, those past its
+// limit (hidden) included: the whole ranking, not only what shows.
+func (tb *tab) candidates(name string) []item {
+	tb.T().Helper()
+	return tb.items(name, "")
+}
+
+// items reads a slot's items in their order, through filter.
+func (tb *tab) items(name, filter string) []item {
+	tb.T().Helper()
 	return eval[[]item](tb, fmt.Sprintf(`[...document.querySelectorAll('[data-tailor-slot=%q] [data-tailor-item]')]
-		.filter(e => e.checkVisibility())
+		%s
 		.map(e => ({id: e.dataset.tailorItem, category: e.dataset.tailorCategory || '',
-			source: e.dataset.tailorSource || '', reason: e.dataset.tailorReason || '', ref: e.dataset.tailorRef || ''}))`, name))
+			source: e.dataset.tailorSource || '', reason: e.dataset.tailorReason || '', ref: e.dataset.tailorRef || ''}))`, name, filter))
 }
 
 // ids returns the ids of items.
