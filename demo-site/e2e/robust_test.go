@@ -56,9 +56,23 @@ func TestStorageBlocked(t *testing.T) {
 		t.Errorf("the profile says:\n%s\nwant storage in memory", p)
 	}
 	// Another page: Tailor still ranks, and the store's cart still works.
-	tb.visit("/p/gps-watches-2", "also-like")
-	if also := tb.slot("also-like"); len(also) != 6 || also[0].Source == "default" {
-		t.Errorf("also-like %v: want 6 items ranked", also)
+	// Nothing is stored, so each page view is a new device that draws its
+	// arm anew: 5% of them are drawn into the holdout and keep the store's
+	// default order, by design (one failed run in 6 was such a draw); the
+	// next page view draws again.
+	for try := 1; ; try++ {
+		tb.visit("/p/gps-watches-2", "also-like")
+		also := tb.slot("also-like")
+		if arm := eval[string](tb, `__t.ranked.find(r => r.slot == "also-like").arm`); arm != "holdout" || try == 5 {
+			if len(also) != 6 || also[0].Source == "default" {
+				t.Errorf("also-like %v (arm %q): want 6 items ranked", also, arm)
+			}
+			break
+		}
+		if len(also) != 6 || slices.ContainsFunc(also, func(it item) bool { return it.Source != "default" }) {
+			t.Errorf("also-like %v in the holdout: want the store's 6 items in its order, unmarked by the model", also)
+		}
+		t.Logf("page view %d was drawn into the holdout (the store's default order, by design): the visitor views the page again", try)
 	}
 	tb.Click(`[data-add-to-cart]`)
 	tb.Wait(`document.getElementById('cart-count').textContent == '1'`)
