@@ -37,24 +37,15 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/tailorhq/tailor/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("bench", run) }
 
 // config is what the flags set.
 type config struct {
@@ -98,7 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&c.datasets, "datasets", "../shared/datasets", "the shared datasets' `dir`, for the replay row")
 	fs.IntVar(&c.sample, "sample", 1000, "replay evaluation `sessions`")
 	fs.StringVar(&c.only, "only", "", "comma-separated `steps` to run: "+stepNames()+" (default all)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil // the usage is printed
+	} else if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

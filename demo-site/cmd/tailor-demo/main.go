@@ -24,26 +24,17 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	demosite "github.com/tailorhq/tailor/demo-site"
+	"github.com/tailorhq/tailor/internal/cli"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/serve"
 	"github.com/tailorhq/tailor/server/site"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "tailor-demo:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("tailor-demo", run) }
 
 const usage = `tailor-demo: Tailor's demo store, served by the Tailor server.
 

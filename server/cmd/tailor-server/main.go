@@ -15,19 +15,15 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"io"
 
+	"github.com/tailorhq/tailor/internal/cli"
 	"github.com/tailorhq/tailor/server/serve"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := serve.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "tailor-server:", err)
-		os.Exit(1)
-	}
+func main() { cli.Main("tailor-server", run) }
+
+// run is the server with no option beyond its flags: the product alone.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serve.Run(ctx, args, getenv, stdout, stderr)
 }
