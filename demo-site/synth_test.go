@@ -2,9 +2,6 @@ package demosite
 
 import (
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strconv"
 	"strings"
@@ -114,8 +111,6 @@ func TestLargePages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
 	cat := c.Products[0].Category
 	line := c.ByCategory(cat)
 	pages := (len(line) + PageSize - 1) / PageSize
@@ -139,15 +134,9 @@ func TestLargePages(t *testing.T) {
 		{"/img/" + line[3].ID, 200, 0, []string{"<svg"}, nil},
 	}
 	for _, tt := range tests {
-		res, err := http.Get(srv.URL + tt.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		body := string(b)
-		if res.StatusCode != tt.status {
-			t.Errorf("GET %s: %d, want %d", tt.path, res.StatusCode, tt.status)
+		status, body := get(s.Handler(), tt.path)
+		if status != tt.status {
+			t.Errorf("GET %s: %d, want %d", tt.path, status, tt.status)
 			continue
 		}
 		if n := strings.Count(body, "data-tailor-item="); tt.status == 200 && n != tt.items {
@@ -176,15 +165,8 @@ func TestSmallPagesWhole(t *testing.T) {
 	if s.Catalog().Large() {
 		t.Fatal("the demo's own catalogue is Large")
 	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	res, err := http.Get(srv.URL + "/c/jewelry?page=7")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if n := strings.Count(string(b), "data-tailor-item="); res.StatusCode != 200 || n != len(s.Catalog().ByCategory("jewelry")) || strings.Contains(string(b), `rel="next"`) {
-		t.Errorf("GET /c/jewelry?page=7: %d, %d items", res.StatusCode, n)
+	status, body := get(s.Handler(), "/c/jewelry?page=7")
+	if n := strings.Count(body, "data-tailor-item="); status != 200 || n != len(s.Catalog().ByCategory("jewelry")) || strings.Contains(body, `rel="next"`) {
+		t.Errorf("GET /c/jewelry?page=7: %d, %d items", status, n)
 	}
 }
