@@ -31,6 +31,10 @@ type retention struct {
 	last      map[string]time.Time // when each site's job last finished its work
 	compact   bool                 // deltas were deleted since the last compaction
 	compacted time.Time            // when the store was last compacted
+	// held is, for each site whose job last stopped at deltas old enough
+	// but not yet published, the version it saw: its job is due again as
+	// soon as another version is published, not an hour later.
+	held map[string]uint32
 }
 
 // WithRetention deletes each delta once it is older than window and
@@ -86,15 +90,18 @@ func (a *Aggregator) retainAll(ctx context.Context, force bool) (int, error) {
 		return 0, nil
 	}
 	if a.ret.last == nil {
-		a.ret.last = map[string]time.Time{}
+		a.ret.last, a.ret.held = map[string]time.Time{}, map[string]uint32{}
 	}
 	total, backlog := 0, false
 	var first error
 	for _, key := range a.keys {
-		if !force && a.now().Sub(a.ret.last[key]) < retireEvery {
+		s := a.sites[key]
+		v, held := a.ret.held[key]
+		cur := s.current.Load()
+		if !force && !(held && cur != nil && cur.Number != v) && a.now().Sub(a.ret.last[key]) < retireEvery {
 			continue
 		}
-		n, more, err := a.retire(ctx, a.sites[key])
+		n, more, err := a.retire(ctx, s)
 		total += n
 		if err != nil {
 			if ctx.Err() == nil {
@@ -132,10 +139,12 @@ func (a *Aggregator) retainAll(ctx context.Context, force bool) (int, error) {
 
 // retire folds a site's deltas that are older than the window and in the
 // published version into its base, and retires them (up to retireBatch;
-// more reports a backlog left).
+// more reports a backlog left). It notes in held when it stopped at a
+// delta old enough but not yet published (the caller holds mu).
 func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, more bool, err error) {
 	key := s.site.Key
 	cur := s.current.Load()
+	delete(a.ret.held, key)
 	if cur == nil {
 		return 0, false, nil
 	}
@@ -160,7 +169,11 @@ func (a *Aggregator) retire(ctx context.Context, s *siteState) (deleted int, mor
 		done = len(ds) < foldBatch
 		for i := range ds {
 			d := &ds[i]
-			if d.Seq > cur.Cursor || d.Received.Add(store.Granularity).After(cutoff) {
+			old := !d.Received.Add(store.Granularity).After(cutoff)
+			if d.Seq > cur.Cursor || !old {
+				if old {
+					a.ret.held[key] = cur.Number // a step looked before the version that holds it
+				}
 				done = true // not yet published, or not old enough: nor are the next
 				break
 			}
