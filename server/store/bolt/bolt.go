@@ -251,22 +251,19 @@ func (s *DB) usable() error {
 
 // view runs fn in a read transaction, update in a write transaction, while
 // no compaction runs.
-func (s *DB) view(fn func(*bbolt.Tx) error) error {
+func (s *DB) view(fn func(*bbolt.Tx) error) error   { return s.tx(false, fn) }
+func (s *DB) update(fn func(*bbolt.Tx) error) error { return s.tx(true, fn) }
+
+func (s *DB) tx(writable bool, fn func(*bbolt.Tx) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.err != nil {
 		return s.err
+	}
+	if writable {
+		return s.db.Update(fn)
 	}
 	return s.db.View(fn)
-}
-
-func (s *DB) update(fn func(*bbolt.Tx) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.err != nil {
-		return s.err
-	}
-	return s.db.Update(fn)
 }
 
 // Append implements store.Store. The delta's sum and record are made
