@@ -168,16 +168,23 @@ func TestCompact(t *testing.T) {
 	}
 }
 
+// openBench opens a new store for a benchmark, closed with it.
+func openBench(b *testing.B, opts ...bolt.Option) *bolt.DB {
+	b.Helper()
+	db, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"), opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
 // BenchmarkCompact measures compacting a store of 100,000 deltas of 400
 // bytes after retiring half of them: what the retention job pays, with
 // appends waiting, after each run that deleted deltas.
 func BenchmarkCompact(b *testing.B) {
 	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openBench(b)
 	const n = 100_000
 	body := bytes.Repeat([]byte{0xa5}, 400)
 	var wg sync.WaitGroup
@@ -294,11 +301,7 @@ func BenchmarkAppend(b *testing.B) {
 		opt  bolt.Option
 	}{{"journal", bolt.WithJournal(4 << 20)}, {"no journal", bolt.WithJournal(0)}} {
 		b.Run(tc.name, func(b *testing.B) {
-			db, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"), tc.opt)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := openBench(b, tc.opt)
 			body := make([]byte, 1200)
 			var next, ids atomic.Uint64
 			lat := make([][]time.Duration, 32)
@@ -336,11 +339,7 @@ func BenchmarkAppend(b *testing.B) {
 // new delta) and of two sites with nothing new.
 func BenchmarkDeltasNew(b *testing.B) {
 	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(b.TempDir(), "tailor.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openBench(b)
 	body := make([]byte, 1200)
 	for _, site := range []string{"a", "b", "c"} {
 		d := store.Delta{Site: site, Body: body, Received: time.Now()}
