@@ -16,10 +16,7 @@ func TestWeightsLDP(t *testing.T) {
 	p := params()
 	p.LDPEpsilon = 4
 	rng := rand.New(rand.NewPCG(1, 2))
-	catalog := make([]string, 60)
-	for i := range catalog {
-		catalog[i] = fmt.Sprint("p", i)
-	}
+	catalog := aggregatetest.Catalog(60)
 	s, claimed, federated := aggregate.NewState(), aggregate.NewState(), aggregate.NewState()
 	fp := params() // a site that is not federated+ldp
 	for i, d := range aggregatetest.LDPDeltas(rng, 20000, 4, 4) {
@@ -90,10 +87,7 @@ func TestWeightsLDPHadamard(t *testing.T) {
 	p := params()
 	p.LDPEpsilon = 4
 	rng := rand.New(rand.NewPCG(9, 10))
-	catalog := make([]string, 60)
-	for i := range catalog {
-		catalog[i] = fmt.Sprint("p", i)
-	}
+	catalog := aggregatetest.Catalog(60)
 	old, mixed := aggregate.NewState(), aggregate.NewState()
 	for i, d := range aggregatetest.HadamardDeltas(rng, 20000, 4) {
 		old.Fold(&d, uint64(i+1), t0, &p)
@@ -129,10 +123,7 @@ func TestWeightsLDPLargeCatalogue(t *testing.T) {
 	for i, d := range aggregatetest.LDPDeltas(rng, 5000, 4, 4) {
 		s.Fold(&d, uint64(i+1), t0, &p)
 	}
-	catalog := make([]string, 20000)
-	for i := range catalog {
-		catalog[i] = fmt.Sprint("p", i) // p0-p50 reported, the rest never
-	}
+	catalog := aggregatetest.Catalog(20000) // p0-p50 reported, the rest never
 	got := s.WeightsLDP(&p, catalog)
 	published, noise := map[string]bool{}, 0
 	for _, it := range got {

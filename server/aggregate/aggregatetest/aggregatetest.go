@@ -42,6 +42,16 @@ func HadamardDeltas(rng *rand.Rand, n int, eps float32) []wire.Delta {
 	return ds
 }
 
+// Catalog returns the ids "p0" to "p<n-1>": the catalogue of the items
+// of LDPDeltas and HadamardDeltas, of which only p0-p50 are reported.
+func Catalog(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprint("p", i)
+	}
+	return ids
+}
+
 // skewed draws item i with weight about 1/(i+1), and its successor.
 func skewed(rng *rand.Rand) (item, next string) {
 	i := int(float64(50) * rng.Float64() * rng.Float64()) // skewed to low i
