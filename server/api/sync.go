@@ -50,33 +50,26 @@ var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, MaxBodyBytes+1);
 // copies what it keeps (store.Store.Append does not retain the body).
 var canonicalPool = sync.Pool{New: func() any { return msgp.NewWriter(4 << 10) }}
 
-// SyncResponse is the body of 202 Accepted.
-type SyncResponse struct {
-	Status string `json:"status"` // "accepted", or "duplicate" for a retry of a recorded delta
-}
-
-// syncAccepted holds the two answers of a sync that is recorded, encoded
-// once: every sync answers one, so it is written without encoding/json
-// and without a header allocated (TestSyncAnswers: the same bytes and
-// headers as writeJSON's).
-var syncAccepted = map[string][]byte{
-	reasonAccepted:  []byte(`{"status":"accepted"}` + "\n"),
-	reasonDuplicate: []byte(`{"status":"duplicate"}` + "\n"),
-}
+// SyncStatusHeader is the header of a 202 Accepted that says whether the
+// delta was recorded now ("accepted") or before ("duplicate", a retry).
+// The answer has no body: a device sends the delta with sendBeacon or a
+// no-cors fetch and never reads it, and a body cost each sync more CPU
+// than decoding the delta (RATIONALE.md, "What a durable sync costs").
+const SyncStatusHeader = "Tailor-Sync-Status"
 
 // Header values of a recorded sync's answer, shared: net/http only reads
-// them.
+// them, and every sync answers one.
 var (
 	hdrNoStore = []string{"no-store"}
-	hdrJSON    = []string{"application/json"}
 	hdrNoSniff = []string{"nosniff"}
+	hdrStatus  = map[string][]string{reasonAccepted: {reasonAccepted}, reasonDuplicate: {reasonDuplicate}}
 )
 
 // handleSync accepts one profile delta. It answers 202 only once the delta
 // is durable; what it stores is the delta re-encoded (ingest.Canonical),
 // never the body, so a retry of a recorded delta (same id, same canonical
-// bytes) answers 202 "duplicate" and counts nothing twice. Refusals store
-// nothing.
+// bytes) answers 202 with SyncStatusHeader "duplicate" and counts nothing
+// twice. Refusals store nothing.
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	var key string // the site, once known
 	reason, code, err := s.sync(w, r, &key)
@@ -94,10 +87,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h["Cache-Control"] = hdrNoStore
-	h["Content-Type"] = hdrJSON
 	h["X-Content-Type-Options"] = hdrNoSniff
+	h[SyncStatusHeader] = hdrStatus[reason]
 	w.WriteHeader(code)
-	w.Write(syncAccepted[reason])
 }
 
 func result(code int) string {
