@@ -28,25 +28,14 @@ func (m *AR) Name() string { return "AR" }
 
 // Fit counts co-occurrences.
 func (m *AR) Fit(ctx context.Context, train []data.Session) error {
-	m.cat = newCatalog(train)
-	m.rules = newRuleTable()
-	var last []int32
-	for i, s := range train {
-		if i%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	var err error
+	m.cat, m.rules, err = mineRules(ctx, train, m.Pruning, func(t *ruleTable, before []int32, b int32) {
+		for _, a := range before {
+			t.add(a, b, 1)
+			t.add(b, a, 1)
 		}
-		last = last[:0]
-		for _, c := range s.Clicks {
-			b := m.cat.ids[c.Item]
-			for _, a := range last {
-				m.rules.add(a, b, 1)
-				m.rules.add(b, a, 1)
-			}
-			last = append(last, b)
-		}
-	}
-	m.rules.prune(m.Pruning)
-	return nil
+	})
+	return err
 }
 
 // Start implements eval.Method.

@@ -2,9 +2,12 @@ package baselines
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/tailorhq/tailor/build/replay/data"
 )
 
 // DefaultPruning is session-rec's default for AR and SR (pruning=20): keep
@@ -21,6 +24,28 @@ type ruleTable struct {
 
 func newRuleTable() *ruleTable {
 	return &ruleTable{rules: make(map[int32][]scored), pos: make(map[int32]map[int32]int)}
+}
+
+// mineRules builds the catalogue of train and a rule table, in which
+// rule(t, before, b) records the rules of each click b of a session given
+// the session's clicks before it, then prunes the table: AR and SR differ
+// only in rule. A done ctx stops it, checked every 1,024 sessions.
+func mineRules(ctx context.Context, train []data.Session, pruning float64, rule func(t *ruleTable, before []int32, b int32)) (*catalog, *ruleTable, error) {
+	cat, t := newCatalog(train), newRuleTable()
+	var last []int32
+	for i, s := range train {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		last = last[:0]
+		for _, c := range s.Clicks {
+			b := cat.ids[c.Item]
+			rule(t, last, b)
+			last = append(last, b)
+		}
+	}
+	t.prune(pruning)
+	return cat, t, nil
 }
 
 // touch makes sure the rule a→b exists, as a zero weight.

@@ -51,24 +51,13 @@ func (m *SR) Fit(ctx context.Context, train []data.Session) error {
 		}
 		weights[i] = w
 	}
-	m.cat = newCatalog(train)
-	m.rules = newRuleTable()
-	var last []int32
-	for n, s := range train {
-		if n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	var err error
+	m.cat, m.rules, err = mineRules(ctx, train, m.Pruning, func(t *ruleTable, before []int32, b int32) {
+		for i := 1; i <= min(m.Steps, len(before)); i++ {
+			t.add(before[len(before)-i], b, weights[i])
 		}
-		last = last[:0]
-		for _, c := range s.Clicks {
-			b := m.cat.ids[c.Item]
-			for i := 1; i <= min(m.Steps, len(last)); i++ {
-				m.rules.add(last[len(last)-i], b, weights[i])
-			}
-			last = append(last, b)
-		}
-	}
-	m.rules.prune(m.Pruning)
-	return nil
+	})
+	return err
 }
 
 // Start implements eval.Method.
