@@ -5,18 +5,16 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/device"
+	"github.com/tailorhq/tailor/sdk/internal/testclock"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-var t0 = time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC).UnixMilli()
-
-func at(min float64) int64 { return t0 + int64(min*profile.Minute) }
+var t0, at = testclock.T0, testclock.At // the tests' clock (sdk/internal/testclock)
 
 var (
 	gown   = wire.Item{ID: "gown-1", Category: "evening-gowns", Tags: []string{"formal"}, Price: 189}

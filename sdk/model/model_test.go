@@ -6,16 +6,14 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
+	"github.com/tailorhq/tailor/sdk/internal/testclock"
 	"github.com/tailorhq/tailor/sdk/model"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-var t0 = time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC).UnixMilli()
-
-func at(min float64) int64 { return t0 + int64(min*profile.Minute) }
+var t0, at = testclock.T0, testclock.At // the tests' clock (sdk/internal/testclock)
 
 // catalogue: an evening outfit (gown → heels → clutch → jewelry), and
 // unrelated popular items.

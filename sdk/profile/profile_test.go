@@ -6,18 +6,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tailorhq/tailor/sdk/delta"
+	"github.com/tailorhq/tailor/sdk/internal/testclock"
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-// t0 is the tests' clock: a Monday evening.
-var t0 = time.Date(2026, 11, 23, 19, 30, 0, 0, time.UTC).UnixMilli()
-
-func at(min float64) int64 { return t0 + int64(min*profile.Minute) }
+var t0, at = testclock.T0, testclock.At // the tests' clock (sdk/internal/testclock)
 
 var (
 	gown   = &wire.Item{ID: "gown-1", Category: "evening-gowns", Tags: []string{"formal", "red"}, Price: 189}
