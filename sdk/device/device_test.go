@@ -14,8 +14,6 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
-var t0, at = testclock.T0, testclock.At // the tests' clock (sdk/internal/testclock)
-
 var (
 	gown   = wire.Item{ID: "gown-1", Category: "evening-gowns", Tags: []string{"formal"}, Price: 189}
 	heels  = wire.Item{ID: "heels-3", Category: "metallic-heels", Tags: []string{"formal"}, Price: 95}
@@ -48,7 +46,7 @@ func newDevice(cfg wire.Config, seed uint64) *device.Device {
 }
 
 func click(d *device.Device, it wire.Item, min float64) {
-	d.Track(&wire.Event{Kind: wire.KindClick, Time: at(min), Item: &it})
+	d.Track(&wire.Event{Kind: wire.KindClick, Time: testclock.At(min), Item: &it})
 }
 
 func ids(res wire.RankResult) []string {
@@ -70,13 +68,13 @@ func TestTrackRankTakeDelta(t *testing.T) {
 		t.Fatal("a new device has a delta to send")
 	}
 	click(d, gown, 0)
-	res := d.Rank(&wire.RankRequest{Slot: "home", Candidates: cands, Time: at(1)})
+	res := d.Rank(&wire.RankRequest{Slot: "home", Candidates: cands, Time: testclock.At(1)})
 	if got := ids(res); got[0] != "heels-3" || res.Arm != wire.ArmTreatment || res.Version != 3 {
 		t.Fatalf("after a gown: %v arm %v v%d, want heels first, treatment, v3", got, res.Arm, res.Version)
 	}
 	click(d, heels, 2) // shown, then clicked
-	d.Track(&wire.Event{Kind: wire.KindPurchase, Time: at(3), Item: &heels})
-	res = d.Rank(&wire.RankRequest{Slot: "home", Candidates: []wire.Item{socks, mug, clutch}, Time: at(4)})
+	d.Track(&wire.Event{Kind: wire.KindPurchase, Time: testclock.At(3), Item: &heels})
+	res = d.Rank(&wire.RankRequest{Slot: "home", Candidates: []wire.Item{socks, mug, clutch}, Time: testclock.At(4)})
 	if got := ids(res); got[0] != "clutch-2" {
 		t.Fatalf("after heels: %v, want clutch first", got)
 	}
@@ -117,7 +115,7 @@ func TestTrackRankTakeDelta(t *testing.T) {
 func TestPrivacyLocal(t *testing.T) {
 	d := newDevice(wire.Config{Site: "demo", Privacy: wire.PrivacyLocal}, 1)
 	click(d, gown, 0)
-	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(1)})
 	if got := ids(res); got[0] != "heels-3" {
 		t.Errorf("local mode ranking %v, want heels first: personalization still works", got)
 	}
@@ -147,7 +145,7 @@ func TestPrivacyLDP(t *testing.T) {
 	cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyLDP, Epsilon: 1}
 	d := newDevice(cfg, 1)
 	click(d, gown, 0)
-	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(1)})
 	click(d, heels, 2)
 	dl, ok := d.TakeDelta()
 	if !ok {
@@ -188,8 +186,8 @@ func TestDayBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyLDP, Epsilon: tc.eps, DayBudget: tc.budget}
 			d := newDevice(cfg, 1)
-			day0 := float64(t0 - t0%profile.Day) // midnight UTC, in minutes from t0 below
-			start := (day0 - float64(t0)) / profile.Minute
+			day0 := float64(testclock.T0 - testclock.T0%profile.Day) // midnight UTC, in minutes from testclock.T0 below
+			start := (day0 - float64(testclock.T0)) / profile.Minute
 			for day := 0; day < 2; day++ {
 				sent := 0
 				for i := 0; i < 10; i++ {
@@ -226,7 +224,7 @@ func TestHoldout(t *testing.T) {
 	cfg.Holdout = 1
 	d := newDevice(cfg, 1)
 	click(d, gown, 0)
-	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(1)})
 	if res.Arm != wire.ArmHoldout {
 		t.Fatalf("holdout share 1: arm %v", res.Arm)
 	}
@@ -242,21 +240,21 @@ func TestHoldout(t *testing.T) {
 	}
 	// The draw is made once: a later configuration does not move a device.
 	d.Configure(federated())
-	if res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)}); res.Arm != wire.ArmHoldout {
+	if res := d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(2)}); res.Arm != wire.ArmHoldout {
 		t.Errorf("after the share changed: arm %v, want holdout still", res.Arm)
 	}
 	// A share of one half holds out about half the devices.
 	cfg.Holdout = 0.5
 	held := 0
 	for seed := uint64(0); seed < 400; seed++ {
-		if newDevice(cfg, seed).Rank(&wire.RankRequest{Candidates: cands, Time: at(0)}).Arm == wire.ArmHoldout {
+		if newDevice(cfg, seed).Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(0)}).Arm == wire.ArmHoldout {
 			held++
 		}
 	}
 	if held < 150 || held > 250 {
 		t.Errorf("share 0.5 held out %d of 400 devices", held)
 	}
-	if newDevice(federated(), 1).Rank(&wire.RankRequest{Candidates: cands, Time: at(0)}).Arm != wire.ArmTreatment {
+	if newDevice(federated(), 1).Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(0)}).Arm != wire.ArmTreatment {
 		t.Error("share 0 held a device out")
 	}
 }
@@ -266,7 +264,7 @@ func TestRulesMode(t *testing.T) {
 	cfg.Rules = []wire.Rule{{ID: "coffee", Segment: "Coffee", Then: wire.Action{Do: wire.DoBoost, Categories: []string{"kitchen"}, Weight: 1}}}
 	d := newDevice(cfg, 1)
 	click(d, gown, 0)
-	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1), Mode: wire.ModeRules})
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(1), Mode: wire.ModeRules})
 	if got, want := ids(res), []string{"mug-4", "socks-9", "clutch-2", "heels-3"}; !slices.Equal(got, want) || res.Arm != wire.ArmRules {
 		t.Errorf("rules only: %v arm %v, want %v, rules", got, res.Arm, want)
 	}
@@ -279,8 +277,8 @@ func TestRulesMode(t *testing.T) {
 func TestSaveLoadProfile(t *testing.T) {
 	d := newDevice(federated(), 1)
 	click(d, gown, 0)
-	d.Track(&wire.Event{Kind: wire.KindAttrs, Time: at(1), Attrs: []wire.Attr{{Key: "tier", Value: "gold"}}})
-	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)})
+	d.Track(&wire.Event{Kind: wire.KindAttrs, Time: testclock.At(1), Attrs: []wire.Attr{{Key: "tier", Value: "gold"}}})
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(2)})
 	saved := d.SaveProfile()
 
 	// Another page: a new device, the stored profile.
@@ -288,7 +286,7 @@ func TestSaveLoadProfile(t *testing.T) {
 	if err := e.LoadProfile(saved); err != nil {
 		t.Fatalf("LoadProfile = %v", err)
 	}
-	req := wire.RankRequest{Candidates: cands, Time: at(3)}
+	req := wire.RankRequest{Candidates: cands, Time: testclock.At(3)}
 	if a, b := ids(d.Rank(&req)), ids(e.Rank(&req)); !slices.Equal(a, b) {
 		t.Errorf("after reload: %v, before: %v", b, a)
 	}
@@ -325,7 +323,7 @@ func TestSaveLoadProfile(t *testing.T) {
 func TestForget(t *testing.T) {
 	d := newDevice(federated(), 1)
 	click(d, gown, 0)
-	d.Rank(&wire.RankRequest{Candidates: cands, Time: at(1)})
+	d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(1)})
 	d.Forget()
 	p := d.Profile()
 	if len(p.Session) != 0 || len(p.History) != 0 || len(p.Traits) != 0 || len(p.Intent) != 0 || len(p.Facts) != 0 || len(p.Shown) != 0 || p.Visits != 0 {
@@ -337,7 +335,7 @@ func TestForget(t *testing.T) {
 	if d.Version() != 3 || d.Config().Site != "demo" {
 		t.Errorf("Forget dropped the site's weights or configuration: v%d %q", d.Version(), d.Config().Site)
 	}
-	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: at(2)})
+	res := d.Rank(&wire.RankRequest{Candidates: cands, Time: testclock.At(2)})
 	if got := ids(res); got[0] != "socks-9" {
 		t.Errorf("after Forget: %v, want the popular socks first", got)
 	}

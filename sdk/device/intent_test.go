@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/device"
+	"github.com/tailorhq/tailor/sdk/internal/testclock"
 	"github.com/tailorhq/tailor/sdk/profile"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -56,17 +57,17 @@ func storeWeights() *wire.Weights {
 func shop(d *device.Device, day float64, dwell int, buy bool, items ...wire.Item) {
 	m := day * 24 * 60
 	for _, it := range items {
-		d.Track(&wire.Event{Kind: wire.KindView, Time: at(m), Item: &it})
+		d.Track(&wire.Event{Kind: wire.KindView, Time: testclock.At(m), Item: &it})
 		if dwell > 0 {
-			d.Track(&wire.Event{Kind: wire.KindDwell, Time: at(m + 1), Item: &it, Dwell: uint32(dwell * 1000)})
+			d.Track(&wire.Event{Kind: wire.KindDwell, Time: testclock.At(m + 1), Item: &it, Dwell: uint32(dwell * 1000)})
 		}
-		d.Track(&wire.Event{Kind: wire.KindClick, Time: at(m + 2), Item: &it})
+		d.Track(&wire.Event{Kind: wire.KindClick, Time: testclock.At(m + 2), Item: &it})
 		m += 3
 	}
 	if buy {
 		it := items[len(items)-1]
-		d.Track(&wire.Event{Kind: wire.KindCart, Time: at(m), Item: &it})
-		d.Track(&wire.Event{Kind: wire.KindPurchase, Time: at(m + 1), Item: &it})
+		d.Track(&wire.Event{Kind: wire.KindCart, Time: testclock.At(m), Item: &it})
+		d.Track(&wire.Event{Kind: wire.KindPurchase, Time: testclock.At(m + 1), Item: &it})
 	}
 }
 
@@ -74,7 +75,7 @@ func shop(d *device.Device, day float64, dwell int, buy bool, items ...wire.Item
 func home(d *device.Device, day, m float64, diversity float32) wire.RankResult {
 	d.Config().Diversity = diversity
 	return d.Rank(&wire.RankRequest{Slot: "home-recs", Candidates: append(append([]wire.Item(nil), dresses...), running...),
-		Limit: 8, Time: at(day*24*60 + m)})
+		Limit: 8, Time: testclock.At(day*24*60 + m)})
 }
 
 // kinds counts the running and dress items among the first n of res.
@@ -158,8 +159,8 @@ func TestOneSessionWeighsOne(t *testing.T) {
 	shop(d, 1, 20, true, dresses[0])
 	shop(d, 2, 20, false, running[2])
 	p := d.Profile()
-	now := at(2 * 24 * 60)
-	older := profile.Carry * profile.Decay(1, at(24*60), now, profile.HalfLife) // ended a visit earlier, a day earlier
+	now := testclock.At(2 * 24 * 60)
+	older := profile.Carry * profile.Decay(1, testclock.At(24*60), now, profile.HalfLife) // ended a visit earlier, a day earlier
 	for _, tc := range []struct {
 		table profile.Table
 		key   string
