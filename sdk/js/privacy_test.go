@@ -159,7 +159,9 @@ func TestConsentRequired(t *testing.T) {
 		tb.Wait(`tailor.profile().then(p => (p.session || []).some(e => e.item == '` + id + `'))`)
 	}
 	tb.Wait(`document.querySelector('#recs [data-tailor-item]').dataset.tailorCategory == 'running-watches'`)
-	time.Sleep(1200 * time.Millisecond) // longer than the loader's save delay
+	// The loader's save timer (1 s, set by the last ranking above) has run:
+	// a page timer of 1 s set after it runs after it.
+	eval[bool](tb, `new Promise(r => setTimeout(() => r(true), 1000))`)
 	if n := eval[int](tb, idbRecords); n != 0 {
 		t.Errorf("%d records stored before consent", n)
 	}
