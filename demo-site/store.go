@@ -75,7 +75,18 @@ func NewStore(script func() Script, site string, opts ...Option) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	s.pages, s.static = pages, http.StripPrefix("/static/", http.FileServerFS(sub))
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	// The embedded files carry no modification time, so no validator
+	// either: without a max-age, every page view downloaded store.css
+	// (which blocks rendering) and store.js again, beside Tailor's
+	// requests. Five minutes, as server/api's tailor.js at its stable URL.
+	s.static = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := fs.Stat(sub, strings.TrimPrefix(r.URL.Path, "/static/")); err == nil {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		files.ServeHTTP(w, r)
+	})
+	s.pages = pages
 	return s, nil
 }
 
