@@ -5,7 +5,6 @@ package jstest
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,33 +12,6 @@ import (
 	"github.com/tailorhq/tailor/internal/browsertest"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
-
-// speedRecorder runs before the page's scripts in TestSpeed: it records
-// the frame after the first ranking of the recs slot (the slot painted).
-const speedRecorder = `document.addEventListener("tailor:ranked", function (e) {
-  if (e.detail.slot === "recs" && !__t.painted) { __t.painted = -1; requestAnimationFrame(function () { __t.painted = performance.now(); }); }
-});`
-
-// speedStages are the stages of the start, in the order it reaches them:
-// the loader's requests (resource timing: request sent, headers, last
-// byte), the page's DOMContentLoaded (dom), the loader's performance marks
-// (tailor:NAME, state.js mark: the stored profile read, tailor.wasm
-// compiled and instantiated, its _initialize done, the shards applied), the
-// recs slot's first tailor:ranked event (ranked) and the frame after it
-// (painted).
-var speedStages = []string{
-	"wasm request", "wasm headers", "wasm response", "manifest request", "manifest response",
-	"config response", "shards response", "dom",
-	"profile", "compiled", "initialized", "shards", "ranked", "painted",
-}
-
-// speedLoad is one page load: each stage in ms after tailor:start, and
-// the long tasks seen.
-type speedLoad struct {
-	Stages    map[string]float64
-	Script    float64 // tailor.js's responseEnd, ms after navigation start
-	LongTasks []struct{ Start, Duration float64 }
-}
 
 // TestSpeed measures, and reports without asserting (run with -v):
 //   - the time from the loader's start (the performance mark
@@ -66,50 +38,28 @@ func TestSpeed(t *testing.T) {
 	}
 	const colds, warms = 3, 5
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
-	measure := func(tb *tab) speedLoad {
+	// measure loads the store page up to the frame that paints the recs
+	// slot, then re-ranks it with a click: the long tasks are both's.
+	measure := func(tb *tab) browsertest.Start {
 		tb.Open(srv.URL + "/store")
 		tb.ready()
-		tb.Wait(`__t.ranked.some(r => r.slot == 'recs') && __t.painted > 0`)
+		browsertest.ReadStart(tb.Tab, "recs")
 		tb.Click(`#recs [data-tailor-item="w1"]`)
 		tb.Wait(`__t.ranked.filter(r => r.slot == 'recs').length > 1`)
-		return eval[speedLoad](tb, `new Promise(r => setTimeout(r, 100)).then(() => {
-			const start = performance.getEntriesByName('tailor:start')[0].startTime;
-			const stages = {};
-			for (const m of performance.getEntriesByType('mark'))
-				if (m.name.startsWith('tailor:') && m.name != 'tailor:start') stages[m.name.slice(7)] = m.startTime - start;
-			const res = (re, name) => {
-				const es = performance.getEntriesByType('resource').filter(e => re.test(new URL(e.name).pathname));
-				if (!es.length) return;
-				stages[name + ' request'] = Math.min(...es.map(e => e.startTime)) - start;
-				stages[name + ' headers'] = Math.min(...es.map(e => e.responseStart)) - start;
-				stages[name + ' response'] = Math.max(...es.map(e => e.responseEnd)) - start;
-			};
-			res(/\.wasm$/, 'wasm');
-			res(/^\/v1\/model$/, 'manifest');
-			res(/^\/v1\/config\//, 'config');
-			res(/^\/v1\/shards\//, 'shards');
-			stages.dom = performance.getEntriesByType('navigation')[0].domContentLoadedEventStart - start;
-			stages.ranked = __t.ranked.find(r => r.slot == 'recs').at - start;
-			stages.painted = __t.painted - start;
-			return {
-				stages,
-				script: performance.getEntriesByName(location.origin + '/tailor.js')[0].responseEnd,
-				longTasks: __t.longtasks,
-			};
-		})`)
+		return browsertest.ReadStart(tb.Tab, "recs")
 	}
-	var cold, used, warm []speedLoad
+	var cold, used, warm []browsertest.Start
 	var tb *tab
 	for i := range 2 * colds {
 		if tb != nil {
 			tb.NoErrors()
 			tb.Close()
 		}
-		tb = newTab(t, speedRecorder)
+		tb = newTab(t, browsertest.StartRecorder)
 		tb.StopNetworkLog()
 		if i < colds {
 			cold = append(cold, measure(tb))
-			t.Logf("cold %d: tailor.js arrived %.0f ms after navigation start; %s", i+1, cold[i].Script, longTasks(cold[i]))
+			t.Logf("cold %d: %s", i+1, cold[i])
 			continue
 		}
 		// A new visitor's browser is seldom new: another site used its
@@ -121,7 +71,7 @@ func TestSpeed(t *testing.T) {
 		tb.Open(strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/blank")
 		eval[bool](tb, `indexedDB.databases().then(() => true)`)
 		used = append(used, measure(tb))
-		t.Logf("cold, browser in use %d: tailor.js arrived %.0f ms after navigation start; %s", i+1-colds, used[i-colds].Script, longTasks(used[i-colds]))
+		t.Logf("cold, browser in use %d: %s", i+1-colds, used[i-colds])
 	}
 	// A returning visitor's last page stayed open for more than a moment:
 	// V8 writes its code cache of tailor.wasm once no function has tiered
@@ -130,12 +80,11 @@ func TestSpeed(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	for i := range warms {
 		warm = append(warm, measure(tb))
-		t.Logf("warm %d: tailor.js arrived %.0f ms after navigation start; %s", i+1, warm[i].Script, longTasks(warm[i]))
+		t.Logf("warm %d: %s", i+1, warm[i])
 	}
 	t.Logf("ms after tailor:start, median of %d cold loads (fresh Chromiums), %d cold in a browser in use and %d warm (reloads), load average %s:", colds, colds, warms, loadAverage())
-	t.Logf("%-18s %8s %8s %8s", "stage", "cold", "in use", "warm")
-	for _, s := range speedStages {
-		t.Logf("%-18s %8s %8s %8s", s, medianStage(cold, s), medianStage(used, s), medianStage(warm, s))
+	for _, l := range browsertest.StageTable([]string{"cold", "in use", "warm"}, cold, used, warm) {
+		t.Log(l)
 	}
 	// The lead reads these lines.
 	t.Logf("cold: first personalized slot %s ms after the loader started (painted %s ms)", medianStage(cold, "ranked"), medianStage(cold, "painted"))
@@ -159,32 +108,9 @@ func loadAverage() string {
 
 // medianStage returns the median of a stage over loads, "-" when no load
 // reached it.
-func medianStage(loads []speedLoad, stage string) string {
-	var xs []float64
-	for _, l := range loads {
-		if v, ok := l.Stages[stage]; ok {
-			xs = append(xs, v)
-		}
+func medianStage(loads []browsertest.Start, stage string) string {
+	if m, ok := browsertest.MedianStage(loads, stage); ok {
+		return fmt.Sprintf("%.1f", m)
 	}
-	if len(xs) == 0 {
-		return "-"
-	}
-	slices.Sort(xs)
-	m := xs[len(xs)/2]
-	if len(xs)%2 == 0 {
-		m = (xs[len(xs)/2-1] + m) / 2
-	}
-	return fmt.Sprintf("%.1f", m)
-}
-
-// longTasks describes a load's long tasks (over 50 ms).
-func longTasks(l speedLoad) string {
-	if len(l.LongTasks) == 0 {
-		return "no long task (> 50 ms)"
-	}
-	var s []string
-	for _, lt := range l.LongTasks {
-		s = append(s, fmt.Sprintf("%.0f ms at %.0f ms", lt.Duration, lt.Start))
-	}
-	return "long tasks " + strings.Join(s, ", ")
+	return "-"
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
@@ -44,13 +45,19 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	}
 	defer demo.Stop()
 	base := demo.URL
-	cmd := exec.CommandContext(ctx, c.goCmd, "test", "-run", "^$", "-bench", "^BenchmarkChromium$", "-benchtime", "1x",
+	cmd := exec.CommandContext(ctx, c.goCmd, "test", "-v", "-run", "^$", "-bench", "^BenchmarkChromium$", "-benchtime", "1x",
 		"-count", strconv.Itoa(c.browsers), "./build/cmd/bench")
 	cmd.Dir = c.root
 	cmd.Env = append(os.Environ(), "TAILOR_BENCH_DEMO="+base)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return failAll(fmt.Sprintf("BenchmarkChromium: %v: %s", err, tail(out, 500)))
+	}
+	// Each load's start and the stage table, as BenchmarkChromium logs them.
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "    ") {
+			fmt.Fprintln(c.log, "bench: chromium:", strings.TrimSpace(l))
+		}
 	}
 	s, err := parseBench(bytesReader(out))
 	if err != nil {
@@ -67,7 +74,7 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	rows[0] = rows[0].set(ms(cold), "150 ms", cold/150)
 	rows[0].note = note
 	rows[1] = rows[1].set(ms(warm), "50 ms", warm/50)
-	rows[1].note = "median of 3 reloads per Chromium"
+	rows[1].note = "median of 3 reloads per Chromium, its first page open 3 s"
 	tb, pb := get("tailor-B"), get("page-B")
 	rows[2] = rows[2].set(bytesOf(int(tb)), bytesOf(int(pb)), tb/pb)
 	rows[2].note = "transferred on the cold load: tailor.js, tailor.wasm, manifest, shards"
