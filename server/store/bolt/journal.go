@@ -293,6 +293,11 @@ func putDelta(deltas *bbolt.Bucket, r *journalRecord) error {
 	if err != nil {
 		return err
 	}
+	return putSeq(b, r)
+}
+
+// putSeq writes one delta's record into its site's log b.
+func putSeq(b *bbolt.Bucket, r *journalRecord) error {
 	if err := b.Put(u64(r.seq), r.record); err != nil {
 		return err
 	}
@@ -422,8 +427,20 @@ func (s *DB) rotate() error {
 func (s *DB) copyHalf(j *journal) error {
 	err := s.update(func(tx *bbolt.Tx) error {
 		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
+		// Each site's log is opened once, not once a record: opening one
+		// is a search of the deltas bucket and a copy of its name.
+		logs := map[string]*bbolt.Bucket{}
 		for i := range j.recs {
-			if err := putDelta(deltas, &j.recs[i]); err != nil {
+			r := &j.recs[i]
+			b := logs[r.site]
+			if b == nil {
+				var err error
+				if b, err = siteLog(deltas, r.site); err != nil {
+					return err
+				}
+				logs[r.site] = b
+			}
+			if err := putSeq(b, r); err != nil {
 				return err
 			}
 		}
