@@ -45,6 +45,11 @@ export function visit() {
   const q = query()
   q && send({ k: 'search', q })
   st.onvisit?.()
+  // Saved once the slots are ranked (the next task), not a second later:
+  // Chromium freezes a page going into the back/forward cache before the
+  // writes of its pagehide reach IndexedDB, and the pages after it would
+  // not see this view until it came back.
+  later('save', save)
 }
 
 // An interaction (click, cart, purchase): keep it even if the page is

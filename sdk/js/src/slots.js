@@ -24,7 +24,11 @@ export function rank(slot, items, limit, m = st.mode, rerank = false) {
   if (st.last.size > 5000) st.last.clear()
   out.forEach((r) => st.last.set(r.id, r))
   st.version = res?.v ?? st.version
-  res && saveSoon()
+  // A re-ranking changes nothing on the device (no impression, no visit):
+  // nothing to save, and saving it could overwrite what other pages stored
+  // since (a page back from the back/forward cache did, with a re-ranking's
+  // save due while it was frozen).
+  rerank || saveSoon()
   return { slot, items: out, arm: res?.arm || '', version: st.version }
 }
 
