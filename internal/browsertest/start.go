@@ -30,14 +30,16 @@ const StartRecorder = `(() => {
 // StartStages are the stages of the loader's start, in the order it
 // usually reaches them, as ReadStart names them: its requests (resource
 // timing: request sent, first byte of the headers, last byte), the page's
-// DOMContentLoaded (dom), the loader's performance marks (tailor:NAME,
+// DOMContentLoaded (dom) and first contentful paint (first paint: when
+// negative, the page showed its slots before the loader could hide them),
+// the loader's performance marks (tailor:NAME,
 // sdk/js/src/state.js mark: the stored profile read, tailor.wasm compiled
 // and instantiated, its _initialize done, the shards applied), the first
 // ranking of any slot (first ranked), the slot's first ranking (ranked)
 // and the frame after it (painted).
 var StartStages = []string{
 	"wasm request", "wasm headers", "wasm response", "manifest request", "manifest response",
-	"config response", "shards response", "dom",
+	"config response", "shards response", "dom", "first paint",
 	"profile", "compiled", "initialized", "shards", "first ranked", "ranked", "painted",
 }
 
@@ -85,6 +87,8 @@ func ReadStart(tb *Tab, slot string) Start {
 	res(/^\/v1\/config\//, "config");
 	const shards = res(/^\/v1\/shards\//, "shards");
 	stages.dom = nav.domContentLoadedEventStart - start;
+	const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+	if (fcp) stages["first paint"] = fcp.startTime - start;
 	stages["first ranked"] = Math.min(...Object.values(__start.ranked)) - start;
 	stages.ranked = __start.ranked[slot] - start;
 	stages.painted = __start.painted[slot] - start;
@@ -155,8 +159,9 @@ func StageTable(headings []string, groups ...[]Start) []string {
 	return lines
 }
 
-// String describes one load on a line: when the loader started, the slot
-// ranked and painted, the shards requested and the long tasks.
+// String describes one load on a line: when the loader started (after
+// navigation start), the page's first paint, the slot ranked and painted
+// (after the start), the shards requested and the long tasks.
 func (s Start) String() string {
 	lt := "no long task"
 	if len(s.LongTasks) > 0 {
@@ -166,6 +171,6 @@ func (s Start) String() string {
 		}
 		lt = "long tasks " + strings.Join(xs, ", ")
 	}
-	return fmt.Sprintf("tailor.js at %.0f ms, tailor:start at %.0f ms; ranked +%.1f, painted +%.1f ms; %d shard requests; %s",
-		s.Script, s.At, s.Stages["ranked"], s.Stages["painted"], s.Shards, lt)
+	return fmt.Sprintf("tailor.js at %.0f ms, tailor:start at %.0f ms, first paint %+.0f; ranked +%.1f (%.0f ms after navigation), painted +%.1f ms; %d shard requests; %s",
+		s.Script, s.At, s.Stages["first paint"], s.Stages["ranked"], s.At+s.Stages["ranked"], s.Stages["painted"], s.Shards, lt)
 }
