@@ -37,6 +37,7 @@ const num = (v) => ((v = +s(v).replace(/[^\d.,]/g, '').replace(/[.,](?=\d\d?$)/,
 // more than the whole budget.
 let base // {path, dir} of the document's base URL
 let paths // URL as written → its path, for one document: nav links repeat
+const docs = new WeakMap() // document → {uri, base, paths} (at)
 function path(h) {
   let p = paths.get((h = s(h)))
   if (p == null) paths.set(h, (p = toPath(h)))
@@ -404,11 +405,20 @@ function selector(el) {
   return out.slice(3)
 }
 
-// at reads doc's base URL, which relative links are joined to.
+// at reads doc's base URL, which relative links are joined to. A link's
+// path depends on its URL as written and that base alone: the paths are
+// kept across scans of one document while its base URL stays (the loader
+// scans at boot, then at each tailor.scan() and SPA page view), up to
+// 4 × LINKS of them.
 export function at(doc) {
-  const p = new URL(doc.baseURI).pathname
-  base = { path: p, dir: p.replace(/[^/]*$/, '') }
-  paths = new Map()
+  const uri = doc.baseURI
+  let d = docs.get(doc)
+  if (!d || d.uri !== uri || d.paths.size > 4 * LINKS) {
+    const p = new URL(uri).pathname
+    docs.set(doc, (d = { uri, base: { path: p, dir: p.replace(/[^/]*$/, '') }, paths: new Map() }))
+  }
+  base = d.base
+  paths = d.paths
 }
 
 /** scan returns the products doc shows: {main, items, grids, events}.
