@@ -33,6 +33,16 @@ func (s *DB) crash(t *testing.T) {
 	}
 }
 
+// mustOpen opens the store at path or fails the test.
+func mustOpen(t *testing.T, path string, opts ...Option) *DB {
+	t.Helper()
+	db, err := Open(path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func journalDelta(site string, i int) store.Delta {
 	d := store.Delta{Site: site, Received: time.Now(), Body: fmt.Appendf(nil, "body-%s-%d", site, i)}
 	copy(d.ID[:], fmt.Sprintf("%s-%013d", site[:1], i))
@@ -46,10 +56,7 @@ func journalDelta(site string, i int) store.Delta {
 func TestJournalReplay(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tailor.db")
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	for i := range 10 { // copied into the file by Retire, which deletes 1..5
 		if _, err := db.Append(ctx, journalDelta("a", i)); err != nil {
 			t.Fatal(err)
@@ -60,9 +67,7 @@ func TestJournalReplay(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for w := range 4 { // journalled only: 10 more of a, 10 of b
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := w * 5; i < w*5+5; i++ {
 				site, n := "a", 10+i
 				if i >= 10 {
@@ -72,7 +77,7 @@ func TestJournalReplay(t *testing.T) {
 					t.Error(err)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if len(db.pending["a"]) != 10 || len(db.pending["b"]) != 10 {
@@ -80,9 +85,11 @@ func TestJournalReplay(t *testing.T) {
 	}
 	want := map[string][]store.Delta{}
 	for _, site := range []string{"a", "b"} {
-		if want[site], err = db.Deltas(ctx, site, 0, 100); err != nil {
+		ds, err := db.Deltas(ctx, site, 0, 100)
+		if err != nil {
 			t.Fatal(err)
 		}
+		want[site] = ds
 	}
 	db.crash(t)
 
@@ -150,10 +157,7 @@ func TestJournalReplay(t *testing.T) {
 // the file; Seqs stay in order and every delta is read back.
 func TestJournalFull(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(filepath.Join(t.TempDir(), "tailor.db"), WithJournal(300))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, filepath.Join(t.TempDir(), "tailor.db"), WithJournal(300))
 	defer db.Close()
 	for i := range 50 {
 		d := journalDelta("a", i)
@@ -183,17 +187,12 @@ func TestJournalFull(t *testing.T) {
 func TestJournalHammer(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tailor.db")
-	db, err := Open(path, WithJournal(4<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path, WithJournal(4<<10))
 	const writers, each = 8, 100
 	seqs := make([][]uint64, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				d := journalDelta("a", w*each+i)
 				if i%10 == 9 { // a retry: the same delta again
@@ -212,14 +211,12 @@ func TestJournalHammer(t *testing.T) {
 				}
 				seqs[w] = append(seqs[w], a.Seq)
 			}
-		}()
+		})
 	}
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
 	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
+		readers.Go(func() {
 			seen := 0
 			for {
 				select {
@@ -244,7 +241,7 @@ func TestJournalHammer(t *testing.T) {
 				}
 				seen = len(ds)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(stop)
@@ -273,9 +270,7 @@ func TestJournalHammer(t *testing.T) {
 	}
 	check(db)
 	db.crash(t)
-	if db, err = Open(path, WithJournal(4<<10)); err != nil {
-		t.Fatal(err)
-	}
+	db = mustOpen(t, path, WithJournal(4<<10))
 	defer db.Close()
 	check(db)
 }
@@ -285,10 +280,7 @@ func TestJournalHammer(t *testing.T) {
 func TestJournalCopiedNotReset(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tailor.db")
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	for i := range 5 {
 		if _, err := db.Append(ctx, journalDelta("a", i)); err != nil {
 			t.Fatal(err)
@@ -296,7 +288,7 @@ func TestJournalCopiedNotReset(t *testing.T) {
 	}
 	db.jmu.Lock()
 	j := db.journals[db.active]
-	err = db.update(func(tx *bbolt.Tx) error { // copyHalf without its reset
+	err := db.update(func(tx *bbolt.Tx) error { // copyHalf without its reset
 		for i := range j.recs {
 			if err := putRecord(tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas), &j.recs[i]); err != nil {
 				return err
@@ -309,9 +301,7 @@ func TestJournalCopiedNotReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.crash(t)
-	if db, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
+	db = mustOpen(t, path)
 	defer db.Close()
 	ds, err := db.Deltas(ctx, "a", 0, 100)
 	if err != nil || len(ds) != 5 {
@@ -328,19 +318,14 @@ func TestJournalResized(t *testing.T) {
 	ctx := context.Background()
 	for _, size := range []int64{64 << 10, 0} {
 		path := filepath.Join(t.TempDir(), "tailor.db")
-		db, err := Open(path, WithJournal(16<<10))
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := mustOpen(t, path, WithJournal(16<<10))
 		for i := range 20 {
 			if _, err := db.Append(ctx, journalDelta("a", i)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		db.crash(t)
-		if db, err = Open(path, WithJournal(size)); err != nil {
-			t.Fatal(err)
-		}
+		db = mustOpen(t, path, WithJournal(size))
 		ds, err := db.Deltas(ctx, "a", 0, 100)
 		if err != nil || len(ds) != 20 || ds[19].Seq != 20 {
 			t.Errorf("journal %d: Deltas = %d, %v; want 20", size, len(ds), err)
@@ -368,23 +353,18 @@ func TestJournalResized(t *testing.T) {
 func TestDeltasFollow(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tailor.db")
-	db, err := Open(path, WithJournal(2<<10))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path, WithJournal(2<<10))
 	const writers, each = 4, 150
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range each {
 				if _, err := db.Append(ctx, journalDelta("a", w*each+i)); err != nil {
 					t.Error(err)
 					return
 				}
 			}
-		}()
+		})
 	}
 	follow := func(db *DB, after uint64, limit int) uint64 {
 		t.Helper()
@@ -420,9 +400,7 @@ func TestDeltasFollow(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if db, err = Open(path, WithJournal(2<<10)); err != nil {
-		t.Fatal(err)
-	}
+	db = mustOpen(t, path, WithJournal(2<<10))
 	defer db.Close()
 	if got := follow(db, 0, 1<<20); got != writers*each {
 		t.Fatalf("after a reopen, followed to Seq %d, want %d", got, writers*each)
