@@ -538,26 +538,17 @@ func TestContextReachesRules(t *testing.T) {
 	tb.NoErrors()
 }
 
-// idbSavedAt is when Tailor last saved a record in IndexedDB (its t, in
-// ms since the epoch; 0 for none), without creating its database.
-const idbSavedAt = `new Promise(done => {
-	const q = indexedDB.open("tailor");
-	q.onupgradeneeded = () => q.transaction.abort();
-	q.onerror = () => done(0);
-	q.onsuccess = () => {
-		const db = q.result;
-		if (!db.objectStoreNames.contains("kv")) return db.close(), done(0);
-		const c = db.transaction("kv").objectStore("kv").getAll();
-		c.onsuccess = () => (db.close(), done(Math.max(0, ...c.result.map(r => r.t || 0))));
-	};
-})`
-
 func TestOtherPagesLearningIsKept(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("another tab", func(t *testing.T) {
 		a := newTab(t)
 		a.load(srv.URL + "/store")
+		at := eval[float64](a, `Date.now()`)
 		a.Click(`#recs [data-tailor-item="w1"]`)
+		// Stored before tab b starts: on a first visit the writes wait for
+		// the database to be created, and one landing after tab b's would
+		// replace them (seen in the back/forward cache subtest below).
+		a.waitSaved(at)
 		b := a.sibling()
 		b.load(srv.URL + "/store")
 		b.Click(`#recs [data-tailor-item="c1"]`)
@@ -587,7 +578,7 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 		// made once the page came back from the back/forward cache, and
 		// the newer record, the product page's, replaced them (the loader
 		// keeps the newer of two records; it merges none).
-		tb.Wait(idbSavedAt + `.then(t => t >= ` + strconv.FormatFloat(at, 'f', 0, 64) + `)`)
+		tb.waitSaved(at)
 		tb.load(srv.URL + "/product")            // views w3, saved when left
 		eval[bool](tb, `(history.back(), true)`) // not NavigateBack: a restored page fires no load event
 		tb.Wait(`location.pathname == '/store' && window.tailor && window.__t`)

@@ -5,6 +5,7 @@ package jstest
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,19 +16,38 @@ import (
 // gpcOn turns Global Privacy Control on in every document.
 const gpcOn = `Object.defineProperty(Navigator.prototype, "globalPrivacyControl", {get: () => true, configurable: true});`
 
-// idbRecords counts the records Tailor keeps in IndexedDB, without
-// creating its database when it does not exist.
-const idbRecords = `new Promise(done => {
+// idbRead is JavaScript that resolves with what a request on Tailor's
+// IndexedDB object store answers (ask(store) makes the request), through
+// then; with 0 when the database or its store does not exist, which it
+// does not create.
+func idbRead(ask, then string) string {
+	return `new Promise(done => {
 	const q = indexedDB.open("tailor");
 	q.onupgradeneeded = () => q.transaction.abort();
 	q.onerror = () => done(0);
 	q.onsuccess = () => {
 		const db = q.result;
 		if (!db.objectStoreNames.contains("kv")) return db.close(), done(0);
-		const c = db.transaction("kv").objectStore("kv").count();
-		c.onsuccess = () => (db.close(), done(c.result));
+		const r = (` + ask + `)(db.transaction("kv").objectStore("kv"));
+		r.onsuccess = () => (db.close(), done((` + then + `)(r.result)));
 	};
 })`
+}
+
+var (
+	// idbRecords counts the records Tailor keeps in IndexedDB.
+	idbRecords = idbRead(`s => s.count()`, `n => n`)
+	// idbSavedAt is when Tailor last saved a record (its t, in ms since
+	// the epoch; 0 for none).
+	idbSavedAt = idbRead(`s => s.getAll()`, `rs => Math.max(0, ...rs.map(r => r.t || 0))`)
+)
+
+// waitSaved waits until Tailor saved a record at or after at (ms since
+// the epoch, as the page's Date.now() reads).
+func (tb *tab) waitSaved(at float64) {
+	tb.T().Helper()
+	tb.Wait(idbSavedAt + `.then(t => t >= ` + strconv.FormatFloat(at, 'f', 0, 64) + `)`)
+}
 
 // checkRequests fails the test for any request of the page other than
 // its own files and what Tailor may ask for: the manifest, the site's
