@@ -348,11 +348,10 @@ func testReopen(t *testing.T, open Opener) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := s.Append(ctx, delta("a", 8)); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Append after Close: %v, want ErrClosed", err)
-	}
-	if _, err := s.Latest(ctx, "a"); !errors.Is(err, store.ErrClosed) {
-		t.Errorf("Latest after Close: %v, want ErrClosed", err)
+	for name, err := range everyCall(ctx, s) {
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
 	}
 	s = mustOpen(t, open)
 	got := deltas(t, s, "a", 0, 10)
@@ -398,13 +397,37 @@ func testContext(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Append(ctx, delta("a", 1)); !errors.Is(err, context.Canceled) {
-		t.Errorf("Append with a canceled context: %v", err)
-	}
-	if _, err := s.Deltas(ctx, "a", 0, 1); !errors.Is(err, context.Canceled) {
-		t.Errorf("Deltas with a canceled context: %v", err)
+	for name, err := range everyCall(ctx, s) {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: %v", name, err)
+		}
 	}
 	if got := deltas(t, s, "a", 0, 10); len(got) != 0 {
 		t.Errorf("a canceled Append stored %d deltas", len(got))
+	}
+	if _, err := s.Latest(context.Background(), "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a canceled Publish stored a version: Latest = %v, want ErrNotFound", err)
+	}
+}
+
+// everyCall calls each method of s but Close with a valid request about
+// site "a" and returns their errors by name: every store checks its
+// context and whether it is closed before anything else.
+func everyCall(ctx context.Context, s store.Store) map[string]error {
+	shard, cfg := []byte("s"), []byte("c")
+	now := time.Now()
+	return map[string]error{
+		"Append":         second(s.Append(ctx, delta("a", 1))),
+		"Deltas":         second(s.Deltas(ctx, "a", 0, 1)),
+		"Publish":        s.Publish(ctx, store.Publication{Version: version("a", 0, shard, cfg), Blobs: blobs(shard, cfg)}),
+		"Latest":         second(s.Latest(ctx, "a")),
+		"Version":        second(s.Version(ctx, "a", 0)),
+		"Blob":           second(s.Blob(ctx, store.Hash(shard))),
+		"State":          second(s.State(ctx, "a")),
+		"Base":           second(s.Base(ctx, "a")),
+		"Retire":         second(s.Retire(ctx, "a", 0, store.Base{Through: 1})),
+		"DeleteReceived": second(s.DeleteReceived(ctx, "a", now.Add(-time.Hour), now)),
+		"Settings":       second(s.Settings(ctx, "a")),
+		"PutSettings":    s.PutSettings(ctx, "a", store.Settings{}),
 	}
 }
