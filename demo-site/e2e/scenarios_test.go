@@ -307,6 +307,12 @@ func TestScenario5And6GiftBuyer(t *testing.T) {
 	}
 	aiRanking := tb.candidates("home-recs")
 	aiShot := tb.screenshot("scenario6-ai")
+	// What the ranking read: each page's weight (a view 0.5, plus dwell
+	// from 2 s on, which a slow start under load adds to some pages).
+	t.Logf("profile session: %v", eval[[]struct {
+		Item   string
+		Weight float64
+	}](tb, `tailor.profile().then(p => p.session)`))
 
 	t.Run("5 AI follows his behaviour", func(t *testing.T) {
 		defer tb.As(t)()
