@@ -408,8 +408,8 @@ function selector(el) {
 // at reads doc's base URL, which relative links are joined to. A link's
 // path depends on its URL as written and that base alone: the paths are
 // kept across scans of one document while its base URL stays (the loader
-// scans at boot, then at each tailor.scan() and SPA page view), up to
-// 4 × LINKS of them.
+// scans at boot, then at each tailor.scan() and SPA page view), and
+// dropped once they pass 4 × LINKS.
 export function at(doc) {
   const uri = doc.baseURI
   let d = docs.get(doc)
