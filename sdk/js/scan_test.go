@@ -50,17 +50,17 @@ window.dataLayer = [null, 5, "x", {ecommerce: "str"}, {ecommerce: {detail: {prod
 	return b.String()
 }
 
-// TestScanHostile checks that tailor.scan() neither throws nor stalls on
-// a hostile page, and still finds its main product and grid.
-func TestScanHostile(t *testing.T) {
+// pageServer serves page at path with tailor.js's script tag before
+// </head>, as a site adds it, the scanner's module at /scan.js, and all
+// else (tailor.js, the model, sync) from a test server of its own.
+func pageServer(t *testing.T, path, page string) *httptest.Server {
 	inner := newServer(t, site{})
-	page := hostilePage()
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if serveScanner(w, r) {
 			return
 		}
-		if r.URL.Path != "/hostile" {
+		if r.URL.Path != path {
 			inner.Config.Handler.ServeHTTP(w, r)
 			return
 		}
@@ -68,6 +68,14 @@ func TestScanHostile(t *testing.T) {
 		w.Write([]byte(strings.Replace(page, "</head>", `<script src="`+srv.URL+`/tailor.js" data-site="test" async></script></head>`, 1)))
 	}))
 	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestScanHostile checks that tailor.scan() neither throws nor stalls on
+// a hostile page, and still finds its main product and grid.
+func TestScanHostile(t *testing.T) {
+	page := hostilePage()
+	srv := pageServer(t, "/hostile", page)
 	tb := newTab(t)
 	r := scanPage(tb, srv.URL+"/hostile")
 	t.Logf("%d KB page, %d elements: tailor.scan() %.1f ms (first call %.1f ms); %s; grids %v", len(page)>>10, r.Elements, r.Median, r.First, r.Phases, r.Grids)
@@ -106,17 +114,7 @@ const plainShop = `<!doctype html><html><head><meta charset="utf-8"><title>plain
 // the scanner found, Universal Analytics enhanced-ecommerce add and
 // purchase pushes, and a GA4 add_to_cart all reach the device.
 func TestEventsWithoutMarkup(t *testing.T) {
-	inner := newServer(t, site{})
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/plain" {
-			inner.Config.Handler.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(strings.Replace(plainShop, "</head>", `<script src="`+srv.URL+`/tailor.js" data-site="test" async></script></head>`, 1)))
-	}))
-	t.Cleanup(srv.Close)
+	srv := pageServer(t, "/plain", plainShop)
 	tb := newTab(t, `addEventListener("click", (e) => e.preventDefault());`)
 	tb.Open(srv.URL + "/plain")
 	tb.ready()
