@@ -6,9 +6,9 @@ import { encode, decode } from './msgpack.js'
 import { load } from './engine.js'
 import { manifest, bytes, shardOf } from './model.js'
 import * as storage from './storage.js'
-import { SLOT, fits } from './page.js'
+import { ITEM, SLOT, fits } from './page.js'
 import { st, ready, settle, log, quiet, pause, all, guard, die, mark } from './state.js'
-import { ITEM, hide, reveal, rankSlot, rankAll } from './slots.js'
+import { hide, reveal, rankSlot, rankAll } from './slots.js'
 import { visit, listen, track } from './signals.js'
 import { restore } from './sync.js'
 import { tailor } from './api.js'
@@ -141,7 +141,7 @@ function fetchShards(ids) {
 }
 
 // items returns the ids of the page's items.
-const items = () => all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM))
+export const items = () => all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM))
 
 // applyShards (re)applies every shard held, in ascending version as the
 // manifest asks, a task each so that no long task blocks the page; the

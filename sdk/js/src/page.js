@@ -6,7 +6,7 @@
 
 import { utf8 } from './msgpack.js'
 
-const ITEM = 'data-tailor-item'
+export const ITEM = 'data-tailor-item'
 export const SLOT = 'data-tailor-slot'
 
 /** fits returns s when it is a non-empty string of at most max UTF-8 bytes. */

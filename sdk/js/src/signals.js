@@ -3,11 +3,11 @@
 // the engine as wire.Events.
 
 import { encode } from './msgpack.js'
-import { fits, fromElement, fromGA, mainItems, query, pageType, device, referrer } from './page.js'
-import { st, guard, clamp, all, later } from './state.js'
-import { ITEM, rankAll } from './slots.js'
+import { ITEM, fits, fromElement, fromGA, mainItems, query, pageType, device, referrer } from './page.js'
+import { st, guard, clamp, later } from './state.js'
+import { rankAll } from './slots.js'
 import { save, saveSoon, sync, refresh } from './sync.js'
-import { need } from './boot.js'
+import { need, items } from './boot.js'
 
 // cx is the wire.Context of now.
 export function cx() {
@@ -175,7 +175,7 @@ function navigated() {
       st.dwell.clear()
       st.depth = st.sent = 0
       visit()
-      need(all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM)))
+      need(items())
       rankAll()
     }), 50)
 }

@@ -3,12 +3,11 @@
 // flicker until then for a bounded time.
 
 import { encode, decode } from './msgpack.js'
-import { SLOT, fits, fromElement } from './page.js'
+import { ITEM, SLOT, fits, fromElement } from './page.js'
 import { st, guard, all, clamp } from './state.js'
 import { cx } from './signals.js'
 import { saveSoon } from './sync.js'
 
-export const ITEM = 'data-tailor-item'
 const VARIANT = 'data-tailor-variant'
 
 // rank asks the engine to order wire.Items; without an engine, the
