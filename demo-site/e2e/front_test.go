@@ -43,9 +43,10 @@ func (s served) String() string {
 
 // frontOptions change what the browser gets.
 type frontOptions struct {
-	CSP        string // a Content-Security-Policy header on the store's pages
-	WasmStatus int    // answer tailor.wasm with this status (and no body)
-	NoLoader   bool   // answer tailor.js with 404: the store without Tailor
+	CSP        string          // a Content-Security-Policy header on the store's pages
+	WasmStatus int             // answer tailor.wasm with this status (and no body)
+	NoLoader   bool            // answer tailor.js with 404: the store without Tailor
+	HoldLoader <-chan struct{} // answer tailor.js only once this is closed: a late loader
 }
 
 func newFront(t *testing.T, opts frontOptions) *front {
@@ -86,6 +87,13 @@ func newFront(t *testing.T, opts frontOptions) *front {
 		if opts.NoLoader && r.URL.Path == env.script {
 			http.NotFound(rec, r)
 			return
+		}
+		if opts.HoldLoader != nil && r.URL.Path == env.script {
+			select {
+			case <-opts.HoldLoader:
+			case <-r.Context().Done():
+				return
+			}
 		}
 		rp.ServeHTTP(rec, r)
 	}))
