@@ -50,11 +50,10 @@ func TestTailorSynthetic(t *testing.T) {
 	if k1[0] < knn[0]-0.03 || k1[1] < knn[1]-0.03 {
 		t.Errorf("Tailor at k=1 %v falls behind central V-SKNN %v", k1, knn)
 	}
-	// Observed with seed 1 (HR@20, MRR@20): default .607 .279, k=1 .687
-	// .317, V-SKNN .689 .239, POP .233 .073 (with the device's own second
-	// hop, dropped in b320120: default .607 .271, k=1 .690 .315; before
-	// the server's second hop and larger KeepBytes, aggregate.Params:
-	// default .599 .270, k=1 .682 .309).
+	// Observed with seed 1 (HR@20, MRR@20): default .607 .271, k=1 .690
+	// .315, V-SKNN .689 .239, POP .233 .073 (before the server's second
+	// hop and larger KeepBytes, aggregate.Params: default .599 .270, k=1
+	// .682 .309).
 	if def[0] < 0.52 || def[1] < 0.20 || def[0] < 1.5*pop[0] {
 		t.Errorf("default Tailor %v: want HR@20 >= 0.52, MRR@20 >= 0.20 and 1.5x POP %v", def, pop)
 	}
@@ -70,8 +69,7 @@ func TestTailorYoochooseSlice(t *testing.T) {
 	split.Limit(300)
 	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, tailor.NameFederated, tailor.NameLocal)
 	def, local, knn, pop := rs["Tailor federated"], rs["Tailor local"], rs["V-SKNN"], rs["POP"]
-	// Observed (HR@20, MRR@20) on this slice: default .509 .312 (.509
-	// .317 with the device's own second hop, dropped in b320120; .495
+	// Observed (HR@20, MRR@20) on this slice: default .509 .317 (.495
 	// .317 before the server's second hop, aggregate.Params.Hop), local
 	// .317 .270, V-SKNN .604 .337, POP .088 .017. (The default's gap to
 	// V-SKNN is issue 9's open target; k = 1 is checked on the synthetic
