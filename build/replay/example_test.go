@@ -34,14 +34,7 @@ func ExampleRegister() {
 		})
 	}
 
-	s := func(id string, items ...string) data.Session {
-		ses := data.Session{ID: id}
-		for i, it := range items {
-			ses.Clicks = append(ses.Clicks, data.Click{Item: it, At: int64(i)})
-		}
-		return ses
-	}
-	split := eval.NewSplit([]data.Session{s("1", "a", "b")}, []data.Session{s("2", "a", "a", "b")})
+	split := eval.NewSplit([]data.Session{data.NewSession("1", "a", "b")}, []data.Session{data.NewSession("2", "a", "a", "b")})
 	results, err := replay.Run(context.Background(), split, replay.Options{
 		Methods: []string{"example-repeat-e1", "example-repeat-e4"},
 	})

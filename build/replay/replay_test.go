@@ -90,14 +90,6 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-func clicks(id string, items ...string) data.Session {
-	s := data.Session{ID: id}
-	for i, it := range items {
-		s.Clicks = append(s.Clicks, data.Click{Item: it, At: int64(i)})
-	}
-	return s
-}
-
 func TestRun(t *testing.T) {
 	var built []*echo
 	register(t, "test-echo", func(c Config) (eval.Method, error) {
@@ -107,7 +99,7 @@ func TestRun(t *testing.T) {
 	})
 	register(t, "test-ldp", func(c Config) (eval.Method, error) { return &echo{cfg: c, mode: report.ModeLDP}, nil })
 
-	split := eval.NewSplit([]data.Session{clicks("1", "a", "a", "b")}, []data.Session{clicks("2", "a", "a", "b")})
+	split := eval.NewSplit([]data.Session{data.NewSession("1", "a", "a", "b")}, []data.Session{data.NewSession("2", "a", "a", "b")})
 	var phases []Phase
 	var done []string // methods of each Done call, in order
 	results, err := Run(context.Background(), split, Options{
@@ -152,7 +144,7 @@ func TestRunErrors(t *testing.T) {
 	boom := errors.New("boom")
 	register(t, "test-factory-fails", func(Config) (eval.Method, error) { return nil, boom })
 	register(t, "test-fit-fails", func(Config) (eval.Method, error) { return &echo{fitErr: boom}, nil })
-	split := eval.NewSplit([]data.Session{clicks("1", "a", "b")}, []data.Session{clicks("2", "a", "b")})
+	split := eval.NewSplit([]data.Session{data.NewSession("1", "a", "b")}, []data.Session{data.NewSession("2", "a", "b")})
 	for _, name := range []string{"test-factory-fails", "test-fit-fails"} {
 		if _, err := Run(context.Background(), split, Options{Methods: []string{name}}); !errors.Is(err, boom) {
 			t.Errorf("%s: err = %v", name, err)

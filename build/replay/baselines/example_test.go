@@ -8,20 +8,12 @@ import (
 	"github.com/tailorhq/tailor/build/replay/data"
 )
 
-func session(id string, items ...string) data.Session {
-	s := data.Session{ID: id}
-	for i, it := range items {
-		s.Clicks = append(s.Clicks, data.Click{Item: it, At: int64(i) * 1000})
-	}
-	return s
-}
-
 // SR learns "after a, then b" from the order of clicks in past sessions.
 func ExampleSR() {
 	train := []data.Session{
-		session("1", "phone", "case", "charger"),
-		session("2", "phone", "case"),
-		session("3", "laptop", "charger"),
+		data.NewSession("1", "phone", "case", "charger"),
+		data.NewSession("2", "phone", "case"),
+		data.NewSession("3", "laptop", "charger"),
 	}
 	m := baselines.NewSR() // session-rec's defaults: steps 10, div, pruning 20
 	if err := m.Fit(context.Background(), train); err != nil {
@@ -38,9 +30,9 @@ func ExampleSR() {
 // V-SKNN recommends what similar past sessions clicked.
 func ExampleVSKNN() {
 	train := []data.Session{
-		session("1", "tent", "stove", "lamp"),
-		session("2", "tent", "sleeping-bag"),
-		session("3", "dress", "shoes"),
+		data.NewSession("1", "tent", "stove", "lamp"),
+		data.NewSession("2", "tent", "sleeping-bag"),
+		data.NewSession("3", "dress", "shoes"),
 	}
 	m := baselines.NewVSKNN(baselines.VSKNN64)
 	if err := m.Fit(context.Background(), train); err != nil {

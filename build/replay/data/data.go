@@ -75,6 +75,17 @@ type Session struct {
 	Clicks []Click
 }
 
+// NewSession returns a session of items clicked in that order, one second
+// apart from the Unix epoch: the hand-made sessions of the replay's
+// examples and tests.
+func NewSession(id string, items ...string) Session {
+	s := Session{ID: id, Clicks: make([]Click, len(items))}
+	for i, it := range items {
+		s.Clicks[i] = Click{Item: it, At: int64(i) * 1000}
+	}
+	return s
+}
+
 // Dataset is one clickstream file.
 type Dataset struct {
 	Format   Format

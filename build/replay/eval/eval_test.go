@@ -48,11 +48,7 @@ func (s *closingSession) Close() error { s.m.closed.Add(1); return nil }
 func sessions(items ...[]string) []data.Session {
 	var out []data.Session
 	for i, its := range items {
-		s := data.Session{ID: string(rune('A' + i))}
-		for j, it := range its {
-			s.Clicks = append(s.Clicks, data.Click{Item: it, At: int64(1000 * j)})
-		}
-		out = append(out, s)
+		out = append(out, data.NewSession(string(rune('A'+i)), its...))
 	}
 	return out
 }

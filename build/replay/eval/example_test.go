@@ -41,17 +41,9 @@ func (s session) Next(item string, _ int64, k int) ([]string, error) {
 	return out, nil
 }
 
-func clicks(id string, items ...string) data.Session {
-	s := data.Session{ID: id}
-	for i, it := range items {
-		s.Clicks = append(s.Clicks, data.Click{Item: it, At: int64(i) * 1000})
-	}
-	return s
-}
-
 func ExampleEvaluate() {
-	train := []data.Session{clicks("1", "shoe", "sock", "hat"), clicks("2", "shoe", "lace")}
-	test := []data.Session{clicks("3", "shoe", "lace", "unknown", "hat")}
+	train := []data.Session{data.NewSession("1", "shoe", "sock", "hat"), data.NewSession("2", "shoe", "lace")}
+	test := []data.Session{data.NewSession("3", "shoe", "lace", "unknown", "hat")}
 	split := eval.NewSplit(train, test) // drops "unknown": not in training
 
 	m := &lastSeen{}
