@@ -543,12 +543,10 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 	t.Run("another tab", func(t *testing.T) {
 		a := newTab(t)
 		a.load(srv.URL + "/store")
-		at := eval[float64](a, `Date.now()`)
-		a.Click(`#recs [data-tailor-item="w1"]`)
 		// Stored before tab b starts: on a first visit the writes wait for
 		// the database to be created, and one landing after tab b's would
 		// replace them (seen in the back/forward cache subtest below).
-		a.waitSaved(at)
+		a.clickSaved(`#recs [data-tailor-item="w1"]`)
 		b := a.sibling()
 		b.load(srv.URL + "/store")
 		b.Click(`#recs [data-tailor-item="c1"]`)
@@ -570,15 +568,13 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 	t.Run("back/forward cache", func(t *testing.T) {
 		tb := newTab(t)
 		tb.load(srv.URL + "/store")
-		at := eval[float64](tb, `Date.now()`)
-		tb.Click(`#recs [data-tailor-item="g1"]`)
 		// The click is saved at once: wait until it is stored. On a first
 		// visit under load, creating the database took longer than the
 		// test took to reach the next page; the writes waiting for it were
 		// made once the page came back from the back/forward cache, and
 		// the newer record, the product page's, replaced them (the loader
 		// keeps the newer of two records; it merges none).
-		tb.waitSaved(at)
+		tb.clickSaved(`#recs [data-tailor-item="g1"]`)
 		tb.load(srv.URL + "/product")            // views w3, saved when left
 		eval[bool](tb, `(history.back(), true)`) // not NavigateBack: a restored page fires no load event
 		tb.Wait(`location.pathname == '/store' && window.tailor && window.__t`)

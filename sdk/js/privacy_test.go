@@ -42,10 +42,12 @@ var (
 	idbSavedAt = idbRead(`s => s.getAll()`, `rs => Math.max(0, ...rs.map(r => r.t || 0))`)
 )
 
-// waitSaved waits until Tailor saved a record at or after at (ms since
-// the epoch, as the page's Date.now() reads).
-func (tb *tab) waitSaved(at float64) {
+// clickSaved clicks what selector finds and waits until Tailor saved a
+// record since, in the page's clock (Date.now()).
+func (tb *tab) clickSaved(selector string) {
 	tb.T().Helper()
+	at := eval[float64](tb, `Date.now()`)
+	tb.Click(selector)
 	tb.Wait(idbSavedAt + `.then(t => t >= ` + strconv.FormatFloat(at, 'f', 0, 64) + `)`)
 }
 
