@@ -744,29 +744,52 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	w.Int(s.ref)
 	w.Float64(s.hl)
 	w.Int(s.latest)
-	for _, sk := range []*ldp.Sketch{s.ldpItems, s.ldpPairs} {
-		if sk == nil {
-			w.Bin(nil)
-			continue
-		}
-		b, err := sk.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		w.Bin(b)
+	if err := writeOracles(w, s.ldpItems, s.ldpPairs); err != nil {
+		return nil, err
 	}
-	for _, t := range []*ldp.Table{s.olhItems, s.olhPairs} {
-		if t == nil {
-			w.Bin(nil)
-			continue
-		}
-		b, err := t.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		w.Bin(b)
+	if err := writeOracles(w, s.olhItems, s.olhPairs); err != nil {
+		return nil, err
 	}
 	return w.Bytes(), nil
+}
+
+// ldpOracle is an LDP frequency oracle of the checkpoint: an ldp.Sketch
+// (Hadamard reports) or an ldp.Table (OLH reports). Both encode
+// themselves; the checkpoint carries that encoding in a bin, empty for a
+// site that has no such oracle (nil).
+type ldpOracle[T any] interface {
+	*T
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
+}
+
+// writeOracles writes each oracle as a bin, empty for a nil one.
+func writeOracles[T any, P ldpOracle[T]](w *msgp.Writer, oracles ...P) error {
+	for _, o := range oracles {
+		if o == nil {
+			w.Bin(nil)
+			continue
+		}
+		b, err := o.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		w.Bin(b)
+	}
+	return nil
+}
+
+// readOracles reads what writeOracles wrote into dst, in order: an empty
+// bin leaves its oracle nil.
+func readOracles[T any, P ldpOracle[T]](r *msgp.Reader, dst ...*P) {
+	for _, o := range dst {
+		if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
+			*o = P(new(T))
+			if err := (*o).UnmarshalBinary(b); err != nil {
+				r.Fail(err)
+			}
+		}
+	}
 }
 
 // fnvOffset and fnv are FNV-1a 64 (with a separator byte after each
@@ -838,24 +861,10 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		if r.Err() == nil && !(s.hl >= 0 && s.hl < math.Inf(1)) {
 			r.Fail(fmt.Errorf("half-life %v", s.hl))
 		}
-		for _, sk := range []**ldp.Sketch{&s.ldpItems, &s.ldpPairs} {
-			if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
-				*sk = new(ldp.Sketch)
-				if err := (*sk).UnmarshalBinary(b); err != nil {
-					r.Fail(err)
-				}
-			}
-		}
+		readOracles(r, &s.ldpItems, &s.ldpPairs)
 	}
 	if schema >= 3 {
-		for _, t := range []**ldp.Table{&s.olhItems, &s.olhPairs} {
-			if b := r.BytesView(); r.Err() == nil && len(b) > 0 {
-				*t = new(ldp.Table)
-				if err := (*t).UnmarshalBinary(b); err != nil {
-					r.Fail(err)
-				}
-			}
-		}
+		readOracles(r, &s.olhItems, &s.olhPairs)
 	}
 	if err := r.Finish(); err != nil {
 		*s = *NewState()
