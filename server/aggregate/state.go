@@ -677,24 +677,8 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	w.Uint(stateSchema)
 	w.Uint(s.Cursor)
 	w.Uint(s.Deltas)
-	// The canonical order is by a fixed hash of the key, then the key:
-	// sorting ids that share long prefixes ("product-...") by their bytes
-	// took most of a large checkpoint's time.
-	type pairAcc struct {
-		h uint64
-		k pairKey
-		a acc
-	}
-	pairs := make([]pairAcc, 0, len(s.pairs))
-	for k, a := range s.pairs {
-		pairs = append(pairs, pairAcc{fnv(fnv(fnvOffset, k.from), k.to), k, a})
-	}
-	slices.SortFunc(pairs, func(a, b pairAcc) int {
-		if a.h != b.h { // cmp.Or would compare the strings too
-			return cmp.Compare(a.h, b.h)
-		}
-		return cmp.Or(cmp.Compare(a.k.from, b.k.from), cmp.Compare(a.k.to, b.k.to))
-	})
+	pairs := canonical(s.pairs, func(k pairKey) uint64 { return fnv(fnv(fnvOffset, k.from), k.to) },
+		func(a, b pairKey) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
 	w.ArrayHeader(len(pairs))
 	for _, e := range pairs {
 		w.ArrayHeader(4)
@@ -703,25 +687,11 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		w.Float64(e.a.sum)
 		w.Uint(uint64(e.a.n))
 	}
-	type itemAcc struct {
-		h  uint64
-		id string
-		a  acc
-	}
-	items := make([]itemAcc, 0, len(s.items))
-	for id, a := range s.items {
-		items = append(items, itemAcc{fnv(fnvOffset, id), id, a})
-	}
-	slices.SortFunc(items, func(a, b itemAcc) int {
-		if a.h != b.h {
-			return cmp.Compare(a.h, b.h)
-		}
-		return cmp.Compare(a.id, b.id)
-	})
+	items := canonical(s.items, func(id string) uint64 { return fnv(fnvOffset, id) }, cmp.Compare[string])
 	w.ArrayHeader(len(items))
 	for _, e := range items {
 		w.ArrayHeader(3)
-		w.String(e.id)
+		w.String(e.k)
 		w.Float64(e.a.sum)
 		w.Uint(uint64(e.a.n))
 	}
@@ -751,6 +721,32 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	return w.Bytes(), nil
+}
+
+// hashedAcc is an accumulator of the checkpoint with its key and the hash
+// that orders it.
+type hashedAcc[K comparable] struct {
+	h uint64
+	k K
+	a acc
+}
+
+// canonical returns m's accumulators in the checkpoint's canonical order:
+// by a fixed hash of the key, then by the key (tie) where hashes collide.
+// Sorting ids that share long prefixes ("product-...") by their bytes took
+// most of a large checkpoint's time.
+func canonical[K comparable](m map[K]acc, hash func(K) uint64, tie func(a, b K) int) []hashedAcc[K] {
+	out := make([]hashedAcc[K], 0, len(m))
+	for k, a := range m {
+		out = append(out, hashedAcc[K]{hash(k), k, a})
+	}
+	slices.SortFunc(out, func(a, b hashedAcc[K]) int {
+		if a.h != b.h { // cmp.Or would compare the keys too
+			return cmp.Compare(a.h, b.h)
+		}
+		return tie(a.k, b.k)
+	})
+	return out
 }
 
 // ldpOracle is an LDP frequency oracle of the checkpoint: an ldp.Sketch
