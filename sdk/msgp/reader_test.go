@@ -3,6 +3,7 @@ package msgp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -14,25 +15,39 @@ import (
 func TestReaderRoundTrip(t *testing.T) {
 	for _, tc := range codecCases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewReader(tc.want)
-			got := tc.read(r)
-			err := r.Finish()
-			if tc.readErr != nil {
-				if !errors.Is(err, tc.readErr) {
-					t.Fatalf("Finish() = %v, want %v", err, tc.readErr)
-				}
-				if !isEmpty(got) {
-					t.Fatalf("read = %s after error, want zero", short(got))
-				}
+			if tc.readErr == nil {
+				checkRead(t, tc.want, tc.read, tc.value)
 				return
 			}
-			if err != nil {
-				t.Fatalf("Finish() = %v", err)
+			got, err := readAll(tc.want, tc.read)
+			if !errors.Is(err, tc.readErr) {
+				t.Fatalf("Finish() = %v, want %v", err, tc.readErr)
 			}
-			if !equalValue(got, tc.value) {
-				t.Fatalf("read = %s, want %s", short(got), short(tc.value))
+			if !isEmpty(got) {
+				t.Fatalf("read = %s after error, want zero", short(got))
 			}
 		})
+	}
+}
+
+// readAll reads in with read, then finishes the reader: the value read
+// and Finish's error (the first error met).
+func readAll(in []byte, read func(*Reader) any) (any, error) {
+	r := NewReader(in)
+	v := read(r)
+	return v, r.Finish()
+}
+
+// checkRead fails t unless read reads want from in and the reader then
+// finishes without error.
+func checkRead(t *testing.T, in []byte, read func(*Reader) any, want any) {
+	t.Helper()
+	got, err := readAll(in, read)
+	if err != nil {
+		t.Fatalf("reading %x: Finish() = %v", in, err)
+	}
+	if !equalValue(got, want) {
+		t.Fatalf("reading %x = %s, want %s", in, short(got), short(want))
 	}
 }
 
@@ -78,16 +93,7 @@ func TestReaderForms(t *testing.T) {
 		{"map32 of 1", unhex("df 00 00 00 01 a1 6b c0"), readKeys, map[string]any{"k": nil}},
 		{"skip then read", unhex("92 93 01 02 03 05"), func(r *Reader) any { r.ArrayHeader(); r.Skip(); return r.Uint() }, uint64(5)},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := NewReader(tc.in)
-			got := tc.read(r)
-			if err := r.Finish(); err != nil {
-				t.Fatalf("Finish() = %v", err)
-			}
-			if !equalValue(got, tc.want) {
-				t.Fatalf("read = %s, want %s", short(got), short(tc.want))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRead(t, tc.in, tc.read, tc.want) })
 	}
 }
 
@@ -116,15 +122,7 @@ func TestReaderReadsMsgpackDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("msgpack.Marshal(%#v): %v", tc.value, err)
 		}
-		r := NewReader(b)
-		got := tc.read(r)
-		if err := r.Finish(); err != nil {
-			t.Errorf("reading %x (msgpack/v5 for %T %#v): %v", b, tc.value, tc.value, err)
-			continue
-		}
-		if !equalValue(got, tc.value) {
-			t.Errorf("reading %x (msgpack/v5 for %T) = %s, want %s", b, tc.value, short(got), short(tc.value))
-		}
+		t.Run(fmt.Sprintf("%T", tc.value), func(t *testing.T) { checkRead(t, b, tc.read, tc.value) })
 	}
 }
 
