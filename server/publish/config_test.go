@@ -32,10 +32,7 @@ func TestSiteConfig(t *testing.T) {
 	for i := range 3 {
 		appendDelta(t, db, i, "gown", "heels")
 	}
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v0, _ := a.Current(shop)
+	v0 := flush(t, a)
 	if v0.Number != 0 {
 		t.Fatalf("paused, unchanged configuration: version %d, want 0", v0.Number)
 	}
@@ -49,10 +46,7 @@ func TestSiteConfig(t *testing.T) {
 	mu.Lock()
 	edited = ns.ConfigBytes()
 	mu.Unlock()
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v1, _ := a.Current(shop)
+	v1 := flush(t, a)
 	switch {
 	case v1.Number != 1:
 		t.Fatalf("new configuration: version %d, want 1", v1.Number)
@@ -67,10 +61,7 @@ func TestSiteConfig(t *testing.T) {
 	if err := wire.Unmarshal(b, &cfg, "config"); err != nil || cfg.Rules[len(cfg.Rules)-1].ID != "new" {
 		t.Fatalf("the published configuration (%v) lacks the new rule: %+v", err, cfg.Rules)
 	}
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := a.Current(shop); v.Number != 1 {
+	if v := flush(t, a); v.Number != 1 {
 		t.Fatalf("unchanged since: version %d, want 1", v.Number)
 	}
 	if err := a.Close(ctx); err != nil {

@@ -43,11 +43,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 		t.Helper()
 		appendDelta(t, st, n, "a", "b")
 		n++
-		if err := a.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := a.Current(shop)
-		return v
+		return flush(t, a)
 	}
 	for i, want := range []float64{p.EpsilonOf(p.Rho()), p.EpsilonOf(2 * p.Rho())} {
 		v := publishOne(a)

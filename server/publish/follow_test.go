@@ -90,10 +90,7 @@ func TestFollower(t *testing.T) {
 		appendDelta(t, st, i, "c", "d")
 	}
 	a.Flush(ctx) // v2 exists: restores from it
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v, _ := a.Current(shop)
+	v := flush(t, a)
 	if v.Number != 3 || v.Deltas != 18 || v.Cursor != 18 {
 		t.Fatalf("after overlapping leaders: %+v, want v3 of 18 deltas", v)
 	}
@@ -105,20 +102,14 @@ func TestFollower(t *testing.T) {
 	waitFor(t, "the other steps down", func() bool { return !b.Leading() })
 	waitFor(t, "b follows v3", func() bool { v, _ := b.Current(shop); return v.Number == 3 })
 	appendDelta(t, st, 18, "d", "e")
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := a.Current(shop); v.Number != 3 {
+	if v := flush(t, a); v.Number != 3 {
 		t.Fatalf("a follower published v%d", v.Number)
 	}
 	// Leading again restores afresh and folds what arrived meanwhile.
 	if err := b.Lead(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := b.Current(shop); v.Number != 4 || v.Deltas != 19 {
+	if v := flush(t, b); v.Number != 4 || v.Deltas != 19 {
 		t.Fatalf("after leading again: %+v, want v4 of 19 deltas", v)
 	}
 }

@@ -62,6 +62,17 @@ func start(t *testing.T, st store.Store, set *site.Set, opts ...publish.Option) 
 	return a
 }
 
+// flush publishes what the aggregator has pending, failing the test on
+// an error, and returns the shop's version after it.
+func flush(t *testing.T, a *publish.Aggregator) store.Version {
+	t.Helper()
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := a.Current(shop)
+	return v
+}
+
 // appendDelta stores a delta for item pair from → to, numbered n.
 func appendDelta(t testing.TB, st store.Store, n int, from, to string) {
 	t.Helper()
@@ -90,19 +101,13 @@ func TestAggregatorLifecycle(t *testing.T) {
 		}
 	}
 	// Nothing new: Flush publishes nothing.
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := a.Current(shop); v.Number != 0 {
+	if v := flush(t, a); v.Number != 0 {
 		t.Fatalf("Flush without deltas published v%d", v.Number)
 	}
 	for i := 0; i < 10; i++ {
 		appendDelta(t, st, i, "a", "b")
 	}
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v1, _ := a.Current(shop)
+	v1 := flush(t, a)
 	if v1.Number != 1 || v1.Deltas != 10 || v1.New != 10 || v1.Cursor != 10 || v1.Config != v0.Config {
 		t.Fatalf("version 1 = %+v", v1)
 	}
@@ -112,10 +117,7 @@ func TestAggregatorLifecycle(t *testing.T) {
 	}
 	// A delta touching one item only changes the shard holding it.
 	appendDelta(t, st, 10, "a", "c")
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v2, _ := a.Current(shop)
+	v2 := flush(t, a)
 	changed := 0
 	for i, sh := range v2.Shards {
 		if sh.Version == 2 {

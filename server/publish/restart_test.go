@@ -38,10 +38,7 @@ func TestRestartReadsCheckpoint(t *testing.T) {
 		appendDelta(t, st, i, "a", string(rune('b'+i%20)))
 	}
 	a := start(t, st, sites(t, 0.05))
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := a.Current(shop)
+	before := flush(t, a)
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +53,7 @@ func TestRestartReadsCheckpoint(t *testing.T) {
 	// find deltas past the window (bounded, and not a fold).
 	a = start(t, counted, sites(t, 0.05), publish.WithRetention(0))
 	defer a.Close(ctx)
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := a.Current(shop)
+	after := flush(t, a)
 	counted.mu.Lock()
 	defer counted.mu.Unlock()
 	if counted.read != later || len(counted.after) == 0 || counted.after[0] != before.Cursor {

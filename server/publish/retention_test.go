@@ -118,15 +118,6 @@ func startWith(t *testing.T, st store.Store, opts ...publish.Option) *publish.Ag
 	return a
 }
 
-func flush(t *testing.T, a *publish.Aggregator) store.Version {
-	t.Helper()
-	if err := a.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	v, _ := a.Current(shop)
-	return v
-}
-
 func checkpoint(t *testing.T, st store.Store) *aggregate.State {
 	t.Helper()
 	b, err := st.State(context.Background(), shop)
