@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -119,10 +118,8 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(s.api.Handler())
-	jar, _ := cookiejar.New(nil)
 	s.url = hs.URL
-	s.c = &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.c = stacktest.NewBrowser()
 	t.Cleanup(func() {
 		hs.Close()
 		agg.Close(context.Background())
@@ -149,12 +146,14 @@ func (s *stack) do(t *testing.T, method, path string, form url.Values, header ..
 	return &response{code: res.StatusCode, header: res.Header, body: string(b)}
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
 // csrf returns the CSRF token of a page's forms.
 func csrf(t *testing.T, page *response) string {
 	t.Helper()
-	return field(t, csrfField, "CSRF field", page)
+	token, ok := stacktest.FormToken(page.body)
+	if !ok {
+		t.Fatalf("no CSRF field in the page (%d):\n%s", page.code, page.body)
+	}
+	return token
 }
 
 // field returns the first group of re in a page, which must have it.
@@ -171,12 +170,8 @@ func field(t *testing.T, re *regexp.Regexp, what string, page *response) string 
 // path would, with that page's CSRF token, as a browser does.
 func (s *stack) submit(t *testing.T, path, action string, fields url.Values) *response {
 	t.Helper()
-	page := s.do(t, http.MethodGet, path, nil)
-	if fields == nil {
-		fields = url.Values{}
-	}
-	fields.Set("csrf", csrf(t, page))
-	return s.do(t, http.MethodPost, action, fields)
+	res, b := stacktest.Submit(t, s.c, s.url+path, s.url+action, fields)
+	return &response{code: res.StatusCode, header: res.Header, body: string(b)}
 }
 
 // signIn signs the stack's browser in with a token.
@@ -219,8 +214,7 @@ func cookie(res *response, name string) *http.Cookie {
 
 // browser returns the stack with another browser: a cookie jar of its own.
 func (s *stack) browser() *stack {
-	jar, _ := cookiejar.New(nil)
 	b := *s
-	b.c = &http.Client{Jar: jar, Timeout: s.c.Timeout, CheckRedirect: s.c.CheckRedirect}
+	b.c = stacktest.NewBrowser()
 	return &b
 }

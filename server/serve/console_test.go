@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/site"
 )
 
@@ -44,34 +42,16 @@ func TestConsole(t *testing.T) {
 	if err := s.Aggregator.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	form := func(path string) string {
-		t.Helper()
-		res, err := c.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		m := csrf.FindSubmatch(b)
-		if res.StatusCode != http.StatusOK || m == nil {
-			t.Fatalf("GET %s: %d without a form\n%s", path, res.StatusCode, b)
-		}
-		return string(m[1])
+	c := stacktest.NewBrowser()
+	if res, _ := stacktest.Submit(t, c, base+"/console", base+"/console/signin", url.Values{"token": {testAdminToken}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in with the admin token: %d", res.StatusCode)
 	}
-	res, err := c.PostForm(base+"/console/signin", url.Values{"csrf": {form("/console")}, "token": {testAdminToken}})
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("sign in with the admin token: %v %v", res.StatusCode, err)
+	levers := base + "/console/sites/test/levers"
+	res, _ := stacktest.Submit(t, c, levers, levers+"/pin", url.Values{"version": {"0"}})
+	if done, _ := res.Location(); res.StatusCode != http.StatusSeeOther || done == nil || done.Query().Get("done") != "pin" {
+		t.Fatalf("pin v0: %d to %v", res.StatusCode, done)
 	}
-	res.Body.Close()
-	res, err = c.PostForm(base+"/console/sites/test/levers/pin", url.Values{"csrf": {form("/console/sites/test/levers")}, "version": {"0"}})
-	if err != nil || res.StatusCode != http.StatusOK || res.Request.URL.Query().Get("done") != "pin" {
-		t.Fatalf("pin v0: %v %v", res.StatusCode, err)
-	}
-	res.Body.Close()
-	res, err = http.Get(base + "/v1/model?site=test")
+	res, err := http.Get(base + "/v1/model?site=test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -11,52 +9,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/store/postgres/pgtest"
 )
 
-// consoleClient is a browser of the console: a cookie jar, no redirects
-// followed (each step reads its own answer).
-type consoleClient struct {
-	t   *testing.T
-	jar *cookiejar.Jar
-	c   *http.Client
-}
-
-func newConsoleClient(t *testing.T) *consoleClient {
-	jar, _ := cookiejar.New(nil)
-	return &consoleClient{t: t, jar: jar, c: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-var consoleCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// get returns a page's status and body.
-func (cc *consoleClient) get(u string) (int, string) {
-	cc.t.Helper()
-	res, err := cc.c.Get(u)
-	if err != nil {
-		cc.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
-// post fills the form of the page at from and posts it to action.
-func (cc *consoleClient) post(from, action string, fields url.Values) int {
-	cc.t.Helper()
-	_, page := cc.get(from)
-	m := consoleCSRF.FindStringSubmatch(page)
-	if m == nil {
-		cc.t.Fatalf("no form at %s:\n%s", from, page)
-	}
-	fields.Set("csrf", m[1])
-	res, err := cc.c.PostForm(action, fields)
-	if err != nil {
-		cc.t.Fatal(err)
-	}
-	res.Body.Close()
+// submit posts fields to action as the console page at from's form
+// would, and returns the answer's status.
+func submit(t *testing.T, c *http.Client, from, action string, fields url.Values) int {
+	t.Helper()
+	res, _ := stacktest.Submit(t, c, from, action, fields)
 	return res.StatusCode
+}
+
+// page returns a console page's status and body.
+func page(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	res, b := stacktest.Do(t, c, http.MethodGet, u, nil)
+	return res.StatusCode, string(b)
 }
 
 // testConsole: two replicas on one database share the console's sessions
@@ -79,13 +48,13 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	}
 	newest := manifest(t, a).Version
 
-	cc := newConsoleClient(t)
-	if code := cc.post(a.url+"/console", a.url+"/console/signin", url.Values{"token": {testAdminToken}}); code != http.StatusSeeOther {
+	cc := stacktest.NewBrowser()
+	if code := submit(t, cc, a.url+"/console", a.url+"/console/signin", url.Values{"token": {testAdminToken}}); code != http.StatusSeeOther {
 		t.Fatalf("sign in on a: %d", code)
 	}
 	levers := "/console/sites/" + testSite + "/levers"
 	pin := newest - 1
-	if code := cc.post(a.url+levers, a.url+levers+"/pin", url.Values{"version": {strconv.FormatUint(uint64(pin), 10)}}); code != http.StatusSeeOther {
+	if code := submit(t, cc, a.url+levers, a.url+levers+"/pin", url.Values{"version": {strconv.FormatUint(uint64(pin), 10)}}); code != http.StatusSeeOther {
 		t.Fatalf("pin v%d on a: %d", pin, code)
 	}
 	for deadline := time.Now().Add(20 * time.Second); manifest(t, b).Version != pin; time.Sleep(50 * time.Millisecond) {
@@ -97,25 +66,25 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 	// a's session, on b.
 	ua, _ := url.Parse(a.url + "/console")
 	ub, _ := url.Parse(b.url + "/console")
-	cc.jar.SetCookies(ub, cc.jar.Cookies(ua))
-	if code := cc.post(b.url+levers, b.url+levers+"/pause", url.Values{}); code != http.StatusSeeOther {
+	cc.Jar.SetCookies(ub, cc.Jar.Cookies(ua))
+	if code := submit(t, cc, b.url+levers, b.url+levers+"/pause", url.Values{}); code != http.StatusSeeOther {
 		t.Fatalf("pause on b with a's session: %d", code)
 	}
-	code, page := cc.get(a.url + levers)
-	if code != http.StatusOK || !strings.Contains(page, "Resume learning") || !strings.Contains(page, "<td>pin</td>") ||
-		!strings.Contains(page, "<td>pause</td>") {
-		t.Errorf("a's levers page after the pause on b (%d) shows no pause or no audit log:\n%s", code, page)
+	code, body := page(t, cc, a.url+levers)
+	if code != http.StatusOK || !strings.Contains(body, "Resume learning") || !strings.Contains(body, "<td>pin</td>") ||
+		!strings.Contains(body, "<td>pause</td>") {
+		t.Errorf("a's levers page after the pause on b (%d) shows no pause or no audit log:\n%s", code, body)
 	}
 
 	// Rules saved on b: the leader, whichever it is, publishes them as a
 	// configuration version (paused or not), which a serves.
-	if code := cc.post(b.url+levers, b.url+levers+"/unpin", url.Values{}); code != http.StatusSeeOther {
+	if code := submit(t, cc, b.url+levers, b.url+levers+"/unpin", url.Values{}); code != http.StatusSeeOther {
 		t.Fatalf("unpin on b: %d", code)
 	}
 	rulesPage := "/console/sites/" + testSite + "/rules"
 	before := manifest(t, a).Config.Hash
 	rule := `[{"id": "replicas", "then": {"do": "pin", "ids": ["gown"]}}]`
-	if code := cc.post(b.url+rulesPage, b.url+rulesPage, url.Values{"action": {"save"}, "rules": {rule},
+	if code := submit(t, cc, b.url+rulesPage, b.url+rulesPage, url.Values{"action": {"save"}, "rules": {rule},
 		"explore": {"0.05"}, "holdout": {"0.05"}, "diversity": {"0"}}); code != http.StatusSeeOther {
 		t.Fatalf("save rules on b: %d", code)
 	}
@@ -124,29 +93,23 @@ func testConsole(t *testing.T, bin string, pg *pgtest.Server) {
 			t.Fatal("a does not serve the rules saved on b")
 		}
 	}
-	if code, page := cc.get(a.url + rulesPage); code != http.StatusOK || !strings.Contains(page, "&#34;replicas&#34;") {
-		t.Errorf("a's rules page (%d) lacks the rule saved on b:\n%s", code, page)
+	if code, body := page(t, cc, a.url+rulesPage); code != http.StatusOK || !strings.Contains(body, "&#34;replicas&#34;") {
+		t.Errorf("a's rules page (%d) lacks the rule saved on b:\n%s", code, body)
 	}
 
 	// An owner token rotated on a opens the site's stats on b.
 	sitePage := "/console/sites/" + testSite + "/site"
-	_, form := cc.get(a.url + sitePage)
-	res, err := cc.c.PostForm(a.url+sitePage+"/rotate", url.Values{"csrf": {consoleCSRF.FindStringSubmatch(form)[1]}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := regexp.MustCompile(`id="newtoken" readonly value="([^"]+)"`).FindSubmatch(body)
+	res, rotated := stacktest.Submit(t, cc, a.url+sitePage, a.url+sitePage+"/rotate", nil)
+	m := regexp.MustCompile(`id="newtoken" readonly value="([^"]+)"`).FindSubmatch(rotated)
 	if res.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("rotate on a: %d\n%s", res.StatusCode, body)
+		t.Fatalf("rotate on a: %d\n%s", res.StatusCode, rotated)
 	}
 	stats, _ := http.NewRequest(http.MethodGet, b.url+"/v1/stats?site="+testSite, nil)
 	stats.Header.Set("Authorization", "Bearer "+string(m[1]))
 	waitOK(t, c, stats, "b answers the owner token rotated on a with %d")
 
 	// A site added on b is served by a: its model, version 0.
-	if code := cc.post(b.url+"/console", b.url+"/console/sites", url.Values{"key": {"added"}, "origins": {"*"}, "privacy": {"federated"}}); code != http.StatusCreated {
+	if code := submit(t, cc, b.url+"/console", b.url+"/console/sites", url.Values{"key": {"added"}, "origins": {"*"}, "privacy": {"federated"}}); code != http.StatusCreated {
 		t.Fatalf("add a site on b: %d", code)
 	}
 	model, _ := http.NewRequest(http.MethodGet, a.url+"/v1/model?site=added", nil)

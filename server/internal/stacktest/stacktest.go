@@ -1,8 +1,9 @@
 // Package stacktest starts the whole server in a test's process (Start: a
 // new bbolt store, the aggregator publishing from it and the API on
-// loopback, as tailor-server composes them) and sends it requests (Do).
-// Tests of server/api, server/console and server/e2e use it; servers never
-// do.
+// loopback, as tailor-server composes them) and sends it requests (Do),
+// also as a browser of the console does (NewBrowser, Submit). Tests of
+// server/api, server/console, server/e2e, server/serve and tailor-server
+// use it; servers never do.
 package stacktest
 
 import (
