@@ -3,12 +3,18 @@
 package jstest
 
 import (
+	"context"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 
 	"github.com/tailorhq/tailor/sdk/wire"
 )
@@ -262,6 +268,102 @@ func TestShardsOnlyForPageItems(t *testing.T) {
 	for i := range want {
 		if !got[i] {
 			t.Errorf("shard %d (an item of the page) was not fetched", i)
+		}
+	}
+	tb.NoErrors()
+}
+
+// rememberedShards is the loader's REMEMBER (sdk/js/src/boot.js): how
+// many items of the stored profile a page view requests the shards of.
+const rememberedShards = 4
+
+// TestShardsRevealFewRememberedItems is the attack on what shard requests
+// reveal: whoever serves the model's shards (the operator, a CDN) logs,
+// by address and time, every shard a page requests. A visitor whose
+// stored profile remembers many items across many buckets (43 items in
+// 43 shards of 1,024, as a 40,000-item catalogue's model has: 3 bought,
+// then 40 viewed) opens a page with a few items on a cold HTTP cache (a
+// new browser, or a new model version). Beyond the head and the shards of
+// the page's own items, which the site's server sees anyway, the page
+// must request at most rememberedShards shards of remembered items: those
+// of the most recently viewed ones, which weigh most in the ranking.
+// (Before the bound, that page requested all 43.)
+func TestShardsRevealFewRememberedItems(t *testing.T) {
+	const n = 1024
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Shards: n, Head: true})
+	page := map[int]bool{n: true} // the head shard, which every page fetches
+	for _, id := range append(ids(products), ids(banners)...) {
+		page[wire.ShardOf(id, n)] = true
+	}
+	// Remembered items, each in a shard of its own, none the page's.
+	used := maps.Clone(page)
+	var bought, viewed []string
+	for i := 0; len(bought)+len(viewed) < 43; i++ {
+		id := "r" + strconv.Itoa(i)
+		if s := wire.ShardOf(id, n); !used[s] {
+			used[s] = true
+			if len(bought) < 3 {
+				bought = append(bought, id)
+			} else {
+				viewed = append(viewed, id)
+			}
+		}
+	}
+	tb := newTab(t)
+	tb.load(srv.URL+"/store", "recs")
+	at := eval[float64](tb, `Date.now()`)
+	list := func(ids []string) string { return `["` + strings.Join(ids, `","`) + `"]` }
+	eval[bool](tb, `((bought, viewed) => {
+		bought.forEach(id => tailor.track({kind: "purchase", item: {id, category: "c"}}));
+		viewed.forEach(id => tailor.track({kind: "view", item: id}));
+		return true;
+	})(`+list(bought)+`, `+list(viewed)+`)`)
+	tb.Wait(idbSavedAt + `.then(t => t >= ` + strconv.FormatFloat(at, 'f', 0, 64) + `)`)
+	if got := eval[int](tb, `tailor.profile().then(p => p.session.length)`); got < len(viewed) {
+		t.Fatalf("the profile's session holds %d items, want at least the %d viewed", got, len(viewed))
+	}
+
+	// The attack: on a cold HTTP cache (as in a fresh browser, with the
+	// same IndexedDB) the store opens again; record every shard it requests.
+	tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Call(ctx, network.ClearBrowserCache, cdp.Empty{})
+		return chromedp.Void{}, err
+	})
+	before := len(srv.requests())
+	tb.load(srv.URL+"/store", "recs")
+	index := map[string]int{}
+	for i := 0; i <= n; i++ {
+		index[srv.shardURL(i)] = i // the test server numbers shard URLs in manifest order
+	}
+	got := map[int]bool{}
+	for _, r := range srv.requests()[before:] {
+		if strings.HasPrefix(r.Path, "/v1/shards/") {
+			got[index[r.Path]] = true
+		}
+	}
+	var remembered []int
+	for s := range got {
+		if !page[s] {
+			remembered = append(remembered, s)
+		}
+	}
+	slices.Sort(remembered)
+	var want []int // the shards of the most recently viewed items
+	for _, id := range viewed[len(viewed)-rememberedShards:] {
+		want = append(want, wire.ShardOf(id, n))
+	}
+	slices.Sort(want)
+	t.Logf("the page requested %d shards: the head, %d of its own items', %d of remembered items'",
+		len(got), len(got)-len(remembered)-1, len(remembered))
+	if len(remembered) > rememberedShards {
+		t.Errorf("the page requested %d shards of remembered items, want at most %d", len(remembered), rememberedShards)
+	}
+	if !slices.Equal(remembered, want) {
+		t.Errorf("shards of remembered items requested %v, want %v (the %d most recently viewed items')", remembered, want, rememberedShards)
+	}
+	for s := range page {
+		if !got[s] {
+			t.Errorf("shard %d (the head or a page item's) was not requested", s)
 		}
 	}
 	tb.NoErrors()

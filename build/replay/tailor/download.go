@@ -48,12 +48,34 @@ func (m *served) boot(first bool) int {
 	return m.manifest + m.config
 }
 
-// fetch applies to in the shards of ids it does not hold yet, as the
-// loader fetches them: every shard when the model has one (or all is
-// set), else the head and the shards holding ids. New shards apply in
-// ascending version, as the manifest asks. It returns the bytes served
-// for them; held (nil: none) records what in holds.
-func (m *served) fetch(in *harness.Instance, ids []string, held map[int]bool, all bool) (int, error) {
+// remember is the loader's REMEMBER (sdk/js/src/boot.js): a page view
+// requests the shards of at most this many of the items its stored
+// profile remembers, so that whoever serves shards learns at most this
+// many remembered buckets from one page view (PRIVACY.md, "The site
+// operator"). pageIDs models the choice.
+const remember = 4
+
+// pageIDs returns the ids whose shards a page view of item requests after
+// the session's earlier clicks (oldest first): the page's item and the
+// remember most recent distinct earlier ones, as the loader picks them
+// from the stored profile's session, newest first. (The loader takes
+// earlier visits' items after the session's; a replayed session is one
+// visit.)
+func pageIDs(item string, earlier []string) []string {
+	ids := []string{item}
+	var seen []string
+	for i := len(earlier) - 1; i >= 0 && len(seen) < remember; i-- {
+		if id := earlier[i]; !slices.Contains(seen, id) {
+			seen = append(seen, id)
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// want returns the shards a page requests for ids: every shard when the
+// model has one (or all is set), else the head and the shards holding ids.
+func (m *served) want(ids []string, all bool) map[int]bool {
 	want := map[int]bool{}
 	if all || m.count <= 1 {
 		for i := range m.shards {
@@ -67,8 +89,18 @@ func (m *served) fetch(in *harness.Instance, ids []string, held map[int]bool, al
 			want[wire.ShardOf(id, m.count)] = true
 		}
 	}
+	return want
+}
+
+// fetch applies to in the shards of ids it does not hold yet, as the
+// loader fetches them (want). New shards apply in ascending version, as
+// the manifest asks. It returns the bytes served for those not cached
+// (the browser's HTTP cache, which answers a shard fetched before with
+// no request). held and cached (nil: none) record what in holds and
+// what was served; a device that keeps its engine passes one map as both.
+func (m *served) fetch(in *harness.Instance, ids []string, held, cached map[int]bool, all bool) (int, error) {
 	var add []int
-	for i := range want {
+	for i := range m.want(ids, all) {
 		if _, ok := m.shards[i]; ok && !held[i] {
 			add = append(add, i)
 		}
@@ -82,9 +114,14 @@ func (m *served) fetch(in *harness.Instance, ids []string, held map[int]bool, al
 		if err := in.ApplyWeightsBytes(sh.b); err != nil {
 			return n, fmt.Errorf("tailor: shard %d: %w", i, err)
 		}
-		n += sh.served
+		if !cached[i] {
+			n += sh.served
+		}
 		if held != nil {
 			held[i] = true
+		}
+		if cached != nil {
+			cached[i] = true
 		}
 	}
 	return n, nil

@@ -231,7 +231,7 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 		if model == nil {
 			return nil
 		}
-		_, err := model.fetch(in, nil, nil, true)
+		_, err := model.fetch(in, nil, nil, nil, true)
 		return err
 	})
 	return nil
@@ -531,42 +531,52 @@ func (m *Method) context(at int64) wire.Context {
 func (m *Method) Start() eval.Session { return &session{m: m} }
 
 type session struct {
-	m    *Method
-	in   *harness.Instance
-	ids  []string     // this session's items: the loader fetches their shards
-	held map[int]bool // shards fetched
+	m      *Method
+	in     *harness.Instance
+	ids    []string     // this session's items, oldest first: the loader fetches some of their shards
+	held   map[int]bool // shards the device's engine holds
+	cached map[int]bool // shards fetched in this session: the browser's HTTP cache
 }
 
 // Next tracks a click and returns the device's top k for the next one,
 // ranking the items the model knows (no candidate list, as a
 // "recommended for you" slot over the whole catalogue). Each click is a
-// page view: the device first fetches the shards of the page's item and
-// of the session's (and the head), counting their bytes.
+// page view: the device first fetches the head and the shards of the
+// page's item and of the session's most recent (pageIDs), counting the
+// bytes of those not fetched before. A page load starts a fresh engine
+// that holds only what the page requested: when the device holds a shard
+// this page view does not request (that of an item past the loader's
+// bound), the page view runs on a fresh instance loaded with the saved
+// profile, as a page load does.
 func (s *session) Next(item string, at int64, k int) ([]string, error) {
 	m := s.m
 	first := s.in == nil
-	if first {
-		// A fresh instance per session: the device holds only what this
-		// visitor's pages fetched (a pooled one would keep other
-		// sessions' shards).
-		in, err := m.rt.Instantiate(withMemories(context.Background()))
-		if err != nil {
-			return nil, err
-		}
-		s.in = in
-		// The stream depends on the session (its first click); the top
-		// bit keeps it apart from the training devices' streams.
-		if err = in.Seed(uint64(at) | 1<<63); err == nil {
-			_, err = in.Call("tailor_init", m.config)
-		}
-		if err != nil {
-			return nil, err
-		}
-		s.held = map[int]bool{}
-	}
+	ids := pageIDs(item, s.ids)
 	s.ids = append(s.ids, item)
+	var saved []byte
+	if !first && m.model != nil {
+		want := m.model.want(ids, false)
+		for i := range s.held {
+			if !want[i] {
+				p, err := s.in.SaveProfile()
+				if err != nil {
+					return nil, err
+				}
+				if err := s.Close(); err != nil {
+					return nil, err
+				}
+				saved = p
+				break
+			}
+		}
+	}
+	if s.in == nil {
+		if err := s.open(at, saved); err != nil {
+			return nil, err
+		}
+	}
 	if m.model != nil {
-		n, err := m.model.fetch(s.in, s.ids, s.held, false)
+		n, err := m.model.fetch(s.in, ids, s.held, s.cached, false)
 		if err != nil {
 			return nil, err
 		}
@@ -579,11 +589,37 @@ func (s *session) Next(item string, at int64, k int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(res.Items))
+	ids = make([]string, len(res.Items))
 	for i, r := range res.Items {
 		ids[i] = r.ID
 	}
 	return ids, nil
+}
+
+// open starts the device's engine for a page view at time at, holding no
+// shards, with the saved profile (nil on the session's first page view).
+func (s *session) open(at int64, saved []byte) error {
+	m := s.m
+	// A fresh instance per session: the device holds only what this
+	// visitor's pages fetched (a pooled one would keep other sessions'
+	// shards).
+	in, err := m.rt.Instantiate(withMemories(context.Background()))
+	if err != nil {
+		return err
+	}
+	s.in, s.held = in, map[int]bool{}
+	if s.cached == nil {
+		s.cached = map[int]bool{}
+	}
+	// The stream depends on the session (the page view's click); the
+	// top bit keeps it apart from the training devices' streams.
+	if err = in.Seed(uint64(at) | 1<<63); err == nil {
+		_, err = in.Call("tailor_init", m.config)
+	}
+	if err == nil && saved != nil {
+		err = in.LoadProfile(saved)
+	}
+	return err
 }
 
 // Close ends the session's device.
