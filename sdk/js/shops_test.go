@@ -525,3 +525,117 @@ func testShopSlot(t *testing.T, tb *tab, name, container, tile string, photo, au
 		}
 	})
 }
+
+// TestScanFirstAB times the page's first scan (as scanFirst does) with
+// two scanners alternately, page by page, in one run: A is the file
+// $TAILOR_SCAN_AB names (an older scan.js), B is src/scan.js. Each round
+// swaps which goes first; each scan is of a fresh page load with a module
+// URL of its own (its code compiled for that page). It fails when the two
+// find anything different (main, items, grids, events, tile elements) on
+// a page, and logs p50/p95 of each over the pages (the median of its
+// rounds per page). Skipped unless TAILOR_SCAN_AB is set: it measures a
+// change, it does not check the product.
+func TestScanFirstAB(t *testing.T) {
+	old := os.Getenv("TAILOR_SCAN_AB")
+	if old == "" {
+		t.Skip("A/B timing skipped: TAILOR_SCAN_AB names no older scan.js")
+	}
+	if _, err := os.Stat(shopPages); err != nil {
+		t.Skip("no ../shared/pages")
+	}
+	rounds := 3
+	if n, err := strconv.Atoi(os.Getenv("TAILOR_SCAN_AB_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	hostile := hostilePage()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/ab/a.js"):
+			w.Header().Set("Content-Type", "text/javascript")
+			http.ServeFile(w, r, old)
+		case strings.HasPrefix(r.URL.Path, "/ab/b.js"):
+			w.Header().Set("Content-Type", "text/javascript")
+			http.ServeFile(w, r, filepath.Join("src", "scan.js"))
+		case r.URL.Path == "/hostile":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(hostile))
+		default:
+			b, err := os.ReadFile(filepath.Join(shopPages, strings.TrimPrefix(r.URL.Path, "/shop/")))
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			if !charset.Match(b[:min(len(b), 4096)]) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			}
+			w.Write(b)
+		}
+	}))
+	defer srv.Close()
+	tb := newTab(t)
+	offline(tb)
+	pages := []string{"/hostile"}
+	for _, dir := range []string{"product", "listing"} {
+		files, _ := filepath.Glob(filepath.Join(shopPages, dir, "*.html"))
+		for _, f := range files {
+			pages = append(pages, "/shop/"+dir+"/"+filepath.Base(f))
+		}
+	}
+	type run struct {
+		Ms  float64
+		Out string
+	}
+	n := 0
+	first := func(p, v string) run {
+		n++
+		url := srv.URL + p + "?n=" + strconv.Itoa(n)
+		tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
+			return chromedp.Void{}, err
+		})
+		tb.Wait(`location.href == ` + strconv.Quote(url) + ` && document.readyState != 'loading'`)
+		return eval[run](tb, `(async () => {
+			const m = await import(location.origin + '/ab/`+v+`.js?`+strconv.Itoa(n)+`')
+			const t = performance.now()
+			m.scan(document)
+			const ms = performance.now() - t
+			const els = new Map()
+			const r = m.scan(document, els)
+			const at = (e) => e.localName + '.' + e.className + ' #' + [...e.parentElement.children].indexOf(e) + ' in ' + e.parentElement.localName + '.' + e.parentElement.className
+			return { ms, out: JSON.stringify([r, [...els].map(([e, it]) => at(e) + ': ' + JSON.stringify(it))]) }
+		})()`)
+	}
+	times := map[string][][]float64{"a": make([][]float64, len(pages)), "b": make([][]float64, len(pages))}
+	for r := 0; r < rounds; r++ {
+		for i, p := range pages {
+			vs := []string{"a", "b"}
+			if (r+i)%2 == 1 {
+				vs = []string{"b", "a"}
+			}
+			outs := map[string]string{}
+			for _, v := range vs {
+				x := first(p, v)
+				times[v][i] = append(times[v][i], x.Ms)
+				outs[v] = x.Out
+			}
+			if r == 0 && outs["a"] != outs["b"] {
+				t.Errorf("%s: the scanners disagree:\nA %s\nB %s", p, outs["a"], outs["b"])
+			}
+		}
+	}
+	// Per page the median of its rounds and the fastest (on a busy
+	// machine the nearest to the scan's own cost).
+	med, fast := map[string][]float64{}, map[string][]float64{}
+	for _, v := range []string{"a", "b"} {
+		for _, xs := range times[v] {
+			med[v], fast[v] = append(med[v], pct(xs, 50)), append(fast[v], pct(xs, 0))
+		}
+	}
+	for i, p := range pages {
+		t.Logf("%-50s A %5.1f (fastest %5.1f) B %5.1f (fastest %5.1f) ms", p, med["a"][i], fast["a"][i], med["b"][i], fast["b"][i])
+	}
+	for _, v := range []string{"a", "b"} {
+		t.Logf("%s: the page's first scan over %d pages, median of %d rounds: p50 %.1f p95 %.1f max %.1f ms; fastest: p50 %.1f p95 %.1f max %.1f ms",
+			strings.ToUpper(v), len(pages), rounds, pct(med[v], 50), pct(med[v], 95), pct(med[v], 100), pct(fast[v], 50), pct(fast[v], 95), pct(fast[v], 100))
+	}
+}
