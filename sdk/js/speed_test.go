@@ -24,6 +24,9 @@ import (
 //   - main-thread long tasks (over 50 ms) while the page loads and
 //     re-ranks: the test page runs no other script of weight, so they are
 //     Tailor's;
+//   - tailor.wasm's start in a Chromium trace of one more warm load
+//     (browsertest.Trace.WasmStages: its streaming, V8's cache hit,
+//     instantiation);
 //   - the latency of tailor.rank for a 20-item slot from JavaScript,
 //     boundary, msgpack and promise included.
 //
@@ -81,6 +84,14 @@ func TestSpeed(t *testing.T) {
 	for i := range warms {
 		warm = append(warm, measure(tb))
 		t.Logf("warm %d: %s", i+1, warm[i])
+	}
+	// One more warm load, traced (not in the medians: tracing slows the
+	// browser): where tailor.wasm's start waited, and whether V8 found
+	// the compiled module (its code cache).
+	var traced browsertest.Start
+	tr := tb.Trace(browsertest.WasmTraceCategories, func() { traced = measure(tb) })
+	if line, ok := tr.WasmStages(); ok {
+		t.Logf("traced warm (ms after tailor:start): ranked +%.1f; %s", traced.Stages["ranked"], line)
 	}
 	t.Logf("ms after tailor:start, median of %d cold loads (fresh Chromiums), %d cold in a browser in use and %d warm (reloads), load average %s:", colds, colds, warms, loadAverage())
 	for _, l := range browsertest.StageTable([]string{"cold", "in use", "warm"}, cold, used, warm) {

@@ -27,8 +27,9 @@ const dwell = 3 * time.Second
 // the page's; and the latency of tailor.rank for 200 candidates from
 // JavaScript (boundary, msgpack and promise included; 300 calls after 20
 // of warm-up). Each metric is the median over the iterations. It logs
-// each load's start (browsertest.ReadStart) and, per Chromium, the median
-// stages of the loader's start. It is a measurement: without
+// each load's start (browsertest.ReadStart), per Chromium the median
+// stages of the loader's start, and tailor.wasm's stages in the trace of
+// one more warm load (browsertest.Trace.WasmStages). It is a measurement: without
 // $TAILOR_BENCH_DEMO it skips.
 //
 // DevTools' network tracking is off in the tab, as in sdk/js TestSpeed
@@ -62,6 +63,14 @@ func BenchmarkChromium(b *testing.B) {
 			b.Log(l)
 		}
 		warm = append(warm, median(w))
+		// One more warm load, traced (not in the medians: tracing slows
+		// the browser): where tailor.wasm's start waited, and whether V8
+		// found the compiled module.
+		var l browsertest.Start
+		tr := tb.Trace(browsertest.WasmTraceCategories, func() { l = loadHome(tb, base) })
+		if line, ok := tr.WasmStages(); ok {
+			b.Logf("traced warm (ms after tailor:start): ranked +%.1f; %s", l.Stages["ranked"], line)
+		}
 		r := browsertest.MeasureRank(tb, "", 200, 20, 300)
 		p50, p99 = append(p50, r.P50), append(p99, r.P99)
 		tb.NoErrors()
