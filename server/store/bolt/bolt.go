@@ -38,7 +38,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tailorhq/tailor/server/store"
@@ -152,7 +154,16 @@ type DB struct {
 	copyErr  error                // the background copy's, read once copying is closed
 	jerr     error                // a failed journal write or copy: appends fail (Open replays)
 	next     map[string]uint64    // site → the last Seq given, once read from the file
-	ids      map[[16]byte]idEntry // the journalled deltas' ids, until copied
+	ids      map[[16]byte]idEntry // the journalled deltas' ids (staged too), until copied
+	// Groups staged into the journal and not known durable yet, oldest
+	// first (pipeline.go). The finishes run on groupcommit's goroutine,
+	// without jmu; inflight counts those not done.
+	staging  []*stagedGroup
+	inflight sync.WaitGroup
+	written  atomic.Uint64        // groups written into the journal, ever
+	synced   uint64               // of those, how many a fdatasync covered (the finishing goroutine's)
+	poisoned atomic.Bool          // a finish's fdatasync failed: the groups staged since fail too
+	fsync    func(*os.File) error // fdatasync; tests make it block or fail
 	pmu      sync.RWMutex         // held for writing while pending or tail changes
 	pending  map[string][]pendingRecord
 	// tail is, per site, a Seq that none of its deltas exceeds: the
@@ -212,7 +223,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("bolt: keep the received times of %s to the hour: %w", path, err)
 	}
 	s := &DB{db: db, timeout: o.timeout, next: map[string]uint64{}, ids: map[[16]byte]idEntry{},
-		pending: map[string][]pendingRecord{}}
+		pending: map[string][]pendingRecord{}, fsync: fdatasync}
 	if err := s.openJournal(path+".journal", o.journal); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt: journal of %s: %w", path, err)
@@ -224,7 +235,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: read %s: %w", path, err)
 	}
-	s.appends = groupcommit.New(o.maxBatch, s.commit)
+	s.appends = groupcommit.NewPipelined(o.maxBatch, maxStaged, s.commit)
 	if changed > 0 {
 		if err := s.Compact(context.Background()); err != nil {
 			s.Close()
@@ -297,16 +308,24 @@ func staged(b []byte) (sum [sha256.Size]byte, record []byte) {
 	return sum, b[sha256.Size:]
 }
 
-// commit appends a group (groupcommit calls it): to the journal, or
-// straight to the file when there is none or the group is larger than it.
-func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
+// commit stages a group (groupcommit calls it): into the journal, whose
+// fdatasync its finish waits for, or straight into the file when there
+// is no journal or the group is larger than a half of it.
+func (s *DB) commit(batch []store.Delta) func() []groupcommit.Result {
 	s.jmu.Lock()
 	defer s.jmu.Unlock()
+	if s.jerr == nil && s.poisoned.Load() {
+		// A staged group's fdatasync failed: what it and the groups after
+		// it wrote may be replayed. Undo them, copy the rest, new epochs.
+		if err := s.flush(); err != nil {
+			s.jerr = fmt.Errorf("bolt: append: %w", err)
+		}
+	}
 	if s.jerr != nil {
-		return failed(len(batch), s.jerr)
+		return now(failed(len(batch), s.jerr))
 	}
 	if s.journals[0] == nil {
-		return s.commitFile(batch)
+		return now(s.commitFile(batch))
 	}
 	var n int64
 	for i := range batch {
@@ -319,17 +338,22 @@ func (s *DB) commit(batch []store.Delta) []groupcommit.Result {
 	if !s.journals[s.active].fits(n) {
 		if err := s.rotate(); err != nil {
 			s.jerr = fmt.Errorf("bolt: append: %w", err)
-			return failed(len(batch), s.jerr)
+			return now(failed(len(batch), s.jerr))
 		}
 		if !s.journals[s.active].fits(n) { // larger than a half
 			if err := s.flush(); err != nil {
 				s.jerr = fmt.Errorf("bolt: append: %w", err)
-				return failed(len(batch), s.jerr)
+				return now(failed(len(batch), s.jerr))
 			}
-			return s.commitFile(batch)
+			return now(s.commitFile(batch))
 		}
 	}
-	return s.commitJournal(s.journals[s.active], batch)
+	return s.stageJournal(s.journals[s.active], batch)
+}
+
+// now is the finish of a group committed (or failed) when staged.
+func now(res []groupcommit.Result) func() []groupcommit.Result {
+	return func() []groupcommit.Result { return res }
 }
 
 // failed is the result of a group that failed as a whole.

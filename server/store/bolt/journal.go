@@ -13,7 +13,6 @@ import (
 	"slices"
 
 	"github.com/tailorhq/tailor/server/store"
-	"github.com/tailorhq/tailor/server/store/groupcommit"
 	bbolt "go.etcd.io/bbolt"
 )
 
@@ -201,14 +200,11 @@ func (j *journal) add(r *journalRecord) {
 	binary.BigEndian.PutUint32(j.buf[start+4:], crc32.Checksum(j.buf[start+8:], crcTable))
 }
 
-// write writes the group's records and fdatasyncs them: once it returns
-// nil, they are durable.
+// write writes the group's records after the half's others; they are
+// durable once a fdatasync that started after it returned (pipeline.go).
 func (j *journal) write() error {
 	defer func() { j.buf = j.buf[:0] }()
 	if _, err := j.f.WriteAt(j.buf, j.base+j.off); err != nil {
-		return err
-	}
-	if err := fdatasync(j.f); err != nil {
 		return err
 	}
 	j.off += int64(len(j.buf))
@@ -325,85 +321,13 @@ func idValue(sum [sha256.Size]byte, seq uint64, site string) []byte {
 	return append(binary.BigEndian.AppendUint64(append(v, sum[:]...), seq), site...)
 }
 
-// commitJournal appends a group (of staged Bodies) to j, in which it
-// fits: the duplicate check (against the journal's ids, the group's, then
-// the file's), a Seq for each new delta, one write and one fdatasync. The
-// caller holds jmu.
-func (s *DB) commitJournal(j *journal, batch []store.Delta) []groupcommit.Result {
-	res := make([]groupcommit.Result, len(batch))
-	fresh := make(map[[16]byte]*journalRecord, len(batch)) // the group's new deltas
-	recs := make([]journalRecord, 0, len(batch))
-	err := s.view(func(tx *bbolt.Tx) error {
-		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
-		for i := range batch {
-			d := &batch[i]
-			sum, record := staged(d.Body)
-			var prev *journalRecord
-			if e, ok := s.ids[d.ID]; ok {
-				prev = &journalRecord{sum: e.sum, seq: e.seq, site: e.site}
-			} else if p, ok := fresh[d.ID]; ok {
-				prev = p
-			} else if v := ids.Get(d.ID[:]); v != nil {
-				prev = &journalRecord{seq: binary.BigEndian.Uint64(v[sha256.Size:]), site: string(v[sha256.Size+8:])}
-				copy(prev.sum[:], v)
-			}
-			if prev != nil {
-				if prev.sum != sum || prev.site != d.Site {
-					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
-				} else {
-					res[i].Appended = store.Appended{Seq: prev.seq, Duplicate: true}
-				}
-				continue
-			}
-			seq, known := s.next[d.Site]
-			if !known {
-				if b := deltas.Bucket([]byte(d.Site)); b != nil {
-					seq = b.Sequence()
-				}
-			}
-			seq++
-			s.next[d.Site] = seq
-			recs = append(recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: record})
-			r := &recs[len(recs)-1] // recs does not grow past its capacity
-			j.add(r)
-			fresh[d.ID] = r
-			res[i].Appended = store.Appended{Seq: seq}
-		}
-		return nil
-	})
-	if err == nil {
-		err = j.write()
-	}
-	if err != nil {
-		// What reached the journal may be replayed: copy what is pending
-		// into the file and start new epochs, or stop taking appends.
-		j.buf = j.buf[:0]
-		ferr := s.flush()
-		if ferr == nil {
-			ferr = j.reset() // a new epoch: nothing of this group is replayed
-		}
-		if ferr != nil {
-			s.jerr = fmt.Errorf("bolt: journal failed (%v), then copying it: %w", err, ferr)
-		}
-		clear(s.next)
-		return failed(len(batch), fmt.Errorf("bolt: append: %w", err))
-	}
-	j.recs = append(j.recs, recs...)
-	s.pmu.Lock()
-	for i := range recs {
-		r := &recs[i]
-		s.ids[r.id] = idEntry{sum: r.sum, seq: r.seq, site: r.site}
-		s.pending[r.site] = append(s.pending[r.site], pendingRecord{seq: r.seq, record: r.record})
-		s.tail[r.site] = max(s.tail[r.site], r.seq)
-	}
-	s.pmu.Unlock()
-	return res
-}
-
 // rotate makes the other half the one appends go to, once its previous
 // copy is settled, and copies the full one into the file in the
 // background. The caller holds jmu.
 func (s *DB) rotate() error {
+	if s.drain() {
+		return s.recoverJournal()
+	}
 	if err := s.settle(); err != nil {
 		return err
 	}
@@ -508,6 +432,9 @@ func (s *DB) forget(j *journal) {
 func (s *DB) flush() error {
 	if s.journals[0] == nil {
 		return nil
+	}
+	if s.drain() {
+		return s.recoverJournal()
 	}
 	if err := s.settle(); err != nil {
 		return fmt.Errorf("bolt: %w", err)

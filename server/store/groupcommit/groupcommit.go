@@ -34,10 +34,19 @@ type Result struct {
 // Func commits a batch durably and returns one Result per delta, in order.
 type Func func(batch []store.Delta) []Result
 
+// Stage is a commit in two steps, for NewPipelined: it writes a batch and
+// returns finish, which makes it durable and returns one Result per
+// delta, in order. Stage does not keep batch (the slice; its Bodies are
+// handed over). Stages run one at a time, and so do finishes, in the
+// same order; a batch's Stage may run while earlier batches' finishes do.
+type Stage func(batch []store.Delta) (finish func() []Result)
+
 // Committer groups appends into commits.
 type Committer struct {
 	max    int
 	commit Func
+	stage  Stage // pipelined, instead of commit
+	depth  int   // staged batches waiting for their finish, at most
 
 	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
 	closed bool
@@ -66,6 +75,20 @@ func New(size int, commit Func) *Committer {
 func (c *Committer) Append(ctx context.Context, d store.Delta) (store.Appended, error) {
 	d.Body = bytes.Clone(d.Body) // the writer may still hold it after a canceled call returns
 	return c.AppendOwned(ctx, d)
+}
+
+// NewPipelined starts a committer whose groups hold at most size appends
+// and commit in two steps: while one goroutine finishes a group (its
+// fsync), the next groups are staged (written) by another, up to depth
+// of them waiting, so that the CPU work of a group overlaps the previous
+// group's wait for the disk, and one fsync may cover several groups.
+// Each caller still gets its result only from its own group's finish.
+func NewPipelined(size, depth int, stage Stage) *Committer {
+	size = max(1, size)
+	c := &Committer{max: size, stage: stage, depth: max(1, depth), reqs: make(chan *request, size)}
+	c.wg.Add(1)
+	go c.pipeline()
+	return c
 }
 
 // AppendOwned is Append of a Body the caller hands over: it neither
@@ -122,6 +145,55 @@ func (c *Committer) writer() {
 			r.done <- res[i]
 		}
 	}
+}
+
+// pipeline stages appends in groups until reqs is closed, and hands each
+// group to a goroutine that finishes it and answers its appends.
+func (c *Committer) pipeline() {
+	defer c.wg.Done()
+	type staged struct {
+		batch  []*request
+		finish func() []Result
+	}
+	q := make(chan staged, c.depth-1) // a send blocks once depth wait, the one finishing aside
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for g := range q {
+			res := g.finish()
+			for i, r := range g.batch {
+				r.done <- res[i]
+			}
+		}
+	}()
+	deltas := make([]store.Delta, 0, c.max)
+	for r := range c.reqs {
+		batch := c.gather(r, make([]*request, 0, 16))
+		deltas = deltas[:0]
+		for _, r := range batch {
+			deltas = append(deltas, r.d)
+		}
+		q <- staged{batch, c.stage(deltas)}
+	}
+	close(q)
+	<-done
+}
+
+// gather appends r and the requests waiting behind it, up to max, to batch.
+func (c *Committer) gather(r *request, batch []*request) []*request {
+	batch = append(batch, r)
+	for len(batch) < c.max {
+		select {
+		case r, ok := <-c.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // Close stops accepting appends (they fail with store.ErrClosed) and waits

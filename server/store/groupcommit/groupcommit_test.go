@@ -116,3 +116,83 @@ func TestAppendOwned(t *testing.T) {
 		t.Errorf("Append: err %v, body %q not copied: %v", err, got, &got[0] == &body[0])
 	}
 }
+
+// TestPipelined: while a group's finish is held, the next groups are
+// staged (up to the depth) but none is answered; finishes run in the
+// order of their stages, and each append gets its own group's result.
+func TestPipelined(t *testing.T) {
+	var staged atomic.Int32
+	hold := make(chan struct{})
+	var order []uint64 // Seqs of the finishes, in their order (one goroutine)
+	var seq uint64     // stages run one at a time
+	c := groupcommit.NewPipelined(64, 2, func(batch []store.Delta) func() []groupcommit.Result {
+		res := make([]groupcommit.Result, len(batch))
+		for i := range batch {
+			seq++
+			res[i].Appended = store.Appended{Seq: seq}
+			if batch[i].Body[0] == 'x' {
+				res[i] = groupcommit.Result{Err: store.ErrConflict}
+			}
+		}
+		first := staged.Add(1) == 1
+		return func() []groupcommit.Result {
+			if first {
+				<-hold
+			}
+			for _, r := range res {
+				order = append(order, r.Appended.Seq)
+			}
+			return res
+		}
+	})
+	defer c.Close()
+	type result struct {
+		a   store.Appended
+		err error
+	}
+	results := make(chan result, 3)
+	send := func(body string) {
+		go func() {
+			a, err := c.Append(context.Background(), store.Delta{Body: []byte(body)})
+			results <- result{a, err}
+		}()
+	}
+	send("a")
+	for staged.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	send("b")
+	for staged.Load() < 2 { // staged while the first group's finish is held
+		time.Sleep(time.Millisecond)
+	}
+	send("x")
+	for staged.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case r := <-results:
+		t.Fatalf("answered while the first group's finish is held: %+v", r)
+	default:
+	}
+	close(hold)
+	var seqs []uint64
+	var conflicts int
+	for range 3 {
+		r := <-results
+		if errors.Is(r.err, store.ErrConflict) {
+			conflicts++
+			continue
+		}
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		seqs = append(seqs, r.a.Seq)
+	}
+	if conflicts != 1 || len(seqs) != 2 || seqs[0]+seqs[1] != 3 {
+		t.Fatalf("results: seqs %v, %d conflicts; want Seqs 1 and 2 and one conflict", seqs, conflicts)
+	}
+	c.Close()
+	if len(order) != 3 || order[0] != 1 || order[1] != 2 {
+		t.Fatalf("finishes in the order %v, want the stages' (1, 2, then the conflict)", order)
+	}
+}
