@@ -121,9 +121,20 @@ export const ua = (e) => Object.keys(Object(e?.ecommerce)).flatMap((k) => (UA[k]
 export const products = (list) =>
   [].concat(list || []).slice(0, 50).flatMap((g) => [product(g.item_id ?? g.id, g.item_name ?? g.name, g.price, g.item_category ?? g.category) || []])
 
-// meta reads a <meta property>: the page's metas one by one, not a
-// selector, which looks through the whole page when there is none.
-const meta = (doc, k) => [...doc.getElementsByTagName('meta')].find((m) => m.getAttribute('property') === k)?.content
+// meta reads a <meta property>: the page's metas read once a scan (at
+// empties metas) into property → the first one's content, not a selector
+// per property, which looks through the whole page when there is none.
+let metas
+function meta(doc, k) {
+  if (!metas) {
+    metas = new Map()
+    for (const m of doc.getElementsByTagName('meta')) {
+      const p = m.getAttribute('property')
+      p == null || metas.has(p) || metas.set(p, m.content)
+    }
+  }
+  return metas.get(k)
+}
 const MD = '[itemscope][itemtype*="schema.org/Product" i]'
 
 // canonical returns the path of the page's own URL: its canonical link,
@@ -135,8 +146,12 @@ export const canonical = (doc) => path(doc.querySelector('link[rel=canonical]')?
 export function jsonld(doc, canon) {
   const lds = []
   // The page's scripts (a list the document keeps), not a selector that
-  // looks through the whole page.
-  for (const el of [...doc.scripts].filter((x) => /^application\/ld\+json$/i.test(x.type)).slice(0, 16)) {
+  // looks through the whole page; a loop, not a copy and a filter.
+  const ss = doc.scripts
+  for (let i = 0, n = 0; i < ss.length && n < 16; i++) {
+    const el = ss[i]
+    if (!/^application\/ld\+json$/i.test(el.type)) continue
+    n++
     try {
       // Some wrap the JSON in /*<![CDATA[*/ ... /*]]>*/ for old parsers.
       const t = el.textContent.replace(/\/\*.*?\*\//g, '')
@@ -428,6 +443,7 @@ export function at(doc) {
   }
   base = d.base
   paths = d.paths
+  metas = null
 }
 
 /** scan returns the products doc shows: {main, items, grids, events}.
