@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -56,13 +57,15 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 	res := make([]groupcommit.Result, len(batch))
 	recs := make([]journalRecord, 0, len(batch))
 	err := s.view(func(tx *bbolt.Tx) error {
-		ids, deltas := tx.Bucket(bucketIDs), tx.Bucket(bucketDeltas)
+		// One cursor for the group's lookups: Bucket.Get makes one each,
+		// and a cursor's path grows by allocations.
+		ids, deltas := tx.Bucket(bucketIDs).Cursor(), tx.Bucket(bucketDeltas)
 		for i := range batch {
 			d := &batch[i]
 			sum, record := staged(d.Body)
 			prev, ok := s.ids[d.ID]
 			if !ok {
-				if v := ids.Get(d.ID[:]); v != nil {
+				if k, v := ids.Seek(d.ID[:]); v != nil && bytes.Equal(k, d.ID[:]) {
 					prev = idEntry{seq: binary.BigEndian.Uint64(v[sha256.Size:]), site: string(v[sha256.Size+8:])}
 					copy(prev.sum[:], v)
 					ok = true

@@ -101,21 +101,31 @@ func (c *Committer) AppendOwned(ctx context.Context, d store.Delta) (store.Appen
 		return store.Appended{}, err
 	}
 	d.Received = store.Coarse(d.Received)
-	r := &request{d: d, done: make(chan Result, 1)}
+	r := requests.Get().(*request)
+	r.d = d
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
+		r.d = store.Delta{}
+		requests.Put(r)
 		return store.Appended{}, store.ErrClosed
 	}
 	c.reqs <- r
 	c.mu.RUnlock()
 	select {
 	case res := <-r.done:
+		r.d = store.Delta{} // the store has what it keeps of it
+		requests.Put(r)
 		return res.Appended, res.Err
 	case <-ctx.Done():
-		return store.Appended{}, ctx.Err()
+		return store.Appended{}, ctx.Err() // r is answered later: not reused
 	}
 }
+
+// requests are reused: an append answered takes its request back, the
+// committer having sent its one result and let go of it; one whose
+// caller gave up is left to the collector.
+var requests = sync.Pool{New: func() any { return &request{done: make(chan Result, 1)} }}
 
 // writer commits appends in groups until reqs is closed.
 func (c *Committer) writer() {
