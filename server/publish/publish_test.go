@@ -238,21 +238,17 @@ func TestAggregatorHammer(t *testing.T) {
 	const writers, each = 8, 40
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; i < each; i++ {
 				appendDelta(t, st, w*each+i, fmt.Sprint("a", w), fmt.Sprint("b", i))
 				a.Notify()
 			}
-		}()
+		})
 	}
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
 	for r := 0; r < 3; r++ {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
+		readers.Go(func() {
 			for {
 				select {
 				case <-stop:
@@ -268,7 +264,7 @@ func TestAggregatorHammer(t *testing.T) {
 					a.Flush(context.Background())
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(stop)

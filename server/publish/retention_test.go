@@ -276,9 +276,7 @@ func BenchmarkRetain(b *testing.B) {
 		}
 		var wg sync.WaitGroup
 		for w := range 32 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := w; i < 50_000; i += 32 {
 					d := wire.Delta{Site: shop}
 					for j := range 8 {
@@ -293,7 +291,7 @@ func BenchmarkRetain(b *testing.B) {
 						return
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		a, err := publish.New(st, sites(b, 0.05), publish.WithRetention(0))

@@ -168,9 +168,7 @@ func TestCrash(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c := &http.Client{Timeout: 5 * time.Second}
 			for {
 				select {
@@ -189,7 +187,7 @@ func TestCrash(t *testing.T) {
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	// Watch versions being published while the syncs stream in.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -233,9 +233,7 @@ func newStream(max int64, replicas ...*process) *stream {
 
 func (s *stream) start(clients int) {
 	for range clients {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			c := &http.Client{Timeout: 15 * time.Second}
 			n := int(s.next.Add(1))
 			for s.sent.Add(1) <= s.max {
@@ -269,7 +267,7 @@ func (s *stream) start(clients int) {
 					time.Sleep(100 * time.Millisecond) // shorter than Retry-After: a bounded test
 				}
 			}
-		}()
+		})
 	}
 }
 

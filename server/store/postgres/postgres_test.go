@@ -49,15 +49,13 @@ func TestMigrations(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			db, err := postgres.Open(context.Background(), url)
 			if err == nil {
 				db.Close()
 			}
 			errs[i] = err
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -120,9 +118,7 @@ func TestReplicasAppend(t *testing.T) {
 	for r, db := range dbs {
 		seqs[r] = make([]store.Appended, n)
 		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := w; i < n; i += 4 {
 					a, err := db.Append(context.Background(), delta("a", i))
 					if err != nil {
@@ -131,7 +127,7 @@ func TestReplicasAppend(t *testing.T) {
 					}
 					seqs[r][i] = a
 				}
-			}()
+			})
 		}
 	}
 	wg.Wait()
@@ -282,13 +278,11 @@ func TestSameIDInOneBatch(t *testing.T) {
 	errs := make([]error, copies)
 	var wg sync.WaitGroup
 	for i := range copies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			d := delta("a", 1)
 			d.Body = fmt.Appendf(nil, "body %d", i%2)
 			res[i], errs[i] = db.Append(context.Background(), d)
-		}()
+		})
 	}
 	wg.Wait()
 	winner := 0

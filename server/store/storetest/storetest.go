@@ -189,9 +189,7 @@ func testConcurrentAppends(t *testing.T, open Opener) {
 	seqs := make([][]uint64, workers)
 	errs := make(chan error, workers)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; i < each; i++ {
 				d := delta("a", w*each+i)
 				a, err := s.Append(context.Background(), d)
@@ -208,7 +206,7 @@ func testConcurrentAppends(t *testing.T, open Opener) {
 				}
 				seqs[w] = append(seqs[w], a.Seq)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
