@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,10 +68,8 @@ func startServer() (err error) {
 		return err
 	}
 	env.shots = filepath.Join(env.root, "dist", "screenshots")
-	mk := exec.Command("make", "-s", "wasm", "loader", "assets")
-	mk.Dir = env.root
-	if out, err := mk.CombinedOutput(); err != nil {
-		return fmt.Errorf("make -s wasm loader assets: %w\n%s", err, out)
+	if err := serverproc.MakeDist(context.Background(), env.root); err != nil {
+		return err
 	}
 	// A bound for a busy machine, not a speed test: the seeding takes
 	// ~45 s on 2 shared cores under load (20,000 deltas).

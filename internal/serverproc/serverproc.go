@@ -56,6 +56,18 @@ func Build(ctx context.Context, goCmd, dir, pkg, bin string) error {
 	return nil
 }
 
+// MakeDist builds in root's dist/ what the demo serves there (StartDemo's
+// --dist): tailor.wasm, the loader and the hashed assets, as `make demo`
+// does (make -s wasm loader assets; what is up to date is left as is).
+func MakeDist(ctx context.Context, root string) error {
+	cmd := exec.CommandContext(ctx, "make", "-s", "wasm", "loader", "assets")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("make -s wasm loader assets: %w\n%s", err, out)
+	}
+	return nil
+}
+
 // Record is one JSON log record of a server: when, its message and, on
 // the records that announce a listener, the address.
 type Record struct {

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,10 +102,8 @@ func TestModelBytesPerPage(t *testing.T) {
 	}
 	root := harnesstest.Root(t)
 	made := time.Now()
-	mk := exec.Command("make", "-s", "wasm", "loader", "assets")
-	mk.Dir = root
-	if out, err := mk.CombinedOutput(); err != nil {
-		t.Fatalf("make -s wasm loader assets: %v\n%s", err, out)
+	if err := serverproc.MakeDist(context.Background(), root); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("make -s wasm loader assets: %.1f s", time.Since(made).Seconds())
 	n := shoppers(t)
