@@ -10,9 +10,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,7 +82,7 @@ func startServer() (err error) {
 	}
 	env.base = env.demo.URL
 	var assets map[string]struct{ URL string }
-	if err := getJSON(env.base+"/v1/assets", &assets); err != nil {
+	if err := serverproc.GetJSON(ctx, env.base+"/v1/assets", &assets); err != nil {
 		return err
 	}
 	env.wasm, env.script = assets["tailor.wasm"].URL, assets["tailor.js"].URL
@@ -92,16 +90,4 @@ func startServer() (err error) {
 		return fmt.Errorf("GET /v1/assets: %+v: want tailor.js and tailor.wasm under /assets/", assets)
 	}
 	return nil
-}
-
-func getJSON(url string, v any) error {
-	res, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, res.Status)
-	}
-	return json.NewDecoder(res.Body).Decode(v)
 }

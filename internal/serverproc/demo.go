@@ -95,15 +95,15 @@ func (d *Demo) await(ctx context.Context) error {
 // server is ready and has one.
 func (d *Demo) modelVersion(ctx context.Context) uint32 {
 	var m struct{ Version uint32 }
-	if get(ctx, d.URL+"/readyz", nil) != nil || get(ctx, d.URL+"/v1/model?site=demo", &m) != nil {
+	if GetJSON(ctx, d.URL+"/readyz", nil) != nil || GetJSON(ctx, d.URL+"/v1/model?site=demo", &m) != nil {
 		return 0
 	}
 	return m.Version
 }
 
-// get GETs url and decodes its JSON body into v (if not nil); a status
-// other than 200 is an error.
-func get(ctx context.Context, url string, v any) error {
+// GetJSON GETs url and decodes its JSON body into v (if not nil); a
+// status other than 200 is an error.
+func GetJSON(ctx context.Context, url string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
