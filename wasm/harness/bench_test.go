@@ -129,10 +129,7 @@ func BenchmarkInstantiate(b *testing.B) {
 // a ranking each) through a pool of 8 instances, and reports the host's
 // peak heap with them.
 func BenchmarkVisitors10k(b *testing.B) {
-	s, err := sim.New()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := demoSim(b)
 	for n := 0; n < b.N; n++ {
 		pool := harnesstest.Runtime(b).NewPool(8, nil)
 		var res sim.Result

@@ -21,10 +21,7 @@ import (
 // most a minority; a visitor who then keeps to dresses for three visits
 // does get dresses first.
 func TestGiftBuyerVisits(t *testing.T) {
-	s, err := sim.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := demoSim(t)
 	runner, office := &sim.Personas[1], &sim.Personas[5]
 	isRunning := func(id string) bool { _, ok := runner.Next[s.Catalog.Find(id).Category]; return ok }
 	isOffice := func(id string) bool { _, ok := office.Next[s.Catalog.Find(id).Category]; return ok }

@@ -20,15 +20,12 @@ import (
 // click, and at the end each visitor's top five must belong to their own
 // persona's categories, not another's.
 func TestVisitorsFollowTheirOwnClicks(t *testing.T) {
-	s, err := sim.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := demoSim(t)
 	ctx := context.Background()
 	pool := harnesstest.Runtime(t).NewPool(8, nil)
 	const visitors = 1000
 	var followed, steps, ownTop, tops atomic.Int64
-	err = pool.Run(ctx, visitors, func(in *harness.Instance, i int) error {
+	err := pool.Run(ctx, visitors, func(in *harness.Instance, i int) error {
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
 		p := &sim.Personas[i%len(sim.Personas)]
 		if err := in.Init(wire.Config{Site: "demo", Privacy: wire.PrivacyFederated}); err != nil {
@@ -48,6 +45,7 @@ func TestVisitorsFollowTheirOwnClicks(t *testing.T) {
 				return err
 			}
 			at = at.Add(30 * time.Second)
+			var err error
 			res, err = in.Rank(&wire.RankRequest{Slot: "recommended", Candidates: s.Candidates(), Limit: 5, Time: at.UnixMilli()})
 			if err != nil {
 				return err
@@ -88,10 +86,7 @@ func TestVisitorsFollowTheirOwnClicks(t *testing.T) {
 // shows the segment's items first in the site's default order, and nothing
 // the model learned.
 func TestRulesOnlyGivesTheSegmentAnswer(t *testing.T) {
-	s, err := sim.New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := demoSim(t)
 	cfg := wire.Config{Site: "demo", Privacy: wire.PrivacyFederated, Rules: []wire.Rule{{
 		ID: "r1", Segment: "evening shopper",
 		If:   []wire.Cond{{Field: "viewed.category", Op: wire.OpIn, Values: []string{"evening-gowns"}}},
