@@ -7,8 +7,8 @@ import { names, fits, item, fromElement, byId } from './page.js'
 import { extra } from './chunk.js'
 import { st, ready, log, guard, clamp } from './state.js'
 import { rank, fire, rankAll } from './slots.js'
-import { send, track, interacted } from './signals.js'
-import { save, restore, wipe, syncing } from './sync.js'
+import { send, interacted } from './signals.js'
+import { save, take, wipe, syncing } from './sync.js'
 import { need } from './boot.js'
 
 const KINDS = ['page', 'view', 'dwell', 'scroll', 'search', 'click', 'cart', 'purchase']
@@ -121,8 +121,7 @@ export const tailor = {
     ready
       .then(async () => {
         const rec = await storage.get(st.o.site)
-        if (st.call && rec?.p && guard(st.call, 'load_profile', rec.p)) restore(rec), st.held.forEach(track)
-        st.held.length = 0
+        st.call && rec?.p && take(rec)
         save()
         rankAll()
       })

@@ -27,7 +27,7 @@ export function track(e) {
   if (!st.call) return
   e.cx ||= cx()
   guard(st.call, 'track', encode(e))
-  if (!st.granted && st.held.length < 300) st.held.push(e)
+  st.held.length < 300 && st.held.push(e)
   saveSoon()
 }
 

@@ -22,7 +22,7 @@ export const st = {
   // main: the page's main item, for scroll depth
   // live: the engine is ready and the page's slots were ranked once
   queue: [], // events before the engine is ready
-  held: [], // events while consent is required and not given, replayed on consent
+  held: [], // events since the stored profile was read or written, tracked again over a newer one (sync.js)
   last: new Map(), // item id → its last ranking, for explain
   viewed: new Set(), // items viewed on this page view
   ranked: new WeakSet(), // slots ranked at least once

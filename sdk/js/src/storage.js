@@ -47,8 +47,10 @@ export const get = async (key) => {
   return run('readonly', (s) => s.get(key))
 }
 
-/** put saves a record under key. */
-export const put = (key, v) => run('readwrite', (s) => s.put(v, key))
+/** put saves a record under key, then calls was with the record it
+ * replaced (undefined: none), if it could read it. The write is made at
+ * once, not after the read: a page going away has no time to wait. */
+export const put = (key, v, was) => run('readwrite', (s) => ((s.get(key).onsuccess = (e) => was?.(e.target.result)), s.put(v, key)))
 
 /** del removes the record under key. */
 export const del = (key) => run('readwrite', (s) => s.delete(key))

@@ -6,19 +6,41 @@ import * as storage from './storage.js'
 import { names, named } from './page.js'
 import { st, guard, quiet } from './state.js'
 import { rankAll } from './slots.js'
+import { track } from './signals.js'
 
 export function saveSoon() {
   st.timers.save ||= setTimeout(save, 1000)
 }
 
+// save writes the profile, and reads in the same transaction the record
+// it replaces: when another tab, or the pages visited while this one sat
+// in the back/forward cache, wrote it since this page last read or wrote
+// one, ours lacked what they learned. Then that record's profile is taken,
+// the events this page saw since its last write (st.held) are tracked
+// again on it, and the two sides are saved together.
 export function save() {
   clearTimeout(st.timers.save)
   st.timers.save = 0
   if (st.call && st.granted)
     guard(() => {
       const p = st.call('save_profile')
-      p.length < 1 << 16 && storage.put(st.o.site, { p, n: [...names], m: st.mode, t: (st.stamp = Date.now()) })
+      const n = st.held.length // in this write: not tracked again once it is known to be kept
+      const was = st.stamp
+      const t = p.length < 1 << 16 && (st.stamp = Date.now())
+      t && storage.put(st.o.site, { p, n: [...names], m: st.mode, t }, (rec) => (rec?.t - was ? (take(rec), (st.stamp = t), save()) : st.held.splice(0, n)))
     })
+}
+
+// take makes the stored record the profile in memory, then tracks again
+// the events this page saw since it last read or wrote one. A record
+// without a profile is what forget() leaves: forget here too, those events
+// included. A record that does not load changes nothing.
+export function take(rec) {
+  if (rec.p ? guard(st.call, 'load_profile', rec.p) : !wipe()) {
+    const ev = st.held.splice(0)
+    restore(rec)
+    ev.forEach(track)
+  }
 }
 
 // restore takes names, mode and time from a stored record.
@@ -28,13 +50,12 @@ export function restore(rec) {
   if (!st.modeSet && (rec.m == 'ai' || rec.m == 'rules')) st.mode = rec.m
 }
 
-// refresh takes the stored profile when it is newer than the one in
+// refresh takes the stored record when it is newer than the profile in
 // memory: another tab, or the pages visited since this one went into the
-// back/forward cache, learned more, and saving ours would lose that.
-// A record without a profile is what forget() leaves: forget here too.
+// back/forward cache, learned more.
 export async function refresh() {
   const rec = st.granted && (await storage.get(st.o.site))
-  if (st.call && rec?.t > st.stamp) guard(() => (rec.p ? st.call('load_profile', rec.p) : wipe(), restore(rec), rankAll()))
+  if (st.call && rec?.t > st.stamp) guard(() => (take(rec), rankAll()))
 }
 
 // wipe forgets the visitor in memory.
@@ -48,7 +69,9 @@ export function wipe() {
 export const syncing = () => st.granted && st.privacy != 'local' && !navigator.globalPrivacyControl
 
 // sync sends the profile delta, if any, to {origin}/v1/sync: a text/plain
-// body, so that no CORS preflight is needed.
+// body, so that no CORS preflight is needed. The events sent are not
+// tracked again over another tab's record (save): their statistics would
+// be sent twice.
 export function sync() {
   if (st.call && syncing())
     guard(() => {
@@ -57,6 +80,7 @@ export function sync() {
       const url = st.o.origin + '/v1/sync'
       const body = new Blob([d], { type: 'text/plain' })
       navigator.sendBeacon?.(url, body) || quiet(fetch(url, { method: 'POST', body, keepalive: true, mode: 'no-cors', credentials: 'omit' }))
+      st.held.length = 0
       save()
     })
 }
