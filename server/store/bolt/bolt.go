@@ -13,9 +13,10 @@
 // no append waits for a timer. A group is committed to a write-ahead
 // journal beside the file (tailor.db.journal: one fdatasync, where a bbolt
 // transaction takes two and rewrites a page per random id), and copied
-// into the bbolt file many groups at a time (see journal.go). Each Append
-// still returns only after its own commit is durable; Open replays what a
-// crash left in the journal.
+// into the bbolt file many groups at a time (see journal.go). The next
+// group is checked and written while the previous one's fdatasync runs
+// (pipeline.go). Each Append still returns only after its own commit is
+// durable; Open replays what a crash left in the journal.
 //
 // bbolt does not overwrite what a transaction deletes: the pages are
 // freed, and keep their bytes until reused. So after Retire deletes old
