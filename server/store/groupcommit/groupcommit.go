@@ -133,19 +133,7 @@ func (c *Committer) writer() {
 	batch := make([]*request, 0, c.max)
 	deltas := make([]store.Delta, 0, c.max)
 	for r := range c.reqs {
-		batch = append(batch[:0], r)
-	drain:
-		for len(batch) < c.max {
-			select {
-			case r, ok := <-c.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch = c.gather(r, batch[:0])
 		deltas = deltas[:0]
 		for _, r := range batch {
 			deltas = append(deltas, r.d)
