@@ -67,7 +67,10 @@ func WithParams(p aggregate.Params) Option {
 }
 
 // WithPublishEvery publishes a new version once n deltas were folded since
-// the last, or once every interval when any were (defaults 1000 and 30s).
+// the last, or once every interval when any were (defaults 1000 and 30s);
+// either way only once at least k (the site's MinCohort) were, so that no
+// two versions differ by fewer than k deltas. Flush and Close publish what
+// is pending.
 func WithPublishEvery(n int, interval time.Duration) Option {
 	return func(a *Aggregator) error {
 		if n < 1 || interval < 10*time.Millisecond {
@@ -255,7 +258,7 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 		a.log.Info("site configuration changed", "site", key, "version", cur.Number)
 		return a.publishNext(ctx, s)
 	}
-	if s.pending >= a.every {
+	if s.pending >= max(a.every, uint64(max(s.params.MinCohort, 1))) {
 		return a.publishNext(ctx, s)
 	}
 	return nil
@@ -373,7 +376,15 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 		if err == nil {
 			err = a.fold(ctx, s)
 		}
-		due := s.pending > 0 && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval)
+		// Unforced, a version waits for k new deltas (MinCohort): the
+		// manifest says how many deltas built each version, so two
+		// versions one delta apart would give that delta's items and
+		// pairs away to anyone who compares them (e2e
+		// TestModelDifferencing). Their difference is then a count over
+		// k deltas, as the k floor promises, and a quiet site's last
+		// deltas wait for company.
+		batch := max(uint64(s.params.MinCohort), 1)
+		due := s.pending > 0 && (force || s.pending >= max(a.every, batch) || s.pending >= batch && a.now().Sub(s.published) >= a.interval)
 		if err == nil && due && !a.isPaused(key) {
 			err = a.publishNext(ctx, s)
 		}
