@@ -43,10 +43,9 @@ type Stage func(batch []store.Delta) (finish func() []Result)
 
 // Committer groups appends into commits.
 type Committer struct {
-	max    int
-	commit Func
-	stage  Stage // pipelined, instead of commit
-	depth  int   // staged batches waiting for their finish, at most
+	max   int
+	stage Stage
+	depth int // staged batches waiting for their finish, at most
 
 	mu     sync.RWMutex // held for reading while sending to reqs; for writing by Close
 	closed bool
@@ -61,11 +60,10 @@ type request struct {
 
 // New starts a committer whose groups hold at most size appends.
 func New(size int, commit Func) *Committer {
-	size = max(1, size)
-	c := &Committer{max: size, commit: commit, reqs: make(chan *request, size)}
-	c.wg.Add(1)
-	go c.writer()
-	return c
+	return NewPipelined(size, 1, func(batch []store.Delta) func() []Result {
+		res := commit(batch)
+		return func() []Result { return res }
+	})
 }
 
 // Append queues d for the next commit, its Received time made
@@ -126,24 +124,6 @@ func (c *Committer) AppendOwned(ctx context.Context, d store.Delta) (store.Appen
 // committer having sent its one result and let go of it; one whose
 // caller gave up is left to the collector.
 var requests = sync.Pool{New: func() any { return &request{done: make(chan Result, 1)} }}
-
-// writer commits appends in groups until reqs is closed.
-func (c *Committer) writer() {
-	defer c.wg.Done()
-	batch := make([]*request, 0, c.max)
-	deltas := make([]store.Delta, 0, c.max)
-	for r := range c.reqs {
-		batch = c.gather(r, batch[:0])
-		deltas = deltas[:0]
-		for _, r := range batch {
-			deltas = append(deltas, r.d)
-		}
-		res := c.commit(deltas)
-		for i, r := range batch {
-			r.done <- res[i]
-		}
-	}
-}
 
 // pipeline stages appends in groups until reqs is closed, and hands each
 // group to a goroutine that finishes it and answers its appends.
