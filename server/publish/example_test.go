@@ -58,7 +58,8 @@ func ExampleAggregator_Purge() {
 	}
 	server, _ := publish.New(db, set)
 	server.Start(ctx)
-	server.Close(ctx) // publishes version 1 from the four deltas
+	server.Flush(ctx) // publishes version 1 from the four deltas (fewer than k: Close would not)
+	server.Close(ctx)
 
 	// Later, with the server stopped (or beside PostgreSQL replicas):
 	tool, _ := publish.New(db, set)

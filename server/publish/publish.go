@@ -13,7 +13,7 @@
 //
 //	agg, err := publish.New(st, sites, publish.WithPublishEvery(1000, 30*time.Second))
 //	err = agg.Start(ctx) // catches up, publishes version 0 if needed
-//	defer agg.Close(ctx) // publishes what is pending
+//	defer agg.Close(ctx) // publishes what is due (k new deltas or more)
 //	agg.Notify()         // after each accepted delta
 //	v, ok := agg.Current("demo")
 //
@@ -69,8 +69,8 @@ func WithParams(p aggregate.Params) Option {
 // WithPublishEvery publishes a new version once n deltas were folded since
 // the last, or once every interval when any were (defaults 1000 and 30s);
 // either way only once at least k (the site's MinCohort) were, so that no
-// two versions differ by fewer than k deltas. Flush and Close publish what
-// is pending.
+// two versions differ by fewer than k deltas. Flush publishes what is
+// pending.
 func WithPublishEvery(n int, interval time.Duration) Option {
 	return func(a *Aggregator) error {
 		if n < 1 || interval < 10*time.Millisecond {
@@ -107,10 +107,12 @@ type Aggregator struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu    sync.Mutex // guards every siteState's aggregate and rng
-	rng   *rand.Rand
-	sites map[string]*siteState // written under mu and sitesMu (AddSite); read under either
-	keys  []string              // likewise
+	mu sync.Mutex // guards every siteState's aggregate and rng
+	// closing: Close's last step publishes only sites with k new deltas.
+	closing bool
+	rng     *rand.Rand
+	sites   map[string]*siteState // written under mu and sitesMu (AddSite); read under either
+	keys    []string              // likewise
 
 	sitesMu sync.RWMutex // lets Current and the other lock-free reads look a site up
 
@@ -256,9 +258,12 @@ func (a *Aggregator) open(ctx context.Context, s *siteState) error {
 	a.refreshConfig(s)
 	if cur := s.current.Load(); cur.Config != s.configHash {
 		a.log.Info("site configuration changed", "site", key, "version", cur.Number)
+		if s.pending < batchOf(s) {
+			return a.publishConfig(ctx, s) // the last weights: fewer than k new deltas wait
+		}
 		return a.publishNext(ctx, s)
 	}
-	if s.pending >= max(a.every, uint64(max(s.params.MinCohort, 1))) {
+	if s.pending >= max(a.every, batchOf(s)) {
 		return a.publishNext(ctx, s)
 	}
 	return nil
@@ -383,8 +388,8 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 		// TestModelDifferencing). Their difference is then a count over
 		// k deltas, as the k floor promises, and a quiet site's last
 		// deltas wait for company.
-		batch := max(uint64(s.params.MinCohort), 1)
-		due := s.pending > 0 && (force || s.pending >= max(a.every, batch) || s.pending >= batch && a.now().Sub(s.published) >= a.interval)
+		batch := batchOf(s)
+		due := s.pending > 0 && (force && (!a.closing || s.pending >= batch) || s.pending >= max(a.every, batch) || s.pending >= batch && a.now().Sub(s.published) >= a.interval)
 		if err == nil && due && !a.isPaused(key) {
 			err = a.publishNext(ctx, s)
 		}
@@ -409,6 +414,9 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 	a.retainAll(ctx, false) // logs its errors; retried at the next step
 	return first
 }
+
+// batchOf is the fewest new deltas a version of s publishes unforced: k.
+func batchOf(s *siteState) uint64 { return uint64(max(s.params.MinCohort, 1)) }
 
 // fold folds a site's deltas logged after its cursor.
 func (a *Aggregator) fold(ctx context.Context, s *siteState) error {
@@ -584,8 +592,10 @@ func (a *Aggregator) isStarted() bool {
 	return a.started
 }
 
-// Close stops the background work and, leading, publishes what is
-// pending.
+// Close stops the background work and, leading, publishes what is due:
+// fewer than k new deltas wait in the store for the next start, which
+// folds them again (a version one delta after the last would give it
+// away, see step).
 func (a *Aggregator) Close(ctx context.Context) error {
 	a.mu.Lock()
 	started, cancel := a.started, a.cancel
@@ -598,6 +608,9 @@ func (a *Aggregator) Close(ctx context.Context) error {
 	if !a.leading.Load() {
 		return nil
 	}
+	a.mu.Lock()
+	a.closing = true
+	a.mu.Unlock()
 	return a.step(ctx, true)
 }
 

@@ -400,7 +400,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if pg != nil {
 		// One of several replicas: lead the aggregation when elected, follow
 		// the published versions otherwise. Stopped after agg.Close, so that
-		// a leader publishes what is pending first.
+		// a leader publishes what is due first.
 		clusterCtx, stopCluster := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() {
