@@ -101,7 +101,7 @@ func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs.StringVar(&c.dist, "dist", "dist", "`directory` of tailor.js and tailor.wasm as build/assets.sh prepares them (hashed, precompressed, assets.json); what is missing is not served")
 	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json)")
 	fs.IntVar(&c.publishEvery, "publish-every", 1000, "publish a new model version once this many `deltas` arrived since the last")
-	fs.DurationVar(&c.publishInterval, "publish-interval", 30*time.Second, "publish a new model version at least this often when any delta arrived")
+	fs.DurationVar(&c.publishInterval, "publish-interval", 30*time.Second, "publish a new model version at least this often when k (--min-cohort) deltas arrived")
 	fs.UintVar(&c.maxModelLag, "max-model-lag", 1000, "refuse (409) deltas computed against a model more than this many `versions` older than the current one")
 	fs.DurationVar(&c.manifestMaxAge, "manifest-max-age", 30*time.Second, "how long browsers may cache the current model manifest (Cache-Control max-age)")
 	fs.IntVar(&p.Shards, "shards", p.Shards, "split each version's weights into this many `shards` by item (a browser fetches only those of the items it meets,\nand the head of popular items); 0: as many as keep a shard near -shard-bytes")
