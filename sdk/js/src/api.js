@@ -121,7 +121,7 @@ export const tailor = {
     ready
       .then(async () => {
         const rec = await storage.get(st.o.site)
-        st.call && rec?.p && take(rec)
+        rec?.p && take(rec) // without an engine, take does nothing
         save()
         rankAll()
       })
