@@ -59,6 +59,9 @@ type Stats struct {
 	// outlives Take, so only the session's first delta of an arm is
 	// marked Exposed, and NewSession clears it.
 	shown [3]bool
+	// sent is what federated deltas already carried (see MaxSent): it
+	// outlives Take and Reset; only a new profile (forget) clears it.
+	sent sent
 }
 
 // Header is what a delta says about itself besides its statistics.
@@ -111,16 +114,19 @@ func (s *Stats) Empty() bool {
 	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
 }
 
-// Reset forgets everything recorded, and the session's arms with it.
-func (s *Stats) Reset() { *s = Stats{} }
+// Reset forgets everything pending, and the session's arms with it. What
+// was sent stays remembered: dropping pending statistics (local mode, a
+// spent LDP budget) must not let the next deltas repeat it.
+func (s *Stats) Reset() { *s = Stats{sent: s.sent} }
 
 // NewSession starts a visitor session: the next impressions of each arm
 // mark it Exposed again.
 func (s *Stats) NewSession() { s.shown = [3]bool{} }
 
 // Take builds the delta and resets s; it reports false when there is
-// nothing to send. rnd must be cryptographic: it picks the sample and,
-// under LDP, randomizes the reports.
+// nothing to send, a federated delta's pairs and items all having been
+// sent before included. rnd must be cryptographic: it picks the sample
+// and, under LDP, randomizes the reports.
 func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	if s.Empty() {
 		return wire.Delta{}, false
@@ -131,21 +137,28 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	} else {
 		s.sample(&d, rnd)
 	}
-	*s = Stats{shown: s.shown} // sent; the session goes on
+	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
+	if h.Epsilon == 0 && len(d.Pairs) == 0 && len(d.Items) == 0 && len(d.Arms) == 0 {
+		return wire.Delta{}, false // everything pending was sent before
+	}
 	return d, true
 }
 
 // sample fills a federated delta: SampledPairs pairs and SampledItems
-// items, each with weight 1, sorted by key (the order says nothing), and
-// the arm counts capped.
+// items, each with weight 1, sorted by key (the order says nothing), none
+// the device sent before (MaxSent), and the arm counts capped.
 func (s *Stats) sample(d *wire.Delta, r Random) {
-	for _, k := range s.pairs.pick(SampledPairs, r, true) {
+	pairs := s.pairs.pick(SampledPairs, r, true, s.sent)
+	for _, k := range pairs {
 		from, to := splitPair(k)
 		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
 	}
-	for _, k := range s.items.pick(SampledItems, r, false) {
+	items := s.items.pick(SampledItems, r, false, s.sent)
+	for _, k := range items {
 		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
 	}
+	s.sent.add(pairs)
+	s.sent.add(items)
 	for _, a := range s.arms {
 		if a != (wire.ArmCount{}) {
 			a.Impressions = min(a.Impressions, MaxImpressions)
@@ -167,7 +180,7 @@ func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 	if r.Uint64()>>11 >= uint64(wire.LDPItemShare*(1<<53)) {
 		kind, c, pair = wire.ReportPair, &s.pairs, true
 	}
-	if picked := c.pick(1, r, pair); len(picked) > 0 {
+	if picked := c.pick(1, r, pair, nil); len(picked) > 0 {
 		d.Reports = append(d.Reports, ldp.Encode(kind, picked[0], float64(eps), r))
 	} else {
 		d.Reports = append(d.Reports, ldp.Noise(kind, float64(eps), r))
@@ -179,15 +192,17 @@ func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 // proportional to the weight of the keys left, and returns them sorted.
 // With unchained (pair keys), a drawn pair a→b takes every pair b→x and
 // x→a out of the draw: no two pairs of one delta then chain into an
-// ordered run of three items.
+// ordered run of three items. Keys in skip are never drawn.
 // A draw walks the weights (k and MaxPending are small), which needs no
 // logarithm: the guest stays small.
-func (c *counts) pick(k int, r Random, unchained bool) []string {
+func (c *counts) pick(k int, r Random, unchained bool, skip sent) []string {
 	left := make([]float64, len(c.list))
 	total := 0.0
 	for i, e := range c.list {
-		left[i] = float64(e.w)
-		total += left[i]
+		if !skip.has(e.key) {
+			left[i] = float64(e.w)
+			total += left[i]
+		}
 	}
 	var out []string
 	for len(out) < k {
@@ -237,7 +252,7 @@ func splitPair(k string) (from, to string) {
 
 // EncodeTo writes the pending statistics for storage in the profile.
 func (s *Stats) EncodeTo(w *msgp.Writer) {
-	w.ArrayHeader(3)
+	w.ArrayHeader(4)
 	s.pairs.encodeTo(w)
 	s.items.encodeTo(w)
 	w.ArrayHeader(len(s.arms))
@@ -249,12 +264,18 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 		w.Bool(a.Exposed)
 		w.Bool(s.shown[i])
 	}
+	s.sent.encodeTo(w)
 }
 
-// DecodeFrom reads statistics written by EncodeTo.
+// DecodeFrom reads statistics written by EncodeTo. A profile stored
+// before the sent set (3 fields) has sent nothing that it remembers.
 func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	*s = Stats{}
-	r.Tuple(3)
+	fields := r.ArrayHeader()
+	if fields != 3 && fields != 4 {
+		r.Fail(msgp.ErrType)
+		return
+	}
 	s.pairs.decodeFrom(r)
 	s.items.decodeFrom(r)
 	n := r.ArrayMax(len(s.arms))
@@ -277,5 +298,8 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 			a.Arm = wire.Arm(i) // an arm with no counts stays empty, as AddArm leaves it
 		}
 		s.arms[i] = a
+	}
+	if fields == 4 {
+		s.sent.decodeFrom(r)
 	}
 }

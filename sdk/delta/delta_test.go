@@ -362,7 +362,7 @@ func counts(t *testing.T, s *delta.Stats) (pairs, items int) {
 	w := msgp.NewWriter(1024)
 	s.EncodeTo(w)
 	r := msgp.NewReader(w.Bytes())
-	r.Tuple(3)
+	r.Tuple(4) // pairs, items, arms, sent
 	pairs = r.MapHeader()
 	for i := 0; i < 2*pairs; i++ {
 		r.Skip()

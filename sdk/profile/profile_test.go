@@ -325,7 +325,7 @@ func pending(t testing.TB, p *profile.Profile) (pairs, items map[string]float32)
 	w := msgp.NewWriter(256)
 	p.Pending.EncodeTo(w)
 	r := msgp.NewReader(w.Bytes())
-	r.Tuple(3)
+	r.Tuple(4) // pairs, items, arms, sent
 	read := func() map[string]float32 {
 		m := map[string]float32{}
 		for n := r.MapHeader(); n > 0; n-- {
