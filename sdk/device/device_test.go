@@ -357,3 +357,49 @@ func TestResetConfigure(t *testing.T) {
 		t.Errorf("Configure did not apply")
 	}
 }
+
+// TestSentOnceAcrossReloads: a visitor who goes from gown to heels on page
+// after page, each page a new device loading the stored profile, sends the
+// pair and each item in one delta only; forget clears what was sent, so
+// the forgotten visitor's device is a new one, and sends them again.
+func TestSentOnceAcrossReloads(t *testing.T) {
+	var saved []byte
+	pairs, items := map[string]int{}, map[string]int{}
+	count := func(dl wire.Delta) {
+		for _, p := range dl.Pairs {
+			pairs[p.From+">"+p.To]++
+		}
+		for _, c := range dl.Items {
+			items[c.ID]++
+		}
+	}
+	for page := range 30 {
+		d := newDevice(federated(), uint64(page))
+		if saved != nil {
+			if err := d.LoadProfile(saved); err != nil {
+				t.Fatal(err)
+			}
+		}
+		click(d, gown, float64(2*page))
+		click(d, heels, float64(2*page+1))
+		if dl, ok := d.TakeDelta(); ok {
+			count(dl)
+		}
+		saved = d.SaveProfile()
+	}
+	if pairs["gown-1>heels-3"] != 1 || pairs["heels-3>gown-1"] != 1 || items["gown-1"] != 1 || items["heels-3"] != 1 || len(pairs)+len(items) != 4 {
+		t.Errorf("over 30 pages: pairs %v, items %v; want each once", pairs, items)
+	}
+
+	d := newDevice(federated(), 1)
+	if err := d.LoadProfile(saved); err != nil {
+		t.Fatal(err)
+	}
+	d.Forget()
+	click(d, gown, 100)
+	click(d, heels, 101)
+	dl, ok := d.TakeDelta()
+	if !ok || len(dl.Pairs) != 1 || len(dl.Items) != 2 {
+		t.Errorf("after Forget: %+v (%v), want the pair and both items again", dl, ok)
+	}
+}

@@ -15,6 +15,7 @@ func FuzzProfile(f *testing.F) {
 	f.Add(profile.New().Marshal())
 	f.Add(sampleProfile().Marshal())
 	f.Add(simulate(f, 500, 1, false).Marshal())
+	f.Add(simulate(f, 500, 1, true).Marshal()) // with the keys its deltas sent
 	for _, tc := range badProfiles(f) {
 		if len(tc.doc) <= 8192 {
 			f.Add(tc.doc)
