@@ -19,6 +19,9 @@ import (
 type ArmTotals struct {
 	Impressions, Clicks, Conversions uint64
 	Deltas                           uint64 // exposures: deltas marked Exposed
+	// Reported counts the deltas that reported the arm: the stats release
+	// a row only once enough of them moved it (server/api).
+	Reported uint64
 }
 
 // Arms are the totals of each arm, indexed by wire.Arm.
@@ -352,6 +355,7 @@ func (s *State) foldArms(d *wire.Delta, p *Params) {
 		if a.Exposed {
 			t.Deltas++
 		}
+		t.Reported++
 	}
 }
 
@@ -568,6 +572,7 @@ func (s *State) Merge(o *State) {
 			t[i].Clicks += a[i].Clicks
 			t[i].Conversions += a[i].Conversions
 			t[i].Deltas += a[i].Deltas
+			t[i].Reported += a[i].Reported
 		}
 	}
 	merge := func(dst **ldp.Sketch, src *ldp.Sketch) {
@@ -702,13 +707,14 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	slices.Sort(versions)
 	w.ArrayHeader(len(versions))
 	for _, v := range versions {
-		w.ArrayHeader(1 + 4*len(Arms{}))
+		w.ArrayHeader(1 + 5*len(Arms{}))
 		w.Uint(uint64(v))
 		for _, t := range s.arms[v] {
 			w.Uint(t.Impressions)
 			w.Uint(t.Clicks)
 			w.Uint(t.Conversions)
 			w.Uint(t.Deltas)
+			w.Uint(t.Reported)
 		}
 	}
 	w.Int(s.ref)
@@ -835,8 +841,8 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	}
 	m = r.ArrayHeader()
 	for i := 0; i < m && r.Err() == nil; i++ {
-		fields := r.ArrayHeader() // 1+3 per arm before per-arm delta counts, 1+4 since
-		if fields != 1+3*len(Arms{}) && fields != 1+4*len(Arms{}) {
+		fields := r.ArrayHeader() // 1+3 per arm before per-arm delta counts, 1+4 before reports, 1+5 since
+		if fields != 1+3*len(Arms{}) && fields != 1+4*len(Arms{}) && fields != 1+5*len(Arms{}) {
 			r.Fail(fmt.Errorf("arms of %d fields", fields))
 			break
 		}
@@ -844,8 +850,11 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		a := new(Arms)
 		for j := range a {
 			a[j] = ArmTotals{Impressions: r.Uint(), Clicks: r.Uint(), Conversions: r.Uint()}
-			if fields == 1+4*len(Arms{}) {
+			if fields >= 1+4*len(Arms{}) {
 				a[j].Deltas = r.Uint()
+			}
+			if fields == 1+5*len(Arms{}) {
+				a[j].Reported = r.Uint()
 			}
 		}
 		s.arms[v] = a

@@ -126,15 +126,15 @@ func TestFoldClips(t *testing.T) {
 			name: "arm counts capped each on its own (a click syncs after its impression, a purchase after its click)",
 			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 1 << 20, Clicks: 1 << 20, Conversions: 1 << 20, Exposed: true},
 				{Arm: wire.ArmTreatment, Impressions: 1, Clicks: 5, Conversions: 5, Exposed: true}}},
-			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 5, Conversions: 1, Deltas: 1},
-				wire.ArmHoldout: {Impressions: 50, Clicks: 5, Conversions: 1, Deltas: 1}},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 1, Clicks: 5, Conversions: 1, Deltas: 1, Reported: 1},
+				wire.ArmHoldout: {Impressions: 50, Clicks: 5, Conversions: 1, Deltas: 1, Reported: 1}},
 		},
 		{
 			name: "an arm's exposure counted only when the delta marks it (once per visitor session)",
 			delta: wire.Delta{Arms: []wire.ArmCount{{Arm: wire.ArmHoldout, Impressions: 8, Clicks: 1},
 				{Arm: wire.ArmTreatment, Impressions: 4, Exposed: true}}},
-			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 4, Deltas: 1},
-				wire.ArmHoldout: {Impressions: 8, Clicks: 1}},
+			arms: aggregate.Arms{wire.ArmTreatment: {Impressions: 4, Deltas: 1, Reported: 1},
+				wire.ArmHoldout: {Impressions: 8, Clicks: 1, Reported: 1}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

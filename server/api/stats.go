@@ -25,7 +25,9 @@ const (
 //
 // Counts are released in batches: they move only once at least
 // MinDeltas new deltas were counted and MinDelay passed since the last
-// release, so that two successive answers never differ by one visitor.
+// release, and each version's arm only once MinDeltas more deltas
+// reported it, so that two successive answers never differ by
+// one visitor, not even in one arm's or one version's row.
 type Stats struct {
 	Site     string       `json:"site"`
 	Current  uint32       `json:"current_version"`
@@ -163,9 +165,35 @@ func (rs *releases) get(key string, now time.Time, counted func(key string) (map
 		// the aggregate. Release what remains, and count from there.
 		*r = release{arms: arms, deltas: n, at: now}
 	case n-r.deltas >= rs.minDeltas && now.Sub(r.at) >= rs.minDelay:
-		*r = release{arms: arms, deltas: n, at: now}
+		*r = release{arms: rs.cells(r.arms, arms), deltas: n, at: now}
 	}
 	return *r, nil
+}
+
+// cells returns what a release shows of each version's arm: the live
+// counts once minDeltas more deltas reported it since the last release,
+// else the last released counts. A batch of 20 deltas can hold one
+// holdout visitor, or one device still on an old version: that row would
+// otherwise move by exactly that visitor's counts (e2e
+// TestStatsHideOneVisitorsArm). A row counted before checkpoints kept its
+// reports (Reported 0) shows as it is.
+func (rs *releases) cells(was, live map[uint32]aggregate.Arms) map[uint32]aggregate.Arms {
+	out := make(map[uint32]aggregate.Arms, len(live))
+	for v, arms := range live {
+		old := was[v]
+		var cell aggregate.Arms
+		for i := range arms {
+			if r := arms[i].Reported; r == 0 || r < old[i].Reported || r-old[i].Reported >= rs.minDeltas {
+				cell[i] = arms[i]
+			} else {
+				cell[i] = old[i]
+			}
+		}
+		if cell != (aggregate.Arms{}) {
+			out[v] = cell
+		}
+	}
+	return out
 }
 
 func report(arms *aggregate.Arms, holdout float64) ArmsReport {

@@ -16,7 +16,7 @@ func TestReleases(t *testing.T) {
 	n := uint64(0)
 	counted := func(string) (map[uint32]aggregate.Arms, uint64, error) {
 		arms := aggregate.Arms{}
-		arms[0].Impressions = n
+		arms[0].Impressions, arms[0].Reported = n, n
 		return map[uint32]aggregate.Arms{0: arms}, n, nil
 	}
 	for _, step := range []struct {
