@@ -61,7 +61,7 @@ type Stats struct {
 	shown [3]bool
 	// sent is what federated deltas already carried (see MaxSent): it
 	// outlives Take and Reset; only a new profile (forget) clears it.
-	sent sent
+	sent []uint32
 }
 
 // Header is what a delta says about itself besides its statistics.
@@ -109,9 +109,16 @@ func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 
 func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), wire.MaxArmCount)) }
 
-// Empty reports whether there is nothing to sync.
+// Empty reports whether there is nothing to sync: no arm counts and no
+// item that was not sent before. Pairs alone wait for an item (see
+// sample).
 func (s *Stats) Empty() bool {
-	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
+	for _, e := range s.items.list {
+		if !has(s.sent, hashKey(e.key)) {
+			return false
+		}
+	}
+	return s.arms == [3]wire.ArmCount{}
 }
 
 // Reset forgets everything pending, and the session's arms with it. What
@@ -124,41 +131,45 @@ func (s *Stats) Reset() { *s = Stats{sent: s.sent} }
 func (s *Stats) NewSession() { s.shown = [3]bool{} }
 
 // Take builds the delta and resets s; it reports false when there is
-// nothing to send, a federated delta's pairs and items all having been
-// sent before included. rnd must be cryptographic: it picks the sample
+// nothing to send (Empty). rnd must be cryptographic: it picks the sample
 // and, under LDP, randomizes the reports.
 func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	if s.Empty() {
 		return wire.Delta{}, false
 	}
 	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID}
+	var wait counts
 	if h.Epsilon > 0 {
 		s.report(&d, h.Epsilon, rnd)
 	} else {
-		s.sample(&d, rnd)
+		wait = s.sample(&d, rnd)
 	}
-	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
-	if h.Epsilon == 0 && len(d.Pairs) == 0 && len(d.Items) == 0 && len(d.Arms) == 0 {
-		return wire.Delta{}, false // everything pending was sent before
-	}
+	*s = Stats{pairs: wait, shown: s.shown, sent: s.sent} // sent; the session goes on; what waits stays
 	return d, true
 }
 
 // sample fills a federated delta: SampledPairs pairs and SampledItems
 // items, each with weight 1, sorted by key (the order says nothing), none
-// the device sent before (MaxSent), and the arm counts capped.
-func (s *Stats) sample(d *wire.Delta, r Random) {
-	pairs := s.pairs.pick(SampledPairs, r, true, s.sent)
-	for _, k := range pairs {
+// the device sent before (MaxSent), and the arm counts capped. It returns
+// the pairs that wait: with no item left to send (every pending one was
+// sent before), the pairs wait for the next delta that has one, since
+// the server refuses pairs that no reported item could produce
+// (server/ingest ErrPairCount).
+func (s *Stats) sample(d *wire.Delta, r Random) (wait counts) {
+	before := len(s.sent)
+	for _, k := range s.pairs.pick(SampledPairs, r, true, &s.sent) {
 		from, to := splitPair(k)
 		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
 	}
-	items := s.items.pick(SampledItems, r, false, s.sent)
-	for _, k := range items {
+	for _, k := range s.items.pick(SampledItems, r, false, &s.sent) {
 		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
 	}
-	s.sent.add(pairs)
-	s.sent.add(items)
+	if len(d.Items) == 0 {
+		wait, d.Pairs, s.sent = s.pairs, nil, s.sent[:before]
+	}
+	if n := len(s.sent); n > MaxSent {
+		s.sent = append(s.sent[:0], s.sent[n-MaxSent:]...)
+	}
 	for _, a := range s.arms {
 		if a != (wire.ArmCount{}) {
 			a.Impressions = min(a.Impressions, MaxImpressions)
@@ -167,6 +178,7 @@ func (s *Stats) sample(d *wire.Delta, r Random) {
 			d.Arms = append(d.Arms, a)
 		}
 	}
+	return wait
 }
 
 // report fills a federated+ldp delta with one OLH report (sdk/ldp) at the
@@ -195,11 +207,11 @@ func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 // ordered run of three items. Keys in skip are never drawn.
 // A draw walks the weights (k and MaxPending are small), which needs no
 // logarithm: the guest stays small.
-func (c *counts) pick(k int, r Random, unchained bool, skip sent) []string {
+func (c *counts) pick(k int, r Random, unchained bool, sent *[]uint32) []string {
 	left := make([]float64, len(c.list))
 	total := 0.0
 	for i, e := range c.list {
-		if !skip.has(e.key) {
+		if sent == nil || !has(*sent, hashKey(e.key)) {
 			left[i] = float64(e.w)
 			total += left[i]
 		}
@@ -221,6 +233,9 @@ func (c *counts) pick(k int, r Random, unchained bool, skip sent) []string {
 		}
 		key := c.list[at].key
 		out = append(out, key)
+		if sent != nil {
+			*sent = append(*sent, hashKey(key))
+		}
 		for i, w := range left {
 			if i == at || unchained && w > 0 && chains(key, c.list[i].key) {
 				total -= w
@@ -264,7 +279,10 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 		w.Bool(a.Exposed)
 		w.Bool(s.shown[i])
 	}
-	s.sent.encodeTo(w)
+	w.ArrayHeader(len(s.sent))
+	for _, v := range s.sent {
+		w.Uint(uint64(v))
+	}
 }
 
 // DecodeFrom reads statistics written by EncodeTo. A profile stored
@@ -300,6 +318,11 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 		s.arms[i] = a
 	}
 	if fields == 4 {
-		s.sent.decodeFrom(r)
+		if n := r.ArrayMax(MaxSent); n > 0 {
+			s.sent = make([]uint32, n)
+			for i := range s.sent {
+				s.sent[i] = uint32(r.UintMax(1<<32 - 1))
+			}
+		}
 	}
 }

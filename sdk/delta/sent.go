@@ -1,9 +1,5 @@
 package delta
 
-import (
-	"github.com/tailorhq/tailor/sdk/msgp"
-)
-
 // MaxSent bounds how many pairs and items a device remembers having sent.
 // The server's k floor counts deltas, and unlinkable deltas cannot be
 // counted by device: a device that sent the same pair (or item) in every
@@ -16,11 +12,8 @@ import (
 // which a repeated pair alone never reaches.
 const MaxSent = 512
 
-// sent is the FIFO set of the keys the device sent, as 32-bit FNV-1a
-// hashes: a collision only keeps a fresh key out of one delta, and the
-// profile stays small.
-type sent []uint32
-
+// hashKey is the key's FNV-1a, 32 bits: the sent set keeps hashes, so the
+// profile stays small, and a collision only holds a fresh key back.
 func hashKey(k string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(k); i++ {
@@ -30,41 +23,12 @@ func hashKey(k string) uint32 {
 	return h
 }
 
-func (s sent) has(k string) bool {
-	h := hashKey(k)
+// has reports whether s holds h.
+func has(s []uint32, h uint32) bool {
 	for _, v := range s {
 		if v == h {
 			return true
 		}
 	}
 	return false
-}
-
-// add remembers keys, dropping the oldest past MaxSent.
-func (s *sent) add(keys []string) {
-	for _, k := range keys {
-		*s = append(*s, hashKey(k))
-	}
-	if n := len(*s); n > MaxSent {
-		*s = append((*s)[:0], (*s)[n-MaxSent:]...)
-	}
-}
-
-func (s sent) encodeTo(w *msgp.Writer) {
-	w.ArrayHeader(len(s))
-	for _, v := range s {
-		w.Uint(uint64(v))
-	}
-}
-
-func (s *sent) decodeFrom(r *msgp.Reader) {
-	n := r.ArrayMax(MaxSent)
-	if n == 0 {
-		*s = nil // as a profile that never sent anything
-		return
-	}
-	*s = make(sent, n)
-	for i := range *s {
-		(*s)[i] = uint32(r.UintMax(1<<32 - 1))
-	}
 }
