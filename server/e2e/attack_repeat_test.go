@@ -17,15 +17,17 @@ import (
 
 // TestOneVisitorAlonePublished is the attack on the k floor's promise to
 // an honest-but-curious downloader ("a rare pair only one visitor made is
-// not published"): k counts deltas, and one honest device sends a delta
-// each time a page is left. One visitor of the demo, on the real
-// tailor.wasm, goes from the product honest shoppers leave least to one
-// they never paired it with, on each of 8 page views of one long session;
-// each page leave syncs what the device has to send. Beside 60 honest
-// shoppers (default parameters, k = 5), the published model must not name
-// the visitor's pair. Before the device kept what it sent (sdk/delta
-// MaxSent), its 8 deltas all carried the pair and 5 page views
-// published it.
+// not published"): k counts deltas, and one honest device syncs each time
+// a page is left. One visitor of the demo, on the real tailor.wasm, goes
+// from the product honest shoppers leave least to one they never paired it
+// with, on each of 3,000 page views (10 visits, the stored profile
+// reloaded every 100 pages); each page leave syncs what the device has to
+// send. Beside 60 honest shoppers (default parameters, k = 5), at most one
+// of the visitor's deltas may carry the pair and the published model must
+// not name it: the device sends a pair or an item once (sdk/delta
+// MaxSent). Before the device kept what it sent, every delta carried the
+// pair and 5 page views published it. k distinct devices that each compare
+// the two products (on two pages) still publish it, and k - 1 do not.
 func TestOneVisitorAlonePublished(t *testing.T) {
 	const honest = 60
 	p := aggregate.DefaultParams
@@ -79,21 +81,12 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 		t.Fatalf("%s is paired with every product by the %d honest deltas; take fewer", from.ID, honest)
 	}
 
-	in, err := harnesstest.Runtime(t).Instantiate(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close(context.Background())
-	if err := in.Init(cfg); err != nil {
-		t.Fatal(err)
-	}
-	// published reports whether a server given the honest deltas and the
-	// visitor's first n publishes from → to.
-	var visitor [][]byte
-	published := func(n int) bool {
+	// published reports whether a server given the honest deltas and
+	// extra publishes from → to.
+	published := func(extra [][]byte) bool {
 		t.Helper()
 		srv := startServer(t, sites, p, 1<<20)
-		for _, d := range append(append([][]byte(nil), deltas...), visitor[:n]...) {
+		for _, d := range append(append([][]byte(nil), deltas...), extra...) {
 			if _, err := srv.sync(d); err != nil {
 				t.Fatal(err)
 			}
@@ -109,31 +102,99 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 		}
 		return false
 	}
-	at := t0.Add(48 * time.Hour)
-	const pages = 8
-	for range pages {
-		// A page of from, then to's page: the visitor compares them again.
-		for _, pr := range []*demosite.Product{from, to} {
-			if err := in.Track(sim.Event(wire.KindClick, pr, at)); err != nil {
-				t.Fatal(err)
-			}
-			at = at.Add(40 * time.Second)
-		}
-		d, err := in.TakeDelta()
+	// carries reports whether a delta holds the pair in either direction.
+	carries := func(raw []byte) bool {
+		t.Helper()
+		d, err := ingest.Decode(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d) > 0 { // nothing new on the page: nothing to sync
-			visitor = append(visitor, d)
+		for _, pr := range d.Pairs {
+			if pr.From == from.ID && pr.To == to.ID || pr.From == to.ID && pr.To == from.ID {
+				return true
+			}
+		}
+		return false
+	}
+	// compare has a device go from from to to on n pages, and returns
+	// the deltas it syncs as each page is left.
+	compare := func(in *harness.Instance, at time.Time, n int) (out [][]byte) {
+		t.Helper()
+		for range n {
+			for _, pr := range []*demosite.Product{from, to} {
+				if err := in.Track(sim.Event(wire.KindClick, pr, at)); err != nil {
+					t.Fatal(err)
+				}
+				at = at.Add(40 * time.Second)
+			}
+			d, err := in.TakeDelta()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d) > 0 {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	instance := func() *harness.Instance {
+		t.Helper()
+		in, err := harnesstest.Runtime(t).Instantiate(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { in.Close(context.Background()) })
+		if err := in.Init(cfg); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+
+	const pages = 3000
+	in := instance()
+	var visitor [][]byte
+	at := t0.Add(48 * time.Hour)
+	for page := range pages {
+		if page%100 == 99 { // a reload: the next page loads the stored profile
+			b, err := in.SaveProfile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := in.LoadProfile(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if page%300 == 299 {
+			at = at.Add(2 * time.Hour) // another visit
+		}
+		visitor = append(visitor, compare(in, at, 1)...)
+		at = at.Add(80 * time.Second)
+	}
+	carrying := 0
+	for _, d := range visitor {
+		if carries(d) {
+			carrying++
 		}
 	}
-	if len(visitor) == 0 {
-		t.Fatal("the visitor sent no delta at all")
+	alone := published(visitor)
+	t.Logf("one visitor's %s -> %s (%d honest deltas pair out of %s), %d page views: %d deltas, %d carry the pair; published beside %d honest shoppers: %v",
+		from.ID, to.ID, support[from.ID], from.ID, pages, len(visitor), carrying, honest, alone)
+	if carrying > 1 || alone {
+		t.Errorf("one visitor's pair in %d of his deltas, published %v; want at most 1 and not published", carrying, alone)
 	}
-	pub := published(len(visitor))
-	t.Logf("one visitor's %s -> %s (%d honest deltas pair out of %s) on %d pages: %d deltas sent; published beside %d honest shoppers: %v",
-		from.ID, to.ID, support[from.ID], from.ID, pages, len(visitor), honest, pub)
-	if pub {
-		t.Errorf("one visitor alone published %s -> %s with %d deltas (k = %d)", from.ID, to.ID, len(visitor), p.MinCohort)
+
+	// k devices, each comparing the two products on two pages.
+	var cohort [][]byte
+	for i := range p.MinCohort {
+		cohort = append(cohort, compare(instance(), at.Add(time.Duration(i)*time.Hour), 2)...)
+	}
+	if n := len(cohort); n != p.MinCohort {
+		t.Fatalf("%d devices synced %d deltas, want one each", p.MinCohort, n)
+	}
+	if !published(cohort) {
+		t.Errorf("%d devices made %s -> %s: not published", p.MinCohort, from.ID, to.ID)
+	}
+	if published(cohort[:p.MinCohort-1]) {
+		t.Errorf("%d devices made %s -> %s: published below k = %d", p.MinCohort-1, from.ID, to.ID, p.MinCohort)
 	}
 }
