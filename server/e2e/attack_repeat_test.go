@@ -23,11 +23,12 @@ import (
 // with, on each of 3,000 page views (10 visits, the stored profile
 // reloaded every 100 pages); each page leave syncs what the device has to
 // send. Beside 60 honest shoppers (default parameters, k = 5), at most one
-// of the visitor's deltas may carry the pair and the published model must
-// not name it: the device sends a pair or an item once (sdk/delta
-// MaxSent). Before the device kept what it sent, every delta carried the
-// pair and 5 page views published it. k distinct devices that each compare
-// the two products (on two pages) still publish it, and k - 1 do not.
+// of the visitor's deltas may carry the pair, and each item one, and the
+// published model must not name the pair: the device sends a pair or an
+// item once (sdk/delta MaxSent). Before the device kept what it sent,
+// every delta carried the pair and 5 page views published it. k distinct
+// devices that each compare the two products (on two pages) still
+// publish it, and k - 1 do not.
 func TestOneVisitorAlonePublished(t *testing.T) {
 	const honest = 60
 	p := aggregate.DefaultParams
@@ -102,19 +103,23 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 		}
 		return false
 	}
-	// carries reports whether a delta holds the pair in either direction.
-	carries := func(raw []byte) bool {
+	// carries reports whether a delta holds the pair in either direction,
+	// and how many of the two items.
+	carries := func(raw []byte) (pair bool, items int) {
 		t.Helper()
 		d, err := ingest.Decode(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, pr := range d.Pairs {
-			if pr.From == from.ID && pr.To == to.ID || pr.From == to.ID && pr.To == from.ID {
-				return true
+			pair = pair || pr.From == from.ID && pr.To == to.ID || pr.From == to.ID && pr.To == from.ID
+		}
+		for _, c := range d.Items {
+			if c.ID == from.ID || c.ID == to.ID {
+				items++
 			}
 		}
-		return false
+		return pair, items
 	}
 	// compare has a device go from from to to on n pages, and returns
 	// the deltas it syncs as each page is left.
@@ -170,17 +175,16 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 		visitor = append(visitor, compare(in, at, 1)...)
 		at = at.Add(80 * time.Second)
 	}
-	carrying := 0
+	carrying, items := 0, 0 // the visitor's deltas with the pair; his items sent
 	for _, d := range visitor {
-		if carries(d) {
-			carrying++
-		}
+		pair, n := carries(d)
+		carrying, items = carrying+btoi(pair), items+n
 	}
 	alone := published(visitor)
-	t.Logf("one visitor's %s -> %s (%d honest deltas pair out of %s), %d page views: %d deltas, %d carry the pair; published beside %d honest shoppers: %v",
-		from.ID, to.ID, support[from.ID], from.ID, pages, len(visitor), carrying, honest, alone)
-	if carrying > 1 || alone {
-		t.Errorf("one visitor's pair in %d of his deltas, published %v; want at most 1 and not published", carrying, alone)
+	t.Logf("one visitor's %s -> %s (%d honest deltas pair out of %s), %d page views: %d deltas, %d carry the pair, the two items sent %d times; published beside %d honest shoppers: %v",
+		from.ID, to.ID, support[from.ID], from.ID, pages, len(visitor), carrying, items, honest, alone)
+	if carrying > 1 || items > 2 || alone {
+		t.Errorf("one visitor's pair in %d of his deltas, its items sent %d times, published %v; want at most 1, each item once and not published", carrying, items, alone)
 	}
 
 	// k devices, each comparing the two products on two pages.
@@ -197,4 +201,11 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 	if published(cohort[:p.MinCohort-1]) {
 		t.Errorf("%d devices made %s -> %s: published below k = %d", p.MinCohort-1, from.ID, to.ID, p.MinCohort)
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
