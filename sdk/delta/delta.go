@@ -61,7 +61,7 @@ type Stats struct {
 	shown [3]bool
 	// sent is what federated deltas already carried (see MaxSent): it
 	// outlives Take and Reset; only a new profile (forget) clears it.
-	sent []uint32
+	sent string
 }
 
 // Header is what a delta says about itself besides its statistics.
@@ -73,20 +73,19 @@ type Header struct {
 }
 
 // AddPair records that from was followed by to within a session, with the
-// weight that sampling favours it by.
+// weight that sampling favours it by, unless the device sent the pair, in
+// either direction, before (MaxSent).
 func (s *Stats) AddPair(from, to string, w float32) {
-	if from == to || !(w > 0) {
-		return
+	if k := from + "\x00" + to; from != to && w > 0 && !has(s.sent, hashKey(k)) {
+		s.pairs.add(k, w)
 	}
-	s.pairs.add(from+"\x00"+to, w)
 }
 
-// AddItem records interest in an item.
+// AddItem records interest in an item, unless the device sent it before.
 func (s *Stats) AddItem(id string, w float32) {
-	if !(w > 0) {
-		return
+	if w > 0 && !has(s.sent, hashKey(id)) {
+		s.items.add(id, w)
 	}
-	s.items.add(id, w)
 }
 
 // AddArm records impressions, clicks and conversions for an arm; the
@@ -109,16 +108,9 @@ func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 
 func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), wire.MaxArmCount)) }
 
-// Empty reports whether there is nothing to sync: no arm counts and no
-// item that was not sent before. Pairs alone wait for an item (see
-// sample).
+// Empty reports whether there is nothing to sync.
 func (s *Stats) Empty() bool {
-	for _, e := range s.items.list {
-		if !has(s.sent, hashKey(e.key)) {
-			return false
-		}
-	}
-	return s.arms == [3]wire.ArmCount{}
+	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
 }
 
 // Reset forgets everything pending, and the session's arms with it. What
@@ -131,44 +123,46 @@ func (s *Stats) Reset() { *s = Stats{sent: s.sent} }
 func (s *Stats) NewSession() { s.shown = [3]bool{} }
 
 // Take builds the delta and resets s; it reports false when there is
-// nothing to send (Empty). rnd must be cryptographic: it picks the sample
-// and, under LDP, randomizes the reports.
+// nothing to send. rnd must be cryptographic: it picks the sample and,
+// under LDP, randomizes the reports.
 func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	if s.Empty() {
 		return wire.Delta{}, false
 	}
 	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID}
-	var wait counts
 	if h.Epsilon > 0 {
 		s.report(&d, h.Epsilon, rnd)
 	} else {
-		wait = s.sample(&d, rnd)
+		s.sample(&d, rnd)
 	}
-	*s = Stats{pairs: wait, shown: s.shown, sent: s.sent} // sent; the session goes on; what waits stays
+	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
 	return d, true
 }
 
 // sample fills a federated delta: SampledPairs pairs and SampledItems
-// items, each with weight 1, sorted by key (the order says nothing), none
-// the device sent before (MaxSent), and the arm counts capped. It returns
-// the pairs that wait: with no item left to send (every pending one was
-// sent before), the pairs wait for the next delta that has one, since
-// the server refuses pairs that no reported item could produce
-// (server/ingest ErrPairCount).
-func (s *Stats) sample(d *wire.Delta, r Random) (wait counts) {
-	before := len(s.sent)
-	for _, k := range s.pairs.pick(SampledPairs, r, true, &s.sent) {
+// items, each with weight 1, sorted by key (the order says nothing), and
+// the arm counts capped. What it sends joins the sent set, which
+// AddPair and AddItem check: pending keys are never ones sent before. A
+// page whose item was sent before may leave only pairs (server/ingest
+// accepts up to PairsPerItem pairs without an item).
+func (s *Stats) sample(d *wire.Delta, r Random) {
+	pairs := s.pairs.pick(SampledPairs, r, true)
+	for _, k := range pairs {
 		from, to := splitPair(k)
 		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
 	}
-	for _, k := range s.items.pick(SampledItems, r, false, &s.sent) {
+	items := s.items.pick(SampledItems, r, false)
+	for _, k := range items {
 		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
 	}
-	if len(d.Items) == 0 {
-		wait, d.Pairs, s.sent = s.pairs, nil, s.sent[:before]
+	for _, l := range [][]string{pairs, items} {
+		for _, k := range l {
+			h := hashKey(k)
+			s.sent += string([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
+		}
 	}
-	if n := len(s.sent); n > MaxSent {
-		s.sent = append(s.sent[:0], s.sent[n-MaxSent:]...)
+	if n := len(s.sent) - 4*MaxSent; n > 0 {
+		s.sent = s.sent[n:] // the oldest go
 	}
 	for _, a := range s.arms {
 		if a != (wire.ArmCount{}) {
@@ -178,7 +172,6 @@ func (s *Stats) sample(d *wire.Delta, r Random) (wait counts) {
 			d.Arms = append(d.Arms, a)
 		}
 	}
-	return wait
 }
 
 // report fills a federated+ldp delta with one OLH report (sdk/ldp) at the
@@ -192,7 +185,7 @@ func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 	if r.Uint64()>>11 >= uint64(wire.LDPItemShare*(1<<53)) {
 		kind, c, pair = wire.ReportPair, &s.pairs, true
 	}
-	if picked := c.pick(1, r, pair, nil); len(picked) > 0 {
+	if picked := c.pick(1, r, pair); len(picked) > 0 {
 		d.Reports = append(d.Reports, ldp.Encode(kind, picked[0], float64(eps), r))
 	} else {
 		d.Reports = append(d.Reports, ldp.Noise(kind, float64(eps), r))
@@ -204,17 +197,15 @@ func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
 // proportional to the weight of the keys left, and returns them sorted.
 // With unchained (pair keys), a drawn pair a→b takes every pair b→x and
 // x→a out of the draw: no two pairs of one delta then chain into an
-// ordered run of three items. Keys in skip are never drawn.
+// ordered run of three items.
 // A draw walks the weights (k and MaxPending are small), which needs no
 // logarithm: the guest stays small.
-func (c *counts) pick(k int, r Random, unchained bool, sent *[]uint32) []string {
+func (c *counts) pick(k int, r Random, unchained bool) []string {
 	left := make([]float64, len(c.list))
 	total := 0.0
 	for i, e := range c.list {
-		if sent == nil || !has(*sent, hashKey(e.key)) {
-			left[i] = float64(e.w)
-			total += left[i]
-		}
+		left[i] = float64(e.w)
+		total += left[i]
 	}
 	var out []string
 	for len(out) < k {
@@ -233,9 +224,6 @@ func (c *counts) pick(k int, r Random, unchained bool, sent *[]uint32) []string 
 		}
 		key := c.list[at].key
 		out = append(out, key)
-		if sent != nil {
-			*sent = append(*sent, hashKey(key))
-		}
 		for i, w := range left {
 			if i == at || unchained && w > 0 && chains(key, c.list[i].key) {
 				total -= w
@@ -279,14 +267,11 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 		w.Bool(a.Exposed)
 		w.Bool(s.shown[i])
 	}
-	w.ArrayHeader(len(s.sent))
-	for _, v := range s.sent {
-		w.Uint(uint64(v))
-	}
+	w.Bin([]byte(s.sent))
 }
 
-// DecodeFrom reads statistics written by EncodeTo. A profile stored
-// before the sent set (3 fields) has sent nothing that it remembers.
+// DecodeFrom reads statistics written by EncodeTo. Pending statistics
+// stored before the sent set (3 fields) have sent nothing remembered.
 func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	*s = Stats{}
 	fields := r.ArrayHeader()
@@ -318,11 +303,8 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 		s.arms[i] = a
 	}
 	if fields == 4 {
-		if n := r.ArrayMax(MaxSent); n > 0 {
-			s.sent = make([]uint32, n)
-			for i := range s.sent {
-				s.sent[i] = uint32(r.UintMax(1<<32 - 1))
-			}
+		if s.sent = r.StringMax(4 * MaxSent); len(s.sent)%4 != 0 {
+			r.Fail(wire.ErrInvalid) // whole hashes only
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/msgp"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
+	"github.com/tailorhq/tailor/server/ingest"
 )
 
 func enc(d wire.Delta) []byte { return wire.Marshal(&d) }
@@ -111,7 +112,12 @@ func TestSyncBadInput(t *testing.T) {
 		{"every weight at the maximum", with(func(d *wire.Delta) {
 			d.Pairs[0].W, d.Items[0].N, d.Items[1].N = wire.MaxDeltaWeight, wire.MaxDeltaWeight, wire.MaxDeltaWeight
 		}), nil, 422, "max_weights"},
-		{"pairs without items", with(func(d *wire.Delta) { d.Items = nil }), nil, 422, "too_many_pairs"},
+		{"more pairs than an item accounts for, without items", with(func(d *wire.Delta) {
+			d.Items = nil
+			for i := len(d.Pairs); i <= ingest.PairsPerItem; i++ {
+				d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("earlier-", i), To: "now", W: 1})
+			}
+		}), nil, 422, "too_many_pairs"},
 		{"more impressions than a device reports", with(func(d *wire.Delta) { d.Arms[0].Impressions = 1000 }), nil, 422, "arm_counts"},
 		{"more conversions than a device reports", with(func(d *wire.Delta) { d.Arms[0].Conversions = 3 }), nil, 422, "arm_counts"},
 		{"too many pairs", with(tooMany), nil, 422, "invalid"},

@@ -60,13 +60,16 @@ var (
 	ErrReports    = errors.New("ingest: not the LDP reports a device sends")                            // delta.Reports OLH report (or a Hadamard item and pair report)
 	ErrNegative   = errors.New("ingest: negative weight outside local DP")                              // only LDP noise makes a weight negative
 	ErrMaxWeights = errors.New("ingest: every weight at the maximum")                                   // no session produces that
-	ErrPairCount  = errors.New("ingest: more pairs than the items reported could produce")              // n items, n×PairsPerItem pairs at most
+	ErrPairCount  = errors.New("ingest: more pairs than the items reported could produce")              // n items, max(n, 1)×PairsPerItem pairs at most
 	ErrArmCounts  = errors.New("ingest: arm counts beyond what a device reports")                       // sdk/delta's caps
 )
 
 // PairsPerItem is how many pairs one item a delta reports can account for:
 // a click pairs with the items of the pairWindow steps before it in the
 // session (sdk/profile), which may have been reported by earlier deltas.
+// A delta with no item may carry as many: a device sends an item once
+// (sdk/delta MaxSent), so a page of an item it already sent leaves only
+// its new pairs.
 const PairsPerItem = 10
 
 // reasons are the tokens of the errors, in the sync response and the
@@ -175,7 +178,7 @@ type Policy struct {
 //     negative weight (ErrNegative);
 //   - a plausible shape: not every weight at ±wire.MaxDeltaWeight
 //     (ErrMaxWeights), no more pairs than its n items could produce,
-//     n×PairsPerItem (ErrPairCount), per arm no more impressions, clicks
+//     max(n, 1)×PairsPerItem (ErrPairCount), per arm no more impressions, clicks
 //     and conversions than a device reports in one delta
 //     (delta.MaxImpressions, MaxClicks, MaxConversions: ErrArmCounts),
 //     and no arm marked exposed without impressions (ErrArmCounts: a
@@ -258,7 +261,7 @@ func checkShape(d *wire.Delta) error {
 			return fmt.Errorf("%w: all %d at ±%d", ErrMaxWeights, n, wire.MaxDeltaWeight)
 		}
 	}
-	if n := len(d.Items); len(d.Pairs) > n*PairsPerItem {
+	if n := len(d.Items); len(d.Pairs) > max(n, 1)*PairsPerItem {
 		return fmt.Errorf("%w: %d pairs from %d items", ErrPairCount, len(d.Pairs), n)
 	}
 	for i, a := range d.Arms {

@@ -412,7 +412,13 @@ func TestCheck(t *testing.T) {
 		{"all weights at the maximum", false, maxed, ingest.ErrMaxWeights},
 		{"all weights at the maximum, pairs only", false, func(d *wire.Delta) { maxed(d); d.Items = nil }, ingest.ErrMaxWeights},
 		{"a lone item at the maximum", false, func(d *wire.Delta) { d.Pairs, d.Items = nil, d.Items[:1]; maxed(d) }, ingest.ErrMaxWeights},
-		{"pairs without items", false, func(d *wire.Delta) { d.Items = nil }, ingest.ErrPairCount},
+		{"pairs without items", false, func(d *wire.Delta) { d.Items = nil }, nil},
+		{"more than PairsPerItem pairs without items", false, func(d *wire.Delta) {
+			d.Items, d.Pairs = nil, nil
+			for i := range ingest.PairsPerItem + 1 {
+				d.Pairs = append(d.Pairs, wire.Pair{From: fmt.Sprint("earlier-", i), To: "now", W: 1})
+			}
+		}, ingest.ErrPairCount},
 		{"more pairs than n×PairsPerItem", false, func(d *wire.Delta) {
 			d.Items = d.Items[2:]
 			d.Pairs = nil
