@@ -21,7 +21,6 @@ import (
 	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/publish"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
@@ -60,16 +59,7 @@ func newAttackBench(t *testing.T, honest int) *attackBench {
 	st := demosite.Site("http://localhost")
 	st.Explore, st.Holdout = 0, 0 // no random promotion, no default-order holdout: the ranking is the model's
 	b := &attackBench{s: newSim(t), cfg: st.Config(), p: aggregate.DefaultParams, honest: aggregate.NewState(), n: honest}
-	deltas := make([][]byte, honest)
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err := pool.Run(context.Background(), honest, func(in *harness.Instance, i int) error {
-		_, d, err := visit(b.s, in, b.cfg, i)
-		deltas[i] = d
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	deltas := visitAll(t, b.s, b.cfg, honest)
 	for i, raw := range deltas {
 		d, err := ingest.Decode(raw)
 		if err != nil {
@@ -263,10 +253,7 @@ func TestModelDifferencing(t *testing.T) {
 	k := uint64(p.MinCohort)
 	sim := newSim(t)
 	demo := demosite.Site("http://localhost")
-	sites, err := site.NewSet(demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sites := siteSet(t, demo)
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -296,16 +283,7 @@ func TestModelDifferencing(t *testing.T) {
 	dl := &downloader{url: srv.URL(), key: demosite.Key, c: &http.Client{Timeout: 30 * time.Second}}
 
 	cfg := demo.Config()
-	deltas := make([][]byte, honest+k)
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err = pool.Run(context.Background(), len(deltas), func(in *harness.Instance, i int) error {
-		_, d, err := visit(sim, in, cfg, i)
-		deltas[i] = d
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	deltas := visitAll(t, sim, cfg, int(honest+k))
 	sync := func(b []byte) {
 		t.Helper()
 		res, err := dl.c.Post(dl.url+"/v1/sync", "text/plain;charset=UTF-8", bytes.NewReader(b))
@@ -487,21 +465,9 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 	p := aggregate.DefaultParams
 	s := newSim(t)
 	demo := demosite.Site("http://localhost")
-	sites, err := site.NewSet(demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sites := siteSet(t, demo)
 	cfg := demo.Config()
-	deltas := make([][]byte, honest)
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err = pool.Run(context.Background(), honest, func(in *harness.Instance, i int) error {
-		_, d, err := visit(s, in, cfg, i)
-		deltas[i] = d
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	deltas := visitAll(t, s, cfg, honest)
 	// The visitor's pair: from, the product with the fewest honest deltas
 	// carrying a pair out of it, and to, one never paired with it.
 	support, paired := map[string]int{}, map[[2]string]bool{}
@@ -676,25 +642,13 @@ func TestStatsHideOneVisitorsArm(t *testing.T) {
 	s := newSim(t)
 	demo := demosite.Site("http://localhost")
 	demo.Holdout = 0.5
-	sites, err := site.NewSet(demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sites := siteSet(t, demo)
 	st := stacktest.Start(t, sites, aggregate.DefaultParams, 1<<20, api.WithAdminToken(adminToken), api.WithStatsRelease(batch, 0))
 	srv := &server{url: st.URL, agg: st.Agg, c: &http.Client{Timeout: 30 * time.Second}}
 
 	cfg := demo.Config()
 	const visitors = 120
-	deltas := make([][]byte, visitors)
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err = pool.Run(context.Background(), visitors, func(in *harness.Instance, i int) error {
-		_, d, err := visit(s, in, cfg, i)
-		deltas[i] = d
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	deltas := visitAll(t, s, cfg, visitors)
 	var treatment [][]byte
 	var victim []byte
 	var counts wire.ArmCount

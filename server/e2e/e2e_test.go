@@ -10,7 +10,6 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/site"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
@@ -28,10 +27,7 @@ func TestEndToEnd(t *testing.T) {
 	s := newSim(t)
 	demo := demosite.Site("http://localhost")
 	demo.Holdout = 0.1
-	sites, err := site.NewSet(demo)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sites := siteSet(t, demo)
 	srv := startServer(t, sites, aggregate.DefaultParams, visitors)
 
 	v0 := srv.fetch(t, demosite.Key)
@@ -41,7 +37,7 @@ func TestEndToEnd(t *testing.T) {
 	pool := harnesstest.Runtime(t).NewPool(8, v0.apply)
 	var trained hits
 	var accepted atomic.Int64
-	err = pool.Run(context.Background(), visitors, func(in *harness.Instance, i int) error {
+	err := pool.Run(context.Background(), visitors, func(in *harness.Instance, i int) error {
 		r, delta, err := visit(s, in, v0.config, i)
 		if err != nil {
 			return err

@@ -219,3 +219,31 @@ func (s *server) waitVersion(t *testing.T, key string, n uint32) api.Manifest {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// siteSet is the set of sites, failing the test if they do not make one.
+func siteSet(t *testing.T, sites ...site.Site) *site.Set {
+	t.Helper()
+	set, err := site.NewSet(sites...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// visitAll plays visitors [0, n) under cfg on a pool of 4 instances and
+// returns their deltas, in visitor order (nil: the visitor had nothing to
+// sync).
+func visitAll(t *testing.T, s *sim.Sim, cfg wire.Config, n int) [][]byte {
+	t.Helper()
+	deltas := make([][]byte, n)
+	pool := harnesstest.Runtime(t).NewPool(4, nil)
+	err := pool.Run(context.Background(), n, func(in *harness.Instance, i int) error {
+		_, d, err := visit(s, in, cfg, i)
+		deltas[i] = d
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deltas
+}

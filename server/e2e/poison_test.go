@@ -41,10 +41,7 @@ func TestPoisoning(t *testing.T) {
 		st.Key, st.Holdout = key, 0
 		list = append(list, st)
 	}
-	sites, err := site.NewSet(list...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sites := siteSet(t, list...)
 	p := aggregate.DefaultParams
 	p.HalfLife = 0 // the server folds at the hour it receives; the sums rebuilt here must match exactly
 	srv := startServer(t, sites, p, 1<<30)
@@ -54,7 +51,7 @@ func TestPoisoning(t *testing.T) {
 	// here too, for the bound.
 	deltas := make([][]byte, honest)
 	pool := harnesstest.Runtime(t).NewPool(8, clean.apply)
-	err = pool.Run(context.Background(), honest, func(in *harness.Instance, i int) error {
+	err := pool.Run(context.Background(), honest, func(in *harness.Instance, i int) error {
 		_, d, err := visit(s, in, clean.config, i)
 		deltas[i] = d
 		return err
