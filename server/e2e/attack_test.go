@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -20,8 +19,6 @@ import (
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/internal/stacktest"
-	"github.com/tailorhq/tailor/server/publish"
-	"github.com/tailorhq/tailor/server/store/bolt"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
@@ -254,33 +251,8 @@ func TestModelDifferencing(t *testing.T) {
 	sim := newSim(t)
 	demo := demosite.Site("http://localhost")
 	sites := siteSet(t, demo)
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "tailor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(1000, 20*time.Millisecond))
-	if err == nil {
-		err = agg.Start(context.Background())
-	}
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	srv, err := api.New(db, agg, sites)
-	if err == nil {
-		err = srv.Open("127.0.0.1:0")
-	}
-	if err != nil {
-		agg.Close(context.Background())
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		agg.Close(context.Background())
-		db.Close()
-	})
-	dl := &downloader{url: srv.URL(), key: demosite.Key, c: &http.Client{Timeout: 30 * time.Second}}
+	st := stacktest.StartInterval(t, sites, p, 1000, 20*time.Millisecond)
+	dl := &downloader{url: st.URL, key: demosite.Key, c: &http.Client{Timeout: 30 * time.Second}}
 
 	cfg := demo.Config()
 	deltas := visitAll(t, sim, cfg, int(honest+k))

@@ -36,11 +36,19 @@ type Stack struct {
 // client's.
 func Start(tb testing.TB, sites *site.Set, p aggregate.Params, every int, opts ...api.Option) *Stack {
 	tb.Helper()
+	return StartInterval(tb, sites, p, every, time.Hour, opts...)
+}
+
+// StartInterval is Start publishing every `every` deltas or every
+// interval, whichever comes first: tests of the interval's own rules (a
+// version on a quiet site) need it short.
+func StartInterval(tb testing.TB, sites *site.Set, p aggregate.Params, every int, interval time.Duration, opts ...api.Option) *Stack {
+	tb.Helper()
 	db, err := bolt.Open(filepath.Join(tb.TempDir(), "tailor.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(every, time.Hour))
+	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(every, interval))
 	if err != nil {
 		db.Close()
 		tb.Fatal(err)
