@@ -102,15 +102,6 @@ func TestExposedOncePerSession(t *testing.T) {
 		}
 		return e
 	}
-	reload := func(s *delta.Stats) {
-		w := msgp.NewWriter(64)
-		s.EncodeTo(w)
-		r := msgp.NewReader(w.Bytes())
-		s.DecodeFrom(r)
-		if err := r.Finish(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var s delta.Stats
 	for _, c := range []struct {
 		name                string
@@ -121,7 +112,7 @@ func TestExposedOncePerSession(t *testing.T) {
 		{"first page", func() {}, 8, 0, []bool{true}},
 		{"second page", func() {}, 8, 1, []bool{false}},
 		{"click only", func() {}, 0, 1, []bool{false}},
-		{"after a reload", func() { reload(&s) }, 8, 0, []bool{false}},
+		{"after a reload", func() { reload(t, &s) }, 8, 0, []bool{false}},
 		{"new session", s.NewSession, 8, 0, []bool{true}},
 		{"new session, click first", s.NewSession, 0, 1, []bool{false}},
 		{"then its first impressions", func() {}, 8, 0, []bool{true}},
@@ -136,7 +127,7 @@ func TestExposedOncePerSession(t *testing.T) {
 	// Shown impressions pending over a reload stay marked.
 	s.NewSession()
 	s.AddArm(wire.ArmTreatment, 3, 0, 0)
-	reload(&s)
+	reload(t, &s)
 	if got := exposed(take(t, &s)); !slices.Equal(got, []bool{true}) {
 		t.Errorf("pending exposure lost in a reload: %v", got)
 	}
