@@ -112,18 +112,14 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 		}
 		return now(failed(len(batch), fmt.Errorf("bolt: append: %w", err)))
 	}
-	if len(recs) == 0 { // duplicates and conflicts only: their originals' finishes come first
-		g := &stagedGroup{}
-		s.inflight.Add(1)
-		s.staging = append(s.staging, g)
-		gen := s.written.Load()
-		return func() []groupcommit.Result { return s.finish(j.f, gen, g, res) }
-	}
 	j.recs = append(j.recs, recs...)
 	g := &stagedGroup{recs: recs}
 	s.inflight.Add(1)
 	s.staging = append(s.staging, g)
-	gen := s.written.Add(1)
+	gen := s.written.Load() // duplicates and conflicts only: their originals' finishes come first
+	if len(recs) > 0 {
+		gen = s.written.Add(1)
+	}
 	return func() []groupcommit.Result { return s.finish(j.f, gen, g, res) }
 }
 
