@@ -389,7 +389,8 @@ func (a *Aggregator) step(ctx context.Context, force bool) error {
 		// k deltas, as the k floor promises, and a quiet site's last
 		// deltas wait for company.
 		batch := batchOf(s)
-		due := s.pending > 0 && (force && (!a.closing || s.pending >= batch) || s.pending >= max(a.every, batch) || s.pending >= batch && a.now().Sub(s.published) >= a.interval)
+		due := s.pending > 0 && (force && !a.closing ||
+			s.pending >= batch && (force || s.pending >= a.every || a.now().Sub(s.published) >= a.interval))
 		if err == nil && due && !a.isPaused(key) {
 			err = a.publishNext(ctx, s)
 		}
