@@ -79,7 +79,7 @@ type Params struct {
 	// leaves a full list as it is. 0: no second hop. On DIGINETICA the k
 	// floor leaves about two neighbours per item, and the item a session
 	// goes on to is among its items' lists for 41% of the clicks, 48%
-	// with the second hop (README, "Quality on real data").
+	// with the second hop (RATIONALE: "Why does the server fill short neighbour lists...").
 	Hop float64
 	// HalfLife is the half-life of every sum: a delta counts 2^(-age/HalfLife),
 	// so old input, poisoned or not, fades. 0: no decay.
