@@ -53,7 +53,7 @@ import (
 
 	// Methods register themselves with package replay.
 	_ "github.com/tailorhq/tailor/build/replay/baselines"
-	_ "github.com/tailorhq/tailor/build/replay/tailor"
+	"github.com/tailorhq/tailor/build/replay/tailor"
 )
 
 func main() {
@@ -91,7 +91,7 @@ func usagef(format string, args ...any) error {
 // flags are the parsed command line.
 type flags struct {
 	train, eval, categories, out string
-	cpuprofile                   string
+	cpuprofile, deltas           string
 	notes                        []string
 	methods                      []string
 	ks                           []int
@@ -121,6 +121,13 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Func("note", "a line of `text` for the report's header, e.g. published figures to read the rows against (repeatable)", func(s string) error {
 		f.notes = append(f.notes, s)
 		return nil
+	})
+	fs.StringVar(&f.deltas, "deltas", "", "keep the federated training devices' deltas in `file`: read them from it when it holds those devices'\n(same sessions and seed), else run the devices and write it when absent; a sweep of -server variants then\nskips the devices")
+	var variants []string
+	fs.Func("server", "run also the federated mode with the server's parameters changed by `spec`, field=value[,...] with fields\n"+strings.Join(tailor.VariantFields(), ", ")+" (repeatable; each adds a method tailor-federated[spec])", func(s string) error {
+		name, err := tailor.RegisterVariant(s)
+		variants = append(variants, name)
+		return err
 	})
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof reads it)")
 	fs.BoolVar(&f.progress, "progress", false, "draw the progress bar on stderr even when stderr is not a terminal")
@@ -175,6 +182,13 @@ Flags:
 		return nil, usagef("-k is empty")
 	}
 	f.methods = splitList(*methods)
+	if len(f.methods) > 0 {
+		for _, v := range variants {
+			if !slices.Contains(f.methods, v) {
+				f.methods = append(f.methods, v)
+			}
+		}
+	}
 	if _, err := replay.Resolve(f.methods); err != nil {
 		return nil, &usageError{err.Error()}
 	}
@@ -208,6 +222,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, terminal 
 		}
 		defer pprof.StopCPUProfile()
 	}
+	tailor.SetDeltaFile(f.deltas)
 	started := time.Now()
 	split, meta, ds, err := load(f)
 	if err != nil {

@@ -34,6 +34,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -130,6 +131,7 @@ type Method struct {
 	epsilon float32
 	params  aggregate.Params // the server's aggregation
 	shipped bool             // the mode and parameters a site gets by default
+	variant string           // the server variant's spec (RegisterVariant), "" for the registered modes
 
 	rt     *harness.Runtime
 	pool   *harness.Pool // devices holding every shard (the bandit estimate)
@@ -140,6 +142,7 @@ type Method struct {
 	synced     atomic.Int64 // delta bytes accepted
 	devices    atomic.Int64 // training devices
 	reused     bool         // the devices' deltas came from the memo
+	fromFile   bool         // the devices' deltas came from the delta file
 	catalog    int          // items of the site's declared catalogue
 	progressMu sync.Mutex   // FitProgress calls must not overlap
 	version    uint32
@@ -148,6 +151,9 @@ type Method struct {
 
 // Name is the method column of the report.
 func (m *Method) Name() string {
+	if m.variant != "" {
+		return "Tailor [" + m.variant + "]"
+	}
 	if m.mode == report.ModeFederated && m.params.MinCohort != ServerParams().MinCohort {
 		return fmt.Sprintf("Tailor (k=%d, not shipped)", m.params.MinCohort)
 	}
@@ -190,7 +196,12 @@ func (m *Method) Annotate(r *report.Result) {
 	if m.reused {
 		r.Notes += " (the same devices' deltas as the run before it, aggregated again)"
 	}
-	if !m.shipped && m.mode == report.ModeFederated {
+	if m.fromFile {
+		r.Notes += " (the training devices' deltas read from a delta file of an earlier run)"
+	}
+	if m.variant != "" {
+		r.Notes += "; server variant " + m.variant + ", not shipped"
+	} else if !m.shipped && m.mode == report.ModeFederated {
 		r.Notes += "; a reference: no site is shipped with these parameters"
 	}
 }
@@ -292,7 +303,7 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 	deltas, ok := memo.get(key)
 	m.reused = ok
 	if !ok {
-		if deltas, err = m.devicesDeltas(ctx, train); err != nil {
+		if deltas, err = m.fileOrDevices(ctx, key, train); err != nil {
 			return err
 		}
 		memo.put(key, deltas)
@@ -398,6 +409,31 @@ func (m *Method) devicesDeltas(ctx context.Context, train []data.Session) ([][][
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tailor: training devices: %w", err)
+	}
+	return deltas, nil
+}
+
+// fileOrDevices returns the training devices' deltas from the delta file
+// (SetDeltaFile) when it holds them, else runs the devices, and writes
+// the file when there is none yet.
+func (m *Method) fileOrDevices(ctx context.Context, key memoKey, train []data.Session) ([][][]byte, error) {
+	path := deltaFilePath()
+	if path == "" {
+		return m.devicesDeltas(ctx, train)
+	}
+	fk := newFileKey(key, train)
+	deltas, ok, err := readDeltas(path, fk)
+	if err != nil || ok {
+		m.fromFile = ok
+		return deltas, err
+	}
+	if deltas, err = m.devicesDeltas(ctx, train); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if err := writeDeltas(path, fk, deltas); err != nil {
+			return nil, fmt.Errorf("tailor: writing the delta file: %w", err)
+		}
 	}
 	return deltas, nil
 }
