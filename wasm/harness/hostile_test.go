@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/abi"
 	"github.com/tailorhq/tailor/wasm/harness"
+	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -257,7 +259,9 @@ func TestHostileProfile(t *testing.T) {
 // delta may hold, or save what it cannot load again.
 func FuzzHostileProfile(f *testing.F) {
 	for _, tc := range hostileProfiles(f) {
-		f.Add(tc.doc)
+		if len(tc.doc) <= 64<<10 { // larger seeds stall the fuzzer's workers; TestHostileProfile loads them
+			f.Add(tc.doc)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		withFuzzInstance(t, func(in *harness.Instance) {
@@ -280,4 +284,108 @@ func FuzzHostileProfile(f *testing.F) {
 			}
 		})
 	})
+}
+
+// hostileWeights are model documents an operator, or whoever answers for
+// the model's origin, could serve: every number as extreme as the decoder
+// lets it be, items repeated, neighbours pointing back at their item.
+func hostileWeights() []*wire.Weights {
+	var extreme, repeated wire.Weights
+	ws := []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 0}
+	for i := range 200 {
+		it := wire.ItemWeights{ID: fmt.Sprint("c", i%40), Pop: ws[i%len(ws)]}
+		for j := range wire.MaxNeighbors {
+			it.Next = append(it.Next, wire.Neighbor{ID: fmt.Sprint("c", (i+j)%40), W: ws[(i+j)%len(ws)]})
+		}
+		extreme.Items = append(extreme.Items, it)
+		repeated.Items = append(repeated.Items, wire.ItemWeights{ID: "c0", Pop: ws[i%len(ws)], Next: []wire.Neighbor{{ID: "c0", W: math.MaxFloat32}}})
+	}
+	extreme.Version, repeated.Version = math.MaxUint32, 1
+	return []*wire.Weights{&extreme, &repeated, {Version: 2, Shard: 65534, Shards: 65535, Items: extreme.Items[:40]}}
+}
+
+// bigWeights returns a shard as large as abi.MaxInput lets one input be,
+// of fresh ids (prefix), each item with wire.MaxNeighbors neighbours.
+func bigWeights(prefix string) []byte {
+	w := wire.Weights{Version: 3, Shard: 1, Shards: 1024}
+	id := func(i int) string {
+		s := fmt.Sprintf("%s%d-", prefix, i)
+		return s + strings.Repeat("z", wire.MaxIDLen-len(s))
+	}
+	item := func(i int) wire.ItemWeights {
+		it := wire.ItemWeights{ID: id(i), Pop: 1}
+		for j := range wire.MaxNeighbors {
+			it.Next = append(it.Next, wire.Neighbor{ID: id(i*wire.MaxNeighbors + j + 1e6), W: 1})
+		}
+		return it
+	}
+	per := len(wire.Marshal(&wire.Weights{Items: []wire.ItemWeights{item(1e5)}}))
+	for i := range (abi.MaxInput - 64<<10) / per {
+		w.Items = append(w.Items, item(i))
+	}
+	return wire.Marshal(&w)
+}
+
+// hostileWeightsGrowth bounds the guest's memory growth per byte of model
+// documents of fresh ids: measured 10.5x for the first 7.9 MB document
+// (86 MB), 6.7x after three (163 MB). Each interned id costs its string,
+// its entry in the intern map and its rows of the index.
+const hostileWeightsGrowth = 16
+
+// TestHostileWeights applies hostile model documents to the real
+// tailor.wasm: each is refused or applied, and ranking after it gives
+// every candidate once with a finite score; a document of the largest size
+// an input may have (abi.MaxInput) grows the guest's memory by at most
+// hostileWeightsGrowth times its bytes. That is no bound a visitor can
+// rely on: whoever serves the model serves tailor.wasm too, and a page
+// applies the head and as many shards as it requests (PRIVACY.md, "What
+// Tailor cannot protect"). Under the harness's default cap of 64 MB one
+// such document ends the instance (out of memory).
+func TestHostileWeights(t *testing.T) {
+	for i, w := range hostileWeights() {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			in := initialized(t)
+			err := in.ApplyWeights(w)
+			var ge *harness.GuestError
+			if err != nil && !(errors.As(err, &ge) && ge.Status == abi.BadInput) {
+				t.Fatalf("apply: %v", err)
+			}
+			if err := afterLoad(t, in, t0, false); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// The browser gives the guest up to 4 GB; the harness's default cap
+	// (64 MB) would end the instance at the first such document.
+	rt, err := harness.New(context.Background(), harnesstest.Wasm(t), harness.WithMemoryLimitPages(65536))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	in, err := rt.Instantiate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Init(cfg()); err != nil {
+		t.Fatal(err)
+	}
+	if err := afterLoad(t, in, t0, false); err != nil {
+		t.Fatal(err)
+	}
+	base := in.MemorySize()
+	var applied int
+	for i := range 3 {
+		b := bigWeights(fmt.Sprint("s", i, "-"))
+		if err := in.ApplyWeightsBytes(b); err != nil {
+			t.Fatalf("apply %d bytes: %v", len(b), err)
+		}
+		applied += len(b)
+		if err := afterLoad(t, in, t0.Add(time.Duration(i+1)*time.Hour), false); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d documents of %.1f MB applied: memory %d MB (before them %d MB)", i+1, float64(len(b))/(1<<20), in.MemorySize()>>20, base>>20)
+		if grown := int(in.MemorySize() - base); grown > hostileWeightsGrowth*applied {
+			t.Errorf("memory grew %d MB for %d MB of documents: more than %dx", grown>>20, applied>>20, hostileWeightsGrowth)
+		}
+	}
 }
