@@ -21,7 +21,9 @@ const pageCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style
 // browsers without frame-ancestors, and a Referrer-Policy that keeps a
 // page's URL within the site.
 func secureHeaders(h http.Header) {
-	h.Set("X-Content-Type-Options", "nosniff")
+	if v := h["X-Content-Type-Options"]; len(v) != 1 || v[0] != "nosniff" { // a sync's answer has it (hdrNoSniff)
+		h.Set("X-Content-Type-Options", "nosniff")
+	}
 	if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		return
 	}

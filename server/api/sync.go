@@ -71,11 +71,12 @@ var (
 // bytes) answers 202 with SyncStatusHeader "duplicate" and counts nothing
 // twice. Refusals store nothing.
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
-	var key string // the site, once known
-	reason, code, err := s.sync(w, r, &key)
-	s.metrics.syncs.WithLabelValues(result(code), reason).Inc()
+	var key string    // the site, once known
+	now := arrival(w) // the sync's one time, as the rate limit, the store and the console see it
+	reason, code, err := s.sync(w, r, &key, now)
+	s.metrics.sync(result(code), reason).Inc()
 	if key != "" {
-		s.siteSyncs.add(key, reason, time.Now())
+		s.siteSyncs.add(key, reason, now)
 	}
 	if err != nil {
 		if code == http.StatusServiceUnavailable {
@@ -99,7 +100,7 @@ func result(code int) string {
 	return "rejected"
 }
 
-func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reason string, code int, err error) {
+func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string, now time.Time) (reason string, code int, err error) {
 	// Until the body names the site, an origin some site allows may read
 	// the answer (a refusal's message helps its developers); once it does,
 	// only that site's origins may.
@@ -108,7 +109,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reas
 		allowOrigin(w, origin)
 	}
 	if !isLocal(r) {
-		if wait, ok := s.limiter.allow(s.clientAddr(r), time.Now()); !ok {
+		if wait, ok := s.limiter.allow(s.clientAddr(r), now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, math.Ceil(wait.Seconds())))))
 			w.Header().Set("Connection", "close")
 			return reasonRateLimited, http.StatusTooManyRequests,
@@ -183,7 +184,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request, key *string) (reas
 	// The leader's fold takes d rather than decoding the stored body
 	// again; from here on d is only read.
 	offered := s.agg.Offer(&d, canonical)
-	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: time.Now().UTC(),
+	a, err := s.store.Append(r.Context(), store.Delta{Site: d.Site, ID: d.ID, Model: d.Model, Received: now.UTC(),
 		Body: canonical})
 	if offered && (err != nil || a.Duplicate) {
 		s.agg.Withdraw(&d)
