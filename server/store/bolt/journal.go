@@ -317,8 +317,15 @@ func siteLog(deltas *bbolt.Bucket, site string) (*bbolt.Bucket, error) {
 
 // idValue is an id entry in the file: sha256(body) + seq + site.
 func idValue(sum [sha256.Size]byte, seq uint64, site string) []byte {
-	v := make([]byte, 0, sha256.Size+8+len(site))
-	return append(binary.BigEndian.AppendUint64(append(v, sum[:]...), seq), site...)
+	return appendIDValue(make([]byte, 0, idValueLen(site)), sum, seq, site)
+}
+
+// idValueLen is the length of a site's id entries.
+func idValueLen(site string) int { return sha256.Size + 8 + len(site) }
+
+// appendIDValue appends an id entry to b.
+func appendIDValue(b []byte, sum [sha256.Size]byte, seq uint64, site string) []byte {
+	return append(binary.BigEndian.AppendUint64(append(b, sum[:]...), seq), site...)
 }
 
 // rotate makes the other half the one appends go to, once its previous
@@ -376,8 +383,17 @@ func (s *DB) copyHalf(j *journal) error {
 			byID[i] = &j.recs[i]
 		}
 		slices.SortFunc(byID, func(a, b *journalRecord) int { return bytes.Compare(a.id[:], b.id[:]) })
+		// The id entries in one allocation, not one each: bbolt keeps a
+		// value until the transaction ends.
+		n := 0
 		for _, r := range byID {
-			if err := ids.Put(r.id[:], idValue(r.sum, r.seq, r.site)); err != nil {
+			n += idValueLen(r.site)
+		}
+		vals := make([]byte, 0, n)
+		for _, r := range byID {
+			start := len(vals)
+			vals = appendIDValue(vals, r.sum, r.seq, r.site)
+			if err := ids.Put(r.id[:], vals[start:len(vals):len(vals)]); err != nil {
 				return err
 			}
 		}

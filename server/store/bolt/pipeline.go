@@ -55,7 +55,9 @@ const (
 func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.Result {
 	s.prune()
 	res := make([]groupcommit.Result, len(batch))
-	recs := make([]journalRecord, 0, len(batch))
+	// The group's records go straight into the half's (recs is their
+	// part of it), not into a slice of their own copied there after.
+	start := len(j.recs)
 	err := s.view(func(tx *bbolt.Tx) error {
 		// One cursor for the group's lookups: Bucket.Get makes one each,
 		// and a cursor's path grows by allocations.
@@ -87,8 +89,8 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 			}
 			seq++
 			s.next[d.Site] = seq
-			recs = append(recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: record})
-			j.add(&recs[len(recs)-1])
+			j.recs = append(j.recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: record})
+			j.add(&j.recs[len(j.recs)-1])
 			s.ids[d.ID] = idEntry{sum: sum, seq: seq, site: d.Site}
 			res[i].Appended = store.Appended{Seq: seq}
 		}
@@ -97,6 +99,7 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 	if err == nil && len(j.buf) > 0 {
 		err = j.write()
 	}
+	recs := j.recs[start:len(j.recs):len(j.recs)] // full: the half's later appends do not write over it
 	if err != nil {
 		// What reached the journal may be replayed: undo the group, copy
 		// what is durable into the file and start new epochs, or stop
@@ -105,6 +108,7 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 		for i := range recs {
 			delete(s.ids, recs[i].id)
 		}
+		j.recs = j.recs[:start]
 		s.drain()
 		ferr := s.recoverJournal()
 		if ferr != nil {
@@ -112,7 +116,6 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 		}
 		return now(failed(len(batch), fmt.Errorf("bolt: append: %w", err)))
 	}
-	j.recs = append(j.recs, recs...)
 	g := &stagedGroup{recs: recs}
 	s.inflight.Add(1)
 	s.staging = append(s.staging, g)
