@@ -9,6 +9,7 @@ import (
 
 	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
+	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
@@ -33,6 +34,7 @@ type linkDelta struct {
 	items  map[string]bool
 	refs   []string // pair endpoints the delta names without naming them as items
 	order  []string // its items, ordered as its pairs allow (a pair's from first)
+	pairs  [][2]string
 }
 
 // TestLinkage is the operator's attack on "which deltas come from the same
@@ -112,6 +114,7 @@ func linkage(t *testing.T, products int) {
 				return 0
 			})
 			for _, q := range d.Pairs {
+				ld.pairs = append(ld.pairs, [2]string{q.From, q.To})
 				for _, id := range []string{q.From, q.To} {
 					if !ld.items[id] && !slices.Contains(ld.refs, id) {
 						ld.refs = append(ld.refs, id)
@@ -232,6 +235,24 @@ func linkage(t *testing.T, products int) {
 		}
 	}
 	t.Logf("click paths of 3 or more products rebuilt exactly from the linked deltas: %d of %d (%.1f%%)", rebuilt, paths, 100*share(rebuilt, paths))
+
+	// What one delta per visit, the sync that would leave nothing to
+	// link, would keep of the pairs: at most 4 (delta.SampledPairs), no
+	// two of which chain (greedily: an upper bound's estimate).
+	var sentPairs, keptPairs int
+	for _, ds := range perDevice {
+		var kept [][2]string
+		for _, d := range ds {
+			for _, q := range d.pairs {
+				sentPairs++
+				if len(kept) < delta.SampledPairs && !slices.ContainsFunc(kept, func(k [2]string) bool { return k[1] == q[0] || q[1] == k[0] }) {
+					kept = append(kept, q)
+				}
+			}
+		}
+		keptPairs += len(kept)
+	}
+	t.Logf("pairs sent: %d with a delta per page; one delta per visit would keep at most %d (%.1f%%)", sentPairs, keptPairs, 100*share(keptPairs, sentPairs))
 
 	// The break as PRIVACY.md states it: a defence that lands must bring
 	// it down, and change the text.
