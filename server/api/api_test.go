@@ -325,6 +325,10 @@ func TestHealthAndMetrics(t *testing.T) {
 		`tailor_model_version{site="demo"} 1`,
 		`tailor_model_deltas{site="demo"} 1`,
 		`tailor_aggregation_lag_seconds{site="demo"}`,
+		`tailor_http_requests_total{code="202",route="POST /v1/sync"} 1`, // each code of a route counted apart
+		`tailor_http_requests_total{code="400",route="POST /v1/sync"} 1`,
+		`tailor_http_requests_total{code="200",route="GET /healthz"} 1`,
+		`tailor_http_request_duration_seconds_count{route="POST /v1/sync"} 2`,
 		`tailor_http_request_duration_seconds_bucket{route="POST /v1/sync"`,
 		`tailor_http_request_bytes_total{route="POST /v1/sync"}`,
 		`tailor_http_response_bytes_total{route="GET /readyz"}`,
