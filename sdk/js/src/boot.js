@@ -62,10 +62,10 @@ async function boot() {
   // In parallel from the start, the longest first: tailor.wasm, fetched
   // and compiled while it arrives at the hashed name this build was made
   // with (WASM, from build/loader.sh) unless the manifest names another;
-  // the manifest; the stored profile.
+  // the stored profile; the manifest.
   const early = WASM && !o.wasm && quiet(load(o.origin + '/assets/' + WASM, o.debug))
-  const man = manifest(o.origin, o.site)
   const rec = st.granted ? storage.get(o.site) : null
+  const man = manifest(o.origin, o.site)
   st.model = await man.catch(log)
   const named = st.model?.wasm
   const eng = early && (!named || named.endsWith('/' + WASM)) ? early : quiet(load(o.wasm || named || o.origin + '/tailor.wasm', o.debug))
@@ -103,7 +103,9 @@ async function boot() {
   })
   st.call = await eng
   await pause()
+  st.ran = performance.now()
   configure(await cfg.catch(() => 0))
+  await slice()
   const saved = await read
   if (saved) {
     saved.p && guard(st.call, 'load_profile', saved.p)
@@ -155,16 +157,26 @@ function fetchShards(ids) {
 export const items = () => all('[' + ITEM + ']').map((e) => e.getAttribute(ITEM))
 
 // applyShards (re)applies every shard held, in ascending version as the
-// manifest asks, a task each so that no long task blocks the page; the
-// ranking after them has its own (while it shared the last shard's, the
-// demo's TestSpeed saw a 70 ms frame run from a shard's arrival).
+// manifest asks, in tasks of about 10 ms (slice) so that no long task
+// blocks the page: the ranking after them shares the last one only when
+// the shards took less (a task a shard, as before, cost a yield to the
+// page each, behind its parser or a frame; while the ranking shared the
+// last shard's task whatever it took, the demo's TestSpeed saw a 70 ms
+// frame run from a shard's arrival).
 async function applyShards() {
   const got = (await Promise.all([...st.shards.values()].map((p) => p.catch(() => 0)))).filter(Boolean)
   for (const s of got.sort((a, b) => a.v - b.v)) {
     if (st.call) guard(st.call, 'weights', s.b)
-    await pause()
+    await slice()
   }
 }
+
+// slice lets the page have the main thread (a new task) once Tailor's
+// work has held it for 10 ms since st.ran: small shards, the page view
+// and the first ranking share a task, and a long start (cold, each
+// function compiles at its first call) is cut into tasks the page runs
+// between.
+const slice = async () => performance.now() - st.ran > 10 && (await pause(), (st.ran = performance.now()))
 
 // need fetches the shards of ids not held yet, then re-ranks.
 export function need(ids) {

@@ -30,6 +30,7 @@ export const st = {
   // shown: the anti-flicker bound passed (or the engine died): hide nothing more
   shards: new Map(), // shard index → Promise of {v, b}
   chain: Promise.resolve(), // applications of weights, one at a time
+  // ran: when Tailor's current stretch of main-thread work began (boot.js slice)
   timers: {}, // pending timeouts by purpose: save, rank, nav
   // io: the IntersectionObserver of dwell
   dwell: new Map(), // element → {it, on, since, total}
