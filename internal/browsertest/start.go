@@ -43,6 +43,12 @@ var StartStages = []string{
 	"profile", "compiled", "initialized", "shards", "first ranked", "ranked", "painted",
 }
 
+// Prerequisites are the stages the loader's first ranking waits for: the
+// engine started, the stored profile read, the configuration and the
+// shards arrived (session 8, RATIONALE.md: which came last moves with the
+// page and the machine's load, so each load says it; see LastWait).
+var Prerequisites = []string{"initialized", "profile", "config response", "shards response"}
+
 // Start is one page load's start of the loader, read by ReadStart.
 type Start struct {
 	At        float64            // the tailor:start mark, ms after navigation start
@@ -159,6 +165,17 @@ func StageTable(headings []string, groups ...[]Start) []string {
 	return lines
 }
 
+// LastWait returns which of Prerequisites the load reached last, and
+// when (ms after tailor:start); ok is false when it reached none.
+func (s Start) LastWait() (stage string, at float64, ok bool) {
+	for _, p := range Prerequisites {
+		if v, in := s.Stages[p]; in && (!ok || v > at) {
+			stage, at, ok = p, v, true
+		}
+	}
+	return stage, at, ok
+}
+
 // String describes one load on a line: when the loader started (after
 // navigation start), the page's first paint, the slot ranked and painted
 // (after the start), the shards requested and the long tasks.
@@ -171,6 +188,10 @@ func (s Start) String() string {
 		}
 		lt = "long tasks " + strings.Join(xs, ", ")
 	}
-	return fmt.Sprintf("tailor.js at %.0f ms, tailor:start at %.0f ms, first paint %+.0f; ranked +%.1f (%.0f ms after navigation), painted +%.1f ms; %d shard requests; %s",
-		s.Script, s.At, s.Stages["first paint"], s.Stages["ranked"], s.At+s.Stages["ranked"], s.Stages["painted"], s.Shards, lt)
+	last := ""
+	if p, at, ok := s.LastWait(); ok {
+		last = fmt.Sprintf(" (last waited for: %s +%.1f)", p, at)
+	}
+	return fmt.Sprintf("tailor.js at %.0f ms, tailor:start at %.0f ms, first paint %+.0f; ranked +%.1f%s (%.0f ms after navigation), painted +%.1f ms; %d shard requests; %s",
+		s.Script, s.At, s.Stages["first paint"], s.Stages["ranked"], last, s.At+s.Stages["ranked"], s.Stages["painted"], s.Shards, lt)
 }

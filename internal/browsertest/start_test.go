@@ -46,3 +46,28 @@ func TestStageTable(t *testing.T) {
 		}
 	}
 }
+
+func TestLastWait(t *testing.T) {
+	tests := []struct {
+		name   string
+		stages map[string]float64
+		want   string
+		at     float64
+		ok     bool
+	}{
+		{"none", map[string]float64{"ranked": 90}, "", 0, false},
+		{"engine last", map[string]float64{"initialized": 80, "profile": 50, "config response": 40, "shards response": 60, "ranked": 90}, "initialized", 80, true},
+		{"shards last", map[string]float64{"initialized": 80, "profile": 50, "shards response": 85.5}, "shards response", 85.5, true},
+		{"no stored profile read", map[string]float64{"initialized": 30, "config response": 45}, "config response", 45, true},
+	}
+	for _, tt := range tests {
+		s := Start{Stages: tt.stages}
+		got, at, ok := s.LastWait()
+		if got != tt.want || at != tt.at || ok != tt.ok {
+			t.Errorf("%s: LastWait = %q, %v, %v; want %q, %v, %v", tt.name, got, at, ok, tt.want, tt.at, tt.ok)
+		}
+		if line := s.String(); ok != strings.Contains(line, "last waited for: "+tt.want) {
+			t.Errorf("%s: String %q names the last wait: %v, want %v", tt.name, line, !ok, ok)
+		}
+	}
+}
