@@ -55,16 +55,20 @@ function path(h) {
 }
 function toPath(h) {
   if (!h) return ''
-  // A path from the root (most links) needs no expression to tell it.
+  // A path from the root (most links) needs no expression to tell it,
+  // nor does one with no colon (no scheme): relative, or this page.
+  if (h[0] == '#') return ''
   if (h[0] != '/' || h[1] == '/') {
-    if (/^(https?:)?\/\//i.test(h)) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
-    else if (/^(?!https?:)[a-z][\w+.-]*:|^#/i.test(h)) return '' // not http(s), or this page
+    if (h[0] == '/' || (h.includes(':') && /^https?:\/\//i.test(h))) h = h.slice(h.indexOf('/', h.indexOf('//') + 2) >>> 0)
+    else if (h.includes(':') && /^(?!https?:)[a-z][\w+.-]*:/i.test(h)) return '' // not http(s)
     else h = (h[0] == '?' ? base.path : base.dir) + h
   }
   const q = h.includes('=') && /[?&]((product|products|item)?_?id|pid|sku|p)=([^&#]+)/i.exec(h)
-  // The path without its query, fragment and trailing slashes (a
-  // search, not a replace or a split: they cost more).
-  let c = h.search(/[?#]|$/)
+  // The path without its query, fragment and trailing slashes (indexOf,
+  // not an expression, a replace or a split: they cost more).
+  let c = h.indexOf('?')
+  const f = h.indexOf('#')
+  if (c < 0 || (f >= 0 && f < c)) c = f < 0 ? h.length : f
   while (h[c - 1] == '/') c--
   h = h.slice(0, c) + (q ? '?' + q[1] + '=' + q[3] : '')
   return /cart|basket|wish|login|account|checkout|\.(jpe?g|png|gif|pdf)$/i.test(h) ? '' : clip(h)
@@ -226,9 +230,8 @@ function union(doc, sels, all, some) {
   return o
 }
 
-// href returns the pointer of a link: [the path of its href, data-href or
-// data-url, no id, the element].
-const href = (el) => [path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url')), null, el]
+// href returns the path a link points to: its href, data-href or data-url.
+const href = (el) => path(el.getAttribute(el.localName == 'a' ? 'href' : el.hasAttribute('data-href') ? 'data-href' : 'data-url'))
 
 // pointer reads an element's product pointer: [link path, [rank, id],
 // the element], where rank orders ids (0 a SKU, 2 another id) around the
@@ -249,7 +252,7 @@ function pointer(el) {
   }
   if (el.localName == 'input') id = [SKU.test(el.name) ? 0 : 2, el.value]
   else if (!id && /price/i.test(el.id)) id = [2, el.id.match(/\d{2,}$/)?.[0]]
-  return [href(el)[0], s(id?.[1]) ? id : null, el]
+  return [href(el), s(id?.[1]) ? id : null, el]
 }
 
 // PRICE matches a price in a tile's text: a currency sign or code by a
@@ -279,7 +282,7 @@ const HIDE = '[hidden],[style*="display:none" i],[style*="display: none" i]'
 // the DOM (images, text, hidden ancestors) run only on the candidates
 // that point to one product, cheapest first. No layout is read.
 export function tiles(doc, mainId, els) {
-  const seen = new Map() // element → {l: [path, count, ...] ('*' past 8 paths), i: id ('*' for several), r: the id's rank}
+  const seen = new Map() // element → {l: [path, count, ...] ('*' past 8 paths), i: id ('*' for several), r: the id's rank, p: its parent once read}
   const ptrs = []
   const withIds = new Set()
   // A page may have thousands of inputs: the hidden ones are few.
@@ -287,7 +290,12 @@ export function tiles(doc, mainId, els) {
   const ids = union(doc, [...DATA, '[id*=price i]'], IDS, inputs)
   for (let i = 0; i < ids.length && i < LINKS; i++) withIds.add(ids[i])
   const links = union(doc, LINK.split(','), LINK, [])
-  for (let i = 0; i < links.length && i < LINKS; i++) withIds.has(links[i]) || ptrs.push(href(links[i]))
+  // Each element read from the list once (an indexed read of a
+  // NodeList is a call into the DOM).
+  for (let i = 0, n = Math.min(links.length, LINKS); i < n; i++) {
+    const el = links[i]
+    withIds.has(el) || ptrs.push([href(el), null, el])
+  }
   for (const el of withIds) ptrs.push(pointer(el))
   // A path linked from more than 20 places is navigation, not a product.
   const uses = new Map()
@@ -299,9 +307,11 @@ export function tiles(doc, mainId, els) {
     let l = p[0]
     if (uses.get(l) > 20) l = ''
     if (!l && !id) continue
-    for (let x = p[2], d = 0; x && x != body && d < DEPTH; x = x.parentElement, d++) {
-      let k = seen.get(x)
-      if (!k) seen.set(x, (k = { l: null, i: null, r: 0, d: null }))
+    // An element's parent is read from the DOM once (k.p), not once per
+    // pointer under it.
+    for (let x = p[2], d = 0, k; x && x != body && d < DEPTH; x = k.p === undefined ? (k.p = x.parentElement) : k.p, d++) {
+      k = seen.get(x)
+      if (!k) seen.set(x, (k = { l: null, i: null, r: 0, d: null, p: undefined }))
       if ((!l || k.l === '*') && (!id || k.i == '*')) break
       if (l && k.l !== '*') {
         const a = (k.l ||= [])
@@ -333,7 +343,7 @@ export function tiles(doc, mainId, els) {
   seen.forEach((k, x) => {
     n++
     if (!one(k)) return // most point to several: their parent is not read
-    const p = x.parentElement
+    const p = k.p === undefined ? x.parentElement : k.p
     const pk = seen.get(p)
     if (!pk || one(pk)) return
     // querySelector, not getElementsByTagName(...)[0], which makes a
@@ -402,7 +412,7 @@ export function tile(x) {
     }
     const ls = new Map()
     for (const el of [x, ...[...x.querySelectorAll(LINK)].slice(0, 50)]) {
-      const l = href(el)[0]
+      const l = href(el)
       l && ls.set(l, (ls.get(l) || 0) + 1)
     }
     const l = [...ls].sort((a, b) => b[1] - a[1])[0]?.[0]
