@@ -485,6 +485,9 @@ func (s *DB) pendingAfter(out []store.Delta, site string, after uint64, limit in
 	}
 	rs := s.pending[site] // in Seq order
 	i, _ := slices.BinarySearchFunc(rs, after+1, func(r pendingRecord, seq uint64) int { return cmp.Compare(r.seq, seq) })
+	if n := min(limit-len(out), len(rs)-i); n > 0 {
+		out = slices.Grow(out, n) // once, not doubling from 1: the aggregator reads a few groups each time
+	}
 	for ; i < len(rs) && len(out) < limit; i++ {
 		d, err := decodeRecord(site, rs[i].seq, rs[i].record)
 		if err != nil {
