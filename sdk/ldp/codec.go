@@ -1,14 +1,15 @@
 package ldp
 
 import (
-	"errors"
 	"math"
 	"slices"
+
+	"github.com/tailorhq/tailor/sdk/internal/errs"
 )
 
 // ErrCorrupt is returned by UnmarshalBinary for bytes that are not a sketch
 // of this package's dimensions.
-var ErrCorrupt = errors.New("ldp: corrupt sketch encoding")
+var ErrCorrupt = errs.New("ldp: corrupt sketch encoding")
 
 // codecVersion is the first byte of an encoded sketch.
 const codecVersion = 1

@@ -32,19 +32,20 @@
 package msgp
 
 import (
-	"errors"
 	"math"
+
+	"github.com/tailorhq/tailor/sdk/internal/errs"
 )
 
 // Errors reported by Reader.Err. A decode fails with the first one met.
 var (
-	ErrShort     = errors.New("msgp: unexpected end of input")
-	ErrType      = errors.New("msgp: unexpected type")
-	ErrRange     = errors.New("msgp: value out of range")
-	ErrNotFinite = errors.New("msgp: NaN or Inf")
-	ErrDepth     = errors.New("msgp: nesting too deep")
-	ErrTrailing  = errors.New("msgp: trailing bytes")
-	ErrTooLong   = errors.New("msgp: length exceeds limit")
+	ErrShort     = errs.New("msgp: unexpected end of input")
+	ErrType      = errs.New("msgp: unexpected type")
+	ErrRange     = errs.New("msgp: value out of range")
+	ErrNotFinite = errs.New("msgp: NaN or Inf")
+	ErrDepth     = errs.New("msgp: nesting too deep")
+	ErrTrailing  = errs.New("msgp: trailing bytes")
+	ErrTooLong   = errs.New("msgp: length exceeds limit")
 )
 
 // MaxDepth bounds how deeply Skip descends into nested arrays and maps.

@@ -16,8 +16,7 @@
 package wire
 
 import (
-	"errors"
-
+	"github.com/tailorhq/tailor/sdk/internal/errs"
 	"github.com/tailorhq/tailor/sdk/msgp"
 )
 
@@ -52,9 +51,9 @@ const (
 
 // Errors returned by decoders, wrapped with the field that failed.
 var (
-	ErrSchema  = errors.New("wire: unknown schema version")
-	ErrInvalid = errors.New("wire: invalid value")
-	ErrTooBig  = errors.New("wire: document too large")
+	ErrSchema  = errs.New("wire: unknown schema version")
+	ErrInvalid = errs.New("wire: invalid value")
+	ErrTooBig  = errs.New("wire: document too large")
 )
 
 // fieldError names the field a decode failed on without pulling fmt into

@@ -3,8 +3,6 @@
 // limits. It is imported by the guest, so it stays tiny.
 package abi
 
-import "errors"
-
 // Status is what every guest operation returns.
 type Status int32
 
@@ -21,8 +19,13 @@ const (
 // fits; a whole model version is sent shard by shard).
 const MaxInput = 8 << 20
 
-// ErrNotReady is the message of NotReady.
-var ErrNotReady = errors.New("tailor: not initialized")
+// ErrNotReady is the message of NotReady. It has a type of its own, not
+// errors.New: package errors pulls internal/reflectlite into the guest.
+var ErrNotReady error = notReady{}
+
+type notReady struct{}
+
+func (notReady) Error() string { return "tailor: not initialized" }
 
 // Export names, for hosts.
 const (
