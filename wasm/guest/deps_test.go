@@ -10,9 +10,9 @@ import (
 
 // TestGuestLinksLittle: beside the runtime's own packages, tailor.wasm links
 // only Tailor's and a few small standard ones. Every other package is bytes
-// every visitor downloads: errors (its init pulls internal/reflectlite, 723 B
-// brotli), fmt, strconv, strings and unicode (tables), sort, reflect,
-// crypto/rand, runtime/debug (68 KB), time. RATIONALE.md says what each cost.
+// every visitor downloads: errors (its init pulls internal/reflectlite, 6.5
+// KB raw), fmt, strconv, strings and unicode (tables), sort, reflect,
+// crypto/rand, runtime/debug (68 KB brotli), time. RATIONALE.md says more.
 func TestGuestLinksLittle(t *testing.T) {
 	runtimeDeps := goListDeps(t, "runtime")
 	allowed := []string{"cmp", "iter", "math", "math/bits", "slices"}
