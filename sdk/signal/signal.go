@@ -63,7 +63,8 @@ func Traits(dst []string, it *wire.Item) []string {
 		}
 	}
 	if b := PriceBand(it.Price); b > 0 {
-		dst = append(dst, "price:"+string(rune('0'+b)))
+		// b is 1-6; string(rune) would link the runtime's UTF-8 encoder.
+		dst = append(dst, "price:"+"0123456789"[b:b+1])
 	}
 	return dst
 }
