@@ -47,7 +47,7 @@ func deltaFilePath() string {
 }
 
 // deltaMagic opens a delta file; the version byte changes with the layout.
-const deltaMagic = "tailor-deltas\x01"
+const deltaMagic = "tailor-deltas\x02"
 
 // Bounds of a delta file's counts, so that a damaged file fails to read
 // instead of allocating without end.
@@ -58,8 +58,10 @@ const (
 )
 
 // fileKey is what makes the same devices across processes: memoKey
-// without the slice's identity, with a fingerprint of the sessions.
+// without the slice's identity, with a fingerprint of the sessions and of
+// the guest that ran them (a rebuilt tailor.wasm makes other deltas).
 type fileKey struct {
+	guest   uint64 // FNV-1a of tailor.wasm
 	n       uint64
 	privacy uint64
 	epsilon uint64 // float32 bits
@@ -69,7 +71,7 @@ type fileKey struct {
 	print   uint64 // FNV-1a of every click's item and time
 }
 
-func newFileKey(k memoKey, train []data.Session) fileKey {
+func newFileKey(k memoKey, train []data.Session, guest []byte) fileKey {
 	h := fnv.New64a()
 	var b [8]byte
 	for _, s := range train {
@@ -84,12 +86,14 @@ func newFileKey(k memoKey, train []data.Session) fileKey {
 	if k.clock {
 		clock = 1
 	}
-	return fileKey{n: uint64(k.n), privacy: uint64(k.privacy), epsilon: uint64(math.Float32bits(k.epsilon)),
+	g := fnv.New64a()
+	g.Write(guest)
+	return fileKey{guest: g.Sum64(), n: uint64(k.n), privacy: uint64(k.privacy), epsilon: uint64(math.Float32bits(k.epsilon)),
 		seed: uint64(k.cfg), clock: clock, cats: uint64(k.cats), print: h.Sum64()}
 }
 
 func (k fileKey) fields() []uint64 {
-	return []uint64{k.n, k.privacy, k.epsilon, k.seed, k.clock, k.cats, k.print}
+	return []uint64{k.guest, k.n, k.privacy, k.epsilon, k.seed, k.clock, k.cats, k.print}
 }
 
 // readDeltas returns the deltas of path when it was written for key; ok is
@@ -105,8 +109,11 @@ func readDeltas(path string, key fileKey) (deltas [][][]byte, ok bool, err error
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
 	magic := make([]byte, len(deltaMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != deltaMagic {
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic[:len(magic)-1]) != deltaMagic[:len(deltaMagic)-1] {
 		return nil, false, fmt.Errorf("%w: %s: not a delta file", ErrDeltaFile, path)
+	}
+	if string(magic) != deltaMagic {
+		return nil, false, nil // another layout: other devices, as far as this build can tell
 	}
 	for _, want := range key.fields() {
 		got, err := binary.ReadUvarint(r)

@@ -13,18 +13,19 @@ import (
 
 // TestDeltaFileRoundTrip checks that a delta file gives back the deltas
 // it was written with, only to the same devices: other sessions, another
-// seed or another privacy mode read nothing, and a damaged file is an
-// error, not a short set of deltas.
+// seed, another privacy mode or another guest read nothing, and a damaged
+// file is an error, not a short set of deltas.
 func TestDeltaFileRoundTrip(t *testing.T) {
 	train := []data.Session{data.NewSession("s1", "a", "b", "c"), data.NewSession("s2", "b", "d")}
 	other := []data.Session{data.NewSession("s1", "a", "b", "c"), data.NewSession("s2", "b", "e")}
 	key := memoKey{n: len(train), privacy: wire.PrivacyFederated, cfg: 1}
+	guest := []byte("\x00asm")
 	deltas := [][][]byte{{[]byte("one"), []byte("two"), {}}, nil}
 	path := filepath.Join(t.TempDir(), "deltas")
-	if err := writeDeltas(path, newFileKey(key, train), deltas); err != nil {
+	if err := writeDeltas(path, newFileKey(key, train, guest), deltas); err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := readDeltas(path, newFileKey(key, train))
+	got, ok, err := readDeltas(path, newFileKey(key, train, guest))
 	if err != nil || !ok {
 		t.Fatalf("read back: ok %v, err %v", ok, err)
 	}
@@ -37,15 +38,16 @@ func TestDeltaFileRoundTrip(t *testing.T) {
 	seed2.cfg = 2
 	ldp.privacy = wire.PrivacyLDP
 	for name, k := range map[string]fileKey{
-		"other sessions": newFileKey(key, other),
-		"other seed":     newFileKey(seed2, train),
-		"other mode":     newFileKey(ldp, train),
+		"other sessions": newFileKey(key, other, guest),
+		"other seed":     newFileKey(seed2, train, guest),
+		"other mode":     newFileKey(ldp, train, guest),
+		"other guest":    newFileKey(key, train, []byte("\x00asm rebuilt")),
 	} {
 		if got, ok, err := readDeltas(path, k); ok || err != nil || got != nil {
 			t.Errorf("%s: read %d devices, ok %v, err %v; want none", name, len(got), ok, err)
 		}
 	}
-	if _, ok, err := readDeltas(filepath.Join(t.TempDir(), "absent"), newFileKey(key, train)); ok || err != nil {
+	if _, ok, err := readDeltas(filepath.Join(t.TempDir(), "absent"), newFileKey(key, train, guest)); ok || err != nil {
 		t.Errorf("absent file: ok %v, err %v; want neither", ok, err)
 	}
 	b, err := os.ReadFile(path)
@@ -57,7 +59,7 @@ func TestDeltaFileRoundTrip(t *testing.T) {
 		if err := os.WriteFile(bad, b[:cut], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, err := readDeltas(bad, newFileKey(key, train)); ok || !errors.Is(err, ErrDeltaFile) {
+		if _, ok, err := readDeltas(bad, newFileKey(key, train, guest)); ok || !errors.Is(err, ErrDeltaFile) {
 			t.Errorf("file cut at %d of %d bytes: ok %v, err %v; want ErrDeltaFile", cut, len(b), ok, err)
 		}
 	}

@@ -421,7 +421,11 @@ func (m *Method) fileOrDevices(ctx context.Context, key memoKey, train []data.Se
 	if path == "" {
 		return m.devicesDeltas(ctx, train)
 	}
-	fk := newFileKey(key, train)
+	guest, err := os.ReadFile(wasmPath())
+	if err != nil {
+		return nil, err
+	}
+	fk := newFileKey(key, train, guest)
 	deltas, ok, err := readDeltas(path, fk)
 	if err != nil || ok {
 		m.fromFile = ok
