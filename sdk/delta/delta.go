@@ -1,9 +1,9 @@
 // Package delta accumulates, on the device, the statistics a profile delta
 // carries (item transitions, interest counts, per-arm outcomes) and turns
 // them into a wire.Delta that reveals little: a small random sample of the
-// session's pairs and items, each with weight 1, in sorted order, and
-// capped arm counts (federated); or a few ε-LDP reports and nothing in
-// the clear (federated+ldp).
+// session's pairs, each with weight 1, in sorted order, through items no
+// other delta of the device names, and capped arm counts (federated); or
+// a few ε-LDP reports and nothing in the clear (federated+ldp).
 //
 //	var s delta.Stats
 //	s.AddPair("gown-1", "heels-3", 1)
@@ -27,16 +27,17 @@ import (
 const MaxPending = 2 * wire.MaxDeltaPairs
 
 // What one delta carries at most. A federated delta holds SampledPairs
-// pairs and SampledItems items drawn at random (weighted by the session's
-// 1/distance pair weights and the item counts), so that the operator gets
-// a few co-occurrences, not the click path: no two of its pairs chain
-// (a→b and b→c), so no ordered run of three items can be read from it, and
-// the sample is a different one each time. Arm counts are capped so one
-// delta cannot say how long the visitor stayed; the first delta of a
-// session to show an arm marks it Exposed, so that the server counts the
-// arm's split once per session, not once per delta. A federated+ldp delta
-// holds Reports report, always, so even their number says nothing about
-// the session.
+// pairs drawn at random (weighted by the session's 1/distance pair
+// weights), and through them at most SampledItems items, so that the
+// operator gets a few co-occurrences, not the click path: no two of its
+// pairs chain (a→b and b→c), so no ordered run of three items can be read
+// from it; no item of it is named by another delta of the device
+// (MaxSent), so deltas cannot be chained into one either. Arm counts are
+// capped so one delta cannot say how long the visitor stayed; the first
+// delta of a session to show an arm marks it Exposed, so that the server
+// counts the arm's split once per session, not once per delta. A
+// federated+ldp delta holds Reports report, always, so even their number
+// says nothing about the session.
 const (
 	SampledPairs   = 4
 	SampledItems   = 8
@@ -73,17 +74,18 @@ type Header struct {
 }
 
 // AddPair records that from was followed by to within a session, with the
-// weight that sampling favours it by, unless the device sent the pair, in
-// either direction, before (MaxSent).
+// weight that sampling favours it by, unless a delta of the device named
+// either item before (MaxSent).
 func (s *Stats) AddPair(from, to string, w float32) {
-	if k := from + "\x00" + to; from != to && w > 0 && !has(s.sent, hashKey(k)) {
-		s.pairs.add(k, w)
+	if from != to && w > 0 && !has(s.sent, hashKey(from)) && !has(s.sent, hashKey(to)) {
+		s.pairs.add(from+"\x00"+to, w)
 	}
 }
 
-// AddItem records interest in an item, unless the device sent it before.
+// AddItem records interest in an item: what federated+ldp reports sample
+// beside pairs (a federated delta names items only through its pairs).
 func (s *Stats) AddItem(id string, w float32) {
-	if w > 0 && !has(s.sent, hashKey(id)) {
+	if w > 0 {
 		s.items.add(id, w)
 	}
 }
@@ -136,29 +138,24 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 		s.sample(&d, rnd)
 	}
 	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
-	return d, true
+	return d, len(d.Pairs)+len(d.Arms)+len(d.Reports) > 0 // items alone make no federated delta
 }
 
-// sample fills a federated delta: SampledPairs pairs and SampledItems
-// items, each with weight 1, sorted by key (the order says nothing), and
-// the arm counts capped. What it sends joins the sent set, which
-// AddPair and AddItem check: pending keys are never ones sent before. A
-// page whose item was sent before may leave only pairs (server/ingest
-// accepts up to PairsPerItem pairs without an item).
+// sample fills a federated delta: SampledPairs pairs, each with weight 1,
+// sorted by key (the order says nothing), and the arm counts capped. It
+// names no item on its own: the server counts a pair's two items as seen
+// (aggregate.State.Fold). The items of its pairs join the sent set, which
+// AddPair checks, so no later delta of the device names them again: two
+// deltas of one device share no item, and nothing in them links one to
+// the other (MaxSent).
 func (s *Stats) sample(d *wire.Delta, r Random) {
-	pairs := s.pairs.pick(SampledPairs, r, true)
-	for _, k := range pairs {
+	for _, k := range s.pairs.pick(SampledPairs, r, true) {
 		from, to := splitPair(k)
 		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
-	}
-	items := s.items.pick(SampledItems, r, false)
-	for _, k := range items {
-		d.Items = append(d.Items, wire.Count{ID: k, N: 1})
-	}
-	for _, l := range [][]string{pairs, items} {
-		for _, k := range l {
-			h := hashKey(k)
-			s.sent += string([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
+		for _, id := range [2]string{from, to} {
+			if h := hashKey(id); !has(s.sent, h) {
+				s.sent += string([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
+			}
 		}
 	}
 	if n := len(s.sent) - 4*MaxSent; n > 0 {

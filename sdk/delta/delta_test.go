@@ -44,13 +44,13 @@ func TestAdd(t *testing.T) {
 	s.AddItem("c", -3)
 	s.AddItem("big", 600)
 	d := take(t, &s)
-	// Every item fits the sample: all sent, weight 1, sorted. Of the two
-	// pairs, which chain (a→b→a), one is sent.
+	// Items are named through pairs only. Of the two pairs, which chain
+	// (a→b→a), one is sent.
 	if len(d.Pairs) != 1 || d.Pairs[0].W != 1 || d.Pairs[0] != (wire.Pair{From: "a", To: "b", W: 1}) && d.Pairs[0] != (wire.Pair{From: "b", To: "a", W: 1}) {
 		t.Errorf("pairs = %v, want a→b or b→a", d.Pairs)
 	}
-	if want := []wire.Count{{ID: "a", N: 1}, {ID: "big", N: 1}}; !slices.Equal(d.Items, want) {
-		t.Errorf("items = %v, want %v", d.Items, want)
+	if len(d.Items) != 0 {
+		t.Errorf("items = %v, want none", d.Items)
 	}
 	if len(d.Arms) != 0 || len(d.Reports) != 0 || d.Epsilon != 0 {
 		t.Errorf("arms %v, reports %v, eps %v: want none", d.Arms, d.Reports, d.Epsilon)
@@ -162,9 +162,13 @@ func TestEmptyResetTake(t *testing.T) {
 		t.Fatal("a second Take sent again")
 	}
 	s.AddItem("c", 1)
+	if d, ok := s.Take(delta.Header{}, rng(1)); ok {
+		t.Fatalf("an item alone made the federated delta %+v", d)
+	}
+	s.AddPair("c", "d", 1)
 	d = take(t, &s)
-	if len(d.Pairs) != 0 || len(d.Items) != 1 || d.Items[0].ID != "c" {
-		t.Fatalf("after Take, a new delta carries %+v, want only c", d)
+	if len(d.Pairs) != 1 || d.Pairs[0] != (wire.Pair{From: "c", To: "d", W: 1}) || len(d.Items) != 0 {
+		t.Fatalf("after Take, a new delta carries %+v, want only c→d", d)
 	}
 }
 
@@ -180,8 +184,8 @@ func session(s *delta.Stats, n int) {
 }
 
 // TestSample checks the federated sample: at most SampledPairs pairs and
-// SampledItems items, each one the session produced, weight 1, sorted,
-// distinct; no two pairs chaining (a→b, b→c); and drawn in
+// no item on its own, each pair one the session produced, weight 1,
+// sorted, distinct; no two pairs chaining (a→b, b→c); and drawn in
 // proportion to the session's weights (adjacent pairs about twice as often
 // as pairs two steps apart).
 func TestSample(t *testing.T) {
@@ -192,8 +196,8 @@ func TestSample(t *testing.T) {
 		var s delta.Stats
 		session(&s, 12)
 		d, ok := s.Take(delta.Header{Site: "demo"}, r)
-		if !ok || len(d.Pairs) != delta.SampledPairs || len(d.Items) != delta.SampledItems {
-			t.Fatalf("trial %d: %d pairs, %d items, want %d and %d", trial, len(d.Pairs), len(d.Items), delta.SampledPairs, delta.SampledItems)
+		if !ok || len(d.Pairs) != delta.SampledPairs || len(d.Items) != 0 {
+			t.Fatalf("trial %d: %d pairs, %d items, want %d and none", trial, len(d.Pairs), len(d.Items), delta.SampledPairs)
 		}
 		for i, p := range d.Pairs {
 			from, _ := strconv.Atoi(p.From[1:])
@@ -209,11 +213,6 @@ func TestSample(t *testing.T) {
 				if q.To == p.From || p.To == q.From {
 					t.Fatalf("trial %d: pairs %v and %v chain", trial, q, p)
 				}
-			}
-		}
-		for i, c := range d.Items {
-			if c.N != 1 || i > 0 && d.Items[i-1].ID >= c.ID {
-				t.Fatalf("trial %d: items %v not sorted, distinct, weight 1", trial, d.Items)
 			}
 		}
 	}
@@ -342,8 +341,8 @@ func TestPendingBounded(t *testing.T) {
 			t.Fatalf("after %d adds: %d pairs, %d items pending, over %d", i+1, pairs, items, delta.MaxPending)
 		}
 	}
-	if d := take(t, &s); len(d.Items) != delta.SampledItems {
-		t.Errorf("%d items, want %d", len(d.Items), delta.SampledItems)
+	if d := take(t, &s); len(d.Pairs) != delta.SampledPairs {
+		t.Errorf("%d pairs, want %d", len(d.Pairs), delta.SampledPairs)
 	}
 }
 
@@ -453,14 +452,14 @@ func ExampleStats_Take() {
 	d, ok := s.Take(delta.Header{Site: "demo", Model: 4}, rnd)
 	fmt.Println(ok, d.Site, d.Model)
 	fmt.Println(d.Pairs) // pairs that chain (gown→heels→clutch) never go together
-	fmt.Println(d.Items)
+	fmt.Println(d.Items) // named through the pairs only
 	fmt.Println(d.Arms)
 	_, ok = s.Take(delta.Header{Site: "demo", Model: 4}, rnd)
 	fmt.Println(ok)
 	// Output:
 	// true demo 4
 	// [{gown-1 clutch-2 1} {heels-3 clutch-2 1}]
-	// [{clutch-2 1} {gown-1 1} {heels-3 1}]
+	// []
 	// [{treatment 6 1 0 true}]
 	// false
 }

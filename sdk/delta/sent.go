@@ -1,37 +1,31 @@
 package delta
 
-// MaxSent bounds how many pairs and items a device remembers having sent.
-// The server's k floor counts deltas, and unlinkable deltas cannot be
-// counted by device: a device that sent the same pair (or item) in every
-// delta would put one visitor's rare pair over the floor alone after k
-// page views. So a federated delta never carries a pair (in either
-// direction) or an item the device already sent, as long as it is
-// remembered: AddPair and AddItem leave such keys out. 512 is about 40
-// deltas' worth of full samples (SampledPairs + SampledItems each) in
+// MaxSent bounds how many items a device remembers its deltas named.
+// No two deltas of one device name the same item, as long as it is
+// remembered (AddPair leaves out pairs through an item sent before), for
+// two reasons. The operator must not learn which deltas come from one
+// device: a delta whose pair starts at the item an earlier delta ended
+// at links the two, and chained they give the visit's click path away
+// (server/e2e TestLinkage). And the server's k floor counts deltas, not
+// devices: a device that sent the same pair in every delta would put one
+// visitor's rare pair over the floor alone after k page views. 512 is
+// 64 deltas' worth of full samples (SampledPairs, two items each) in
 // 2 KB of the profile (4-byte hashes, oldest first); past it the oldest
-// is forgotten, so a visitor sends a pair again only after 512 other
-// keys, which a repeated pair alone never reaches.
+// is forgotten, so a visitor names an item again only after 512 others.
 const MaxSent = 512
 
-// hashKey is the FNV-1a, 32 bits, of an item id, and of a pair key
-// (from NUL to) the xor of its two ids': a → b and b → a are one key, as
-// the server's floor counts a pair's deltas in both directions
-// (aggregate.State.Weights). The sent set keeps hashes so that the
-// profile stays small; a collision only holds a fresh key back. Not
-// inlined: one copy serves AddPair, AddItem and sample (guest size).
+// hashKey is the FNV-1a, 32 bits, of an item id. The sent set keeps
+// hashes so that the profile stays small; a collision only holds a fresh
+// item back. Not inlined: one copy serves AddPair and sample (guest
+// size).
 //
 //go:noinline
-func hashKey(k string) (sum uint32) {
+func hashKey(id string) uint32 {
 	h := uint32(2166136261)
-	for i := 0; i <= len(k); i++ {
-		if i == len(k) || k[i] == 0 {
-			sum ^= h
-			h = 2166136261
-		} else {
-			h = (h ^ uint32(k[i])) * 16777619
-		}
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
 	}
-	return sum
+	return h
 }
 
 // has reports whether sent (4-byte little-endian hashes) holds h.

@@ -21,13 +21,16 @@ func reload(t *testing.T, s *delta.Stats) {
 	}
 }
 
-// TestNeverSentTwice is the device side of the k floor: the server counts
-// deltas, a pair's in both directions, so a visitor who makes the same
-// pair (and views the same item) on every page must not put them in every
-// page's delta. Across Takes, reloads and Reset, each item and each pair,
-// in either direction, leaves at most once; fresh keys beside them still
-// do, and a Take with nothing fresh sends nothing.
-func TestNeverSentTwice(t *testing.T) {
+// TestNoItemTwice is the device side of two promises. The operator must
+// not link two deltas of one device, and the server's k floor counts
+// deltas: a visitor who makes the same pair on every page, or goes on
+// from an item an earlier delta named, must not put either in a later
+// delta. Across Takes, reloads and Reset, no item is named by two deltas
+// (through their pairs; a federated delta names no item on its own), the
+// repeated pair leaves once, a pair through an item sent before never
+// does, fresh pairs beside them still do, and a Take with nothing fresh
+// sends nothing.
+func TestNoItemTwice(t *testing.T) {
 	for _, between := range []struct {
 		name string
 		f    func(*testing.T, *delta.Stats)
@@ -39,70 +42,66 @@ func TestNeverSentTwice(t *testing.T) {
 		t.Run(between.name, func(t *testing.T) {
 			var s delta.Stats
 			r := rng(3)
-			pairs, items := map[wire.Pair]int{}, map[string]int{}
+			named, pairs := map[string]int{}, map[wire.Pair]int{}
 			fresh := 0
 			for page := range 200 {
 				s.AddPair("rare", "other", 1)
 				s.AddPair("other", "rare", 1)
 				s.AddItem("rare", 1)
-				s.AddItem("other", 1)
-				if page%10 == 0 { // now and then a page with a new item
-					id := "new-" + strconv.Itoa(page)
-					s.AddPair("rare", id, 1)
-					s.AddItem(id, 1)
+				if page%10 == 9 { // now and then a page of two new items
+					a, b := "new-"+strconv.Itoa(page), "next-"+strconv.Itoa(page)
+					s.AddPair(a, b, 1)
+					s.AddPair("rare", b, 1) // through an item sent before
 				}
 				d, ok := s.Take(delta.Header{Site: "demo"}, r)
-				if ok && len(d.Pairs)+len(d.Items) == 0 {
-					t.Fatalf("page %d: an empty delta was sent", page)
+				if ok != (len(d.Pairs) > 0) || len(d.Items) != 0 {
+					t.Fatalf("page %d: delta %+v, %v: want pairs alone, or no delta", page, d, ok)
 				}
+				ids := map[string]bool{}
 				for _, p := range d.Pairs {
 					pairs[wire.Pair{From: min(p.From, p.To), To: max(p.From, p.To)}]++
-				}
-				for _, c := range d.Items {
-					items[c.ID]++
-					if len(c.ID) > 4 && c.ID[:4] == "new-" {
+					ids[p.From], ids[p.To] = true, true
+					if p.From[:4] == "new-" {
 						fresh++
 					}
 				}
+				for id := range ids {
+					named[id]++
+				}
 				between.f(t, &s)
 			}
-			for p, n := range pairs {
+			for id, n := range named {
 				if n > 1 {
-					t.Errorf("pair %s, %s sent in %d deltas", p.From, p.To, n)
+					t.Errorf("item %s named by %d deltas", id, n)
 				}
 			}
-			for id, n := range items {
-				if n > 1 {
-					t.Errorf("item %s sent in %d deltas", id, n)
-				}
-			}
-			if items["rare"] != 1 || pairs[wire.Pair{From: "other", To: "rare"}] != 1 {
-				t.Errorf("the repeated item and pair never sent: %v %v", items, pairs)
+			if pairs[wire.Pair{From: "other", To: "rare"}] != 1 {
+				t.Errorf("the repeated pair not sent once: %v", pairs)
 			}
 			if fresh != 20 {
-				t.Errorf("%d of the 20 new items sent, want each once", fresh)
+				t.Errorf("%d of the 20 new pairs sent, want each once", fresh)
 			}
 		})
 	}
 }
 
-// TestSentBounded sends far more distinct keys than MaxSent: the set saved
-// with the profile stays within MaxSent, and the oldest keys are forgotten
-// first, so a key sent long ago may leave again while a recent one may not.
+// TestSentBounded sends far more distinct items than MaxSent: the set saved
+// with the profile stays within MaxSent, and the oldest items are forgotten
+// first, so an item sent long ago may leave again while a recent one may not.
 func TestSentBounded(t *testing.T) {
 	var s delta.Stats
 	r := rng(5)
 	send := func(id string) bool {
-		s.AddItem(id, 1)
+		s.AddPair(id, id+"'", 1)
 		d, ok := s.Take(delta.Header{Site: "demo"}, r)
-		return ok && len(d.Items) == 1 && d.Items[0].ID == id
+		return ok && len(d.Pairs) == 1 && d.Pairs[0].From == id
 	}
 	if !send("first") {
-		t.Fatal("first item not sent")
+		t.Fatal("first pair not sent")
 	}
 	for i := range 3 * delta.MaxSent {
 		if !send("item-" + strconv.Itoa(i)) {
-			t.Fatalf("fresh item %d not sent", i)
+			t.Fatalf("fresh pair %d not sent", i)
 		}
 	}
 	w := msgp.NewWriter(1024)
@@ -113,13 +112,13 @@ func TestSentBounded(t *testing.T) {
 		r2.Skip()
 	}
 	if n := len(r2.BytesView()) / 4; n != delta.MaxSent || r2.Err() != nil {
-		t.Errorf("%d keys remembered (%v), want %d", n, r2.Err(), delta.MaxSent)
+		t.Errorf("%d items remembered (%v), want %d", n, r2.Err(), delta.MaxSent)
 	}
 	if send("item-" + strconv.Itoa(3*delta.MaxSent-1)) {
-		t.Error("the last key sent was sent again")
+		t.Error("the last pair sent was sent again")
 	}
 	if !send("first") {
-		t.Errorf("the first key is still remembered after %d others", 3*delta.MaxSent)
+		t.Errorf("the first items are still remembered after %d others", 6*delta.MaxSent)
 	}
 }
 
@@ -130,10 +129,10 @@ func TestSentDecode(t *testing.T) {
 	stats := func(fields int, sent []byte) []byte {
 		w := msgp.NewWriter(256)
 		w.ArrayHeader(fields)
-		w.MapHeader(0)
 		w.MapHeader(1)
-		w.String("rare")
+		w.String("rare\x00other")
 		w.Float32(1)
+		w.MapHeader(0)
 		w.ArrayHeader(0)
 		if fields == 4 {
 			w.Bin(sent)
@@ -162,7 +161,7 @@ func TestSentDecode(t *testing.T) {
 		}
 		if tc.ok {
 			if _, ok := s.Take(delta.Header{Site: "demo"}, rng(1)); !ok {
-				t.Errorf("%s: the pending item is not sent", tc.name)
+				t.Errorf("%s: the pending pair is not sent", tc.name)
 			}
 		}
 	}

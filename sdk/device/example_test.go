@@ -38,12 +38,12 @@ func ExampleNew() {
 		fmt.Printf("%s %s %s %q\n", it.ID, it.Source, it.Reason, it.Ref)
 	}
 	delta, ok := d.TakeDelta()
-	fmt.Println(ok, delta.Site, len(delta.Items), "items,", delta.Arms[0].Impressions, "impressions")
+	fmt.Println(ok, delta.Site, len(delta.Pairs), "pairs,", delta.Arms[0].Impressions, "impressions")
 	// Output:
 	// heels-3 model session "gown-1"
 	// clutch-2 model session "gown-1"
 	// socks-9 model popular ""
-	// true demo 1 items, 3 impressions
+	// true demo 0 pairs, 3 impressions
 }
 
 // The profile is stored between pages and loaded on the next.

@@ -216,11 +216,17 @@ func (s *State) Fold(d *wire.Delta, seq uint64, at time.Time, p *Params) {
 		s.pending(&s.pendingPairs, a.n+1)
 		s.pairs[k] = acc{a.sum + e.w*u, a.n + 1}
 	}
-	items := make([]entry, 0, len(d.Items))
+	// A device names items through its pairs (sdk/delta): each item a
+	// delta names, on its own or in a pair that counts, counts once (clip
+	// drops duplicates).
+	items := make([]entry, 0, len(d.Items)+2*len(pairs))
 	for _, c := range d.Items {
 		if c.N > 0 {
 			items = append(items, entry{pairKey{from: c.ID}, p.ClipWeight})
 		}
+	}
+	for _, e := range pairs {
+		items = append(items, entry{pairKey{from: e.key.from}, p.ClipWeight}, entry{pairKey{from: e.key.to}, p.ClipWeight})
 	}
 	for _, e := range clip(items, p.MaxItems, p) {
 		k := s.id(e.key.from)

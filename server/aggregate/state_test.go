@@ -107,8 +107,10 @@ func TestFoldClips(t *testing.T) {
 				}
 				return d
 			}(),
+			// The 8 items that count are the first by id of the 10 named and
+			// the 8 the counted pairs name.
 			pairs: map[[2]string]float64{{"f0", "t0"}: 1, {"f3", "t3"}: 1, {"f4", "t4"}: 0},
-			items: map[string]float64{"i0": 1, "i7": 1, "i8": 0},
+			items: map[string]float64{"f0": 1, "i0": 1, "i3": 1, "i4": 0, "t0": 0, "f4": 0},
 		},
 		{
 			name: "at most MaxPairs count",
@@ -241,12 +243,13 @@ func TestWeights(t *testing.T) {
 	got := s.Weights(&p, nil)
 	// a: b scores 1.5·4 = 6, c scores 0.5·2 = 1 (co-occurrence of c→a); d is below k.
 	// b: a scores 0.5·4 = 2. c: a scores 1.5·2 = 3.
+	// A pair names its items: a is in 7 deltas (a→b, c→a, a→d), b in 4, c in 2.
+	q := func(x float64) float32 { return float32(math.Round(256*x) / 256) }
 	want := []wire.ItemWeights{
-		{ID: "a", Pop: 1, Next: []wire.Neighbor{{ID: "b", W: 1}, {ID: "c", W: 1.0 / 6}}},
-		{ID: "b", Pop: 1, Next: []wire.Neighbor{{ID: "a", W: 1}}},
-		{ID: "c", Pop: 0.5, Next: []wire.Neighbor{{ID: "a", W: 1}}},
+		{ID: "a", Pop: 1, Next: []wire.Neighbor{{ID: "b", W: 1}, {ID: "c", W: q(1.0 / 6)}}},
+		{ID: "b", Pop: q(4.0 / 7), Next: []wire.Neighbor{{ID: "a", W: 1}}},
+		{ID: "c", Pop: q(2.0 / 7), Next: []wire.Neighbor{{ID: "a", W: 1}}},
 	}
-	want[0].Next[1].W = float32(math.Round(256.0/6) / 256)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("weights = %+v\nwant      %+v", got, want)
 	}

@@ -66,10 +66,8 @@ var (
 
 // PairsPerItem is how many pairs one item a delta reports can account for:
 // a click pairs with the items of the pairWindow steps before it in the
-// session (sdk/profile), which may have been reported by earlier deltas.
-// A delta with no item may carry as many: a device sends an item once
-// (sdk/delta MaxSent), so a page of an item it already sent leaves only
-// its new pairs.
+// session (sdk/profile). A delta with no item may carry as many: a device
+// names items only through its pairs (sdk/delta), older ones beside them.
 const PairsPerItem = 10
 
 // reasons are the tokens of the errors, in the sync response and the

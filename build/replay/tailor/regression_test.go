@@ -34,9 +34,11 @@ func run(t *testing.T, split *eval.Split, cats map[string]string, methods ...str
 }
 
 // TestTailorSynthetic replays generated sessions through the real
-// tailor.wasm and a real in-process server. With nothing withheld (k = 1,
-// the reference no site is shipped with) the devices and the server must
-// learn what central V-SKNN learns from the raw sessions; the shipped
+// tailor.wasm and a real in-process server. With nothing withheld by the
+// server (k = 1, the reference no site is shipped with) the devices and
+// the server must learn about what central V-SKNN learns from the raw
+// sessions, less what a device keeps back so that its deltas share no
+// item (about every other pair of a path: sdk/delta MaxSent); the shipped
 // default (k from aggregate.DefaultParams, 4 sampled pairs per delta) must
 // stay within its measured range and clearly above popularity. (The
 // generated sessions never repeat an item, so local-only Tailor, which
@@ -47,15 +49,14 @@ func TestTailorSynthetic(t *testing.T) {
 	rs := run(t, eval.NewSplit(train, test), cats, baselines.NamePOP, baselines.NameVSKNN,
 		tailor.NameFederated, tailor.NameFederatedK1)
 	def, k1, knn, pop := rs["Tailor federated"], rs["Tailor (k=1, not shipped) federated"], rs["V-SKNN"], rs["POP"]
-	if k1[0] < knn[0]-0.03 || k1[1] < knn[1]-0.03 {
+	if k1[0] < knn[0]-0.10 || k1[1] < knn[1]-0.03 {
 		t.Errorf("Tailor at k=1 %v falls behind central V-SKNN %v", k1, knn)
 	}
-	// Observed with seed 1 (HR@20, MRR@20): default .607 .271, k=1 .690
-	// .315, V-SKNN .689 .239, POP .233 .073 (before the server's second
-	// hop and larger KeepBytes, aggregate.Params: default .599 .270, k=1
-	// .682 .309).
-	if def[0] < 0.52 || def[1] < 0.20 || def[0] < 1.5*pop[0] {
-		t.Errorf("default Tailor %v: want HR@20 >= 0.52, MRR@20 >= 0.20 and 1.5x POP %v", def, pop)
+	// Observed with seed 1 (HR@20, MRR@20): default .487 .201, k=1 .623
+	// .276, V-SKNN .689 .239, POP .233 .073 (before deltas of a device
+	// shared no item: default .607 .271, k=1 .690 .315).
+	if def[0] < 0.44 || def[1] < 0.18 || def[0] < 1.5*pop[0] {
+		t.Errorf("default Tailor %v: want HR@20 >= 0.44, MRR@20 >= 0.18 and 1.5x POP %v", def, pop)
 	}
 }
 
@@ -69,8 +70,8 @@ func TestTailorYoochooseSlice(t *testing.T) {
 	split.Limit(300)
 	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, tailor.NameFederated, tailor.NameLocal)
 	def, local, knn, pop := rs["Tailor federated"], rs["Tailor local"], rs["V-SKNN"], rs["POP"]
-	// Observed (HR@20, MRR@20) on this slice: default .509 .317 (.495
-	// .317 before the server's second hop, aggregate.Params.Hop), local
+	// Observed (HR@20, MRR@20) on this slice: default .435 .293 (.492
+	// .308 before deltas of a device shared no item, sdk/delta), local
 	// .317 .270, V-SKNN .604 .337, POP .088 .017. (The default's gap to
 	// V-SKNN is issue 9's open target; k = 1 is checked on the synthetic
 	// data, where it costs less time.)
