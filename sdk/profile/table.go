@@ -20,9 +20,11 @@ type Entry struct {
 type Table []Entry
 
 // Decay returns w faded from time then to now by the half-life h; h = 0
-// means no fading.
+// means no fading. A time after now leaves w as it is, and so does one so
+// far before it that now-then wraps (stored times a page's script could
+// forge: wasm/harness TestHostileProfile).
 func Decay(w float32, then, now, h int64) float32 {
-	if now <= then || h == 0 {
+	if now-then <= 0 || h == 0 {
 		return w
 	}
 	return w * float32(math.Exp2(-float64(now-then)/float64(h)))
