@@ -141,7 +141,10 @@ func stats(t *testing.T, p *process) api.Stats {
 func testAgree(t *testing.T, bin string, pg *pgtest.Server) {
 	const shoppers = 600
 	url := pg.NewDatabase(t)
-	args := []string{"--publish-every", "100000", "--publish-interval", "200ms", "--min-cohort", "2", "--shards", "4"}
+	// k = 1: a version waits for k new deltas (server/publish), so with a
+	// higher k the last fewer-than-k deltas would never be in one, and no
+	// version would hold all n.
+	args := []string{"--publish-every", "100000", "--publish-interval", "200ms", "--min-cohort", "1", "--shards", "4"}
 	a := start(t, bin, append([]string{"--store", url}, args...)...)
 	b := start(t, bin, append([]string{"--store", url}, args...)...)
 	replicas := []*process{a, b}
