@@ -41,20 +41,16 @@ func Sites(tb testing.TB, origins ...string) *site.Set {
 }
 
 // Delta is a delta of Site as an honest device sends it (sdk/delta
-// since 2328e07): a sample of delta.SampledPairs pairs, no two chaining
-// (no a→b with b→c), and delta.SampledItems items, each of weight 1 and
-// sorted, and two arms' capped counts. (Until session 5 it was a whole
-// 8-click session, 28 chained pairs, which no device sends any more: 3.1
-// times the bytes to decode, and the aggregator's clip picking 4 of 28.)
-// Its 16-byte id is at idAt in body, for Hammer to make each sync a new
-// delta.
+// since a882f6d): a sample of delta.SampledPairs pairs, no two chaining
+// (no a→b with b→c), each of weight 1 and sorted, no item on its own
+// (a device names items through its pairs), and two arms' capped counts.
+// (Until then it also carried delta.SampledItems items; until session 5
+// it was a whole 8-click session, 28 chained pairs.) Its 16-byte id is at
+// idAt in body, for Hammer to make each sync a new delta.
 func Delta() (body []byte, idAt int) {
 	d := wire.Delta{Site: Site, Arms: []wire.ArmCount{{Arm: wire.ArmTreatment, Impressions: 35, Clicks: 3}, {Arm: wire.ArmRules, Impressions: 5}}}
 	copy(d.ID[:], idText)
 	item := func(i int) string { return fmt.Sprintf("evening-gowns-%d", i) }
-	for i := range 8 {
-		d.Items = append(d.Items, wire.Count{ID: item(i), N: 1})
-	}
 	for _, from := range []int{0, 3} { // into 1 and 2, out of 0 and 3: no pair chains
 		for _, to := range []int{1, 2} {
 			d.Pairs = append(d.Pairs, wire.Pair{From: item(from), To: item(to), W: 1})

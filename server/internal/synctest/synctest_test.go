@@ -10,8 +10,8 @@ import (
 )
 
 // TestDelta: the delta decodes, ingest takes it on a federated site, it
-// has the shape a device's delta has (sdk/delta's sample: its pairs and
-// items, none chaining), and its id stands where Hammer rewrites it.
+// has the shape a device's delta has (sdk/delta's sample: its pairs, none
+// chaining, and no item), and its id stands where Hammer rewrites it.
 func TestDelta(t *testing.T) {
 	body, idAt := Delta()
 	d, err := ingest.Decode(body)
@@ -21,8 +21,8 @@ func TestDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Pairs) != delta.SampledPairs || len(d.Items) != delta.SampledItems || len(d.Arms) != 2 {
-		t.Errorf("delta of %d pairs, %d items, %d arms; want %d, %d, 2", len(d.Pairs), len(d.Items), len(d.Arms), delta.SampledPairs, delta.SampledItems)
+	if len(d.Pairs) != delta.SampledPairs || len(d.Items) != 0 || len(d.Arms) != 2 {
+		t.Errorf("delta of %d pairs, %d items, %d arms; want %d, none, 2", len(d.Pairs), len(d.Items), len(d.Arms), delta.SampledPairs)
 	}
 	for _, p := range d.Pairs {
 		for _, q := range d.Pairs {
