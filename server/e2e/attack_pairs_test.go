@@ -33,12 +33,18 @@ func TestAttackPairOnly(t *testing.T) {
 	clean := b.weights(0, nil)
 	pops := slices.Clone(clean)
 	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
-	to := pops[len(pops)-1].ID
-	// The most popular item; running-shoes-1, the and the least
-	// popular published item here; and a product no honest delta named
-	// yet (new in the catalogue), whose pairs' support is the attacker's.
+	// The most popular item; running-shoes-1, the rarely seen item;
+	// and a product no honest delta named yet (new in the catalogue), whose
+	// pairs' support is the attacker's. The pair leads to the least popular
+	// published item that is none of them.
 	const fresh = "new-product-1"
 	froms := []string{pops[0].ID, "running-shoes-1", fresh}
+	var to string
+	for i := len(pops) - 1; to == "" && i >= 0; i-- {
+		if !slices.Contains(froms, pops[i].ID) {
+			to = pops[i].ID
+		}
+	}
 
 	type attacker struct {
 		name  string
