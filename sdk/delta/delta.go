@@ -60,7 +60,7 @@ type Stats struct {
 	// outlives Take, so only the session's first delta of an arm is
 	// marked Exposed, and NewSession clears it.
 	shown [3]bool
-	// sent is what federated deltas already carried (see MaxSent): it
+	// sent holds the items federated deltas already named (MaxSent): it
 	// outlives Take and Reset; only a new profile (forget) clears it.
 	sent string
 }
@@ -138,7 +138,8 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 		s.sample(&d, rnd)
 	}
 	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
-	return d, len(d.Pairs)+len(d.Arms)+len(d.Reports) > 0 // items alone make no federated delta
+	// Items alone make no federated delta.
+	return d, len(d.Pairs)+len(d.Arms)+len(d.Reports) > 0
 }
 
 // sample fills a federated delta: SampledPairs pairs, each with weight 1,
