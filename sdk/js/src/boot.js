@@ -102,8 +102,7 @@ async function boot() {
     return r
   })
   st.call = await eng
-  await pause()
-  st.ran = performance.now()
+  await slice()
   configure(await cfg.catch(() => 0))
   await slice()
   const saved = await read

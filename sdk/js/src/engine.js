@@ -5,7 +5,7 @@
 
 import { wasi } from './wasi.js'
 import { text } from './msgpack.js'
-import { mark } from './state.js'
+import { st, mark } from './state.js'
 
 /** load fetches, compiles and starts tailor.wasm (a WASI reactor). */
 export async function load(url, debug) {
@@ -19,6 +19,9 @@ export async function load(url, debug) {
     ? await WebAssembly.instantiateStreaming(r, imports)
     : await WebAssembly.instantiate(await r.arrayBuffer(), imports)
   mark('compiled') // and instantiated: ~1 ms of it
+  // Tailor's work in this task begins (boot.js slice): warm, the start,
+  // configuration and first ranking follow in it when short.
+  st.ran = performance.now()
   const x = instance.exports
   memory = x.memory
   x._initialize()
