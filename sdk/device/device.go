@@ -112,7 +112,7 @@ func (d *Device) TakeDelta() (wire.Delta, bool) {
 	if d.cfg.Privacy == wire.PrivacyLocal || p.Pending.Empty() {
 		return wire.Delta{}, false
 	}
-	h := delta.Header{Site: d.cfg.Site, Model: d.index.Version}
+	h := delta.Header{Site: d.cfg.Site, Model: wire.EpochOf(d.index.Version)}
 	for i := 0; i < len(h.ID); i += 8 {
 		v := d.rnd.Uint64()
 		for j := 0; j < 8; j++ {

@@ -83,7 +83,7 @@ func TestTrackRankTakeDelta(t *testing.T) {
 	if !ok {
 		t.Fatal("no delta after tracking and ranking")
 	}
-	if dl.Site != "demo" || dl.Model != 3 || dl.Epsilon != 0 || dl.ID == [16]byte{} {
+	if dl.Site != "demo" || dl.Model != 0 || dl.Epsilon != 0 || dl.ID == [16]byte{} { // version 3 is in epoch 0
 		t.Errorf("delta header %q v%d eps %v id %x", dl.Site, dl.Model, dl.Epsilon, dl.ID)
 	}
 	if want := []wire.Pair{{From: "gown-1", To: "heels-3", W: 1}}; !slices.Equal(dl.Pairs, want) {
@@ -112,6 +112,22 @@ func TestTrackRankTakeDelta(t *testing.T) {
 
 // TestPrivacyLocal checks that in local mode personalization works and
 // nothing is kept for a sync.
+// TestDeltaNamesEpoch: a delta names the model version its device held
+// only to its epoch (wire.ModelEpoch), so that the version does not set a
+// device's deltas apart (server/e2e TestLinkageByMetadata).
+func TestDeltaNamesEpoch(t *testing.T) {
+	for _, tc := range []struct{ held, sent uint32 }{{63, 0}, {64, 64}, {130, 128}, {1<<32 - 1, 1<<32 - 64}} {
+		d := newDevice(federated(), 1)
+		d.ApplyWeights(&wire.Weights{Version: tc.held})
+		click(d, gown, 0)
+		click(d, heels, 1)
+		dl, ok := d.TakeDelta()
+		if !ok || d.Version() != tc.held || dl.Model != tc.sent {
+			t.Errorf("holding version %d (Version %d): delta of model %d (%v), want %d", tc.held, d.Version(), dl.Model, ok, tc.sent)
+		}
+	}
+}
+
 func TestPrivacyLocal(t *testing.T) {
 	d := newDevice(wire.Config{Site: "demo", Privacy: wire.PrivacyLocal}, 1)
 	click(d, gown, 0)

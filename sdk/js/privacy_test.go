@@ -133,8 +133,8 @@ func TestSyncSendsDeltaOnPagehide(t *testing.T) {
 		t.Fatalf("%d deltas synced after pagehide, want 1", len(ds))
 	}
 	d := ds[0]
-	if d.Site != "test" || d.Model != 1 {
-		t.Errorf("delta of site %q, model %d; want test, 1", d.Site, d.Model)
+	if d.Site != "test" || d.Model != wire.EpochOf(1) {
+		t.Errorf("delta of site %q, model %d; want test, %d (version 1's epoch)", d.Site, d.Model, wire.EpochOf(1))
 	}
 	if len(d.Items) != 0 {
 		t.Errorf("delta items %v: a delta names items through its pairs", d.Items)

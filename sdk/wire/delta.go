@@ -9,7 +9,7 @@ import "github.com/tailorhq/tailor/sdk/msgp"
 // identifies the delta, not the visitor.
 type Delta struct {
 	Site    string
-	Model   uint32   // the model version the device held
+	Model   uint32   // the model version the device held, rounded down to its epoch (ModelEpoch)
 	ID      [16]byte // random, per delta
 	Pairs   []Pair   // sampled item transitions (From was followed by To), weight 1, sorted
 	Items   []Count  // sampled items the visitor showed interest in, weight 1, sorted
@@ -17,6 +17,18 @@ type Delta struct {
 	Reports []Report // federated+ldp: ε-LDP frequency-oracle reports instead of Pairs and Items
 	Epsilon float32  // LDP budget this delta spent on the device (split evenly over its Reports); 0: none
 }
+
+// ModelEpoch is how precisely a delta names the model version its device
+// held: rounded down to a multiple of ModelEpoch (EpochOf). A version is
+// published every 30 s on a busy site, so the exact version dated a page's
+// load to the half minute and, with the stale manifest a browser's cache
+// serves, set one device's deltas apart from the others' in a window
+// (server/e2e TestLinkageByMetadata); a version follows at least k new
+// deltas, so an epoch spans at least 64·k of the site's deltas.
+const ModelEpoch = 64
+
+// EpochOf returns version v rounded down to a multiple of ModelEpoch.
+func EpochOf(v uint32) uint32 { return v &^ (ModelEpoch - 1) }
 
 // Report is one ε-LDP frequency-oracle report (package sdk/ldp) about one
 // sampled item or pair. Row, Col and Bit are all the server learns; the

@@ -19,7 +19,8 @@ const (
 )
 
 // Stats is the body of GET /v1/stats: is personalization paying off? Per
-// model version devices ranked with, and in total, what each arm showed
+// model version devices ranked with (its epoch, wire.ModelEpoch: what a
+// delta names), and in total, what each arm showed
 // and what came of it, and the uplift of the treatment arm (the model)
 // over the holdout (the site's default order).
 //
