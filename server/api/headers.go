@@ -16,12 +16,13 @@ const pageCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style
 	"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // secureHeaders adds to a response's headers, just before they are
-// written: nosniff on every answer (an API body is never to be read as
-// another type), and on HTML pages the policy above, X-Frame-Options for
-// browsers without frame-ancestors, and a Referrer-Policy that keeps a
-// page's URL within the site.
+// written: nosniff on every answer that may have a body (an API body is
+// never to be read as another type; a recorded sync's bare 202, which has
+// none, goes without: writeEmpty), and on HTML pages the policy above,
+// X-Frame-Options for browsers without frame-ancestors, and a
+// Referrer-Policy that keeps a page's URL within the site.
 func secureHeaders(h http.Header) {
-	if v := h["X-Content-Type-Options"]; len(v) != 1 || v[0] != "nosniff" { // a sync's answer has it (hdrNoSniff)
+	if v := h["X-Content-Type-Options"]; len(v) != 1 || v[0] != "nosniff" { // writeJSON's and assets' answers have it
 		h.Set("X-Content-Type-Options", "nosniff")
 	}
 	if !strings.HasPrefix(h.Get("Content-Type"), "text/html") {

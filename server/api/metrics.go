@@ -201,6 +201,20 @@ func arrival(w http.ResponseWriter) time.Time {
 	return time.Now()
 }
 
+// writeEmpty answers code with neither a body nor a header of its own
+// (net/http adds Date and Content-Length): a recorded sync's 202. It
+// leaves out secureHeaders, whose nosniff protects a body, and thereby
+// any use of the header map, which net/http copies at WriteHeader once a
+// handler touched it (3 allocations). Headers set before, such as CORS's,
+// are still written. Nothing may be written after it.
+func writeEmpty(w http.ResponseWriter, code int) {
+	if rec, ok := w.(*recorder); ok {
+		rec.code, rec.wrote = code, true
+		w = rec.ResponseWriter
+	}
+	w.WriteHeader(code)
+}
+
 func (r *recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.code, r.wrote = code, true

@@ -20,8 +20,9 @@
 // one; only the site owner's console, mounted at /console (WithConsole),
 // keeps its session in a cookie for that path alone. CORS
 // allows each site key's configured origins (content-addressed blobs and
-// assets: any origin). Every answer carries nosniff; HTML pages a
-// Content-Security-Policy that forbids framing, and a Referrer-Policy.
+// assets: any origin). Every answer carries nosniff (but a recorded sync's
+// 202, which has no body); HTML pages a Content-Security-Policy that
+// forbids framing, and a Referrer-Policy.
 //
 // # Notes
 //

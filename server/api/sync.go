@@ -50,26 +50,23 @@ var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, MaxBodyBytes+1);
 // copies what it keeps (store.Store.Append does not retain the body).
 var canonicalPool = sync.Pool{New: func() any { return msgp.NewWriter(4 << 10) }}
 
-// SyncStatusHeader is the header of a 202 Accepted that says whether the
-// delta was recorded now ("accepted") or before ("duplicate", a retry).
-// The answer has no body: a device sends the delta with sendBeacon or a
-// no-cors fetch and never reads it, and a body cost each sync more CPU
-// than decoding the delta (RATIONALE.md, "What a durable sync costs").
+// SyncStatusHeader is the header of a 202 Accepted that says the delta
+// was recorded before: "duplicate", a retry. A sync that records its delta
+// now answers a bare 202, with no header of its own and no body: a device
+// sends the delta with sendBeacon or a no-cors fetch and never reads the
+// answer, and each header cost every sync CPU on both ends (RATIONALE.md,
+// "What does a durable sync cost, against a bare handler?").
 const SyncStatusHeader = "Tailor-Sync-Status"
 
-// Header values of a recorded sync's answer, shared: net/http only reads
-// them, and every sync answers one.
-var (
-	hdrNoStore = []string{"no-store"}
-	hdrNoSniff = []string{"nosniff"}
-	hdrStatus  = map[string][]string{reasonAccepted: {reasonAccepted}, reasonDuplicate: {reasonDuplicate}}
-)
+// hdrDuplicate is SyncStatusHeader's value, shared: net/http only reads it.
+var hdrDuplicate = []string{reasonDuplicate}
 
 // handleSync accepts one profile delta. It answers 202 only once the delta
 // is durable; what it stores is the delta re-encoded (ingest.Canonical),
 // never the body, so a retry of a recorded delta (same id, same canonical
 // bytes) answers 202 with SyncStatusHeader "duplicate" and counts nothing
-// twice. Refusals store nothing.
+// twice. Refusals store nothing. Neither 202 says Cache-Control: no cache
+// keeps a 202 to a POST without explicit freshness (RFC 9111, 3 and 4.2.2).
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	var key string    // the site, once known
 	now := arrival(w) // the sync's one time, as the rate limit, the store and the console see it
@@ -86,11 +83,12 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code, reason, err)
 		return
 	}
-	h := w.Header()
-	h["Cache-Control"] = hdrNoStore
-	h["X-Content-Type-Options"] = hdrNoSniff
-	h[SyncStatusHeader] = hdrStatus[reason]
-	w.WriteHeader(code)
+	if reason == reasonDuplicate {
+		w.Header()[SyncStatusHeader] = hdrDuplicate
+		w.WriteHeader(code)
+		return
+	}
+	writeEmpty(w, code)
 }
 
 func result(code int) string {

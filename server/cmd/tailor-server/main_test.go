@@ -103,6 +103,8 @@ func crashDelta(n int) []byte {
 	return wire.Marshal(&d)
 }
 
+// post syncs body and returns the status code and the sync's status:
+// "duplicate" (SyncStatusHeader), or "accepted" for a 202 without it.
 func post(c *http.Client, url string, body []byte) (int, string, error) {
 	res, err := c.Post(url+"/v1/sync", "application/msgpack", bytes.NewReader(body))
 	if err != nil {
@@ -110,7 +112,11 @@ func post(c *http.Client, url string, body []byte) (int, string, error) {
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, res.Body)
-	return res.StatusCode, res.Header.Get(api.SyncStatusHeader), nil
+	status := res.Header.Get(api.SyncStatusHeader)
+	if res.StatusCode == http.StatusAccepted && status == "" {
+		status = "accepted"
+	}
+	return res.StatusCode, status, nil
 }
 
 func getJSON(t *testing.T, url string, v any) {
