@@ -440,7 +440,11 @@ func (s *DB) forget(j *journal) {
 			delete(s.pending, site)
 		}
 	}
-	j.recs = nil
+	// The half's next records reuse the array (a half fills to about as
+	// many each time): grown anew, it was a sync's largest allocation
+	// (~450 bytes of the ~5,000 a sync allocates on the server).
+	clear(j.recs)
+	j.recs = j.recs[:0]
 }
 
 // flush copies both halves into the file and starts new epochs. The
