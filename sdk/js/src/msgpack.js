@@ -54,9 +54,20 @@ export function encode(v) {
       else if (v >= -32) byte(v & 0xff)
       else need(9), (buf[n++] = 0xd3), dv.setBigInt64(n, BigInt(v)), (n += 8)
     } else if (typeof v == 'string') {
-      const b = utf8(v)
-      head(b.length, 0xa0, 32, 0xd9, 0xda, 0xdb)
-      raw(b)
+      // ASCII (ids, keys, categories) is copied a byte a character: a
+      // TextEncoder call a string was a tenth of a warm start's work
+      // (RATIONALE.md); other text goes back and through it.
+      const at = n
+      let i = 0
+      head(v.length, 0xa0, 32, 0xd9, 0xda, 0xdb)
+      need(v.length)
+      for (let c; i < v.length && (c = v.charCodeAt(i)) < 128; i++) buf[n++] = c
+      if (i < v.length) {
+        const b = utf8(v)
+        n = at
+        head(b.length, 0xa0, 32, 0xd9, 0xda, 0xdb)
+        raw(b)
+      }
     } else if (v instanceof Uint8Array) head(v.length, 0, 0, 0xc4, 0xc5, 0xc6), raw(v)
     else if (Array.isArray(v)) {
       head(v.length, 0x90, 16, 0, 0xdc, 0xdd)

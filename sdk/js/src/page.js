@@ -9,8 +9,9 @@ import { utf8 } from './msgpack.js'
 export const ITEM = 'data-tailor-item'
 export const SLOT = 'data-tailor-slot'
 
-/** fits returns s when it is a non-empty string of at most max UTF-8 bytes. */
-export const fits = (s, max = 64) => (s && utf8(s).length <= max ? s : '')
+/** fits returns s when it is a non-empty string of at most max UTF-8 bytes
+ * (a UTF-16 unit takes 3 at most: short strings need no encoding). */
+export const fits = (s, max = 64) => (s && (s.length * 3 <= max || utf8(s).length <= max) ? s : '')
 
 /** names holds display names of items, for explanations (bounded). */
 export const names = new Map()
