@@ -62,7 +62,7 @@ func (d *Device) SetParams(p model.Params) { d.params = p }
 func (d *Device) Config() *wire.Config { return &d.cfg }
 
 // ApplyWeights merges a model version's weights, or one shard of them.
-func (d *Device) ApplyWeights(w *wire.Weights) { d.index.Apply(w) }
+func (d *Device) ApplyWeights(w *wire.Weights) error { return d.index.Apply(w) }
 
 // Version returns the model version held.
 func (d *Device) Version() uint32 { return d.index.Version }

@@ -19,9 +19,22 @@
 package model
 
 import (
+	"github.com/tailorhq/tailor/sdk/internal/errs"
 	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
+
+// ErrTooManyIDs refuses weights that would take an Index past MaxIDs.
+var ErrTooManyIDs = errs.New("model: weights name more items than the index may hold")
+
+// MaxIDs bounds the item ids an Index holds, its items and their
+// neighbours: weights that would take it past are refused whole and the
+// index keeps what it held, so that whoever serves the model cannot run
+// the page's guest out of memory (fresh 64-byte ids cost about 0.55 KB
+// each held: wasm/harness TestHostileWeights). A page holds the head and
+// its items' shards; a whole model of the replay's largest catalogue
+// (DIGINETICA, 43,097 items) fits.
+const MaxIDs = 1 << 16
 
 // Index is a model version's weights held in memory for scoring. Item ids
 // are interned to dense numbers when weights arrive, so that a ranking adds
@@ -53,7 +66,12 @@ const TopN = 200
 // version is the newest it has seen. A shard may carry an older version
 // than the index: the server keeps an unchanged shard (and its URL) across
 // versions, so a device holding version 6 may apply shard 2 of version 3.
-func (x *Index) Apply(w *wire.Weights) {
+// Weights that would take the index past MaxIDs ids change nothing and
+// return ErrTooManyIDs.
+func (x *Index) Apply(w *wire.Weights) error {
+	if !x.fits(w) {
+		return ErrTooManyIDs
+	}
 	if x.num == nil {
 		x.num = make(map[string]int32, len(w.Items))
 	}
@@ -78,6 +96,42 @@ func (x *Index) Apply(w *wire.Weights) {
 		return pi > pj || pi == pj && top[i] < top[j]
 	}, func(i, j int) { top[i], top[j] = top[j], top[i] })
 	x.top = top[:min(len(top), TopN)]
+	return nil
+}
+
+// fits reports whether the index can hold the ids w names besides its
+// own (MaxIDs): counted once per mention first, which is enough for every
+// honest shard, then, only when that is too many, once each.
+func (x *Index) fits(w *wire.Weights) bool {
+	var fresh map[string]int32 // nil on the first count
+	for {
+		n := 0
+		for i := range w.Items {
+			it := &w.Items[i]
+			for j := -1; j < len(it.Next); j++ {
+				id := it.ID
+				if j >= 0 {
+					id = it.Next[j].ID
+				}
+				if _, ok := x.num[id]; !ok {
+					n++
+					if fresh != nil {
+						fresh[id] = 0
+					}
+				}
+			}
+		}
+		if fresh != nil {
+			n = len(fresh)
+		}
+		if len(x.ids)+n <= MaxIDs {
+			return true
+		}
+		if fresh != nil {
+			return false
+		}
+		fresh = map[string]int32{}
+	}
 }
 
 // intern returns id's number, adding it if new.

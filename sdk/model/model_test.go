@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -558,6 +559,43 @@ func TestGenerateTopN(t *testing.T) {
 	}
 	if res.Items[0].ID != "sku-"+strconv.Itoa(3*model.TopN-1) || res.Items[model.TopN-1].ID != "sku-"+strconv.Itoa(2*model.TopN) {
 		t.Errorf("generated %s ... %s, want the most popular", res.Items[0].ID, res.Items[model.TopN-1].ID)
+	}
+}
+
+// TestIndexBoundsIDs: weights that would take an index past MaxIDs ids
+// are refused whole, counting each id once however often it is named,
+// and the index keeps what it held.
+func TestIndexBoundsIDs(t *testing.T) {
+	var x model.Index
+	var fill wire.Weights
+	for i := range model.MaxIDs - 2 {
+		fill.Items = append(fill.Items, wire.ItemWeights{ID: fmt.Sprint("i", i), Pop: 0.5})
+	}
+	fill.Items[0].Next = []wire.Neighbor{{ID: "i1", W: 1}}
+	if err := x.Apply(&fill); err != nil || x.Len() != model.MaxIDs-2 {
+		t.Fatalf("%d ids: %v, %d held", model.MaxIDs-2, err, x.Len())
+	}
+	three := &wire.Weights{Version: 9, Items: []wire.ItemWeights{{ID: "i0", Pop: 1, Next: []wire.Neighbor{{ID: "n1", W: 1}, {ID: "n2", W: 1}, {ID: "n3", W: 1}}}}}
+	if err := x.Apply(three); !errors.Is(err, model.ErrTooManyIDs) {
+		t.Fatalf("3 new ids past %d held: %v, want ErrTooManyIDs", x.Len(), err)
+	}
+	if x.Len() != model.MaxIDs-2 || x.Version != 0 || x.Pop("i0") != 0.5 || !slices.Equal(x.Neighbors("i0"), []wire.Neighbor{{ID: "i1", W: 1}}) {
+		t.Fatalf("a refused shard changed the index: %d ids, version %d, i0 %v %v", x.Len(), x.Version, x.Pop("i0"), x.Neighbors("i0"))
+	}
+	// Two new ids, named six times: they fit.
+	two := &wire.Weights{Version: 9, Items: []wire.ItemWeights{
+		{ID: "n1", Pop: 1, Next: []wire.Neighbor{{ID: "n2", W: 1}, {ID: "i1", W: 1}}},
+		{ID: "n2", Pop: 1, Next: []wire.Neighbor{{ID: "n1", W: 1}, {ID: "n2", W: 1}}},
+		{ID: "i2", Pop: 1, Next: []wire.Neighbor{{ID: "n1", W: 1}, {ID: "n2", W: 1}}},
+	}}
+	if err := x.Apply(two); err != nil || x.Len() != model.MaxIDs || x.Pop("n1") != 1 || x.Version != 9 {
+		t.Fatalf("2 new ids to %d: %v, %d held, version %d", model.MaxIDs, err, x.Len(), x.Version)
+	}
+	if err := x.Apply(&wire.Weights{Version: 10, Items: []wire.ItemWeights{{ID: "i3", Pop: 0.9}}}); err != nil || x.Pop("i3") != 0.9 {
+		t.Fatalf("a full index refused weights of the ids it holds: %v", err)
+	}
+	if err := x.Apply(&wire.Weights{Version: 11, Items: []wire.ItemWeights{{ID: "new", Pop: 1}}}); !errors.Is(err, model.ErrTooManyIDs) {
+		t.Fatalf("one id past a full index: %v", err)
 	}
 }
 

@@ -165,7 +165,9 @@ func applyWeights(p, n uint32) int32 {
 		if err := decode(in, "weights", w.DecodeFrom); err != nil {
 			return abi.BadInput, err
 		}
-		dev.ApplyWeights(&w)
+		if err := dev.ApplyWeights(&w); err != nil {
+			return abi.BadInput, err
+		}
 		return abi.OK, nil
 	})
 }
