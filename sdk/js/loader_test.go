@@ -175,18 +175,26 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if got := eval[string](tb, `tailor.mode()`); got != "rules" {
 		t.Errorf("mode after reload = %q, want rules", got)
 	}
-	eval[string](tb, `tailor.mode('ai')`)
 
-	// Forget wipes the device: the profile is empty, now and after a reload.
+	// Forget wipes the device: the profile is empty, now and after a
+	// reload, and the mode is the default again (the rules-only arm, a
+	// visitor's rare choice, would mark the deltas after forget as the
+	// same visitor's).
 	eval[bool](tb, `tailor.forget().then(() => true)`)
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session) != 0 || len(p.Interests) != 0 {
 		t.Errorf("profile after forget: %+v", p)
 	}
+	if got := eval[string](tb, `tailor.mode()`); got != "ai" {
+		t.Errorf("mode after forget = %q, want ai", got)
+	}
 	tb.load(srv.URL+"/store", "recs")
 	p = eval[profile](tb, `tailor.profile()`)
 	if len(p.Session)+len(p.Interests) != 0 {
 		t.Errorf("profile after forget and reload: %+v", p)
+	}
+	if got := eval[string](tb, `tailor.mode()`); got != "ai" {
+		t.Errorf("mode after forget and reload = %q, want ai", got)
 	}
 	if got := tb.order("#recs"); !slices.Equal(got, cold) {
 		t.Errorf("order after forget %v, want the cold %v", got, cold)

@@ -204,11 +204,11 @@ export interface Tailor {
   explain(id: string): string;
   /** What the device believes about its visitor. */
   profile(): Promise<Profile>;
-  /** Wipes the visitor's profile from the device and its storage. */
+  /** Wipes the visitor's profile from the device and its storage, and sets the mode back to "ai". */
   forget(): Promise<void>;
   /** Grants or withdraws consent to store and sync (withdrawing deletes what is stored). */
   consent(granted: boolean): void;
-  /** Sets the ranking mode (kept across pages) and returns the mode in force; without an argument, only returns it. */
+  /** Sets the ranking mode (kept across pages until forget) and returns the mode in force; without an argument, only returns it. */
   mode(m?: Mode): Mode;
   /**
    * Reads the page as it is (never rejects; a few ms): its main product, product tiles and grids.

@@ -58,11 +58,13 @@ export async function refresh() {
   if (st.call && rec?.t > st.stamp) guard(() => (take(rec), rankAll()))
 }
 
-// wipe forgets the visitor in memory.
+// wipe forgets the visitor in memory, the mode chosen included: a
+// rules-only arm would mark the deltas after it as the same visitor's.
 export function wipe() {
   names.clear()
   st.last.clear()
   st.held.length = st.queue.length = 0
+  st.mode = 'ai'
   st.call?.('forget')
 }
 
