@@ -188,6 +188,9 @@ func TestLinkageByMetadata(t *testing.T) {
 				n++
 			}
 		}
+		if len(sizes) == 0 {
+			return 0, 0, 0
+		}
 		sort.Ints(sizes)
 		return float64(n) / float64(max(later, 1)), sizes[len(sizes)/2], later
 	}
@@ -205,6 +208,7 @@ func TestLinkageByMetadata(t *testing.T) {
 		{"number of pairs", func(d *metaDelta) string { return fmt.Sprint(d.pairs) }, every, maxLinked},
 		{"arms", func(d *metaDelta) string { return d.arms }, every, maxArmsLinked},
 		{"byte length", func(d *metaDelta) string { return fmt.Sprint(d.size) }, every, maxArmsLinked},
+		{"byte length, treatment deltas", func(d *metaDelta) string { return fmt.Sprint(d.size) }, func(d *metaDelta) bool { return d.arms == wire.ArmTreatment.String() }, maxLinked},
 		{"version and arms", func(d *metaDelta) string { return fmt.Sprint(d.model, d.arms) }, every, maxArmsLinked},
 		{"all of them", func(d *metaDelta) string { return fmt.Sprint(d.model, d.arms, d.exposed, d.pairs, d.size) }, every, maxArmsLinked},
 		{"arms, holdout and rules-only deltas", func(d *metaDelta) string { return d.arms }, rare, 1},
