@@ -202,6 +202,42 @@ func TestExplainProfileModeForget(t *testing.T) {
 	tb.NoErrors()
 }
 
+// TestHostileShardRefused: a model shard naming more fresh ids than a
+// page's engine holds (model.MaxIDs; whoever serves the model could send
+// one) is refused by the guest, and the page ranks with the other shard:
+// Tailor stays up, the refused shard's neighbours are not there, the
+// other's are.
+func TestHostileShardRefused(t *testing.T) {
+	flooded, other := "w2", "g1" // both have neighbours in the fixture
+	if wire.ShardOf(flooded, 2) == wire.ShardOf(other, 2) {
+		t.Fatalf("the fixture's %s and %s share a shard", flooded, other)
+	}
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Flood: flooded})
+	tb := newTab(t)
+	tb.load(srv.URL+"/store", "recs")
+	type ranked struct{ ID, Source, Reason, Ref string }
+	next := func(id string) ranked {
+		var cands []string
+		for _, it := range weights() {
+			cands = append(cands, it.ID)
+		}
+		got := eval[[]ranked](tb, `(tailor.track({kind: 'click', item: '`+id+`'}), tailor.rank(['`+strings.Join(cands, "', '")+`']))`)
+		for _, r := range got {
+			if r.Ref == id && r.Reason == "session" {
+				return r
+			}
+		}
+		return ranked{}
+	}
+	if r := next(other); r.ID == "" {
+		t.Errorf("after a click on %s (the applied shard) no item ranks as its neighbour", other)
+	}
+	if r := next(flooded); r.ID != "" {
+		t.Errorf("after a click on %s (the refused shard) %s ranks as its neighbour: the shard was applied", flooded, r.ID)
+	}
+	tb.NoErrors()
+}
+
 func TestStorageBlockedWorksInMemory(t *testing.T) {
 	srv := newServer(t, site{Privacy: wire.PrivacyFederated})
 	t.Run("indexedDB throws", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/model"
 	"github.com/tailorhq/tailor/sdk/wire"
 )
 
@@ -79,6 +81,7 @@ type site struct {
 	WasmType        string        // Content-Type of tailor.wasm (default application/wasm)
 	Rules           []wire.Rule   // the site's rules, in its configuration
 	Slots           []slotConfig  // the site's slots declared by selector, in the manifest
+	Flood           string        // the shard of this item also names more fresh ids than a page's engine holds (model.MaxIDs)
 }
 
 // slotConfig mirrors server/site.Slot: a slot declared by CSS selector.
@@ -193,6 +196,15 @@ func (s *server) model() manifest {
 		w := wire.Weights{Version: 1, Shard: uint16(i), Shards: uint16(total)}
 		for _, it := range items {
 			if wire.ShardOf(it.ID, s.site.Shards) == i {
+				w.Items = append(w.Items, it)
+			}
+		}
+		if s.site.Flood != "" && wire.ShardOf(s.site.Flood, s.site.Shards) == i {
+			for j := 0; j*(1+wire.MaxNeighbors) <= model.MaxIDs; j++ {
+				it := wire.ItemWeights{ID: fmt.Sprint("flood-", j), Pop: 1}
+				for k := range wire.MaxNeighbors {
+					it.Next = append(it.Next, wire.Neighbor{ID: fmt.Sprint("f", j, "-", k), W: 1})
+				}
 				w.Items = append(w.Items, it)
 			}
 		}
