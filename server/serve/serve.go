@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/cluster"
@@ -102,7 +103,7 @@ func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs.StringVar(&c.sites, "sites", "", "site configuration `file` (JSON: site keys, allowed origins, privacy mode, rules, explore and holdout shares; see server/site/testdata/sites.json)")
 	fs.IntVar(&c.publishEvery, "publish-every", 1000, "publish a new model version once this many `deltas` arrived since the last")
 	fs.DurationVar(&c.publishInterval, "publish-interval", 30*time.Second, "publish a new model version at least this often when k (--min-cohort) deltas arrived")
-	fs.UintVar(&c.maxModelLag, "max-model-lag", 1000, "refuse (409) deltas computed against a model more than this many `versions` older than the current one")
+	fs.UintVar(&c.maxModelLag, "max-model-lag", 1000, "refuse (409) deltas computed against a model more than this many `versions` older than the current one (at least 64: a delta names the epoch of 64 versions its model is in)")
 	fs.DurationVar(&c.manifestMaxAge, "manifest-max-age", 30*time.Second, "how long browsers may cache the current model manifest (Cache-Control max-age)")
 	fs.IntVar(&p.Shards, "shards", p.Shards, "split each version's weights into this many `shards` by item (a browser fetches only those of the items it meets,\nand the head of popular items); 0: as many as keep a shard near -shard-bytes")
 	fs.IntVar(&p.ShardBytes, "shard-bytes", p.ShardBytes, "with -shards 0, the encoded `bytes` a shard aims at")
@@ -202,8 +203,8 @@ func parseWith(head string, args []string, getenv func(string) string, stderr io
 	if c.retention < 0 {
 		return nil, fmt.Errorf("--retention %v is negative", c.retention)
 	}
-	if c.maxModelLag > 1<<32-1 {
-		return nil, fmt.Errorf("--max-model-lag %d is too large", c.maxModelLag)
+	if c.maxModelLag > 1<<32-1 || c.maxModelLag < wire.ModelEpoch {
+		return nil, fmt.Errorf("--max-model-lag %d: want %d (a delta names its version's epoch, up to %d versions older) to 2^32-1", c.maxModelLag, wire.ModelEpoch, wire.ModelEpoch-1)
 	}
 	return c, nil
 }

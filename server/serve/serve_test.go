@@ -62,6 +62,8 @@ func TestParse(t *testing.T) {
 		{"negative rate", []string{"--sync-rate", "-1"}, nil, nil, true},
 		{"no burst", []string{"--sync-burst", "0"}, nil, nil, true},
 		{"stats every delta", []string{"--stats-min-deltas", "0"}, nil, nil, true},
+		{"model lag within an epoch", []string{"--max-model-lag", "63"}, nil, nil, true},
+		{"model lag of an epoch", []string{"--max-model-lag", "64"}, nil, func(c *config) bool { return c.maxModelLag == 64 }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
