@@ -26,12 +26,14 @@ var WasmTraceCategories = []string{
 
 // TraceEvent is one event of a Chromium trace (the Trace Event Format):
 // times in microseconds on the browser's clock, Dur for complete ("X")
-// events only.
+// events only, TDur the CPU time its thread spent in it (on a busy
+// machine, Dur less the time the thread waited for a core).
 type TraceEvent struct {
 	Name string         `json:"name"`
 	Ph   string         `json:"ph"`
 	TS   float64        `json:"ts"`
 	Dur  float64        `json:"dur"`
+	TDur float64        `json:"tdur"`
 	PID  int            `json:"pid"`
 	TID  int            `json:"tid"`
 	Args map[string]any `json:"args"`
