@@ -83,12 +83,13 @@ export function rankSlot(s) {
 }
 
 // order moves a slot's units from the order cur to seq, each into a
-// place a unit held, so that other children keep theirs.
+// place a unit held, so that other children keep theirs. A unit already
+// in its place stays (the units after the last one shown, often most of
+// a long slot): each move is DOM work and a record for the observers.
 function order(s, cur, seq) {
-  if (cur.every((u, i) => u == seq[i])) return
-  const marks = cur.map((u) => u.parentNode.insertBefore(document.createComment(''), u))
-  seq.forEach((u, i) => marks[i].after(u))
-  marks.forEach((m) => m.remove())
+  const marks = cur.map((u, i) => u != seq[i] && u.parentNode.insertBefore(document.createComment(''), u))
+  seq.forEach((u, i) => marks[i] && marks[i].after(u))
+  marks.forEach((m) => m && m.remove())
 }
 
 // Anti-flicker: a slot (never the body) stays hidden until ranked, for
