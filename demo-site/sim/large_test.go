@@ -56,11 +56,12 @@ func TestLargeSession(t *testing.T) {
 }
 
 // TestLargeTraffic: each shopper's device posts a delta after a page
-// that taught it a pair through two products no delta of it named before,
-// as the loader does (sdk/delta: no two deltas of a device share an item):
-// at least one a shopper of two products or more, at most one for every
-// two products it clicked; each delta a few pairs of clicked products and
-// no item on its own, no arm (nothing is ranked).
+// that filled a block of delta.Block products no delta of it named before,
+// as the loader does (sdk/delta: no two deltas of a device share an item;
+// the shoppers do not come back, so a block left short is not sent):
+// at least one a shopper of delta.Block products or more, at most one for
+// every delta.Block products it clicked; each delta a few pairs of clicked
+// products and no item on its own, no arm (nothing is ranked).
 func TestLargeTraffic(t *testing.T) {
 	c, err := demosite.Synthetic(2000)
 	if err != nil {
@@ -75,10 +76,10 @@ func TestLargeTraffic(t *testing.T) {
 		for _, p := range s.Session(3, i) {
 			clicked[p.ID], seen[p.ID] = true, true
 		}
-		if len(seen) >= 2 {
+		if len(seen) >= delta.Block {
 			least++
 		}
-		most += len(seen) / 2
+		most += len(seen) / delta.Block
 	}
 	site := demosite.Site()
 	var mu sync.Mutex

@@ -1,12 +1,13 @@
 // Package delta accumulates, on the device, the statistics a profile delta
 // carries (item transitions, interest counts, per-arm outcomes) and turns
-// them into a wire.Delta that reveals little: a small random sample of the
-// session's pairs, each with weight 1, in sorted order, through items no
-// other delta of the device names, and capped arm counts (federated); or
-// a few ε-LDP reports and nothing in the clear (federated+ldp).
+// them into a wire.Delta that reveals little: the pairs of a block of
+// Block items viewed in one visit, in random directions, each with weight
+// 1, through items no other delta of the device names, and capped arm
+// counts (federated); or a few ε-LDP reports and nothing in the clear
+// (federated+ldp).
 //
 //	var s delta.Stats
-//	s.AddPair("gown-1", "heels-3", 1)
+//	s.AddView("gown-1")
 //	d, ok := s.Take(delta.Header{Site: "demo", Model: 4, ID: id}, rnd)
 //
 // # Notes
@@ -16,7 +17,6 @@
 package delta
 
 import (
-	"github.com/tailorhq/tailor/sdk/internal/order"
 	"github.com/tailorhq/tailor/sdk/internal/rnd"
 	"github.com/tailorhq/tailor/sdk/ldp"
 	"github.com/tailorhq/tailor/sdk/msgp"
@@ -26,13 +26,13 @@ import (
 // MaxPending bounds how many pairs and items Stats keeps between syncs.
 const MaxPending = 2 * wire.MaxDeltaPairs
 
-// What one delta carries at most. A federated delta holds SampledPairs
-// pairs drawn at random (weighted by the session's 1/distance pair
-// weights), and through them at most SampledItems items, so that the
-// operator gets a few co-occurrences, not the click path: no two of its
-// pairs chain (a→b and b→c), so no ordered run of three items can be read
-// from it; no item of it is named by another delta of the device
-// (MaxSent), so deltas cannot be chained into one either. Arm counts are
+// What one delta carries at most. A federated delta holds at most
+// SampledPairs pairs, the pairs of a block (Block) and of a closed one,
+// and through them at most SampledItems items, so that the operator gets
+// a few co-occurrences, not the click path: the pairs' directions are
+// coin flips, so no ordered run of items can be read from it; no item of
+// it is named by another delta of the device (MaxSent), so deltas cannot
+// be chained into one either. Arm counts are
 // capped so one delta cannot say how long the visitor stayed; the first
 // delta of a session to show an arm marks it Exposed, so that the server
 // counts the arm's split once per session, not once per delta. A
@@ -63,6 +63,10 @@ type Stats struct {
 	// sent holds the items federated deltas already named (MaxSent): it
 	// outlives Take and Reset; only a new profile (forget) clears it.
 	sent string
+	// block holds the visit's items no delta named yet, up to Block;
+	// closed holds an earlier visit's block of 2 items or more, sent with
+	// the next delta. Both outlive Take until sent.
+	block, closed []string
 }
 
 // Header is what a delta says about itself besides its statistics.
@@ -74,12 +78,26 @@ type Header struct {
 }
 
 // AddPair records that from was followed by to within a session, with the
-// weight that sampling favours it by, unless a delta of the device named
-// either item before (MaxSent).
+// weight a federated+ldp report draws it by, unless a delta of the device
+// named either item before (MaxSent).
 func (s *Stats) AddPair(from, to string, w float32) {
 	if from != to && w > 0 && !has(s.sent, hashKey(from)) && !has(s.sent, hashKey(to)) {
 		s.pairs.add(from+"\x00"+to, w)
 	}
+}
+
+// AddView adds an item the visitor viewed to the visit's block, unless a
+// delta named it before, a block holds it, or the block is full.
+func (s *Stats) AddView(id string) {
+	if id == "" || len(s.block) >= Block || has(s.sent, hashKey(id)) {
+		return
+	}
+	for _, b := range append(s.closed, s.block...) {
+		if b == id {
+			return
+		}
+	}
+	s.block = append(s.block, id)
 }
 
 // AddItem records interest in an item: what federated+ldp reports sample
@@ -110,9 +128,12 @@ func (s *Stats) AddArm(a wire.Arm, impressions, clicks, conversions uint32) {
 
 func addCount(a, b uint32) uint32 { return uint32(min(uint64(a)+uint64(b), wire.MaxArmCount)) }
 
-// Empty reports whether there is nothing to sync.
+// Empty reports whether there is nothing to sync. Pending pairs and items
+// are something under federated+ldp only: a federated delta sends a full
+// block, or a closed one, and arm counts.
 func (s *Stats) Empty() bool {
-	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{}
+	return len(s.pairs.list) == 0 && len(s.items.list) == 0 && s.arms == [3]wire.ArmCount{} &&
+		len(s.block) < Block && len(s.closed) == 0
 }
 
 // Reset forgets everything pending, and the session's arms with it. What
@@ -122,7 +143,15 @@ func (s *Stats) Reset() { *s = Stats{sent: s.sent} }
 
 // NewSession starts a visitor session: the next impressions of each arm
 // mark it Exposed again.
-func (s *Stats) NewSession() { s.shown = [3]bool{} }
+// A block of 2 items or more that did not fill up is sent with the next
+// delta, as a set of the visit that ended.
+func (s *Stats) NewSession() {
+	s.shown = [3]bool{}
+	if len(s.block) >= 2 {
+		s.closed = s.block
+	}
+	s.block = nil
+}
 
 // Take builds the delta and resets s; it reports false when there is
 // nothing to send. rnd must be cryptographic: it picks the sample and,
@@ -134,31 +163,29 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 	d := wire.Delta{Site: h.Site, Model: h.Model, ID: h.ID}
 	if h.Epsilon > 0 {
 		s.report(&d, h.Epsilon, rnd)
+		s.block, s.closed = nil, nil // reports sample pairs and items: a block would wait in vain
 	} else {
 		s.sample(&d, rnd)
 	}
-	*s = Stats{shown: s.shown, sent: s.sent} // sent; the session goes on
+	*s = Stats{shown: s.shown, sent: s.sent, block: s.block, closed: s.closed} // sent; the session goes on
 	// Items alone make no federated delta.
 	return d, len(d.Pairs)+len(d.Arms)+len(d.Reports) > 0
 }
 
-// sample fills a federated delta: SampledPairs pairs, each with weight 1,
-// sorted by key (the order says nothing), and the arm counts capped. It
-// names no item on its own: the server counts a pair's two items as seen
-// (aggregate.State.Fold). The items of its pairs join the sent set, which
-// AddPair checks, so no later delta of the device names them again: two
-// deltas of one device share no item, and nothing in them links one to
-// the other (MaxSent).
+// sample fills a federated delta: the pairs of a closed block and of a
+// full one (Block), as many as fit in SampledPairs, each with weight 1,
+// and the arm counts capped. It names no item on its own: the server
+// counts a pair's two items as seen (aggregate.State.Fold). The blocks'
+// items join the sent set, which AddView checks, so no later delta of the
+// device names them again: two deltas of one device share no item, and
+// nothing in them links one to the other (MaxSent).
 func (s *Stats) sample(d *wire.Delta, r Random) {
-	for _, k := range s.pairs.pick(SampledPairs, r, true) {
-		from, to := splitPair(k)
-		d.Pairs = append(d.Pairs, wire.Pair{From: from, To: to, W: 1})
-		for _, id := range [2]string{from, to} {
-			if h := hashKey(id); !has(s.sent, h) {
-				s.sent += string([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
-			}
-		}
+	s.send(d, s.closed, r)
+	if c := len(s.closed); len(s.block) == Block && c*(c-1)/2+Block*(Block-1)/2 <= SampledPairs {
+		s.send(d, s.block, r) // else it waits for the next delta
+		s.block = nil
 	}
+	s.closed = nil
 	if n := len(s.sent) - 4*MaxSent; n > 0 {
 		s.sent = s.sent[n:] // the oldest go
 	}
@@ -179,67 +206,57 @@ func (s *Stats) sample(d *wire.Delta, r Random) {
 // sends a report about nothing (ldp.Noise), so whether it had one is not
 // revealed either. Arms are not sent: their counts are not randomized.
 func (s *Stats) report(d *wire.Delta, eps float32, r Random) {
-	kind, c, pair := wire.ReportItem, &s.items, false
+	kind, c := wire.ReportItem, &s.items
 	if r.Uint64()>>11 >= uint64(wire.LDPItemShare*(1<<53)) {
-		kind, c, pair = wire.ReportPair, &s.pairs, true
+		kind, c = wire.ReportPair, &s.pairs
 	}
-	if picked := c.pick(1, r, pair); len(picked) > 0 {
-		d.Reports = append(d.Reports, ldp.Encode(kind, picked[0], float64(eps), r))
+	if key, ok := c.draw(r); ok {
+		d.Reports = append(d.Reports, ldp.Encode(kind, key, float64(eps), r))
 	} else {
 		d.Reports = append(d.Reports, ldp.Noise(kind, float64(eps), r))
 	}
 	d.Epsilon = eps
 }
 
-// pick draws up to k keys without replacement, each draw with probability
-// proportional to the weight of the keys left, and returns them sorted.
-// With unchained (pair keys), a drawn pair a→b takes every pair b→x and
-// x→a out of the draw: no two pairs of one delta then chain into an
-// ordered run of three items.
-// A draw walks the weights (k and MaxPending are small), which needs no
-// logarithm: the guest stays small.
-func (c *counts) pick(k int, r Random, unchained bool) []string {
-	left := make([]float64, len(c.list))
-	total := 0.0
-	for i, e := range c.list {
-		left[i] = float64(e.w)
-		total += left[i]
-	}
-	var out []string
-	for len(out) < k {
-		x, at := rnd.Float64(r)*total, -1
-		for i, w := range left {
-			if w > 0 {
-				at = i // the last key still in: a rounding shortfall lands there
-				if x < w {
-					break
-				}
-				x -= w
-			}
-		}
-		if at < 0 {
-			break // nothing left to draw
-		}
-		key := c.list[at].key
-		out = append(out, key)
-		for i, w := range left {
-			if i == at || unchained && w > 0 && chains(key, c.list[i].key) {
-				total -= w
-				left[i] = 0
-			}
+// send appends every pair of block b to d, each in a random direction and
+// in the order of the sorted ids (the click order stays on the device),
+// and adds the block's items to the sent set.
+func (s *Stats) send(d *wire.Delta, ids []string, r Random) {
+	for i := 1; i < len(ids); i++ { // a block is small: insertion sort
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
 		}
 	}
-	order.Sort(len(out), func(i, j int) bool { return out[i] < out[j] },
-		func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
+	for i, a := range ids {
+		for _, b := range ids[i+1:] {
+			p := wire.Pair{From: a, To: b, W: 1}
+			if r.Uint64()&1 == 1 {
+				p.From, p.To = b, a
+			}
+			d.Pairs = append(d.Pairs, p)
+		}
+		if h := hashKey(a); !has(s.sent, h) {
+			s.sent += string([]byte{byte(h), byte(h >> 8), byte(h >> 16), byte(h >> 24)})
+		}
+	}
 }
 
-// chains reports whether two pair keys chain, one's target being the
-// other's source.
-func chains(a, b string) bool {
-	af, at := splitPair(a)
-	bf, bt := splitPair(b)
-	return at == bf || bt == af
+// draw picks one key, with probability proportional to its weight, and
+// reports false when there is none. It walks the weights (MaxPending is
+// small), which needs no logarithm: the guest stays small.
+func (c *counts) draw(r Random) (string, bool) {
+	total := 0.0
+	for _, e := range c.list {
+		total += float64(e.w)
+	}
+	x := rnd.Float64(r) * total
+	for i, e := range c.list {
+		if x < float64(e.w) || i == len(c.list)-1 { // a rounding shortfall lands on the last
+			return e.key, true
+		}
+		x -= float64(e.w)
+	}
+	return "", false
 }
 
 func splitPair(k string) (from, to string) {
@@ -253,7 +270,7 @@ func splitPair(k string) (from, to string) {
 
 // EncodeTo writes the pending statistics for storage in the profile.
 func (s *Stats) EncodeTo(w *msgp.Writer) {
-	w.ArrayHeader(4)
+	w.ArrayHeader(6)
 	s.pairs.encodeTo(w)
 	s.items.encodeTo(w)
 	w.ArrayHeader(len(s.arms))
@@ -266,6 +283,12 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 		w.Bool(s.shown[i])
 	}
 	w.Bin([]byte(s.sent))
+	for _, b := range [2][]string{s.block, s.closed} {
+		w.ArrayHeader(len(b))
+		for _, id := range b {
+			w.String(id)
+		}
+	}
 }
 
 // DecodeFrom reads statistics written by EncodeTo. Pending statistics
@@ -273,7 +296,7 @@ func (s *Stats) EncodeTo(w *msgp.Writer) {
 func (s *Stats) DecodeFrom(r *msgp.Reader) {
 	*s = Stats{}
 	fields := r.ArrayHeader()
-	if fields != 3 && fields != 4 {
+	if fields != 3 && fields != 4 && fields != 6 {
 		r.Fail(msgp.ErrType)
 		return
 	}
@@ -300,9 +323,17 @@ func (s *Stats) DecodeFrom(r *msgp.Reader) {
 		}
 		s.arms[i] = a
 	}
-	if fields == 4 {
+	if fields >= 4 {
 		if s.sent = r.StringMax(4 * MaxSent); len(s.sent)%4 != 0 {
 			r.Fail(wire.ErrInvalid) // whole hashes only
+		}
+	}
+	if fields == 6 {
+		for _, b := range [2]*[]string{&s.block, &s.closed} {
+			*b = make([]string, r.ArrayMax(Block))
+			for i := range *b {
+				(*b)[i] = r.ID(wire.MaxIDLen)
+			}
 		}
 	}
 }

@@ -29,6 +29,10 @@ func take(t *testing.T, s *delta.Stats) wire.Delta {
 	return d
 }
 
+// TestAdd checks what a federated delta takes from the statistics: a
+// block of Block distinct items viewed (an empty id, an item again, and
+// items past a full block left out) sent as all its pairs, weight 1;
+// pairs and item counts added for LDP and no item on its own.
 func TestAdd(t *testing.T) {
 	var s delta.Stats
 	s.AddPair("a", "b", 1)
@@ -43,11 +47,21 @@ func TestAdd(t *testing.T) {
 	s.AddItem("b", 0)
 	s.AddItem("c", -3)
 	s.AddItem("big", 600)
+	if d, ok := s.Take(delta.Header{Site: "demo"}, rng(1)); ok {
+		t.Fatalf("pairs and items without a block made the federated delta %+v", d)
+	}
+	for _, id := range []string{"x", "", "y", "x", "w", "v"} {
+		s.AddView(id)
+	}
 	d := take(t, &s)
-	// Items are named through pairs only. Of the two pairs, which chain
-	// (a→b→a), one is sent.
-	if len(d.Pairs) != 1 || d.Pairs[0].W != 1 || d.Pairs[0] != (wire.Pair{From: "a", To: "b", W: 1}) && d.Pairs[0] != (wire.Pair{From: "b", To: "a", W: 1}) {
-		t.Errorf("pairs = %v, want a→b or b→a", d.Pairs)
+	want := [][2]string{{"w", "x"}, {"w", "y"}, {"x", "y"}}
+	if len(d.Pairs) != len(want) {
+		t.Fatalf("pairs = %v, want the 3 pairs of w, x, y", d.Pairs)
+	}
+	for i, p := range d.Pairs {
+		if p.W != 1 || [2]string{min(p.From, p.To), max(p.From, p.To)} != want[i] {
+			t.Errorf("pair %d = %v, want %v either way, weight 1", i, p, want[i])
+		}
 	}
 	if len(d.Items) != 0 {
 		t.Errorf("items = %v, want none", d.Items)
@@ -149,7 +163,9 @@ func TestEmptyResetTake(t *testing.T) {
 	if !s.Empty() {
 		t.Fatal("not Empty after Reset")
 	}
-	s.AddPair("a", "b", 1)
+	s.AddView("a")
+	s.AddView("b")
+	s.AddView("e")
 	id := [16]byte{1, 2, 3}
 	d, ok := s.Take(delta.Header{Site: "demo", Model: 9, ID: id}, rng(1))
 	if !ok || d.Site != "demo" || d.Model != 9 || d.ID != id || d.Epsilon != 0 {
@@ -165,67 +181,143 @@ func TestEmptyResetTake(t *testing.T) {
 	if d, ok := s.Take(delta.Header{}, rng(1)); ok {
 		t.Fatalf("an item alone made the federated delta %+v", d)
 	}
-	s.AddPair("c", "d", 1)
+	s.AddView("c")
+	s.AddView("d")
+	if d, ok := s.Take(delta.Header{}, rng(1)); ok {
+		t.Fatalf("a block of 2 made the federated delta %+v", d)
+	}
+	s.AddView("f")
 	d = take(t, &s)
-	if len(d.Pairs) != 1 || d.Pairs[0] != (wire.Pair{From: "c", To: "d", W: 1}) || len(d.Items) != 0 {
-		t.Fatalf("after Take, a new delta carries %+v, want only c→d", d)
+	if len(d.Pairs) != 3 || len(d.Items) != 0 {
+		t.Fatalf("after Take, a new delta carries %+v, want the 3 pairs of c, d, f", d)
 	}
 }
 
 // session adds what profile.touch adds for a session of n distinct items
-// in order: each item, and 1/distance pairs from the 10 before it.
+// in order: each item viewed, and 1/distance pairs from the 10 before it.
 func session(s *delta.Stats, n int) {
 	for i := 0; i < n; i++ {
 		s.AddItem("i"+strconv.Itoa(i), 1)
+		s.AddView("i" + strconv.Itoa(i))
 		for d := 1; d <= 10 && i-d >= 0; d++ {
 			s.AddPair("i"+strconv.Itoa(i-d), "i"+strconv.Itoa(i), 1/float32(d))
 		}
 	}
 }
 
-// TestSample checks the federated sample: at most SampledPairs pairs and
-// no item on its own, each pair one the session produced, weight 1,
-// sorted, distinct; no two pairs chaining (a→b, b→c); and drawn in
-// proportion to the session's weights (adjacent pairs about twice as often
-// as pairs two steps apart).
-func TestSample(t *testing.T) {
-	const trials = 4000
-	seen := map[string]int{}
+// TestBlock checks the federated delta of a visit, taken after each page
+// as the loader does: a delta comes with every Block-th new item, with
+// every pair of its block once, weight 1, in the order of the sorted ids
+// (not the clicks'), and no item on its own; no item is in two deltas;
+// the items left over at the end wait; and each pair's direction is a
+// coin flip (the click order's direction about half the time), so that a
+// delta tells which items were viewed together, not in which order.
+func TestBlock(t *testing.T) {
+	const trials, n = 2000, 11
+	forward, all := 0, 0
 	r := rng(5)
 	for trial := 0; trial < trials; trial++ {
 		var s delta.Stats
-		session(&s, 12)
-		d, ok := s.Take(delta.Header{Site: "demo"}, r)
-		if !ok || len(d.Pairs) != delta.SampledPairs || len(d.Items) != 0 {
-			t.Fatalf("trial %d: %d pairs, %d items, want %d and none", trial, len(d.Pairs), len(d.Items), delta.SampledPairs)
-		}
-		for i, p := range d.Pairs {
-			from, _ := strconv.Atoi(p.From[1:])
-			to, _ := strconv.Atoi(p.To[1:])
-			if p.W != 1 || to <= from || to-from > 10 {
-				t.Fatalf("trial %d: pair %v is not one the session made, with weight 1", trial, p)
+		named := map[string]bool{}
+		for i := 0; i < n; i++ {
+			s.AddView("i" + strconv.Itoa(i))
+			d, ok := s.Take(delta.Header{Site: "demo"}, r)
+			if want := (i+1)%delta.Block == 0; ok != want || want && len(d.Pairs) != delta.Block*(delta.Block-1)/2 || len(d.Items) != 0 {
+				t.Fatalf("trial %d, page %d: delta %+v, %v; want the block's pairs: %v", trial, i, d, ok, want)
 			}
-			if i > 0 && (d.Pairs[i-1].From > p.From || d.Pairs[i-1].From == p.From && d.Pairs[i-1].To >= p.To) {
-				t.Fatalf("trial %d: pairs %v not sorted and distinct", trial, d.Pairs)
-			}
-			seen["d"+strconv.Itoa(to-from)]++
-			for _, q := range d.Pairs[:i] {
-				if q.To == p.From || p.To == q.From {
-					t.Fatalf("trial %d: pairs %v and %v chain", trial, q, p)
+			ids := map[string]bool{}
+			for j, p := range d.Pairs {
+				from, _ := strconv.Atoi(p.From[1:])
+				to, _ := strconv.Atoi(p.To[1:])
+				if p.W != 1 || from/delta.Block != i/delta.Block || to/delta.Block != i/delta.Block || from == to {
+					t.Fatalf("trial %d: pair %v is not one of the block, weight 1", trial, p)
 				}
+				if j > 0 {
+					q := d.Pairs[j-1]
+					if a, b := min(q.From, q.To)+" "+max(q.From, q.To), min(p.From, p.To)+" "+max(p.From, p.To); a >= b {
+						t.Fatalf("trial %d: pairs %v not in the order of their sorted ids", trial, d.Pairs)
+					}
+				}
+				ids[p.From], ids[p.To] = true, true
+				all++
+				if from < to {
+					forward++
+				}
+			}
+			for id := range ids {
+				if named[id] {
+					t.Fatalf("trial %d: %s named by two deltas", trial, id)
+				}
+				named[id] = true
 			}
 		}
 	}
-	// 11 pairs at distance 1 (weight 1), 10 at distance 2 (weight 1/2):
-	// drawn without replacement, the adjacent ones come first more often
-	// than 2.2 times the others.
-	if r := float64(seen["d1"]) / float64(seen["d2"]); r < 1.5 || r > 3 {
-		t.Errorf("distance-1 pairs drawn %.2f times as often as distance-2 pairs (%v), want about 2", r, seen)
+	if f := float64(forward) / float64(all); f < 0.47 || f > 0.53 {
+		t.Errorf("%.3f of %d pairs in the click order's direction, want about half", f, all)
+	}
+}
+
+// TestClosedBlock checks what happens to a block that did not fill up: at
+// the next session, 2 items or more go with the next delta, as one set,
+// beside the new session's first block when both fit in SampledPairs, and
+// its items join no other block; one item alone is dropped.
+func TestClosedBlock(t *testing.T) {
+	var s delta.Stats
+	r := rng(6)
+	s.AddView("a")
+	s.AddView("b")
+	if _, ok := s.Take(delta.Header{}, r); ok {
+		t.Fatal("a block of 2 sent before the session ended")
+	}
+	s.NewSession()
+	s.AddView("a") // in the closed block: not in a second one
+	s.AddView("c")
+	reload(t, &s)
+	d := take(t, &s)
+	if len(d.Pairs) != 1 || min(d.Pairs[0].From, d.Pairs[0].To) != "a" || max(d.Pairs[0].From, d.Pairs[0].To) != "b" {
+		t.Fatalf("closed block sent as %v, want a pair of a and b", d.Pairs)
+	}
+	s.AddView("d")
+	s.NewSession() // c, d close
+	for _, id := range []string{"e", "f", "g"} {
+		s.AddView(id)
+	}
+	if d = take(t, &s); len(d.Pairs) != 1+delta.Block*(delta.Block-1)/2 {
+		t.Fatalf("closed block and a full one sent as %v, want both", d.Pairs)
+	}
+	s.AddView("h")
+	s.NewSession()
+	s.AddView("i")
+	if d, ok := s.Take(delta.Header{}, r); ok {
+		t.Fatalf("a block of one item sent as %+v", d)
+	}
+}
+
+// TestReportsDropBlocks: a federated+ldp delta sends reports, never a
+// block, so Take drops the blocks, and a visit's full or closed block
+// does not keep the statistics from being empty (a report a page).
+func TestReportsDropBlocks(t *testing.T) {
+	var s delta.Stats
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		s.AddView(id)
+		if id == "c" {
+			s.NewSession() // a, b, c close
+		}
+	}
+	ldp := delta.Header{Site: "demo", Epsilon: 1}
+	if d, ok := s.Take(ldp, rng(4)); !ok || len(d.Pairs) != 0 || len(d.Reports) != 1 {
+		t.Fatalf("LDP delta %+v, %v; want one report and no pair", d, ok)
+	}
+	if !s.Empty() {
+		t.Fatal("blocks left after an LDP delta")
+	}
+	if d, ok := s.Take(ldp, rng(4)); ok {
+		t.Fatalf("a second LDP delta %+v from nothing", d)
 	}
 }
 
 // TestSampleVaries checks that two takes of the same statistics with
-// different randomness differ: the sample is not a function of the
+// different randomness differ: the directions are not a function of the
 // visitor's data alone.
 func TestSampleVaries(t *testing.T) {
 	var prev string
@@ -233,7 +325,7 @@ func TestSampleVaries(t *testing.T) {
 	r := rng(9)
 	for i := 0; i < 20; i++ {
 		var s delta.Stats
-		session(&s, 10)
+		session(&s, delta.Block)
 		d, _ := s.Take(delta.Header{}, r)
 		if got := fmt.Sprint(d.Pairs, d.Items); i > 0 && got != prev {
 			differ++
@@ -337,12 +429,13 @@ func TestPendingBounded(t *testing.T) {
 	for i := 0; i < 20*delta.MaxPending; i++ {
 		s.AddItem("item-"+strconv.Itoa(i), 1)
 		s.AddPair("item-"+strconv.Itoa(i), "item-"+strconv.Itoa(i+1), 1)
+		s.AddView("item-" + strconv.Itoa(i))
 		if pairs, items := counts(t, &s); pairs > delta.MaxPending || items > delta.MaxPending {
 			t.Fatalf("after %d adds: %d pairs, %d items pending, over %d", i+1, pairs, items, delta.MaxPending)
 		}
 	}
-	if d := take(t, &s); len(d.Pairs) != delta.SampledPairs {
-		t.Errorf("%d pairs, want %d", len(d.Pairs), delta.SampledPairs)
+	if d := take(t, &s); len(d.Pairs) != delta.Block*(delta.Block-1)/2 {
+		t.Errorf("%d pairs, want a block's %d", len(d.Pairs), delta.Block*(delta.Block-1)/2)
 	}
 }
 
@@ -352,7 +445,7 @@ func counts(t *testing.T, s *delta.Stats) (pairs, items int) {
 	w := msgp.NewWriter(1024)
 	s.EncodeTo(w)
 	r := msgp.NewReader(w.Bytes())
-	r.Tuple(4) // pairs, items, arms, sent
+	r.Tuple(6) // pairs, items, arms, sent, block, closed
 	pairs = r.MapHeader()
 	for i := 0; i < 2*pairs; i++ {
 		r.Skip()
@@ -378,6 +471,7 @@ func TestTakeFits(t *testing.T) {
 		for i := 0; i < 3000; i++ {
 			s.AddPair(longID("from-", i, wire.MaxIDLen), longID("to-", i, wire.MaxIDLen), float32(1+i%7))
 			s.AddItem(longID("item-", i, wire.MaxIDLen), float32(1+i%5))
+			s.AddView(longID("view-", i, wire.MaxIDLen))
 		}
 		s.AddArm(wire.ArmTreatment, 100, 10, 1)
 		d, ok := s.Take(delta.Header{Site: longID("site-", 0, wire.MaxIDLen), Model: 1 << 31, Epsilon: eps}, rng(1))
@@ -401,6 +495,10 @@ func TestStatsRoundTrip(t *testing.T) {
 		s.AddPair("heels-3", "clutch-2", 0.5)
 		s.AddItem("gown-1", 2)
 		s.AddItem(strings.Repeat("x", wire.MaxIDLen), wire.MaxDeltaWeight)
+		s.AddView("gown-1")
+		s.AddView("heels-3")
+		s.NewSession()
+		s.AddView(strings.Repeat("x", wire.MaxIDLen))
 		s.AddArm(wire.ArmRules, 3, 2, 1)
 		return &s
 	}
@@ -441,24 +539,21 @@ func TestStatsRoundTrip(t *testing.T) {
 
 func ExampleStats_Take() {
 	var s delta.Stats
-	s.AddItem("gown-1", 1)
-	s.AddItem("heels-3", 1)
-	s.AddPair("gown-1", "heels-3", 1)
-	s.AddItem("clutch-2", 1)
-	s.AddPair("heels-3", "clutch-2", 1)
-	s.AddPair("gown-1", "clutch-2", 0.5)
+	for _, id := range []string{"gown-1", "heels-3", "clutch-2"} {
+		s.AddView(id) // a block of delta.Block items
+	}
 	s.AddArm(wire.ArmTreatment, 6, 1, 0)
 	rnd := rand.New(rand.NewPCG(1, 2)) // a device uses crypto randomness
 	d, ok := s.Take(delta.Header{Site: "demo", Model: 4}, rnd)
 	fmt.Println(ok, d.Site, d.Model)
-	fmt.Println(d.Pairs) // pairs that chain (gown→heels→clutch) never go together
+	fmt.Println(d.Pairs) // every pair of the block, in random directions
 	fmt.Println(d.Items) // named through the pairs only
 	fmt.Println(d.Arms)
 	_, ok = s.Take(delta.Header{Site: "demo", Model: 4}, rnd)
 	fmt.Println(ok)
 	// Output:
 	// true demo 4
-	// [{gown-1 clutch-2 1} {heels-3 clutch-2 1}]
+	// [{clutch-2 gown-1 1} {clutch-2 heels-3 1} {gown-1 heels-3 1}]
 	// []
 	// [{treatment 6 1 0 true}]
 	// false

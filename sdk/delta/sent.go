@@ -37,3 +37,9 @@ func has(sent string, h uint32) bool {
 	}
 	return false
 }
+
+// Block is how many of a visit's new items a federated delta names
+// together: the delta waits until Block items no delta named are in, and
+// then sends every pair of them, each in a direction drawn at random, so
+// that it tells a set of items viewed in one visit and not their order.
+const Block = 3

@@ -2,11 +2,11 @@ package delta_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tailorhq/tailor/sdk/delta"
 	"github.com/tailorhq/tailor/sdk/msgp"
-	"github.com/tailorhq/tailor/sdk/wire"
 )
 
 // reload stores s and loads it back, as a page reload does with the profile.
@@ -23,13 +23,12 @@ func reload(t *testing.T, s *delta.Stats) {
 
 // TestNoItemTwice is the device side of two promises. The operator must
 // not link two deltas of one device, and the server's k floor counts
-// deltas: a visitor who makes the same pair on every page, or goes on
+// deltas: a visitor who views the same items on every page, or goes on
 // from an item an earlier delta named, must not put either in a later
-// delta. Across Takes, reloads and Reset, no item is named by two deltas
-// (through their pairs; a federated delta names no item on its own), the
-// repeated pair leaves once, a pair through an item sent before never
-// does, fresh pairs beside them still do, and a Take with nothing fresh
-// sends nothing.
+// delta. Across Takes, reloads, Reset and new sessions, no item is named
+// by two deltas (through their pairs; a federated delta names no item on
+// its own), the repeated items leave once, new items beside them still
+// do, and a Take with nothing fresh sends nothing.
 func TestNoItemTwice(t *testing.T) {
 	for _, between := range []struct {
 		name string
@@ -38,35 +37,35 @@ func TestNoItemTwice(t *testing.T) {
 		{"take only", func(*testing.T, *delta.Stats) {}},
 		{"reload", reload},
 		{"reset", func(_ *testing.T, s *delta.Stats) { s.Reset() }},
+		{"new session", func(_ *testing.T, s *delta.Stats) { s.NewSession() }},
 	} {
 		t.Run(between.name, func(t *testing.T) {
 			var s delta.Stats
 			r := rng(3)
-			named, pairs := map[string]int{}, map[wire.Pair]int{}
+			named := map[string]int{}
 			fresh := 0
 			for page := range 200 {
-				s.AddPair("rare", "other", 1)
-				s.AddPair("other", "rare", 1)
-				s.AddItem("rare", 1)
-				if page%10 == 9 { // now and then a page of two new items
-					a, b := "new-"+strconv.Itoa(page), "next-"+strconv.Itoa(page)
-					s.AddPair(a, b, 1)
-					s.AddPair("rare", b, 1) // through an item sent before
+				s.AddView("rare")
+				s.AddView("other")
+				if page%10 == 9 { // now and then a page of a block of new items
+					for i := range delta.Block {
+						s.AddView("new-" + strconv.Itoa(page) + "-" + strconv.Itoa(i))
+					}
 				}
+				s.AddView("third")
 				d, ok := s.Take(delta.Header{Site: "demo"}, r)
 				if ok != (len(d.Pairs) > 0) || len(d.Items) != 0 {
 					t.Fatalf("page %d: delta %+v, %v: want pairs alone, or no delta", page, d, ok)
 				}
 				ids := map[string]bool{}
 				for _, p := range d.Pairs {
-					pairs[wire.Pair{From: min(p.From, p.To), To: max(p.From, p.To)}]++
 					ids[p.From], ids[p.To] = true, true
-					if p.From[:4] == "new-" {
-						fresh++
-					}
 				}
 				for id := range ids {
 					named[id]++
+					if id[:4] == "new-" {
+						fresh++
+					}
 				}
 				between.f(t, &s)
 			}
@@ -75,11 +74,11 @@ func TestNoItemTwice(t *testing.T) {
 					t.Errorf("item %s named by %d deltas", id, n)
 				}
 			}
-			if pairs[wire.Pair{From: "other", To: "rare"}] != 1 {
-				t.Errorf("the repeated pair not sent once: %v", pairs)
+			if named["rare"] != 1 || named["other"] != 1 {
+				t.Errorf("the repeated items not sent once: %v", named)
 			}
-			if fresh != 20 {
-				t.Errorf("%d of the 20 new pairs sent, want each once", fresh)
+			if fresh != 20*delta.Block {
+				t.Errorf("%d of the %d new items sent, want each once", fresh, 20*delta.Block)
 			}
 		})
 	}
@@ -92,9 +91,12 @@ func TestSentBounded(t *testing.T) {
 	var s delta.Stats
 	r := rng(5)
 	send := func(id string) bool {
-		s.AddPair(id, id+"'", 1)
+		for i := range delta.Block {
+			s.AddView(id + strings.Repeat("'", i))
+		}
 		d, ok := s.Take(delta.Header{Site: "demo"}, r)
-		return ok && len(d.Pairs) == 1 && d.Pairs[0].From == id
+		s.Reset() // a block left short goes
+		return ok && len(d.Pairs) == delta.Block*(delta.Block-1)/2 && (d.Pairs[0].From == id || d.Pairs[0].To == id)
 	}
 	if !send("first") {
 		t.Fatal("first pair not sent")
@@ -107,7 +109,7 @@ func TestSentBounded(t *testing.T) {
 	w := msgp.NewWriter(1024)
 	s.EncodeTo(w)
 	r2 := msgp.NewReader(w.Bytes())
-	r2.Tuple(4)
+	r2.Tuple(6)
 	for range 3 {
 		r2.Skip()
 	}
@@ -122,11 +124,12 @@ func TestSentBounded(t *testing.T) {
 	}
 }
 
-// TestSentDecode checks the stored form, 4-byte hashes: pending
-// statistics saved before the sent set (3 fields) load with nothing sent;
-// more than MaxSent keys, or a partial hash, is refused.
+// TestSentDecode checks the stored form, 4-byte hashes and the blocks:
+// pending statistics saved before the sent set (3 fields) or before blocks
+// (4) load with nothing sent and no block; more than MaxSent keys, a
+// partial hash, or a block over Block items is refused.
 func TestSentDecode(t *testing.T) {
-	stats := func(fields int, sent []byte) []byte {
+	stats := func(fields int, sent []byte, blocks ...int) []byte {
 		w := msgp.NewWriter(256)
 		w.ArrayHeader(fields)
 		w.MapHeader(1)
@@ -134,8 +137,14 @@ func TestSentDecode(t *testing.T) {
 		w.Float32(1)
 		w.MapHeader(0)
 		w.ArrayHeader(0)
-		if fields == 4 {
+		if fields >= 4 {
 			w.Bin(sent)
+		}
+		for _, n := range blocks {
+			w.ArrayHeader(n)
+			for i := range n {
+				w.String("b" + strconv.Itoa(i))
+			}
 		}
 		return w.Bytes()
 	}
@@ -150,6 +159,9 @@ func TestSentDecode(t *testing.T) {
 		{"MaxSent", stats(4, make([]byte, 4*delta.MaxSent)), true},
 		{"too many", stats(4, make([]byte, 4*delta.MaxSent+4)), false},
 		{"a partial hash", stats(4, []byte{1, 2, 3}), false},
+		{"blocks", stats(6, nil, delta.Block, 2), true},
+		{"block too big", stats(6, nil, delta.Block+1, 0), false},
+		{"closed too big", stats(6, nil, 0, delta.Block+1), false},
 		{"5 fields", append(stats(4, nil)[:0:0], 0x95), false},
 	} {
 		var s delta.Stats
@@ -160,8 +172,8 @@ func TestSentDecode(t *testing.T) {
 			continue
 		}
 		if tc.ok {
-			if _, ok := s.Take(delta.Header{Site: "demo"}, rng(1)); !ok {
-				t.Errorf("%s: the pending pair is not sent", tc.name)
+			if d, ok := s.Take(delta.Header{Site: "demo", Epsilon: 1}, rng(1)); !ok || len(d.Reports) != 1 {
+				t.Errorf("%s: no report of the pending pair", tc.name)
 			}
 		}
 	}

@@ -86,8 +86,8 @@ func TestTrackRankTakeDelta(t *testing.T) {
 	if dl.Site != "demo" || dl.Model != 0 || dl.Epsilon != 0 || dl.ID == [16]byte{} { // version 3 is in epoch 0
 		t.Errorf("delta header %q v%d eps %v id %x", dl.Site, dl.Model, dl.Epsilon, dl.ID)
 	}
-	if want := []wire.Pair{{From: "gown-1", To: "heels-3", W: 1}}; !slices.Equal(dl.Pairs, want) {
-		t.Errorf("pairs = %v, want %v", dl.Pairs, want)
+	if len(dl.Pairs) != 0 {
+		t.Errorf("pairs = %v, want none: the block of gown and heels waits for a third item", dl.Pairs)
 	}
 	if len(dl.Items) != 0 {
 		t.Errorf("items = %v, want none: a delta names items through its pairs", dl.Items)
@@ -103,9 +103,14 @@ func TestTrackRankTakeDelta(t *testing.T) {
 	if _, ok := d.TakeDelta(); ok {
 		t.Error("a second TakeDelta sent again")
 	}
-	// Each delta has its own id.
-	click(d, gown, 5)
-	if dl2, _ := d.TakeDelta(); dl2.ID == dl.ID {
+	// A third item fills the block: its pairs go, and each delta has its
+	// own id.
+	click(d, clutch, 5)
+	dl2, _ := d.TakeDelta()
+	if len(dl2.Pairs) != 3 {
+		t.Errorf("pairs = %v, want the 3 of gown, heels and clutch", dl2.Pairs)
+	}
+	if dl2.ID == dl.ID {
 		t.Errorf("two deltas share the id %x", dl.ID)
 	}
 }
@@ -121,6 +126,7 @@ func TestDeltaNamesEpoch(t *testing.T) {
 		d.ApplyWeights(&wire.Weights{Version: tc.held})
 		click(d, gown, 0)
 		click(d, heels, 1)
+		click(d, clutch, 2) // a block: the delta has pairs
 		dl, ok := d.TakeDelta()
 		if !ok || d.Version() != tc.held || dl.Model != tc.sent {
 			t.Errorf("holding version %d (Version %d): delta of model %d (%v), want %d", tc.held, d.Version(), dl.Model, ok, tc.sent)
@@ -149,9 +155,13 @@ func TestPrivacyLocal(t *testing.T) {
 	// Switching to federated later sends only what follows.
 	d.Configure(federated())
 	click(d, clutch, 3)
+	click(d, socks, 4)
+	click(d, mug, 5)
 	dl, ok := d.TakeDelta()
-	if !ok || len(dl.Pairs) == 0 || slices.ContainsFunc(dl.Pairs, func(p wire.Pair) bool { return p.To != "clutch-2" }) {
-		t.Errorf("after switching to federated: %+v, %v; want only pairs to clutch", dl, ok)
+	if !ok || len(dl.Pairs) != 3 || slices.ContainsFunc(dl.Pairs, func(p wire.Pair) bool {
+		return p.From == gown.ID || p.To == gown.ID || p.From == heels.ID || p.To == heels.ID
+	}) {
+		t.Errorf("after switching to federated: %+v, %v; want the pairs of clutch, socks and mug only", dl, ok)
 	}
 }
 
@@ -180,6 +190,7 @@ func TestPrivacyLDP(t *testing.T) {
 	d = newDevice(federated(), 1)
 	click(d, gown, 0)
 	click(d, heels, 1)
+	click(d, clutch, 2)
 	if dl, _ := d.TakeDelta(); dl.Epsilon != 0 || len(dl.Reports) != 0 || dl.Pairs[0].W != 1 {
 		t.Errorf("federated delta eps %v reports %v pair %v", dl.Epsilon, dl.Reports, dl.Pairs[0])
 	}
@@ -375,11 +386,11 @@ func TestResetConfigure(t *testing.T) {
 }
 
 // TestSentOnceAcrossReloads: a visitor who goes from gown to heels on page
-// after page, each page a new device loading the stored profile, sends the
-// pair (in either direction) in one delta only, and no delta names gown or
-// heels again: not the clutch's pairs of the last page, which go through
-// them; forget clears what was sent, so the forgotten visitor's device is
-// a new one, and sends the pair again.
+// after page, each page a new device loading the stored profile, keeps the
+// two in the visit's block across the reloads, and sends them once, when
+// the clutch on the last page fills it: its 3 pairs, in one delta; forget
+// clears what was sent, so the forgotten visitor's device is a new one,
+// and sends the block again.
 func TestSentOnceAcrossReloads(t *testing.T) {
 	var saved []byte
 	pairs, items := map[string]int{}, map[string]int{}
@@ -413,8 +424,8 @@ func TestSentOnceAcrossReloads(t *testing.T) {
 			t.Errorf("pair %s sent %d times", k, n)
 		}
 	}
-	if pairs["gown-1>heels-3"]+pairs["heels-3>gown-1"] != 1 || len(pairs) != 1 || len(items) != 0 {
-		t.Errorf("over 30 pages: pairs %v, items %v; want gown and heels once, in one pair", pairs, items)
+	if pairs["gown-1>heels-3"]+pairs["heels-3>gown-1"] != 1 || len(pairs) != 3 || len(items) != 0 {
+		t.Errorf("over 30 pages: pairs %v, items %v; want the block of gown, heels and clutch once", pairs, items)
 	}
 
 	d := newDevice(federated(), 1)
@@ -424,8 +435,9 @@ func TestSentOnceAcrossReloads(t *testing.T) {
 	d.Forget()
 	click(d, gown, 100)
 	click(d, heels, 101)
+	click(d, clutch, 102)
 	dl, ok := d.TakeDelta()
-	if !ok || len(dl.Pairs) != 1 {
-		t.Errorf("after Forget: %+v (%v), want the pair again", dl, ok)
+	if !ok || len(dl.Pairs) != 3 {
+		t.Errorf("after Forget: %+v (%v), want the block again", dl, ok)
 	}
 }

@@ -179,6 +179,7 @@ func (p *Profile) touch(it *wire.Item, s float32, now int64, step bool) {
 		}
 	}
 	p.Pending.AddItem(it.ID, 1)
+	p.Pending.AddView(it.ID)
 	for d, i := 1, len(p.Session)-1; i >= 0 && d <= pairWindow; d, i = d+1, i-1 {
 		p.Pending.AddPair(p.Session[i].Key, it.ID, 1/float32(d))
 	}

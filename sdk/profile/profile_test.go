@@ -324,7 +324,7 @@ func pending(t testing.TB, p *profile.Profile) (pairs, items map[string]float32)
 	w := msgp.NewWriter(256)
 	p.Pending.EncodeTo(w)
 	r := msgp.NewReader(w.Bytes())
-	r.Tuple(4) // pairs, items, arms, sent
+	r.Tuple(6) // pairs, items, arms, sent, block, closed
 	read := func() map[string]float32 {
 		m := map[string]float32{}
 		for n := r.MapHeader(); n > 0; n-- {
@@ -342,7 +342,8 @@ func pending(t testing.TB, p *profile.Profile) (pairs, items map[string]float32)
 
 // TestObservePending checks the statistics a session leaves for the next
 // sync: one count per step, transitions within the window weighted
-// 1/distance (the delta samples them by that weight and sends weight 1).
+// 1/distance (what federated+ldp samples), and each new item viewed in the
+// visit's block (what a federated delta sends, once Block are in).
 func TestObservePending(t *testing.T) {
 	p := observe(ev(wire.KindView, gown, 0), ev(wire.KindClick, gown, 1), ev(wire.KindView, heels, 2), ev(wire.KindView, clutch, 3))
 	pairs, items := pending(t, p)
@@ -357,12 +358,12 @@ func TestObservePending(t *testing.T) {
 	if !ok {
 		t.Fatal("nothing pending")
 	}
-	if len(d.Pairs) == 0 || len(d.Pairs) > 2 {
-		t.Errorf("pairs = %v, want one or two of the three pending ones (no two that chain)", d.Pairs)
+	if len(d.Pairs) != 3 {
+		t.Errorf("pairs = %v, want the three of the block of the session's three items", d.Pairs)
 	}
 	for _, q := range d.Pairs {
-		if pairs[q.From+"\x00"+q.To] == 0 || q.W != 1 {
-			t.Errorf("pair %v is not a pending one with weight 1", q)
+		if pairs[q.From+"\x00"+q.To]+pairs[q.To+"\x00"+q.From] == 0 || q.W != 1 {
+			t.Errorf("pair %v is not a pending one, either way, with weight 1", q)
 		}
 	}
 	if len(d.Items) != 0 {

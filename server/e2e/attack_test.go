@@ -430,8 +430,8 @@ func differenced(a, b map[string]float32) []string {
 // published model must not name the pair: the device sends a pair or an
 // item once (sdk/delta MaxSent). Before the device kept what it sent,
 // every delta carried the pair and 5 page views published it. k distinct
-// devices that each compare the two products (on two pages) still
-// publish it, and k - 1 do not.
+// devices that each compare the two products (on two pages, then back on
+// another visit) still publish it, and k - 1 do not.
 func TestOneVisitorAlonePublished(t *testing.T) {
 	const honest = 60
 	p := aggregate.DefaultParams
@@ -578,10 +578,14 @@ func TestOneVisitorAlonePublished(t *testing.T) {
 		t.Errorf("one visitor's pair in %d of his deltas, its items sent %d times, published %v; want at most 1, each item once and not published", carrying, items, alone)
 	}
 
-	// k devices, each comparing the two products on two pages.
+	// k devices, each comparing the two products on two pages, and back
+	// for a page of another visit: a block of two items no third joined
+	// goes with the first delta of the next visit (sdk/delta Block).
 	var cohort [][]byte
 	for i := range p.MinCohort {
-		cohort = append(cohort, compare(instance(), at.Add(time.Duration(i)*time.Hour), 2)...)
+		in, at := instance(), at.Add(time.Duration(i)*time.Hour)
+		cohort = append(cohort, compare(in, at, 2)...)
+		cohort = append(cohort, compare(in, at.Add(2*time.Hour), 1)...)
 	}
 	if n := len(cohort); n != p.MinCohort {
 		t.Fatalf("%d devices synced %d deltas, want one each", p.MinCohort, n)

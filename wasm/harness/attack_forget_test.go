@@ -36,7 +36,7 @@ func TestForgetLeavesNothingToSend(t *testing.T) {
 	if d, err := in.TakeDelta(); err != nil || len(d) != 0 {
 		t.Fatalf("after forget, a delta of %d bytes (%v), want none", len(d), err)
 	}
-	for i, id := range []string{"after-1", "after-2"} {
+	for i, id := range []string{"after-1", "after-2", "after-3"} {
 		if err := in.Track(event(wire.KindClick, id, "c", at.Add(time.Duration(i+1)*time.Minute))); err != nil {
 			t.Fatal(err)
 		}

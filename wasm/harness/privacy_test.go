@@ -12,12 +12,12 @@ import (
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
-// takeDelta tracks two clicks at at and returns the decoded delta. The
-// items are named after at: a device sends an item once (sdk/delta
-// MaxSent), so each call needs new ones.
+// takeDelta tracks three clicks at at (a block, sdk/delta Block) and
+// returns the decoded delta. The items are named after at: a device sends
+// an item once (sdk/delta MaxSent), so each call needs new ones.
 func takeDelta(t *testing.T, in *harness.Instance, at time.Time) wire.Delta {
 	t.Helper()
-	for i, id := range []string{fmt.Sprint("gown-", at.Unix()), fmt.Sprint("heels-", at.Unix())} {
+	for i, id := range []string{fmt.Sprint("gown-", at.Unix()), fmt.Sprint("heels-", at.Unix()), fmt.Sprint("clutch-", at.Unix())} {
 		if err := in.Track(event(wire.KindClick, id, "c", at.Add(time.Duration(i)*time.Minute))); err != nil {
 			t.Fatal(err)
 		}

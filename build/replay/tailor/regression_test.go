@@ -52,11 +52,13 @@ func TestTailorSynthetic(t *testing.T) {
 	if k1[0] < knn[0]-0.10 || k1[1] < knn[1]-0.03 {
 		t.Errorf("Tailor at k=1 %v falls behind central V-SKNN %v", k1, knn)
 	}
-	// Observed with seed 1 (HR@20, MRR@20): default .487 .201, k=1 .623
-	// .276, V-SKNN .689 .239, POP .233 .073 (before deltas of a device
-	// shared no item: default .607 .271, k=1 .690 .315).
-	if def[0] < 0.44 || def[1] < 0.18 || def[0] < 1.5*pop[0] {
-		t.Errorf("default Tailor %v: want HR@20 >= 0.44, MRR@20 >= 0.18 and 1.5x POP %v", def, pop)
+	// Observed with seed 1 (HR@20, MRR@20): default .517 .194, k=1 .663
+	// .240, V-SKNN .689 .239, POP .233 .073 (with pairs, not blocks, of
+	// items no other delta names, sdk/delta Block: default .487 .201, k=1
+	// .623 .276; before deltas of a device shared no item: default .607
+	// .271, k=1 .690 .315).
+	if def[0] < 0.47 || def[1] < 0.18 || def[0] < 1.5*pop[0] {
+		t.Errorf("default Tailor %v: want HR@20 >= 0.47, MRR@20 >= 0.18 and 1.5x POP %v", def, pop)
 	}
 }
 
@@ -70,13 +72,14 @@ func TestTailorYoochooseSlice(t *testing.T) {
 	split.Limit(300)
 	rs := run(t, split, nil, baselines.NamePOP, baselines.NameVSKNN, tailor.NameFederated, tailor.NameLocal)
 	def, local, knn, pop := rs["Tailor federated"], rs["Tailor local"], rs["V-SKNN"], rs["POP"]
-	// Observed (HR@20, MRR@20) on this slice: default .435 .293 (.492
-	// .308 before deltas of a device shared no item, sdk/delta), local
-	// .317 .270, V-SKNN .604 .337, POP .088 .017. (The default's gap to
+	// Observed (HR@20, MRR@20) on this slice: default .451 .297 (.435
+	// .293 with pairs, not blocks, sdk/delta Block; .492 .308 before
+	// deltas of a device shared no item), local .317 .270, V-SKNN .604
+	// .337, POP .088 .017. (The default's gap to
 	// V-SKNN is issue 9's open target; k = 1 is checked on the synthetic
 	// data, where it costs less time.)
-	if def[0] < 0.40 || def[1] < 0.28 || def[0] < local[0]+0.05 {
-		t.Errorf("default Tailor %v: want HR@20 >= 0.40, MRR@20 >= 0.28 and 0.05 above local-only %v (V-SKNN %v)", def, local, knn)
+	if def[0] < 0.42 || def[1] < 0.28 || def[0] < local[0]+0.05 {
+		t.Errorf("default Tailor %v: want HR@20 >= 0.42, MRR@20 >= 0.28 and 0.05 above local-only %v (V-SKNN %v)", def, local, knn)
 	}
 	if local[0] < 2*pop[0] {
 		t.Errorf("local-only Tailor HR@20 %.3f does not clearly beat POP %.3f", local[0], pop[0])
