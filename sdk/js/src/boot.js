@@ -94,6 +94,7 @@ async function boot() {
   fetchShards(items())
   const read = rec?.then((r) => {
     mark('profile')
+    st.ran = performance.now() // a task of its own (slice)
     guard(() => {
       const p = decode(r.p)
       const ids = p.session.reverse().concat(p.history.concat(p.purchases).sort((a, b) => b[1] - a[1]))
@@ -148,7 +149,7 @@ function fetchShards(ids) {
   let n = 0
   for (const s of m.shards)
     if (!st.shards.has(s.index) && (m.count <= 1 || s.head || want.has(s.index)))
-      n = st.shards.set(s.index, quiet(bytes(s.url).then((b) => ({ v: s.version, b }))))
+      n = st.shards.set(s.index, quiet(bytes(s.url).then((b) => ((st.ran = performance.now()), { v: s.version, b }))))
   return n
 }
 
@@ -174,7 +175,10 @@ async function applyShards() {
 // work has held it for 10 ms since st.ran: small shards, the page view
 // and the first ranking share a task, and a long start (cold, each
 // function compiles at its first call) is cut into tasks the page runs
-// between.
+// between. st.ran is when the task began that Tailor works in: the
+// engine instantiated, the stored profile or a shard arrived; a wait
+// for one of them is not work (cold, the profile often came last, and
+// the shards' first slice then yielded before the page view).
 const slice = async () => performance.now() - st.ran > 10 && (await pause(), (st.ran = performance.now()))
 
 // need fetches the shards of ids not held yet, then re-ranks.
