@@ -50,7 +50,10 @@ type linkDelta struct {
 // along product lines, a new shopper every 10 s) on the real tailor.wasm,
 // a delta after every page as the loader syncs on pagehide. No two deltas
 // of a device name one item (sdk/delta MaxSent), so what links is only
-// another device's delta naming the same item: wrong guesses.
+// another device's delta naming the same item: wrong guesses. A delta's
+// pairs are a block's, in random directions: about half point the click
+// order's way, and a path within one delta comes out in order no more
+// often than the order of its ids gives.
 func TestLinkage(t *testing.T) {
 	for _, products := range []int{40000, 2000, 200} {
 		t.Run(fmt.Sprint(products, " products"), func(t *testing.T) { linkage(t, products) })
@@ -69,6 +72,7 @@ func linkage(t *testing.T, products int) {
 	start := t0
 	perDevice := make([][]linkDelta, shoppers)
 	clicked := make([][]string, shoppers) // each device's distinct clicks in order
+	forward := make([][2]int, shoppers)   // each device's pairs the click order's way, and all its pairs
 	pool := harnesstest.Runtime(t).NewPool(4, nil)
 	err = pool.Run(context.Background(), shoppers, func(in *harness.Instance, i int) error {
 		if err := in.Init(cfg); err != nil {
@@ -103,6 +107,10 @@ func linkage(t *testing.T, products int) {
 			for _, q := range d.Pairs {
 				name(q.From)
 				name(q.To)
+				if slices.Index(clicked[i], q.From) < slices.Index(clicked[i], q.To) {
+					forward[i][0]++
+				}
+				forward[i][1]++
 			}
 			for _, it := range d.Items {
 				name(it.ID)
@@ -232,6 +240,14 @@ func linkage(t *testing.T, products int) {
 		rebuilt, paths, 100*share(rebuilt, paths), pairs)
 	t.Logf("paths within one delta in the order the attack lists them: %d of %d (%.1f%%); in the order of their ids: %d (%.1f%%)",
 		guessed, single, 100*share(guessed, single), byID, 100*share(byID, single))
+	fwd, sent := 0, 0
+	for _, f := range forward {
+		fwd, sent = fwd+f[0], sent+f[1]
+	}
+	t.Logf("%d of %d pairs point the click order's way (%.1f%%)", fwd, sent, 100*share(fwd, sent))
+	if s := share(fwd, sent); sent < 500 || s < 0.45 || s > 0.55 {
+		t.Errorf("%.1f%% of the pairs point the click order's way, want about half: their directions would tell the order", 100*s)
+	}
 	if s, ids := share(guessed, single), share(byID, single); s > ids+maxGuessed {
 		t.Errorf("%.1f%% of the paths within one delta come out in order, %.1f%% in the order of their ids; PRIVACY.md says at most %.0f points more", 100*s, 100*ids, 100*maxGuessed)
 	}
