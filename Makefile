@@ -42,13 +42,17 @@ test: wasm loader
 # A short fuzz run of the decoders that face untrusted bytes (make test
 # runs it; make fuzz runs every target longer): 3 s each, or, after an @,
 # a count of inputs: the guest's targets (the real tailor.wasm in wazero:
-# a stored profile a page wrote, a model a server sent) first compile the
-# guest in each fuzz worker, which takes longer than 3 s on a busy machine.
+# a stored profile a page wrote, a model a server sent) run their seeds
+# first, which compiles the guest into a cache every fuzz worker reads
+# (compiling it in each worker outlasted the fuzzer's wait for a worker's
+# first input at load 20).
 FUZZ_SHORT := ./sdk/wire:FuzzWeights ./sdk/wire:FuzzDelta ./sdk/profile:FuzzProfile ./sdk/msgp:FuzzReader ./server/ingest:FuzzDecode ./server/aggregate:FuzzCheckpoint ./sdk/ldp:FuzzUnmarshal ./sdk/ldp:FuzzTableUnmarshal \
 	./wasm/harness:FuzzHostileProfile@200x ./wasm/harness:FuzzGuestInput@200x
+fuzz-short: export TAILOR_WAZERO_CACHE := $(abspath $(DIST))/wazero-cache
 fuzz-short:
 	@for e in $(FUZZ_SHORT); do \
-		t=$${e%@*}; n=3s; case "$$e" in *@*) n=$${e##*@};; esac; \
+		t=$${e%@*}; n=3s; case "$$e" in *@*) n=$${e##*@}; \
+		  out=$$($(GO) test -count=1 -run="^$${t##*:}$$" $${t%%:*} 2>&1) || { echo "$$out"; exit 1; };; esac; \
 		echo "fuzz $${t%%:*} $${t##*:} ($$n)"; \
 		out=$$($(GO) test -run='^$$' -fuzz="^$${t##*:}$$" -fuzztime=$$n -parallel=2 $${t%%:*} 2>&1) || \
 		{ case "$$out" in *"Failing input written"*) false;; *"context deadline exceeded"*) echo "  (the fuzzer's workers missed its deadline on a busy machine, no failing input: once more)"; \

@@ -1,6 +1,7 @@
 // Package harnesstest gives tests one shared, compiled tailor.wasm: it
 // builds the artifact with `make wasm` (a no-op when it is up to date, so
-// tests never run a stale guest) and compiles it once per test process.
+// tests never run a stale guest) and compiles it once per test process,
+// or once for all processes into the directory TAILOR_WAZERO_CACHE names.
 package harnesstest
 
 import (
@@ -70,7 +71,16 @@ func load(tb testing.TB) {
 		if bytes_, err = os.ReadFile(path); err != nil {
 			return
 		}
-		rt, err = harness.New(context.Background(), bytes_, harness.WithCompilationCache(wazero.NewCompilationCache()))
+		cache := wazero.NewCompilationCache()
+		if dir := os.Getenv("TAILOR_WAZERO_CACHE"); dir != "" {
+			// Shared by processes: each fuzz worker is one, and compiling
+			// the guest anew in each took longer than the fuzzer waits for
+			// a worker's first input on a busy machine.
+			if cache, err = wazero.NewCompilationCacheWithDir(dir); err != nil {
+				return
+			}
+		}
+		rt, err = harness.New(context.Background(), bytes_, harness.WithCompilationCache(cache))
 	})
 	if err != nil {
 		tb.Fatalf("harnesstest: %v", err)
