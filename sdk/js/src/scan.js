@@ -46,9 +46,10 @@ const num = (v) => ((v = +s(v).replace(/[^\d.,]/g, '').replace(/[.,](?=\d\d?$)/,
 // as strings: parsing each of a page's thousands of links with URL costs
 // more than the whole budget.
 let base // {path, dir} of the document's base URL
-let paths // URL as written → its path, for one document: nav links repeat
+let paths // URL as written → its path, for one document: nav links repeat (null on its first scan: see at)
 const docs = new WeakMap() // document → {uri, base, paths} (at)
 function path(h) {
+  if (!paths) return toPath(s(h))
   let p = paths.get((h = s(h)))
   if (p == null) paths.set(h, (p = toPath(h)))
   return p
@@ -447,14 +448,16 @@ function selector(el) {
 // path depends on its URL as written and that base alone: the paths are
 // kept across scans of one document while its base URL stays (the loader
 // scans at boot, then at each tailor.scan() and SPA page view), and
-// dropped once they pass 4 × LINKS.
+// dropped once they pass 4 × LINKS. Not on the document's first scan,
+// the one every page load pays: there most URLs are new, and a Map entry
+// for each (hashing each URL) costs more than the repeats save.
 export function at(doc) {
   const uri = doc.baseURI
   let d = docs.get(doc)
-  if (!d || d.uri !== uri || d.paths.size > 4 * LINKS) {
+  if (!d || d.uri !== uri || d.paths?.size > 4 * LINKS) {
     const p = new URL(uri).pathname
-    docs.set(doc, (d = { uri, base: { path: p, dir: p.replace(/[^/]*$/, '') }, paths: new Map() }))
-  }
+    docs.set(doc, (d = { uri, base: { path: p, dir: p.replace(/[^/]*$/, '') }, paths: null }))
+  } else d.paths ||= new Map()
   base = d.base
   paths = d.paths
   metas = null
