@@ -178,14 +178,19 @@ func (s *Stats) Take(h Header, rnd Random) (wire.Delta, bool) {
 // counts a pair's two items as seen (aggregate.State.Fold). The blocks'
 // items join the sent set, which AddView checks, so no later delta of the
 // device names them again: two deltas of one device share no item, and
-// nothing in them links one to the other (MaxSent).
+// nothing in them links one to the other (MaxSent). A delta that reports
+// a holdout or rules-only arm carries no pairs: those arms are rare, so
+// their deltas link to each other by the arm alone (PRIVACY.md), and the
+// blocks wait for a delta without them (a page that showed no slot).
 func (s *Stats) sample(d *wire.Delta, r Random) {
-	s.send(d, s.closed, r)
-	if c := len(s.closed); len(s.block) == Block && c*(c-1)/2+Block*(Block-1)/2 <= SampledPairs {
-		s.send(d, s.block, r) // else it waits for the next delta
-		s.block = nil
+	if s.arms[wire.ArmHoldout] == (wire.ArmCount{}) && s.arms[wire.ArmRules] == (wire.ArmCount{}) {
+		s.send(d, s.closed, r)
+		if c := len(s.closed); len(s.block) == Block && c*(c-1)/2+Block*(Block-1)/2 <= SampledPairs {
+			s.send(d, s.block, r) // else it waits for the next delta
+			s.block = nil
+		}
+		s.closed = nil
 	}
-	s.closed = nil
 	if n := len(s.sent) - 4*MaxSent; n > 0 {
 		s.sent = s.sent[n:] // the oldest go
 	}

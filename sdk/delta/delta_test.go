@@ -293,6 +293,39 @@ func TestClosedBlock(t *testing.T) {
 	}
 }
 
+// TestRareArmHoldsBlocks checks that a delta reporting a holdout or
+// rules-only arm carries no pairs, so that linking a rare arm's deltas by
+// the arm alone (PRIVACY.md) reveals no item: the full and closed blocks
+// wait for the next delta without such an arm (a page that showed no
+// slot) and go whole; the treatment's arm holds nothing back.
+func TestRareArmHoldsBlocks(t *testing.T) {
+	want := 1 + delta.Block*(delta.Block-1)/2 // a closed block of 2, a full one
+	for _, arm := range []wire.Arm{wire.ArmHoldout, wire.ArmRules, wire.ArmTreatment} {
+		var s delta.Stats
+		s.AddView("a")
+		s.AddView("b")
+		s.NewSession() // a, b close
+		session(&s, delta.Block)
+		s.AddArm(arm, 3, 1, 0)
+		d := take(t, &s)
+		if len(d.Arms) != 1 || d.Arms[0].Arm != arm {
+			t.Fatalf("%v: arms %+v, want the arm's counts", arm, d.Arms)
+		}
+		if arm == wire.ArmTreatment {
+			if len(d.Pairs) != want {
+				t.Errorf("treatment: pairs %v, want both blocks'", d.Pairs)
+			}
+			continue
+		}
+		if len(d.Pairs) != 0 {
+			t.Fatalf("%v: pairs %v beside the arm, want none", arm, d.Pairs)
+		}
+		if d = take(t, &s); len(d.Pairs) != want || len(d.Arms) != 0 {
+			t.Errorf("%v, then a page without a slot: delta %+v, want both blocks' pairs", arm, d)
+		}
+	}
+}
+
 // TestReportsDropBlocks: a federated+ldp delta sends reports, never a
 // block, so Take drops the blocks, and a visit's full or closed block
 // does not keep the statistics from being empty (a report a page).

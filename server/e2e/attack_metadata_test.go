@@ -62,7 +62,7 @@ type metaDelta struct {
 // version's epoch (wire.ModelEpoch), and the test fails on a guest that
 // names the version. The arms link a holdout or rules-only device's
 // deltas (PRIVACY.md, "What Tailor cannot protect"): allowed up to
-// maxArmsLinked of all later deltas.
+// maxArmsLinked of all later deltas, as their deltas carry no pairs.
 func TestLinkageByMetadata(t *testing.T) {
 	const shoppers = 1500
 	all := metaDeltas(t, shoppers, 0)
@@ -87,6 +87,11 @@ func TestLinkageByMetadata(t *testing.T) {
 		{"arms, holdout and rules-only deltas", func(d *metaDelta) string { return d.arms }, rare, 1},
 	}
 	t.Logf("%d shoppers, %d deltas", shoppers, len(all))
+	for _, d := range all {
+		if rare(&d) && d.pairs > 0 {
+			t.Fatalf("a %s delta carries %d pairs: linked by its arm, it would give them away", d.arms, d.pairs)
+		}
+	}
 	for _, f := range fields {
 		r, m, later := link(all, f.key, f.counts)
 		t.Logf("%-36s linked right %5.1f%% of %4d later deltas; median %4d deltas share it in the window", f.name, 100*r, later, m)
