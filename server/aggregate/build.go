@@ -88,6 +88,7 @@ func (s *State) Weights(p *Params, noise Noise) []wire.ItemWeights {
 // assemble turns released item and pair values into item weights; it sees
 // only what was released (post-processing).
 func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemWeights {
+	var cut []released // over k, under the pair share
 	if p.PairShare > 0 {
 		// A from-item's support: its released pair sums, or its released
 		// popularity if larger (an attacker's pairs add to the first).
@@ -108,12 +109,62 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 		for _, r := range pairs {
 			if r.v+reverse[r.key] >= min(p.PairShare*support[r.key.from], p.PairCap) {
 				kept = append(kept, r)
+			} else if p.ShareFill > 0 && p.PairShare*support[r.key.from] < p.PairCap {
+				cut = append(cut, r) // the share cut it, not the cap: a fill
 			}
 		}
 		pairs = kept
 	}
-	// Scores: (1+β)·s(a→b) for b after a; β·s(a→b) for a after b; only
-	// the β parts for a pair over the floor with its reverse's deltas.
+	top := 0.0
+	for _, v := range pops {
+		top = max(top, v)
+	}
+	all := map[string]*wire.ItemWeights{}
+	get := func(id string) *wire.ItemWeights {
+		it := all[id]
+		if it == nil {
+			it = &wire.ItemWeights{ID: id}
+			all[id] = it
+		}
+		return it
+	}
+	for id, v := range pops {
+		get(id).Pop = quantize(v / top)
+	}
+	best := map[string]float64{} // each list's strongest score, its 1
+	for from, m := range scoreLists(pairs, p) {
+		nbs := make([]wire.Neighbor, 0, len(m))
+		for to, v := range m {
+			best[from] = max(best[from], v)
+			nbs = append(nbs, wire.Neighbor{ID: to, W: float32(v)})
+		}
+		slices.SortFunc(nbs, func(a, b wire.Neighbor) int { return cmp.Or(cmp.Compare(b.W, a.W), cmp.Compare(a.ID, b.ID)) })
+		nbs = nbs[:min(len(nbs), p.Neighbors)]
+		for i := range nbs {
+			nbs[i].W = quantize(float64(m[nbs[i].ID]) / best[from])
+		}
+		get(from).Next = nbs
+	}
+	direct := make(map[string][]wire.Neighbor, len(all))
+	for id, it := range all {
+		direct[id] = it.Next
+	}
+	if len(cut) > 0 {
+		fillCut(get, scoreLists(cut, p), best, p)
+	}
+	secondHop(all, direct, p)
+	out := make([]wire.ItemWeights, 0, len(all))
+	for _, it := range all {
+		out = append(out, *it)
+	}
+	slices.SortFunc(out, func(a, b wire.ItemWeights) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// scoreLists sums the pairs' scores into lists by from-item: (1+β)·s(a→b)
+// for b after a, β·s(a→b) for a after b; only the β parts for a pair over
+// the floor with its reverse's deltas (r.co).
+func scoreLists(pairs []released, p *Params) map[string]map[string]float64 {
 	scores := map[string]map[string]float64{}
 	add := func(from, to string, v float64) {
 		m := scores[from]
@@ -136,72 +187,66 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 			add(r.key.to, r.key.from, p.CoOccurrence*r.v)
 		}
 	}
-	top := 0.0
-	for _, v := range pops {
-		top = max(top, v)
-	}
-	all := map[string]*wire.ItemWeights{}
-	get := func(id string) *wire.ItemWeights {
-		it := all[id]
-		if it == nil {
-			it = &wire.ItemWeights{ID: id}
-			all[id] = it
-		}
-		return it
-	}
-	for id, v := range pops {
-		get(id).Pop = quantize(v / top)
-	}
+	return scores
+}
+
+// fillCut fills the free places of each neighbour list (under
+// p.Neighbors) with the pairs over k that the pair share cut under the
+// pair cap (scores), strongest first, after the direct neighbours, at
+// p.ShareFill times their score over the list's strongest (best; their
+// own strongest for an item with no direct neighbour). Like the second
+// hop it leaves a full list as it is.
+func fillCut(get func(string) *wire.ItemWeights, scores map[string]map[string]float64, best map[string]float64, p *Params) {
 	for from, m := range scores {
-		nbs := make([]wire.Neighbor, 0, len(m))
-		best := 0.0
+		it := get(from)
+		free := p.Neighbors - len(it.Next)
+		if free <= 0 {
+			continue
+		}
+		for _, nb := range it.Next {
+			delete(m, nb.ID)
+		}
+		b := best[from]
+		fill := make([]wire.Neighbor, 0, len(m))
 		for to, v := range m {
-			best = max(best, v)
-			nbs = append(nbs, wire.Neighbor{ID: to, W: float32(v)})
+			fill = append(fill, wire.Neighbor{ID: to, W: float32(v)})
+			if best[from] == 0 {
+				b = max(b, v)
+			}
 		}
-		slices.SortFunc(nbs, func(a, b wire.Neighbor) int { return cmp.Or(cmp.Compare(b.W, a.W), cmp.Compare(a.ID, b.ID)) })
-		nbs = nbs[:min(len(nbs), p.Neighbors)]
-		for i := range nbs {
-			nbs[i].W = quantize(float64(m[nbs[i].ID]) / best)
+		slices.SortFunc(fill, func(a, b wire.Neighbor) int { return cmp.Or(cmp.Compare(b.W, a.W), cmp.Compare(a.ID, b.ID)) })
+		fill = fill[:min(len(fill), free)]
+		for i := range fill {
+			fill[i].W = quantize(p.ShareFill * m[fill[i].ID] / b)
 		}
-		get(from).Next = nbs
+		it.Next = append(slices.Clip(it.Next), fill...)
 	}
-	secondHop(all, p)
-	out := make([]wire.ItemWeights, 0, len(all))
-	for _, it := range all {
-		out = append(out, *it)
-	}
-	slices.SortFunc(out, func(a, b wire.ItemWeights) int { return cmp.Compare(a.ID, b.ID) })
-	return out
 }
 
 // secondHop fills the free places of each neighbour list (under
 // p.Neighbors) with the item's second hop, scored p.Hop·w(a→b)·w(b→c)
 // summed over the direct neighbours b, strongest first, after the direct
-// neighbours (see Params.Hop). It reads only the direct lists, so a
-// filler never leads to another, and leaves a full list as it is: a
+// neighbours and the pair share's fill (see Params.Hop). It walks only
+// the direct lists (direct, before any fill), so a filler never leads to
+// another, and leaves a full list as it is: a
 // popular item's list, the one an attacker most wants, keeps only pairs
 // that cleared its own floors.
-func secondHop(all map[string]*wire.ItemWeights, p *Params) {
+func secondHop(all map[string]*wire.ItemWeights, direct map[string][]wire.Neighbor, p *Params) {
 	if !(p.Hop > 0) {
 		return
 	}
-	direct := make(map[string][]wire.Neighbor, len(all))
-	for id, it := range all {
-		direct[id] = it.Next
-	}
 	fill := map[string]float64{}
 	for id, it := range all {
-		nbs := direct[id]
-		if len(nbs) == 0 || len(nbs) >= p.Neighbors {
+		nbs := it.Next // the direct neighbours and the share's fill
+		if len(direct[id]) == 0 || len(nbs) >= p.Neighbors {
 			continue
 		}
 		clear(fill)
-		fill[id] = -1 // the item itself and its direct neighbours are no fillers
+		fill[id] = -1 // the item itself and its neighbours are no fillers
 		for _, b := range nbs {
 			fill[b.ID] = -1
 		}
-		for _, b := range nbs {
+		for _, b := range direct[id] {
 			for _, c := range direct[b.ID] {
 				if v := fill[c.ID]; v >= 0 {
 					fill[c.ID] = v + p.Hop*float64(b.W)*float64(c.W)

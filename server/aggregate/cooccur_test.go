@@ -109,6 +109,7 @@ func TestWeightsPairShareBothDirections(t *testing.T) {
 		{6, 6, true},  // 6 + 6 >= 0.1·106 (and t → a alone is under t's share too)
 	} {
 		p := aggregate.DefaultParams
+		p.ShareFill = 0 // the share's cut itself
 		s := aggregate.NewState()
 		for range 100 {
 			s.Fold(pairDelta("a", "x"), s.Cursor+1, t0, &p)
@@ -169,5 +170,44 @@ func TestWeightsSecondHop(t *testing.T) {
 		if it.ID == "a" && len(it.Next) != 1 {
 			t.Errorf("without the second hop a's neighbours = %v, want b alone", it.Next)
 		}
+	}
+}
+
+// TestWeightsShareFill checks that a pair over k but under the pair
+// share fills a short neighbour list after the direct neighbours, at
+// ShareFill times its score, and stays out of a full list and of every
+// list with ShareFill 0.
+func TestWeightsShareFill(t *testing.T) {
+	p := aggregate.DefaultParams
+	p.CoOccurrence, p.Neighbors, p.Hop, p.ShareFill = 0, 2, 0, 0.5
+	s := aggregate.NewState()
+	for _, c := range []struct {
+		from, to string
+		n        int
+	}{
+		{"a", "x", 100}, {"a", "t", 6}, // 6 < 0.1·106: cut
+		{"b", "y", 100}, {"b", "z", 100}, {"b", "t", 6}, // b's list is full
+	} {
+		for range c.n {
+			s.Fold(pairDelta(c.from, c.to), s.Cursor+1, t0, &p)
+		}
+	}
+	lists := func() map[string][]wire.Neighbor {
+		got := map[string][]wire.Neighbor{}
+		for _, it := range s.Weights(&p, nil) {
+			got[it.ID] = it.Next
+		}
+		return got
+	}
+	got := lists()
+	if want := []wire.Neighbor{{ID: "x", W: 1}, {ID: "t", W: aggregateQuantize(0.5 * 6 / 100)}}; !slices.Equal(got["a"], want) {
+		t.Errorf("a's neighbours = %v, want %v", got["a"], want)
+	}
+	if want := []wire.Neighbor{{ID: "y", W: 1}, {ID: "z", W: 1}}; !slices.Equal(got["b"], want) {
+		t.Errorf("b's neighbours = %v, want %v (full: no fill)", got["b"], want)
+	}
+	p.ShareFill = 0
+	if got := lists(); len(got["a"]) != 1 {
+		t.Errorf("without the share's fill a's neighbours = %v, want x alone", got["a"])
 	}
 }

@@ -261,17 +261,24 @@ func TestWeights(t *testing.T) {
 }
 
 // TestWeightsPairShare checks that a pair after an item needs PairShare of
-// the item's support, or PairCap deltas, whichever is less.
+// the item's support, or PairCap deltas, whichever is less, to be a direct
+// neighbour; and that with ShareFill it fills the list from k deltas on
+// while the share, not the cap, is what it lacks: after an item whose
+// share reaches the cap it still needs PairCap deltas to be published.
 func TestWeightsPairShare(t *testing.T) {
 	for _, c := range []struct {
-		honest int // deltas with a → x
-		want   int // attacker deltas a → t needed
+		honest int     // deltas with a → x
+		fill   float64 // ShareFill
+		want   int     // attacker deltas a → t needed
 	}{
-		{0, 5},     // k
-		{100, 12},  // 0.1·(100+m) <= m
-		{1000, 20}, // PairCap
+		{0, 0, 5},     // k
+		{100, 0, 12},  // 0.1·(100+m) <= m
+		{1000, 0, 20}, // PairCap
+		{100, 0.5, 5}, // k: a short list's fill
+		{1000, 0.5, 20},
 	} {
 		p := aggregate.DefaultParams
+		p.ShareFill = c.fill
 		s := aggregate.NewState()
 		for i := 0; i < c.honest; i++ {
 			s.Fold(pairDelta("a", "x"), s.Cursor+1, t0, &p)
@@ -286,7 +293,7 @@ func TestWeightsPairShare(t *testing.T) {
 			}
 		}
 		if got != c.want {
-			t.Errorf("after %d honest deltas, %d attacker deltas planted a → t; want %d", c.honest, got, c.want)
+			t.Errorf("after %d honest deltas, share fill %v, %d attacker deltas planted a → t; want %d", c.honest, c.fill, got, c.want)
 		}
 	}
 }

@@ -118,6 +118,7 @@ func flags(c *config, stderr io.Writer, head string) *flag.FlagSet {
 	fs.Float64Var(&p.CoOccurrence, "co-occurrence", p.CoOccurrence, "`weight` of co-occurrence (either direction) against the sequential rule (from → to, weight 1)")
 	fs.Float64Var(&p.PairShare, "pair-share", p.PairShare, "a pair becomes a neighbour only with this `share` of its from-item's pair support (planting a pair after a popular item then takes many deltas)")
 	fs.Float64Var(&p.PairCap, "pair-cap", p.PairCap, "what --pair-share asks of a pair at most, in `deltas`")
+	fs.Float64Var(&p.ShareFill, "share-fill", p.ShareFill, "fill a short neighbour list with the pairs --pair-share cut under --pair-cap, at this `weight` of their score (0: drop them)")
 	fs.IntVar(&p.PairCohort, "pair-cohort", p.PairCohort, "publish a pair only once this many `deltas` carried it (k if lower)")
 	fs.DurationVar(&p.HalfLife, "half-life", p.HalfLife, "half-life of every aggregated sum, so that old input (poisoned or not) fades; 0: no decay")
 	fs.Int64Var(&p.KeepBytes, "keep-bytes", p.KeepBytes, "memory `bytes` of one site's aggregate; past it the entries with the fewest contributors are pruned")

@@ -26,6 +26,7 @@ var variantFields = map[string]func(p *aggregate.Params, v float64){
 	"pairshare":    func(p *aggregate.Params, v float64) { p.PairShare = v },
 	"paircap":      func(p *aggregate.Params, v float64) { p.PairCap = v },
 	"cooccurrence": func(p *aggregate.Params, v float64) { p.CoOccurrence = v },
+	"sharefill":    func(p *aggregate.Params, v float64) { p.ShareFill = v },
 	"hop":          func(p *aggregate.Params, v float64) { p.Hop = v },
 	"headitems":    func(p *aggregate.Params, v float64) { p.HeadItems = int(v) },
 	"shardbytes":   func(p *aggregate.Params, v float64) { p.ShardBytes = int(v) },
