@@ -437,7 +437,7 @@ func TestExplanations(t *testing.T) {
 			{Kind: wire.KindView, Item: ptr(catalogue["gown-1"])}, {Kind: wire.KindView, Item: ptr(catalogue["heels-3"])}},
 			wire.Config{}, items("clutch-2", "mug-4"), "clutch-2", wire.ReasonSession, "heels-3"},
 		{"history names the earlier visits' item", []wire.Event{ // one visit's burst weighs little (TestLastingAndSession)
-			{Kind: wire.KindPurchase, Item: ptr(catalogue["heels-3"])},
+			{Kind: wire.KindView, Item: ptr(catalogue["heels-3"])},
 			{Kind: wire.KindView, Time: at(day), Item: ptr(catalogue["heels-3"])},
 			{Kind: wire.KindView, Time: at(2 * day), Item: ptr(catalogue["heels-3"])},
 			{Kind: wire.KindView, Time: at(3 * day), Item: ptr(catalogue["mug-4"])}},
@@ -473,6 +473,30 @@ func TestExplanations(t *testing.T) {
 		}
 		if res.Items[0].ID != tc.id {
 			t.Errorf("%s: %v, want %s first", tc.name, ids(res), tc.id)
+		}
+	}
+}
+
+// TestBoughtVotesNoMore checks that an item bought on an earlier visit
+// lends its neighbours nothing through the history, while the same item
+// only viewed as long does: its neighbours are its substitutes (the
+// gift buyer's next visit, demo-site/e2e TestScenario5GiftBuyerOverVisits).
+func TestBoughtVotesNoMore(t *testing.T) {
+	x := index(outfitWeights())
+	day := float64(24 * 60)
+	for _, kind := range []wire.Kind{wire.KindView, wire.KindPurchase} {
+		p := profile.New()
+		for _, e := range []wire.Event{
+			{Kind: kind, Time: at(0), Item: ptr(catalogue["heels-3"])},
+			{Kind: wire.KindView, Time: at(day), Item: ptr(catalogue["heels-3"])},
+			{Kind: wire.KindView, Time: at(3 * day), Item: ptr(catalogue["mug-4"])},
+		} {
+			p.Observe(&e)
+		}
+		res := rank(p, &wire.Config{}, x, wire.RankRequest{Candidates: items("clutch-2", "tent-7")}, wire.ArmTreatment)
+		_, it := find(t, res, "clutch-2")
+		if history := it.Reason == wire.ReasonHistory && it.Ref == "heels-3"; history != (kind == wire.KindView) {
+			t.Errorf("heels-3 by %v: clutch-2 explained as %v %q", kind, it.Reason, it.Ref)
 		}
 	}
 }

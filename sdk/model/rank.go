@@ -181,9 +181,12 @@ func (in *Input) score(items []scored) {
 	}
 	// Earlier visits, faded: a session's items share 1 (profile.History),
 	// so an item votes fully once it held a whole session's attention,
-	// or parts of several.
+	// or parts of several. A bought item votes no more: its neighbours
+	// are what was viewed beside it, its substitutes (more dresses after
+	// a dress bought as a gift), and what goes with it comes back as its
+	// refills once due.
 	for _, m := range p.History {
-		if n, ok := x.num[m.Key]; ok {
+		if n, ok := x.num[m.Key]; ok && !boughtID(p, m.Key) {
 			mw := min(profile.Decay(m.W, m.Time, now, profile.HalfLife), 1)
 			x.vote(n, w.History*mw, wire.ReasonHistory, m.Key)
 		}
@@ -233,6 +236,16 @@ func (in *Input) score(items []scored) {
 			s.source = wire.SourceModel
 		}
 	}
+}
+
+// boughtID reports whether the visitor bought the item id.
+func boughtID(p *profile.Profile, id string) bool {
+	for _, b := range p.Purchases {
+		if bid, _ := profile.SplitKey(b.Key); bid == id {
+			return true
+		}
+	}
+	return false
 }
 
 // refill is a purchase due for its refills.
