@@ -17,6 +17,9 @@ type released struct {
 	key pairKey
 	v   float64
 	co  bool // over the floor only with the reverse pair's deltas: co-occurrence only
+	// oneWay: the pair and its reverse fall short of the pair share of the
+	// to-item's support, so the pair adds nothing to the to-item's list.
+	oneWay bool
 }
 
 // Weights builds the items of a model version from the aggregate's clear
@@ -29,8 +32,9 @@ type released struct {
 // deltas; with noise (central DP), its decayed sum plus noise() must also
 // clear p.Threshold() (DP selection), and only noisy sums are used from
 // then on. A pair must also carry, with its reverse (a co-occurrence),
-// PairShare of its from-item's released support, or PairCap. Items come
-// back sorted by id.
+// PairShare of its from-item's released support, or PairCap; it adds
+// co-occurrence to its to-item's list only if it carries as much of the
+// to-item's support. Items come back sorted by id.
 //
 // The floor of a pair counts its deltas in both directions: a → b below it
 // still feeds the co-occurrence of a and b when a → b and b → a together
@@ -107,7 +111,12 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 		}
 		kept := pairs[:0]
 		for _, r := range pairs {
-			if r.v+reverse[r.key] >= min(p.PairShare*support[r.key.from], p.PairCap) {
+			if both := r.v + reverse[r.key]; both >= min(p.PairShare*support[r.key.from], p.PairCap) {
+				// Its co-occurrence in the to-item's list meets the same
+				// test against the to-item's support: else b → a, checked
+				// against the attacker's b alone, would plant b after a
+				// popular a with k deltas.
+				r.oneWay = both < min(p.PairShare*support[r.key.to], p.PairCap)
 				kept = append(kept, r)
 			} else if p.ShareFill > 0 && p.PairShare*support[r.key.from] < p.PairCap {
 				cut = append(cut, r) // the share cut it, not the cap: a fill
@@ -163,7 +172,8 @@ func assemble(p *Params, pops map[string]float64, pairs []released) []wire.ItemW
 
 // scoreLists sums the pairs' scores into lists by from-item: (1+β)·s(a→b)
 // for b after a, β·s(a→b) for a after b; only the β parts for a pair over
-// the floor with its reverse's deltas (r.co).
+// the floor with its reverse's deltas (r.co), and none for a after b when
+// the pair is short of b's pair share (r.oneWay).
 func scoreLists(pairs []released, p *Params) map[string]map[string]float64 {
 	scores := map[string]map[string]float64{}
 	add := func(from, to string, v float64) {
@@ -178,12 +188,14 @@ func scoreLists(pairs []released, p *Params) map[string]map[string]float64 {
 		if r.co {
 			if p.CoOccurrence > 0 {
 				add(r.key.from, r.key.to, p.CoOccurrence*r.v)
-				add(r.key.to, r.key.from, p.CoOccurrence*r.v)
+				if !r.oneWay {
+					add(r.key.to, r.key.from, p.CoOccurrence*r.v)
+				}
 			}
 			continue
 		}
 		add(r.key.from, r.key.to, (1+p.CoOccurrence)*r.v)
-		if p.CoOccurrence > 0 {
+		if p.CoOccurrence > 0 && !r.oneWay {
 			add(r.key.to, r.key.from, p.CoOccurrence*r.v)
 		}
 	}

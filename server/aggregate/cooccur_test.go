@@ -133,6 +133,43 @@ func TestWeightsPairShareBothDirections(t *testing.T) {
 	}
 }
 
+// TestWeightsReverseMeetsShare checks that a pair b → a puts b into a's
+// list (its co-occurrence) only with the pair share of a's support, as
+// a → b would: b's own support, an attacker's alone, does not do.
+func TestWeightsReverseMeetsShare(t *testing.T) {
+	for _, c := range []struct {
+		ba   int  // deltas b → a
+		want bool // b in a's list
+	}{
+		// a's support: its 100 deltas and the pair's, which name a too.
+		{6, false}, // 6 < 0.1·106: planted by k deltas without the check
+		{12, true}, // 12 >= 0.1·112
+	} {
+		p := aggregate.DefaultParams
+		p.ShareFill, p.Hop = 0, 0
+		s := aggregate.NewState()
+		for range 100 {
+			s.Fold(pairDelta("a", "x"), s.Cursor+1, t0, &p)
+		}
+		for range c.ba {
+			s.Fold(pairDelta("b", "a"), s.Cursor+1, t0, &p)
+		}
+		next := map[string][]wire.Neighbor{}
+		for _, it := range s.Weights(&p, nil) {
+			next[it.ID] = it.Next
+		}
+		has := func(from, to string) bool {
+			return slices.ContainsFunc(next[from], func(nb wire.Neighbor) bool { return nb.ID == to })
+		}
+		if got := has("a", "b"); got != c.want {
+			t.Errorf("b → a in %d deltas: b is a's neighbour %v, want %v", c.ba, got, c.want)
+		}
+		if !has("b", "a") {
+			t.Errorf("b → a in %d deltas: a is not b's neighbour", c.ba)
+		}
+	}
+}
+
 // TestWeightsSecondHop checks that a short neighbour list is filled with
 // the second hop, after the direct neighbours and weaker than the hop it
 // goes through, that a full list is left as it is, and that a filler

@@ -12,7 +12,8 @@
 // than its impression, a purchase than its click). Sums decay with a half-life (HalfLife), so bad input fades.
 // Nothing derived from a delta is published before MinCohort distinct
 // deltas contributed to the same pair or item, a pair also needs a share
-// of its from-item's support (PairShare, up to PairCap deltas), and an
+// of its from-item's support (PairShare, up to PairCap deltas), and of its
+// to-item's to count in the to-item's list as co-occurrence, and an
 // optional central DP mode adds Gaussian noise to every released sum and
 // selects the keys published by their noisy sums; Params says what one
 // release costs in zCDP (Rho) and (ε, δ), which package publish accounts

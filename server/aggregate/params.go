@@ -60,7 +60,9 @@ type Params struct {
 	// count of deltas with any pair out of it) a pair needs, with its
 	// reverse (a delta counts in one direction only), to be a
 	// neighbour: planting a pair after a popular item then takes many
-	// deltas, not k.
+	// deltas, not k. A pair b → a adds co-occurrence to a's list only
+	// with the same share of a's support (else b → a, checked against
+	// the attacker's b alone, would plant b after a with k deltas).
 	PairShare float64
 	// PairCap caps what PairShare asks of a pair, in (decayed) deltas: past
 	// it, a popular item's long tail of neighbours stays.

@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/tailorhq/tailor/sdk/wire"
+)
+
+// TestAttackReverse measures whether an attacker who wants his item b in
+// the neighbour list of a popular item a plants it more cheaply through
+// the reverse pair b → a than through a → b. The pair share checks a pair
+// against its from-item's support: a → b against a's, which honest
+// shoppers make large, but b → a against b's, which is the attacker's
+// own; and a published b → a adds co-occurrence toward b to a's list.
+//
+// On TestAttackCost's bench (2,000 honest shoppers of the demo on
+// tailor.wasm, default parameters) it finds the fewest deltas, each
+// carrying the one pair and naming both items, that get b into the most
+// popular item's published list and into a new visitor's top 5 after a
+// click on it, by a → b and by b → a (and into its list's first 5). The reverse pair may not be cheaper
+// than the direct one, nor under minPairCost.
+func TestAttackReverse(t *testing.T) {
+	const honest = 2000
+	b := newAttackBench(t, honest)
+	pops := slices.Clone(b.weights(0, nil))
+	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
+	most, least := pops[0].ID, pops[len(pops)-1].ID
+
+	plant := func(from, to string) func(i int) wire.Delta {
+		return func(i int) wire.Delta {
+			items := []wire.Count{{ID: from, N: 1}, {ID: to, N: 1}}
+			slices.SortFunc(items, func(a, b wire.Count) int { return cmp.Compare(a.ID, b.ID) })
+			d := wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: wire.MaxDeltaWeight}}, Items: items}
+			copy(d.ID[:], fmt.Sprintf("rev-%d", i))
+			return d
+		}
+	}
+	type cost struct{ published, first5, shown int }
+	measure := func(attack func(i int) wire.Delta) cost {
+		return cost{
+			published: smallest(2*honest, func(m int) bool { return neighbor(b.weights(m, attack), most, least) }),
+			first5:    smallest(2*honest, func(m int) bool { return place(b.weights(m, attack), most, least) < 5 }),
+			shown: smallest(2*honest, func(m int) bool {
+				return slices.Contains(b.rank(t, b.weights(m, attack), most), least)
+			}),
+		}
+	}
+	direct, reverse := measure(plant(most, least)), measure(plant(least, most))
+	t.Logf("%s into the list of %s (most popular, %d neighbours): %s → %s published from %d deltas, in the list's first 5 from %d, in the top %d after a click from %d; %s → %s from %d, %d and %d",
+		least, most, len(pops[0].Next), most, least, direct.published, direct.first5, topK, direct.shown, least, most, reverse.published, reverse.first5, reverse.shown)
+	if reverse.published < min(direct.published, minPairCost) {
+		t.Errorf("%d deltas of %s → %s put %s into the list of %s; a → b needs %d, want at least %d", reverse.published, least, most, least, most, direct.published, minPairCost)
+	}
+	if reverse.first5 < direct.first5 {
+		t.Errorf("%d deltas of %s → %s put %s into the first 5 neighbours of %s; a → b needs %d", reverse.first5, least, most, least, most, direct.first5)
+	}
+	if reverse.shown < direct.shown {
+		t.Errorf("%d deltas of %s → %s put %s into the top %d after a click on %s; a → b needs %d", reverse.shown, least, most, least, topK, most, direct.shown)
+	}
+}
+
+// place returns to's place in from's published neighbours (0 first), or
+// wire.MaxNeighbors if it is not there.
+func place(ws []wire.ItemWeights, from, to string) int {
+	i, ok := slices.BinarySearchFunc(ws, from, func(it wire.ItemWeights, id string) int { return cmp.Compare(it.ID, id) })
+	if !ok {
+		return wire.MaxNeighbors
+	}
+	if j := slices.IndexFunc(ws[i].Next, func(nb wire.Neighbor) bool { return nb.ID == to }); j >= 0 {
+		return j
+	}
+	return wire.MaxNeighbors
+}
