@@ -31,8 +31,7 @@ func TestAttackPairOnly(t *testing.T) {
 	const honest = 2000
 	b := newAttackBench(t, honest)
 	clean := b.weights(0, nil)
-	pops := slices.Clone(clean)
-	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
+	pops := byPopularity(clean)
 	// The most popular item; running-shoes-1, the rarely seen item;
 	// and a product no honest delta named yet (new in the catalogue), whose
 	// pairs' support is the attacker's. The pair leads to the least popular

@@ -25,8 +25,7 @@ import (
 func TestAttackReverse(t *testing.T) {
 	const honest = 2000
 	b := newAttackBench(t, honest)
-	pops := slices.Clone(b.weights(0, nil))
-	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
+	pops := byPopularity(b.weights(0, nil))
 	most, least := pops[0].ID, pops[len(pops)-1].ID
 
 	plant := func(from, to string) func(i int) wire.Delta {

@@ -51,6 +51,14 @@ type attackBench struct {
 	seq    uint64
 }
 
+// byPopularity returns the items of a model version, most popular first
+// (ties by id, so that the order is the same in every run).
+func byPopularity(items []wire.ItemWeights) []wire.ItemWeights {
+	pops := slices.Clone(items)
+	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
+	return pops
+}
+
 func newAttackBench(t *testing.T, honest int) *attackBench {
 	t.Helper()
 	st := demosite.Site("http://localhost")
