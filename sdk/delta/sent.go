@@ -2,22 +2,22 @@ package delta
 
 // MaxSent bounds how many items a device remembers its deltas named.
 // No two deltas of one device name the same item, as long as it is
-// remembered (AddPair leaves out pairs through an item sent before), for
+// remembered (AddView and AddPair leave an item sent before out), for
 // two reasons. The operator must not learn which deltas come from one
 // device: a delta whose pair starts at the item an earlier delta ended
 // at links the two, and chained they give the visit's click path away
 // (server/e2e TestLinkage). And the server's k floor counts deltas, not
 // devices: a device that sent the same pair in every delta would put one
 // visitor's rare pair over the floor alone after k page views. 512 is
-// 64 deltas' worth of full samples (SampledPairs, two items each) in
+// about 170 full blocks (Block items each), or 100 full deltas, in
 // 2 KB of the profile (4-byte hashes, oldest first); past it the oldest
 // is forgotten, so a visitor names an item again only after 512 others.
 const MaxSent = 512
 
 // hashKey is the FNV-1a, 32 bits, of an item id. The sent set keeps
 // hashes so that the profile stays small; a collision only holds a fresh
-// item back. Not inlined: one copy serves AddPair and sample (guest
-// size).
+// item back. Not inlined: one copy serves AddPair, AddView and send
+// (guest size).
 //
 //go:noinline
 func hashKey(id string) uint32 {
