@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"testing"
@@ -50,11 +49,7 @@ func TestAttackPairOnly(t *testing.T) {
 		delta func(from string, i int) wire.Delta
 	}
 	attackers := []attacker{
-		{"from and to named", func(from string, i int) wire.Delta {
-			items := []wire.Count{{ID: from, N: 1}, {ID: to, N: 1}}
-			slices.SortFunc(items, func(a, b wire.Count) int { return cmp.Compare(a.ID, b.ID) })
-			return wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: items}
-		}},
+		{"from and to named", func(from string, i int) wire.Delta { return pairAttack("po", from, to, 1)(i) }},
 		{"to named", func(from string, i int) wire.Delta {
 			return wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: 1}}, Items: []wire.Count{{ID: to, N: 1}}}
 		}},
@@ -77,12 +72,9 @@ func TestAttackPairOnly(t *testing.T) {
 			}
 			cost[a.name] = smallest(100, func(m int) bool { return neighbor(b.weights(m, attack), from, to) }) // 101: not even by 100
 		}
-		var pop float32
-		if i := slices.IndexFunc(clean, func(it wire.ItemWeights) bool { return it.ID == from }); i >= 0 {
-			pop = clean[i].Pop
-		}
+		it, _ := item(clean, from)
 		t.Logf("%s (popularity %.3f) → %s published from: %d deltas naming both, %d naming to, %d pair-only",
-			from, pop, to, cost["from and to named"], cost["to named"], cost["pair only"])
+			from, it.Pop, to, cost["from and to named"], cost["to named"], cost["pair only"])
 		if cost["pair only"] < cost["to named"] {
 			t.Errorf("%s → %s: pair-only deltas plant it with %d, deltas naming an item needed %d", from, to, cost["pair only"], cost["to named"])
 		}

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"cmp"
-	"fmt"
 	"slices"
 	"testing"
 
@@ -28,15 +26,6 @@ func TestAttackReverse(t *testing.T) {
 	pops := byPopularity(b.weights(0, nil))
 	most, least := pops[0].ID, pops[len(pops)-1].ID
 
-	plant := func(from, to string) func(i int) wire.Delta {
-		return func(i int) wire.Delta {
-			items := []wire.Count{{ID: from, N: 1}, {ID: to, N: 1}}
-			slices.SortFunc(items, func(a, b wire.Count) int { return cmp.Compare(a.ID, b.ID) })
-			d := wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: wire.MaxDeltaWeight}}, Items: items}
-			copy(d.ID[:], fmt.Sprintf("rev-%d", i))
-			return d
-		}
-	}
 	type cost struct{ published, first5, shown int }
 	measure := func(attack func(i int) wire.Delta) cost {
 		return cost{
@@ -47,7 +36,7 @@ func TestAttackReverse(t *testing.T) {
 			}),
 		}
 	}
-	direct, reverse := measure(plant(most, least)), measure(plant(least, most))
+	direct, reverse := measure(pairAttack("rev", most, least, wire.MaxDeltaWeight)), measure(pairAttack("rev", least, most, wire.MaxDeltaWeight))
 	t.Logf("%s into the list of %s (most popular, %d neighbours): %s → %s published from %d deltas, in the list's first 5 from %d, in the top %d after a click from %d; %s → %s from %d, %d and %d",
 		least, most, len(pops[0].Next), most, least, direct.published, direct.first5, topK, direct.shown, least, most, reverse.published, reverse.first5, reverse.shown)
 	if reverse.published < min(direct.published, minPairCost) {
@@ -59,17 +48,4 @@ func TestAttackReverse(t *testing.T) {
 	if reverse.shown < direct.shown {
 		t.Errorf("%d deltas of %s → %s put %s into the top %d after a click on %s; a → b needs %d", reverse.shown, least, most, least, topK, most, direct.shown)
 	}
-}
-
-// place returns to's place in from's published neighbours (0 first), or
-// wire.MaxNeighbors if it is not there.
-func place(ws []wire.ItemWeights, from, to string) int {
-	i, ok := slices.BinarySearchFunc(ws, from, func(it wire.ItemWeights, id string) int { return cmp.Compare(it.ID, id) })
-	if !ok {
-		return wire.MaxNeighbors
-	}
-	if j := slices.IndexFunc(ws[i].Next, func(nb wire.Neighbor) bool { return nb.ID == to }); j >= 0 {
-		return j
-	}
-	return wire.MaxNeighbors
 }
