@@ -1,17 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // What TestLinkage allows, as PRIVACY.md states it: linked by content to
@@ -62,21 +59,13 @@ func TestLinkage(t *testing.T) {
 
 func linkage(t *testing.T, products int) {
 	const shoppers, seed = 1500, 11
-	c, err := demosite.Synthetic(products)
-	if err != nil {
-		t.Fatal(err)
-	}
-	large := sim.NewLarge(c)
-	st := demosite.Site("http://localhost")
-	cfg := st.Config()
+	large, cfg := largeShop(t, products)
 	start := t0
-	perDevice := make([][]linkDelta, shoppers)
 	clicked := make([][]string, shoppers) // each device's distinct clicks in order
 	forward := make([][2]int, shoppers)   // each device's pairs the click order's way, and all its pairs
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err = pool.Run(context.Background(), shoppers, func(in *harness.Instance, i int) error {
+	all := arrivals(t, shoppers, func(d linkDelta) time.Time { return d.at }, func(in *harness.Instance, i int) (out []linkDelta, err error) {
 		if err := in.Init(cfg); err != nil {
-			return err
+			return nil, err
 		}
 		at := start.Add(time.Duration(i) * 10 * time.Second)
 		for j, p := range large.Session(seed, i) {
@@ -85,18 +74,14 @@ func linkage(t *testing.T, products int) {
 			}
 			at = at.Add(time.Duration(20+j*7) * time.Second)
 			if err := in.Track(sim.Event(wire.KindClick, &p, at)); err != nil {
-				return err
+				return nil, err
 			}
-			b, err := in.TakeDelta()
+			d, size, err := takeDelta(in)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if len(b) == 0 {
+			if size == 0 {
 				continue
-			}
-			var d wire.Delta
-			if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-				return err
 			}
 			ld := linkDelta{device: i, at: at}
 			name := func(id string) {
@@ -115,18 +100,14 @@ func linkage(t *testing.T, products int) {
 			for _, it := range d.Items {
 				name(it.ID)
 			}
-			perDevice[i] = append(perDevice[i], ld)
+			out = append(out, ld)
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		t.Fatal(err)
+	perDevice := make([][]linkDelta, shoppers) // in the order each device sent them
+	for _, d := range all {
+		perDevice[d.device] = append(perDevice[d.device], d)
 	}
-	var all []linkDelta
-	for _, ds := range perDevice {
-		all = append(all, ds...)
-	}
-	slices.SortStableFunc(all, func(a, b linkDelta) int { return a.at.Compare(b.at) })
 
 	// link guesses, for each delta, the earlier delta within window (0:
 	// any earlier one) that shares most of its items.

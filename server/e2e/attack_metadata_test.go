@@ -1,20 +1,16 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	demosite "github.com/tailorhq/tailor/demo-site"
 	"github.com/tailorhq/tailor/demo-site/sim"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/wasm/harness"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // The loader's view of the model's freshness (server/api: the manifest's
@@ -147,18 +143,10 @@ func link(all []metaDelta, key func(*metaDelta) string, counts func(*metaDelta) 
 // the page loaded.
 func metaDeltas(t *testing.T, shoppers, openEvery int) []metaDelta {
 	const products, seed = 2000, 11
-	c, err := demosite.Synthetic(products)
-	if err != nil {
-		t.Fatal(err)
-	}
-	large := sim.NewLarge(c)
-	st := demosite.Site("http://localhost")
-	cfg := st.Config()
+	large, cfg := largeShop(t, products)
 	published := t0.Add(-time.Hour) // version 1
 	versionAt := func(at time.Time) uint32 { return 1 + uint32(at.Sub(published)/publishEvery) }
-	perDevice := make([][]metaDelta, shoppers)
-	pool := harnesstest.Runtime(t).NewPool(4, nil)
-	err = pool.Run(context.Background(), shoppers, func(in *harness.Instance, i int) error {
+	return arrivals(t, shoppers, func(d metaDelta) time.Time { return d.at }, func(in *harness.Instance, i int) (out []metaDelta, err error) {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)^0x5eed))
 		mode := wire.ModeAI
 		if rng.Float64() < sim.RulesShare {
@@ -188,26 +176,26 @@ func metaDeltas(t *testing.T, shoppers, openEvery int) []metaDelta {
 				cached, fetched = versionAt(at), at
 			}
 			if err := in.Init(cfg); err != nil {
-				return err
+				return nil, err
 			}
 			if saved != nil {
 				if err := in.LoadProfile(saved); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			if err := in.ApplyWeights(&wire.Weights{Version: held}); err != nil {
-				return err
+				return nil, err
 			}
 			p := &session[j]
 			var cands []wire.Item
-			for _, q := range c.Near(p, 12) {
+			for _, q := range large.Catalog.Near(p, 12) {
 				cands = append(cands, q.Item())
 			}
 			if _, err := in.Rank(&wire.RankRequest{Slot: "also", Candidates: cands, Limit: 6, Time: at.UnixMilli(), Ctx: sim.Context(at), Mode: mode}); err != nil {
-				return err
+				return nil, err
 			}
 			if err := in.Track(sim.Event(wire.KindClick, p, at.Add(5*time.Second))); err != nil {
-				return err
+				return nil, err
 			}
 			// pagehide: the next page's load, or half a minute for the
 			// last; on a page left open, the minute's sync
@@ -215,40 +203,27 @@ func metaDeltas(t *testing.T, shoppers, openEvery int) []metaDelta {
 			if open {
 				left = at.Add(time.Minute)
 			}
-			b, err := in.TakeDelta()
+			d, size, err := takeDelta(in)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if saved, err = in.SaveProfile(); err != nil {
-				return err
+				return nil, err
 			}
-			if len(b) == 0 {
+			if size == 0 {
 				continue
 			}
-			var d wire.Delta
-			if err := wire.Unmarshal(b, &d, "delta"); err != nil {
-				return err
-			}
-			md := metaDelta{device: i, open: open, at: left, model: d.Model, pairs: len(d.Pairs), size: len(b)}
+			md := metaDelta{device: i, open: open, at: left, model: d.Model, pairs: len(d.Pairs), size: size}
 			var arms []string
 			for _, a := range d.Arms {
 				arms = append(arms, a.Arm.String())
 				md.exposed = md.exposed || a.Exposed
 			}
 			md.arms = strings.Join(arms, ",")
-			perDevice[i] = append(perDevice[i], md)
+			out = append(out, md)
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []metaDelta
-	for _, ds := range perDevice {
-		all = append(all, ds...)
-	}
-	slices.SortStableFunc(all, func(a, b metaDelta) int { return a.at.Compare(b.at) })
-	return all
 }
 
 // TestLinkageOpenPages is TestLinkageByMetadata's attack on pages left

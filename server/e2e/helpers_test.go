@@ -395,3 +395,53 @@ func place(ws []wire.ItemWeights, from, to string) int {
 func neighbor(ws []wire.ItemWeights, from, to string) bool {
 	return place(ws, from, to) < wire.MaxNeighbors
 }
+
+// What the linkage attacks share (TestLinkage, TestLinkageByMetadata,
+// TestLinkageOpenPages): shoppers of a synthetic catalogue whose deltas
+// the operator sees in the order they arrive.
+
+// largeShop returns shoppers of a synthetic catalogue of n products
+// (demo-site/sim Large) and the demo site's configuration.
+func largeShop(t *testing.T, products int) (*sim.Large, wire.Config) {
+	t.Helper()
+	c, err := demosite.Synthetic(products)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := demosite.Site("http://localhost")
+	return sim.NewLarge(c), st.Config()
+}
+
+// takeDelta takes the delta a device syncs as its page is left, decoded,
+// and its size in bytes (0: nothing to sync).
+func takeDelta(in *harness.Instance) (wire.Delta, int, error) {
+	var d wire.Delta
+	b, err := in.TakeDelta()
+	if err != nil || len(b) == 0 {
+		return d, 0, err
+	}
+	return d, len(b), wire.Unmarshal(b, &d, "delta")
+}
+
+// arrivals runs shop for devices [0, n) on a pool of 4 instances and
+// returns what they all sync, in the order it arrives (by at; a device's
+// own in its order on a tie).
+func arrivals[T any](t *testing.T, n int, at func(T) time.Time, shop func(in *harness.Instance, i int) ([]T, error)) []T {
+	t.Helper()
+	perDevice := make([][]T, n)
+	pool := harnesstest.Runtime(t).NewPool(4, nil)
+	err := pool.Run(context.Background(), n, func(in *harness.Instance, i int) error {
+		var err error
+		perDevice[i], err = shop(in, i)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []T
+	for _, ds := range perDevice {
+		all = append(all, ds...)
+	}
+	slices.SortStableFunc(all, func(a, b T) int { return at(a).Compare(at(b)) })
+	return all
+}
