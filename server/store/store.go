@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -234,6 +235,26 @@ func (p *Publication) Check() error {
 	return nil
 }
 
+// NewBlobs is Publish's rule for blobs, applied once the store can say
+// which it holds: every blob the version refers to (Version.Blobs) is
+// stored already or given, else ErrMissingBlob. It returns the hashes of
+// the given blobs to store, each once, in the version's order; a blob
+// stored already is not written again. Every store calls it within its
+// transaction.
+func (p *Publication) NewBlobs(stored func(hash string) bool) ([]string, error) {
+	var add []string
+	for _, h := range p.Version.Blobs() {
+		if slices.Contains(add, h) || stored(h) {
+			continue
+		}
+		if _, ok := p.Blobs[h]; !ok {
+			return nil, fmt.Errorf("%w: %.12s", ErrMissingBlob, h)
+		}
+		add = append(add, h)
+	}
+	return add, nil
+}
+
 // Settings are a site's levers, set by its owner in the console: kept in
 // the store, not in a replica's memory, so that they survive a restart and
 // every replica sharing the store applies them. Each change of a lever
@@ -299,10 +320,10 @@ type Store interface {
 	Deltas(ctx context.Context, site string, after uint64, limit int) ([]Delta, error)
 
 	// Publish records a new version of a site atomically with its blobs and
-	// checkpoint. Its Number must follow the latest (Version.Follows), and
-	// every blob it refers to (Version.Blobs) must be given or already
-	// stored (ErrMissingBlob), and given blobs
-	// must match their hashes (ErrHashMismatch).
+	// checkpoint. Its Number must follow the latest (Version.Follows), every
+	// blob it refers to must be given or already stored
+	// (Publication.NewBlobs, ErrMissingBlob), and given blobs must match
+	// their hashes (ErrHashMismatch).
 	Publish(ctx context.Context, p Publication) error
 
 	// Latest returns a site's newest version, or ErrNotFound.

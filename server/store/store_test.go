@@ -46,6 +46,36 @@ func TestBlobs(t *testing.T) {
 	}
 }
 
+// TestNewBlobs: Publish's blob rule, as every store applies it.
+func TestNewBlobs(t *testing.T) {
+	v := store.Version{Site: "a", Config: "c", Shards: []store.Shard{{Index: 0, Hash: "s0"}, {Index: 1, Hash: "s0"}, {Index: 2, Hash: "s2"}}}
+	for _, tc := range []struct {
+		name    string
+		stored  []string
+		given   []string
+		want    []string
+		wantErr error
+	}{
+		{"all given, once each", nil, []string{"c", "s0", "s2"}, []string{"c", "s0", "s2"}, nil},
+		{"all stored", []string{"c", "s0", "s2"}, nil, nil, nil},
+		{"given and stored: not written again", []string{"c", "s0"}, []string{"c", "s2"}, []string{"s2"}, nil},
+		{"more given than referred to", []string{"c", "s0", "s2"}, []string{"x"}, nil, nil},
+		{"neither given nor stored", []string{"c"}, []string{"s0"}, nil, store.ErrMissingBlob},
+		{"nothing", nil, nil, nil, store.ErrMissingBlob},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := store.Publication{Version: v, Blobs: map[string][]byte{}}
+			for _, h := range tc.given {
+				p.Blobs[h] = []byte(h)
+			}
+			got, err := p.NewBlobs(func(h string) bool { return slices.Contains(tc.stored, h) })
+			if !errors.Is(err, tc.wantErr) || !slices.Equal(got, tc.want) {
+				t.Errorf("NewBlobs = %q, %v; want %q, %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
 func TestSettingsLog(t *testing.T) {
 	var s store.Settings
 	for i := range store.MaxAudit + 5 {

@@ -541,15 +541,13 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 			return err
 		}
 		blobs := tx.Bucket(bucketBlobs)
-		for _, h := range v.Blobs() {
-			if b, ok := p.Blobs[h]; ok {
-				if blobs.Get([]byte(h)) == nil {
-					if err := blobs.Put([]byte(h), b); err != nil {
-						return err
-					}
-				}
-			} else if blobs.Get([]byte(h)) == nil {
-				return fmt.Errorf("%w: %.12s", store.ErrMissingBlob, h)
+		add, err := p.NewBlobs(func(h string) bool { return blobs.Get([]byte(h)) != nil })
+		if err != nil {
+			return err
+		}
+		for _, h := range add {
+			if err := blobs.Put([]byte(h), p.Blobs[h]); err != nil {
+				return err
 			}
 		}
 		if err := vb.Put(u32(v.Number), js); err != nil {

@@ -406,18 +406,14 @@ func (s *DB) Publish(ctx context.Context, p store.Publication) error {
 		}); err != nil {
 			return err
 		}
-		for _, h := range refs {
-			if stored[h] {
-				continue
-			}
-			b, ok := p.Blobs[h]
-			if !ok {
-				return fmt.Errorf("%w: %.12s", store.ErrMissingBlob, h)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`, h, b); err != nil {
+		add, err := p.NewBlobs(func(h string) bool { return stored[h] })
+		if err != nil {
+			return err
+		}
+		for _, h := range add {
+			if _, err := tx.Exec(ctx, `INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING`, h, p.Blobs[h]); err != nil {
 				return err
 			}
-			stored[h] = true
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO versions (site, number, created, doc) VALUES ($1, $2, $3, $4)`,
 			v.Site, int64(v.Number), v.Created, js); err != nil {
