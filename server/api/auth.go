@@ -36,8 +36,8 @@ func (s *Server) authorized(r *http.Request, st *site.Site) bool {
 	}
 	h := hashToken(token)
 	ok := s.hasAdmin && subtle.ConstantTimeCompare(h[:], s.admin[:]) == 1
-	if st != nil && st.OwnerHash != nil {
-		ok = subtle.ConstantTimeCompare(h[:], st.OwnerHash) == 1 || ok
+	if st != nil {
+		ok = st.Owns(h) || ok
 	}
 	return ok
 }

@@ -348,7 +348,7 @@ func (c *Console) credential(token string) (admin bool, owner *site.Site) {
 	admin = c.hasAdmin && subtle.ConstantTimeCompare(h[:], c.admin[:]) == 1
 	for _, key := range c.sites.Keys() {
 		st, _ := c.sites.Get(key)
-		if st.OwnerHash != nil && subtle.ConstantTimeCompare(h[:], st.OwnerHash) == 1 {
+		if st.Owns(h) {
 			owner = st
 		}
 	}

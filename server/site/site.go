@@ -31,6 +31,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -115,6 +116,14 @@ func NewToken() (token string, sha256Hex string) {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// Owns reports whether sum, the SHA-256 of a token, is the site's
+// OwnerHash (false for a site without an owner: no sum has its length).
+// The comparison takes constant time: its timing tells nothing of either
+// token. The API's bearer tokens and the console's sign-in both ask it.
+func (s *Site) Owns(sum [sha256.Size]byte) bool {
+	return subtle.ConstantTimeCompare(sum[:], s.OwnerHash) == 1
 }
 
 // MaxCatalog bounds a site's Catalog.

@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -59,8 +60,17 @@ func TestNewToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := set.Get("s"); fmt.Sprintf("%x", s.OwnerHash) != ha {
+	s, _ := set.Get("s")
+	if fmt.Sprintf("%x", s.OwnerHash) != ha {
 		t.Errorf("parsed owner hash %x, want %s", s.OwnerHash, ha)
+	}
+	// Owns: the owner's token, not another, nor anyone's on a site
+	// without an owner.
+	if !s.Owns(sha256.Sum256([]byte(a))) || s.Owns(sha256.Sum256([]byte(b))) {
+		t.Errorf("Owns: the owner's token %v, another %v; want true, false", s.Owns(sha256.Sum256([]byte(a))), s.Owns(sha256.Sum256([]byte(b))))
+	}
+	if none := (site.Site{Key: "none"}); none.Owns(sha256.Sum256(nil)) || none.Owns([32]byte{}) {
+		t.Error("a site without an owner is owned by a token")
 	}
 }
 
