@@ -675,3 +675,33 @@ func TestOtherPagesLearningIsKept(t *testing.T) {
 		tb.NoErrors()
 	})
 }
+
+// TestFetchBeforeManifestBody: the configuration and the head shard (every
+// shard of a model with one by item) are requested from the manifest's
+// Tailor-Fetch header, before its body is read: here the server holds the
+// body until they were answered. On a cold page the main thread reads a
+// body 10-280 ms after its headers (RATIONALE.md).
+func TestFetchBeforeManifestBody(t *testing.T) {
+	for _, s := range []site{{Shards: 1}, {Shards: 2, Head: true}} {
+		s.Privacy, s.HoldManifest = wire.PrivacyFederated, true
+		srv := newServer(t, s)
+		tb := newTab(t)
+		tb.load(srv.URL+"/store", "recs")
+		at := map[string]int{}
+		for i, r := range srv.requests() {
+			if _, ok := at[r.Path]; !ok {
+				at[r.Path] = i
+			}
+		}
+		for _, p := range srv.fetch {
+			if i, ok := at[p]; !ok || i > at["/v1/model"] {
+				t.Errorf("%d shards, head %v: %s answered at %d (%v), the manifest at %d: want it before", s.Shards, s.Head, p, i, ok, at["/v1/model"])
+			}
+		}
+		if v := eval[int](tb, `__t.ranked[0].version`); v != 1 {
+			t.Errorf("%d shards, head %v: ranked with model version %d, want 1", s.Shards, s.Head, v)
+		}
+		tb.NoErrors()
+		tb.Close()
+	}
+}

@@ -82,6 +82,7 @@ type site struct {
 	Rules           []wire.Rule   // the site's rules, in its configuration
 	Slots           []slotConfig  // the site's slots declared by selector, in the manifest
 	Flood           string        // the shard of this item also names more fresh ids than a page's engine holds (model.MaxIDs)
+	HoldManifest    bool          // the manifest's body waits until what its Tailor-Fetch header names was fetched (10 s at most)
 }
 
 // slotConfig mirrors server/site.Slot: a slot declared by CSS selector.
@@ -107,6 +108,7 @@ type server struct {
 	site     site
 	blobs    map[string][]byte // config and shards by hash, shards by name too
 	manifest []byte            // GET /v1/model
+	fetch    []string          // its Tailor-Fetch header: the configuration, the head shard (all shards when one by item)
 
 	mu    sync.Mutex
 	log   []request
@@ -215,6 +217,10 @@ func (s *server) model() manifest {
 		m.Hashes, m.Versions = append(m.Hashes, h[:32]), append(m.Versions, 1)
 		m.Bytes += len(b)
 	}
+	s.fetch = []string{m.Config.URL}
+	if s.site.Shards <= 1 {
+		s.fetch = append(s.fetch, "/v1/shards/"+m.Hashes[0])
+	}
 	if s.site.Head {
 		w := wire.Weights{Version: 1, Shard: uint16(s.site.Shards), Shards: uint16(total), Items: items[:1]}
 		b := wire.Marshal(&w)
@@ -222,6 +228,7 @@ func (s *server) model() manifest {
 		s.blobs[h] = b
 		s.blobs[h[:32]] = b
 		m.Hashes, m.Versions, m.Head = append(m.Hashes, h[:32]), append(m.Versions, 1), true
+		s.fetch = append(s.fetch, "/v1/shards/"+h[:32])
 	}
 	wasm := loaderAssets.wasm
 	sri := sha512.Sum384(wasm)
@@ -321,6 +328,8 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 		body := s.manifest
 		etag := `"` + hashOf(body)[:32] + `"`
 		h.Set("ETag", etag)
+		h.Set("Tailor-Fetch", strings.Join(s.fetch, " ")) // as server/api serves it (FetchHeader)
+		h.Set("Access-Control-Expose-Headers", "Tailor-Fetch")
 		h.Set("Cache-Control", "public, max-age=30, stale-while-revalidate=600") // as server/api serves it
 		if s.site.ManifestNoCache {
 			h.Set("Cache-Control", "no-cache")
@@ -330,6 +339,11 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.Set("Content-Type", "application/json")
+		if s.site.HoldManifest {
+			w.WriteHeader(http.StatusOK)
+			w.Flush()
+			s.await(s.fetch, 10*time.Second)
+		}
 		w.Write(body)
 	case strings.HasPrefix(path, "/v1/config/") || strings.HasPrefix(path, "/v1/shards/"):
 		b, ok := s.blobs[filepath.Base(path)]
@@ -354,6 +368,32 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// await waits until every path in paths was answered, or for at most
+// bound.
+func (s *server) await(paths []string, bound time.Duration) {
+	for end := time.Now().Add(bound); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if s.answered(paths) {
+			return
+		}
+	}
+}
+
+// answered reports whether every path in paths was answered.
+func (s *server) answered(paths []string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range paths {
+		found := false
+		for _, r := range s.log {
+			found = found || r.Path == p
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func serveFile(w http.ResponseWriter, name, contentType string) {

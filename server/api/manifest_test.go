@@ -259,3 +259,40 @@ func mustBlob(t *testing.T, s *stack, hash string) []byte {
 	}
 	return b
 }
+
+// TestManifestFetchHeader: the manifest's Tailor-Fetch header names what
+// every page view fetches after it, the configuration and the head shard
+// (every shard when there is one by id), so that the loader requests
+// them as soon as the manifest's headers are in, before its body is read:
+// on a cold page the main thread hands the body over 10-280 ms later
+// (RATIONALE.md). A page on another origin may read the header.
+func TestManifestFetchHeader(t *testing.T) {
+	for _, tc := range []struct {
+		shards int
+		want   func(m api.Manifest) []string
+	}{
+		{256, func(m api.Manifest) []string { return []string{m.Config.URL, m.Shards[256].URL} }},
+		{1, func(m api.Manifest) []string { return []string{m.Config.URL, m.Shards[0].URL} }},
+	} {
+		p := aggregate.DefaultParams
+		p.MinCohort, p.Shards = 1, tc.shards
+		s := newStack(t, stackConfig{params: p})
+		r := s.do(t, http.MethodGet, "/v1/model?site=demo", nil, "Accept-Encoding", "br", "Origin", "https://shop.example")
+		var m api.Manifest
+		if err := json.Unmarshal(decodeBody(t, r), &m); err != nil || r.code != 200 {
+			t.Fatalf("%d shards: manifest %d: %v", tc.shards, r.code, err)
+		}
+		want := tc.want(m)
+		if got := strings.Fields(r.header.Get(api.FetchHeader)); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d shards (%d in the manifest): Tailor-Fetch %q, want %q", tc.shards, len(m.Shards), got, want)
+		}
+		if got := r.header.Get("Access-Control-Expose-Headers"); got != api.FetchHeader {
+			t.Errorf("Access-Control-Expose-Headers %q, want Tailor-Fetch", got)
+		}
+		for _, u := range want {
+			if b := s.do(t, http.MethodGet, u, nil); b.code != 200 {
+				t.Errorf("%s: %d", u, b.code)
+			}
+		}
+	}
+}
