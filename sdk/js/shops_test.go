@@ -536,8 +536,11 @@ func testShopSlot(t *testing.T, tb *tab, name, container, tile string, photo, au
 // rounds per page), in wall time and in the CPU time of the page's thread
 // (a trace's FunctionCall event of the timer that scans): on a busy
 // machine the wall time counts the waits for a core, the CPU time does
-// not. Skipped unless TAILOR_SCAN_AB is set: it measures a change, it
-// does not check the product.
+// not; and how many scans collected garbage, with the collections' wall
+// and CPU time. TAILOR_SCAN_AB_ROUNDS sets the rounds (3), and
+// TAILOR_SCAN_AB_PAGES (comma-separated names) keeps only the shop pages
+// named, with the hostile one. Skipped unless TAILOR_SCAN_AB is set: it
+// measures a change, it does not check the product.
 func TestScanFirstAB(t *testing.T) {
 	old := os.Getenv("TAILOR_SCAN_AB")
 	if old == "" {
@@ -579,11 +582,17 @@ func TestScanFirstAB(t *testing.T) {
 	// timer of the browser's own, a task whose CPU time the trace gives.
 	tb := newTab(t, "window.__tailorTimer = setTimeout.bind(window)")
 	offline(tb)
+	// TAILOR_SCAN_AB_PAGES (names, comma-separated) keeps the shop pages
+	// whose path holds one of them, the slow ones say, for more rounds.
+	only := strings.FieldsFunc(os.Getenv("TAILOR_SCAN_AB_PAGES"), func(r rune) bool { return r == ',' })
 	pages := []string{"/hostile"}
 	for _, dir := range []string{"product", "listing"} {
 		files, _ := filepath.Glob(filepath.Join(shopPages, dir, "*.html"))
 		for _, f := range files {
-			pages = append(pages, "/shop/"+dir+"/"+filepath.Base(f))
+			p := "/shop/" + dir + "/" + filepath.Base(f)
+			if len(only) == 0 || slices.ContainsFunc(only, func(o string) bool { return strings.Contains(p, o) }) {
+				pages = append(pages, p)
+			}
 		}
 	}
 	type run struct {
@@ -646,22 +655,49 @@ func TestScanFirstAB(t *testing.T) {
 	// the function (the page's thread's own time, not the time it waited
 	// for a core on a busy machine).
 	cpuOf := map[string]float64{}
+	calls := map[string]browsertest.TraceEvent{}
 	for _, e := range trace {
 		if data, _ := e.Args["data"].(map[string]any); e.Name == "FunctionCall" && data != nil {
 			if f, _ := data["functionName"].(string); strings.HasPrefix(f, "tailorScan") {
 				cpuOf[f] = e.TDur / 1000
+				calls[f] = e
+			}
+		}
+	}
+	// The garbage collections inside each scan (on its thread, within its
+	// FunctionCall). One may take far more wall time than CPU time: its
+	// parallel phase waits for V8's helper threads, which a busy machine
+	// starves (132 ms wall for 3 ms CPU in one scan at a load of 10).
+	type gcs struct {
+		n         int
+		wall, cpu float64
+	}
+	gcOf := map[string]gcs{}
+	for _, e := range trace {
+		if e.Name != "MinorGC" && e.Name != "MajorGC" {
+			continue
+		}
+		for f, c := range calls {
+			if e.PID == c.PID && e.TID == c.TID && e.TS >= c.TS && e.TS < c.TS+c.Dur {
+				g := gcOf[f]
+				gcOf[f] = gcs{g.n + 1, g.wall + e.Dur/1000, g.cpu + e.TDur/1000}
 			}
 		}
 	}
 	// Per page the median of its rounds and the fastest (on a busy
 	// machine the nearest to the scan's own cost), and the median CPU time.
 	med, fast, cpu := map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	gc := map[string]gcs{}
 	for _, v := range []string{"a", "b"} {
 		for i, xs := range times[v] {
 			var cs []float64
 			for _, task := range tasks[v][i] {
 				if c, ok := cpuOf[task]; ok {
 					cs = append(cs, c)
+				}
+				if g, ok := gcOf[task]; ok {
+					a := gc[v]
+					gc[v] = gcs{a.n + 1, a.wall + g.wall, a.cpu + g.cpu}
 				}
 			}
 			if len(cs) == 0 {
@@ -679,5 +715,7 @@ func TestScanFirstAB(t *testing.T) {
 		// The target is over the shop pages (pages[0] is the hostile one).
 		t.Logf("%s: over the %d shop pages: p50 %.1f p95 %.1f ms; CPU p50 %.1f p95 %.1f ms",
 			strings.ToUpper(v), len(pages)-1, pct(med[v][1:], 50), pct(med[v][1:], 95), pct(cpu[v][1:], 50), pct(cpu[v][1:], 95))
+		t.Logf("%s: %d of %d scans collected garbage (MinorGC, MajorGC): %.1f ms wall, %.1f ms CPU in all",
+			strings.ToUpper(v), gc[v].n, rounds*len(pages), gc[v].wall, gc[v].cpu)
 	}
 }
