@@ -165,6 +165,7 @@ type DB struct {
 	synced   uint64               // of those, how many a fdatasync covered (the finishing goroutine's)
 	poisoned atomic.Bool          // a finish's fdatasync failed: the groups staged since fail too
 	fsync    func(*os.File) error // fdatasync; tests make it block or fail
+	syncF    *os.File             // the journal, opened again for the groups' fdatasyncs alone (pipeline.go)
 	pmu      sync.RWMutex         // held for writing while pending or tail changes
 	pending  map[string][]pendingRecord
 	// tail is, per site, a Seq that none of its deltas exceeds: the
@@ -230,9 +231,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("bolt: journal of %s: %w", path, err)
 	}
 	if s.tail, err = tails(db); err != nil {
-		if j := s.journals[0]; j != nil {
-			j.f.Close()
-		}
+		s.closeJournal()
 		db.Close()
 		return nil, fmt.Errorf("bolt: read %s: %w", path, err)
 	}
@@ -642,12 +641,11 @@ func (s *DB) Close() error {
 	}
 	s.jmu.Lock()
 	var jerr error
-	if j := s.journals[0]; j != nil {
+	if s.journals[0] != nil {
 		jerr = s.flush() // on failure, the next Open replays the journal
-		if err := j.f.Close(); jerr == nil && err != nil {
+		if err := s.closeJournal(); jerr == nil && err != nil {
 			jerr = err
 		}
-		s.journals = [2]*journal{}
 	}
 	s.jmu.Unlock()
 	if jerr != nil {

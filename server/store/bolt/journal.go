@@ -269,8 +269,28 @@ func (s *DB) openJournal(path string, size int64) error {
 		js[0].f.Close()
 		return err
 	}
+	// The groups' fdatasyncs get a descriptor of their own. Linux reports
+	// a write error to the next fsync of each open file, once: on a
+	// shared one, the background copy's fdatasync (reset) could take the
+	// error of a group's page, and the group's fdatasync, running beside
+	// it, return nil.
+	if s.syncF, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		js[0].f.Close()
+		return err
+	}
 	s.journals = js
 	return nil
+}
+
+// closeJournal closes the journal's descriptors.
+func (s *DB) closeJournal() error {
+	if s.journals[0] == nil {
+		return nil
+	}
+	err := s.journals[0].f.Close()
+	err = cmp.Or(err, s.syncF.Close())
+	s.journals, s.syncF = [2]*journal{}, nil
+	return err
 }
 
 // putRecord writes one delta's record and id entry into the file, and

@@ -24,10 +24,7 @@ func (s *DB) crash(t *testing.T) {
 	if s.copying != nil {
 		<-s.copying // a process killed meanwhile: the replay test covers a half copied but not reset
 	}
-	if j := s.journals[0]; j != nil {
-		j.f.Close()
-		s.journals = [2]*journal{}
-	}
+	s.closeJournal()
 	if err := s.db.Close(); err != nil {
 		t.Fatal(err)
 	}

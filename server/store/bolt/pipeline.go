@@ -123,7 +123,7 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 	if len(recs) > 0 {
 		gen = s.written.Add(1)
 	}
-	return func() []groupcommit.Result { return s.finish(j.f, gen, g, res) }
+	return func() []groupcommit.Result { return s.finish(s.syncF, gen, g, res) }
 }
 
 // finish waits until the journal's writes up to group gen are durable,

@@ -152,3 +152,39 @@ func TestPipelineSyncFails(t *testing.T) {
 		t.Fatalf("the failed first delta appended again: %+v, %v; want a new delta", r, err)
 	}
 }
+
+// TestPipelineSyncsOwnDescriptor: the groups' fdatasyncs go through a
+// descriptor of the journal that the rest of it (writes, and the resets
+// that the background copy fdatasyncs beside them) does not use: a write
+// error is reported once to each open file, and on a shared one the
+// reset could take a group's.
+func TestPipelineSyncsOwnDescriptor(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "t.db"))
+	defer s.Close()
+	var synced []*os.File
+	s.fsync = func(f *os.File) error { // on the finishing goroutine; read after Append returns
+		synced = append(synced, f)
+		return fdatasync(f)
+	}
+	if _, err := s.Append(context.Background(), journalDelta("site", 1)); err != nil {
+		t.Fatal(err)
+	}
+	j := s.journals[0].f
+	if len(synced) != 1 {
+		t.Fatalf("%d fdatasyncs for one append, want 1", len(synced))
+	}
+	if synced[0].Fd() == j.Fd() {
+		t.Fatalf("the group's fdatasync went through the journal's shared descriptor %d", j.Fd())
+	}
+	a, err := synced[0].Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := j.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(a, b) {
+		t.Fatalf("the group's fdatasync went to %s, not the journal %s", synced[0].Name(), j.Name())
+	}
+}
