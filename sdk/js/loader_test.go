@@ -705,3 +705,22 @@ func TestFetchBeforeManifestBody(t *testing.T) {
 		tb.Close()
 	}
 }
+
+// TestFetchHeaderBounded: a Tailor-Fetch header is input from the network
+// like the manifest; one that names 500 blobs (server/api names two at
+// most: the configuration and the head shard, or the one shard) makes
+// the page fetch two, not 500, and it still ranks.
+func TestFetchHeaderBounded(t *testing.T) {
+	srv := newServer(t, site{Privacy: wire.PrivacyFederated, Shards: 2, Head: true, FetchMore: 500})
+	tb := newTab(t)
+	tb.load(srv.URL+"/store", "recs")
+	for _, r := range srv.requests() {
+		if strings.HasPrefix(r.Path, "/v1/shards/more") {
+			t.Errorf("fetched %s, which the header named past its first two", r.Path)
+		}
+	}
+	if v := eval[int](tb, `__t.ranked[0].version`); v != 1 {
+		t.Errorf("ranked with model version %d, want 1", v)
+	}
+	tb.NoErrors()
+}

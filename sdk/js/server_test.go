@@ -83,6 +83,7 @@ type site struct {
 	Slots           []slotConfig  // the site's slots declared by selector, in the manifest
 	Flood           string        // the shard of this item also names more fresh ids than a page's engine holds (model.MaxIDs)
 	HoldManifest    bool          // the manifest's body waits until what its Tailor-Fetch header names was fetched (10 s at most)
+	FetchMore       int           // the Tailor-Fetch header names this many more blobs, which no manifest lists (a hostile header)
 }
 
 // slotConfig mirrors server/site.Slot: a slot declared by CSS selector.
@@ -328,7 +329,11 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 		body := s.manifest
 		etag := `"` + hashOf(body)[:32] + `"`
 		h.Set("ETag", etag)
-		h.Set("Tailor-Fetch", strings.Join(s.fetch, " ")) // as server/api serves it (FetchHeader)
+		fetch := s.fetch
+		for i := range s.site.FetchMore {
+			fetch = append(fetch, fmt.Sprint("/v1/shards/more", i))
+		}
+		h.Set("Tailor-Fetch", strings.Join(fetch, " ")) // as server/api serves it (FetchHeader)
 		h.Set("Access-Control-Expose-Headers", "Tailor-Fetch")
 		h.Set("Cache-Control", "public, max-age=30, stale-while-revalidate=600") // as server/api serves it
 		if s.site.ManifestNoCache {

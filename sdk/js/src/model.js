@@ -25,8 +25,9 @@ export async function manifest(origin, site) {
   // What every page view fetches next (server/api FetchHeader: the
   // configuration and the head shard), requested now, not once the body
   // is read: on a cold page the main thread hands that over 10-280 ms
-  // after the headers. A failure shows where the blob is used.
-  r.headers.get('tailor-fetch')?.split(' ').map((u) => bytes(abs(u)).catch((e) => e))
+  // after the headers. A failure shows where the blob is used. Two at
+  // most, whatever a hostile header names (PRIVACY.md, code delivery).
+  r.headers.get('tailor-fetch')?.split(' ', 2).map((u) => bytes(abs(u)).catch((e) => e))
   const m = await r.json()
   const h = m.hashes || [], n = h.length - !!m.head
   return {
