@@ -134,6 +134,26 @@ type Appended struct {
 	Duplicate bool   // the same delta was recorded before: nothing was written
 }
 
+// Recorded is what a store keeps of an appended delta, by its ID, for
+// Append's idempotency rule (Again).
+type Recorded struct {
+	Sum  [sha256.Size]byte // SHA-256 of its Body
+	Seq  uint64
+	Site string
+}
+
+// Again is Append's rule for a delta d, whose Body hashes to sum, when
+// its ID is recorded already as r: with the same site and body it is a
+// retry, a duplicate answered with r's Seq, for which nothing is written;
+// with another site or body it is ErrConflict. Every store calls it, on
+// the ids it holds and on an id given twice in one group of appends.
+func (r *Recorded) Again(d *Delta, sum [sha256.Size]byte) (Appended, error) {
+	if r.Site != d.Site || r.Sum != sum {
+		return Appended{}, fmt.Errorf("append %x: %w", d.ID, ErrConflict)
+	}
+	return Appended{Seq: r.Seq, Duplicate: true}, nil
+}
+
 // Version is one published model version of a site. Everything it refers
 // to is immutable.
 type Version struct {

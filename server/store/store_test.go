@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,30 @@ func TestFollows(t *testing.T) {
 			v := store.Version{Site: "a", Number: tc.number}
 			if err := v.Follows(tc.latest, tc.has); !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Errorf("v%d after v%d (has %v): %v, want %v", tc.number, tc.latest, tc.has, err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestAgain(t *testing.T) {
+	body := []byte("body")
+	r := store.Recorded{Sum: sha256.Sum256(body), Seq: 7, Site: "a"}
+	for _, tc := range []struct {
+		name    string
+		site    string
+		body    string
+		want    store.Appended
+		wantErr error
+	}{
+		{"same site and body", "a", "body", store.Appended{Seq: 7, Duplicate: true}, nil},
+		{"another body", "a", "other", store.Appended{}, store.ErrConflict},
+		{"another site", "b", "body", store.Appended{}, store.ErrConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := store.Delta{Site: tc.site, Body: []byte(tc.body)}
+			a, err := r.Again(&d, sha256.Sum256(d.Body))
+			if a != tc.want || !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Errorf("Again = %+v, %v; want %+v, %v", a, err, tc.want, tc.wantErr)
 			}
 		})
 	}

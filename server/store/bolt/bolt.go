@@ -149,13 +149,13 @@ type DB struct {
 	// commit and by whatever waits for or makes a copy of the journal
 	// into the file (lock order: jmu, pmu, mu).
 	jmu      sync.Mutex
-	journals [2]*journal          // its halves; nil: groups commit to the file directly
-	active   int                  // the half appends go to
-	copying  chan struct{}        // closed when the background copy of the other half ends; nil: none
-	copyErr  error                // the background copy's, read once copying is closed
-	jerr     error                // a failed journal write or copy: appends fail (Open replays)
-	next     map[string]uint64    // site → the last Seq given, once read from the file
-	ids      map[[16]byte]idEntry // the journalled deltas' ids (staged too), until copied
+	journals [2]*journal                 // its halves; nil: groups commit to the file directly
+	active   int                         // the half appends go to
+	copying  chan struct{}               // closed when the background copy of the other half ends; nil: none
+	copyErr  error                       // the background copy's, read once copying is closed
+	jerr     error                       // a failed journal write or copy: appends fail (Open replays)
+	next     map[string]uint64           // site → the last Seq given, once read from the file
+	ids      map[[16]byte]store.Recorded // the journalled deltas' ids (staged too), until copied
 	// Groups staged into the journal and not known durable yet, oldest
 	// first (pipeline.go). The finishes run on groupcommit's goroutine,
 	// without jmu; inflight counts those not done.
@@ -175,13 +175,6 @@ type DB struct {
 	// new?" reads no transaction: nothing after tail exists, and what
 	// follows a journalled delta is in pending (see Deltas).
 	tail map[string]uint64
-}
-
-// idEntry is what the duplicate check needs of a journalled delta.
-type idEntry struct {
-	sum  [sha256.Size]byte
-	seq  uint64
-	site string
 }
 
 // pendingRecord is a journalled delta not yet copied into the file.
@@ -224,7 +217,7 @@ func Open(path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt: keep the received times of %s to the hour: %w", path, err)
 	}
-	s := &DB{db: db, timeout: o.timeout, next: map[string]uint64{}, ids: map[[16]byte]idEntry{},
+	s := &DB{db: db, timeout: o.timeout, next: map[string]uint64{}, ids: map[[16]byte]store.Recorded{},
 		pending: map[string][]pendingRecord{}, fsync: fdatasync}
 	if err := s.openJournal(path+".journal", o.journal); err != nil {
 		db.Close()
@@ -378,11 +371,7 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 			d := &batch[i]
 			sum, record := staged(d.Body)
 			if v := ids.Get(d.ID[:]); v != nil {
-				if !bytes.Equal(v[:sha256.Size], sum[:]) || string(v[sha256.Size+8:]) != d.Site {
-					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
-					continue
-				}
-				res[i].Appended = store.Appended{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Duplicate: true}
+				res[i] = again(recorded(v), d, sum)
 				continue
 			}
 			siteLog, err := siteLog(deltas, d.Site)
@@ -417,6 +406,16 @@ func (s *DB) commitFile(batch []store.Delta) []groupcommit.Result {
 	}
 	s.pmu.Unlock()
 	return res
+}
+
+// again is the result of appending d, whose body hashes to sum, when its
+// id is recorded already as r (store.Recorded.Again).
+func again(r store.Recorded, d *store.Delta, sum [sha256.Size]byte) groupcommit.Result {
+	a, err := r.Again(d, sum)
+	if err != nil {
+		err = fmt.Errorf("bolt: %w", err)
+	}
+	return groupcommit.Result{Appended: a, Err: err}
 }
 
 // A record is id (16) + model (4) + received Unix ns (8) + body.

@@ -340,6 +340,13 @@ func idValue(sum [sha256.Size]byte, seq uint64, site string) []byte {
 	return appendIDValue(make([]byte, 0, idValueLen(site)), sum, seq, site)
 }
 
+// recorded reads an id entry of the file.
+func recorded(v []byte) store.Recorded {
+	r := store.Recorded{Seq: binary.BigEndian.Uint64(v[sha256.Size:]), Site: string(v[sha256.Size+8:])}
+	copy(r.Sum[:], v)
+	return r
+}
+
 // idValueLen is the length of a site's id entries.
 func idValueLen(site string) int { return sha256.Size + 8 + len(site) }
 

@@ -2,8 +2,6 @@ package bolt
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -68,17 +66,11 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 			prev, ok := s.ids[d.ID]
 			if !ok {
 				if k, v := ids.Seek(d.ID[:]); v != nil && bytes.Equal(k, d.ID[:]) {
-					prev = idEntry{seq: binary.BigEndian.Uint64(v[sha256.Size:]), site: string(v[sha256.Size+8:])}
-					copy(prev.sum[:], v)
-					ok = true
+					prev, ok = recorded(v), true
 				}
 			}
 			if ok {
-				if prev.sum != sum || prev.site != d.Site {
-					res[i].Err = fmt.Errorf("bolt: append %x: %w", d.ID, store.ErrConflict)
-				} else {
-					res[i].Appended = store.Appended{Seq: prev.seq, Duplicate: true}
-				}
+				res[i] = again(prev, d, sum)
 				continue
 			}
 			seq, known := s.next[d.Site]
@@ -91,7 +83,7 @@ func (s *DB) stageJournal(j *journal, batch []store.Delta) func() []groupcommit.
 			s.next[d.Site] = seq
 			j.recs = append(j.recs, journalRecord{id: d.ID, sum: sum, seq: seq, site: d.Site, record: record})
 			j.add(&j.recs[len(j.recs)-1])
-			s.ids[d.ID] = idEntry{sum: sum, seq: seq, site: d.Site}
+			s.ids[d.ID] = store.Recorded{Sum: sum, Seq: seq, Site: d.Site}
 			res[i].Appended = store.Appended{Seq: seq}
 		}
 		return nil

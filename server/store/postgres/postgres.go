@@ -38,7 +38,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -223,19 +222,16 @@ func (s *DB) tryCommit(ctx context.Context, batch []appendReq, todo []int, res [
 	for j, i := range todo {
 		ids[j] = batch[i].d.ID[:]
 	}
-	type recorded struct {
-		site string
-		sum  []byte
-		seq  uint64
-	}
-	known := map[[16]byte]recorded{}
+	known := map[[16]byte]store.Recorded{}
 	rows, err := s.pool.Query(ctx, `SELECT id, site, sha, seq FROM deltas WHERE id = ANY($1)`, ids)
 	if err != nil {
 		return todo, err
 	}
-	var id []byte
-	var r recorded
-	if _, err := pgx.ForEachRow(rows, []any{&id, &r.site, &r.sum, &r.seq}, func() error {
+	var id, sum []byte
+	var r store.Recorded
+	if _, err := pgx.ForEachRow(rows, []any{&id, &r.Site, &sum, &r.Seq}, func() error {
+		r.Sum = [sha256.Size]byte{}
+		copy(r.Sum[:], sum)
 		known[[16]byte(id)] = r
 		return nil
 	}); err != nil {
@@ -247,20 +243,21 @@ func (s *DB) tryCommit(ctx context.Context, batch []appendReq, todo []int, res [
 	again := map[int]int{} // index → index of its id's first append
 	perSite := map[string][]int{}
 	for _, i := range todo {
-		r := batch[i]
-		if k, ok := known[r.d.ID]; ok {
-			if k.site != r.d.Site || !bytes.Equal(k.sum, r.sum[:]) {
-				res[i].Err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
-			} else {
-				res[i].Appended = store.Appended{Seq: k.seq, Duplicate: true}
-			}
-			continue
+		r := &batch[i]
+		k, ok := known[r.d.ID]
+		f, later := first[r.d.ID]
+		if later {
+			k, ok = store.Recorded{Sum: batch[f].sum, Site: batch[f].d.Site}, true // its Seq is not given yet
 		}
-		if f, ok := first[r.d.ID]; ok {
-			if batch[f].d.Site != r.d.Site || batch[f].sum != r.sum {
-				res[i].Err = fmt.Errorf("postgres: append %x: %w", r.d.ID, store.ErrConflict)
-			} else {
+		if ok {
+			a, err := k.Again(&r.d, r.sum)
+			switch {
+			case err != nil:
+				res[i].Err = fmt.Errorf("postgres: %w", err)
+			case later:
 				again[i] = f
+			default:
+				res[i].Appended = a
 			}
 			continue
 		}

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"AppendAndRead", testAppendAndRead},
 		{"Idempotent", testIdempotent},
 		{"Conflict", testConflict},
+		{"RetriesAtOnce", testRetriesAtOnce},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"Publish", testPublish},
 		{"NotFound", testNotFound},
@@ -176,6 +177,76 @@ func testConflict(t *testing.T, open Opener) {
 	}
 	if got := deltas(t, s, "b", 0, 10); len(got) != 0 {
 		t.Errorf("site b holds %d deltas after a conflict, want none", len(got))
+	}
+}
+
+// testRetriesAtOnce checks Append's idempotency rule
+// (store.Recorded.Again) where a store applies it to ids that are not
+// stored yet: each id is appended by several goroutines at once, with
+// its body, with another body, and for another site, so that some of
+// them fall into one group of appends. Exactly one append of each id
+// records it; every other with its site and body is a duplicate with its
+// Seq, every other fails with ErrConflict, and the log holds each id once.
+func testRetriesAtOnce(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	const ids, each = 40, 9
+	type try struct {
+		d   store.Delta
+		a   store.Appended
+		err error
+	}
+	tries := make([]try, ids*each)
+	for i := range tries {
+		d := delta("a", i/each)
+		switch i % 3 {
+		case 1:
+			d.Body = append(d.Body, " again"...)
+		case 2:
+			d.Site = "b"
+		}
+		tries[i].d = d
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Go(func() {
+			<-start
+			tries[i].a, tries[i].err = s.Append(context.Background(), tries[i].d)
+		})
+	}
+	close(start)
+	wg.Wait()
+	want := map[string]int{}
+	for n := range ids {
+		group := tries[n*each : (n+1)*each]
+		var first *try
+		for i := range group {
+			if group[i].err == nil && !group[i].a.Duplicate {
+				if first != nil {
+					t.Fatalf("id %d recorded twice: %+v and %+v", n, first.a, group[i].a)
+				}
+				first = &group[i]
+			}
+		}
+		if first == nil {
+			t.Fatalf("id %d: no append recorded it: %+v", n, group)
+		}
+		want[first.d.Site]++
+		for _, r := range group {
+			same := r.d.Site == first.d.Site && bytes.Equal(r.d.Body, first.d.Body)
+			switch {
+			case same && (r.err != nil || r.a.Seq != first.a.Seq):
+				t.Errorf("id %d: a retry of %s/%d = %+v, %v; want a duplicate or the append itself", n, first.d.Site, first.a.Seq, r.a, r.err)
+			case !same && !errors.Is(r.err, store.ErrConflict):
+				t.Errorf("id %d, site %s, body %q (%s %q recorded): %+v, %v; want ErrConflict",
+					n, r.d.Site, r.d.Body, first.d.Site, first.d.Body, r.a, r.err)
+			}
+		}
+	}
+	for _, site := range []string{"a", "b"} {
+		if got := deltas(t, s, site, 0, 2*ids); len(got) != want[site] {
+			t.Errorf("site %s holds %d deltas, want %d", site, len(got), want[site])
+		}
 	}
 }
 
