@@ -36,7 +36,17 @@ window.dataLayer = [null, 5, "x", {ecommerce: "str"}, {ecommerce: {detail: {prod
 	for i := 0; i < 2000; i++ {
 		b.WriteString(`<a href="/nav?i=` + fmt.Sprint(i) + `">n</a>`)
 	}
-	b.WriteString(`</nav><h1>Main one</h1><ul id="grid">`)
+	// Menus of category links that look like tiles (a picture, a price):
+	// a submenu of a nested list, a menu bar.
+	b.WriteString(`</nav><ul class="menu"><li>Women<ul>`)
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&b, `<li class="cat"><a href="/c/w%d"><img src="/i.png" alt="Women %d"></a><span class="price">from %d,99 €</span></li>`, i, i, i)
+	}
+	b.WriteString(`</ul></li></ul><div role="menubar">`)
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&b, `<div class="cat"><a href="/c/m%d"><img src="/i.png" alt="Men %d"></a><span class="price">%d,99 €</span></div>`, i, i, i)
+	}
+	b.WriteString(`</div><h1>Main one</h1><ul id="grid">`)
 	for i := 1; i <= 5; i++ {
 		fmt.Fprintf(&b, `<li class="tile" data-product='{"id": broken'><a href="/p/t%d"><img src="/i.png" alt="Tile %d"></a><span class="price">%d,99 €</span><a href="/p/t%d">Tile %d</a></li>`, i, i, i, i, i)
 	}
@@ -87,7 +97,7 @@ func TestScanHostile(t *testing.T) {
 		ids = append(ids, it.ID)
 	}
 	if want := []string{"/p/t1", "/p/t2", "/p/t3", "/p/t4", "/p/t5"}; !slices.Equal(ids, want) {
-		t.Errorf("items %q, want %q (no hidden or template tile, no navigation)", ids, want)
+		t.Errorf("items %q, want %q (no hidden or template tile, no navigation, no menu)", ids, want)
 	}
 	if !slices.ContainsFunc(r.Events, func(e struct{ Kind, Item string }) bool { return e.Kind == "cart" && e.Item == "t2" }) {
 		t.Errorf("events %v, want the add_to_cart of t2", r.Events)
