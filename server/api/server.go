@@ -114,6 +114,19 @@ func WithMaxModelLag(n uint32) Option {
 	}
 }
 
+// WithClock sets the clock a sync's arrival is read from: the rate
+// limit, the hour the store records (store.Delta.Received, which the
+// aggregator's decay reads) and the console's hourly counts see it. By
+// default (nil) the middleware's one read of the wall clock per
+// request. The replay sets one it controls, as it does the aggregator's
+// (publish.WithClock), so that two runs store the same deltas.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) error {
+		s.now = now
+		return nil
+	}
+}
+
 // WithManifestMaxAge sets how long browsers may cache the current
 // manifest (default 30s).
 func WithManifestMaxAge(d time.Duration) Option {
@@ -238,7 +251,8 @@ type Server struct {
 	manifests      *manifestCache
 	names          shardNames // shard names of the versions served (handleBlob)
 
-	limiter           *limiter // nil: no rate limit
+	limiter           *limiter         // nil: no rate limit
+	now               func() time.Time // WithClock; nil: arrival's
 	trustForwardedFor bool
 	admin             [32]byte // SHA-256 of the admin token
 	hasAdmin          bool

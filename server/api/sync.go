@@ -68,8 +68,8 @@ var hdrDuplicate = []string{reasonDuplicate}
 // twice. Refusals store nothing. Neither 202 says Cache-Control: no cache
 // keeps a 202 to a POST without explicit freshness (RFC 9111, 3 and 4.2.2).
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
-	var key string    // the site, once known
-	now := arrival(w) // the sync's one time, as the rate limit, the store and the console see it
+	var key string      // the site, once known
+	now := s.arrival(w) // the sync's one time, as the rate limit, the store and the console see it
 	reason, code, err := s.sync(w, r, &key, now)
 	s.metrics.sync(result(code), reason).Inc()
 	if key != "" {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/api"
 	"github.com/tailorhq/tailor/server/ingest"
+	"github.com/tailorhq/tailor/server/store"
 )
 
 func enc(d wire.Delta) []byte { return wire.Marshal(&d) }
@@ -276,5 +278,22 @@ func TestSyncAnswers(t *testing.T) {
 		if len(r.header) != len(tc.header) {
 			t.Errorf("%s: headers %v, want %v", tc.status, r.header, tc.header)
 		}
+	}
+}
+
+// TestSyncClock: with WithClock, the store records the clock's hour as
+// the delta's arrival, not the wall clock's.
+func TestSyncClock(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	s := newStack(t, stackConfig{opts: []api.Option{api.WithClock(func() time.Time { return at })}})
+	if r := s.sync(t, enc(newDelta())); r.code != http.StatusAccepted {
+		t.Fatalf("sync: %d %s", r.code, r.body)
+	}
+	ds, err := s.store.Deltas(context.Background(), siteKey, 0, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("stored %d deltas, %v; want 1", len(ds), err)
+	}
+	if want := store.Coarse(at); !ds[0].Received.Equal(want) {
+		t.Errorf("received %v, want the clock's hour %v", ds[0].Received, want)
 	}
 }

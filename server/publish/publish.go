@@ -89,6 +89,20 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithClock sets the clock the aggregator reads (time.Now by default or
+// when nil): a version's creation time, the publication interval, the
+// central-DP window and retention's cutoff. The replay sets one it
+// controls, so that two runs on the same input publish the same bytes.
+func WithClock(now func() time.Time) Option {
+	return func(a *Aggregator) error {
+		a.now = now
+		if now == nil {
+			a.now = time.Now
+		}
+		return nil
+	}
+}
+
 // WithNoiseSeed makes the noise reproducible, for tests. By default it is
 // seeded from crypto/rand.
 func WithNoiseSeed(seed uint64) Option {

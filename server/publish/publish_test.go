@@ -84,6 +84,22 @@ func appendDelta(t testing.TB, st store.Store, n int, from, to string) {
 	}
 }
 
+// TestWithClock: the versions an aggregator publishes carry its clock's
+// time, not the wall clock's.
+func TestWithClock(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	st := newStore(t)
+	a := start(t, st, sites(t, 0), publish.WithClock(func() time.Time { return at }))
+	defer a.Close(context.Background())
+	v0, _ := a.Current(shop)
+	appendDelta(t, st, 0, "a", "b")
+	for _, v := range []store.Version{v0, flush(t, a)} {
+		if !v.Created.Equal(at) {
+			t.Errorf("v%d created %v, want the clock's %v", v.Number, v.Created, at)
+		}
+	}
+}
+
 func TestAggregatorLifecycle(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tailor.db")

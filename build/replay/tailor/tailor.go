@@ -279,7 +279,8 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 		return err
 	}
 	agg, err := publish.New(st, sites, publish.WithParams(m.params),
-		publish.WithPublishEvery(publishEvery, time.Hour), publish.WithNoiseSeed(uint64(m.cfg.Seed)))
+		publish.WithPublishEvery(publishEvery, time.Hour), publish.WithNoiseSeed(uint64(m.cfg.Seed)),
+		publish.WithClock(func() time.Time { return serverTime }), publish.WithRetention(0))
 	if err != nil {
 		return err
 	}
@@ -287,7 +288,7 @@ func (m *Method) federate(ctx context.Context, train []data.Session) error {
 		return err
 	}
 	defer agg.Close(context.Background())
-	srv, err := api.New(st, agg, sites, api.WithMaxModelLag(1<<20))
+	srv, err := api.New(st, agg, sites, api.WithMaxModelLag(1<<20), api.WithClock(func() time.Time { return serverTime }))
 	if err != nil {
 		return err
 	}
@@ -357,6 +358,19 @@ func catalogue(sessions []data.Session) []string {
 // most every 30 s would. Only the final version, after every delta, is
 // measured.
 const publishEvery = 25000
+
+// serverTime is the time the replay's server reads, the aggregator's and
+// the API's: it stands still, so that two runs on the same input publish
+// the same bytes. A version's creation time is in the manifest every
+// device downloads, and the decay of the sums reads the hour each delta
+// arrived in (with the wall clock, a run across the hour's end weighed
+// the deltas before it less). No version is published for time passing
+// (publishEvery says when instead) and no sum decays: the replay sends
+// days of syncs in minutes. It has nine digits of nanoseconds, as most
+// times a real server writes do, so that the manifest's size is a real
+// one's. The server keeps every delta (a replay is far shorter than the
+// retention window anyway).
+var serverTime = time.Date(2026, 1, 1, 0, 0, 0, 123456789, time.UTC)
 
 // fitProgress reports to FitProgress (devices run, then devices synced),
 // one call at a time: the goroutines that run and sync devices all report.
