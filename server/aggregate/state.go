@@ -27,6 +27,17 @@ type ArmTotals struct {
 // Arms are the totals of each arm, indexed by wire.Arm.
 type Arms [3]ArmTotals
 
+// Add adds o's totals to a's, arm by arm.
+func (a *Arms) Add(o *Arms) {
+	for i := range a {
+		a[i].Impressions += o[i].Impressions
+		a[i].Clicks += o[i].Clicks
+		a[i].Conversions += o[i].Conversions
+		a[i].Deltas += o[i].Deltas
+		a[i].Reported += o[i].Reported
+	}
+}
+
 type pairKey struct{ from, to string }
 
 // acc sums one entry's clipped, decayed contributions and counts the
@@ -573,13 +584,7 @@ func (s *State) Merge(o *State) {
 			t = new(Arms)
 			s.arms[v] = t
 		}
-		for i := range t {
-			t[i].Impressions += a[i].Impressions
-			t[i].Clicks += a[i].Clicks
-			t[i].Conversions += a[i].Conversions
-			t[i].Deltas += a[i].Deltas
-			t[i].Reported += a[i].Reported
-		}
+		t.Add(a)
 	}
 	merge := func(dst **ldp.Sketch, src *ldp.Sketch) {
 		if src == nil {

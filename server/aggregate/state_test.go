@@ -462,3 +462,13 @@ func FuzzCheckpoint(f *testing.F) {
 		s.Weights(&p, nil)
 	})
 }
+
+func TestArmsAdd(t *testing.T) {
+	a := aggregate.Arms{{Impressions: 1, Clicks: 2, Conversions: 3, Deltas: 4, Reported: 5}, {Impressions: 6}}
+	o := aggregate.Arms{{Impressions: 10, Clicks: 20, Conversions: 30, Deltas: 40, Reported: 50}, {}, {Clicks: 7}}
+	a.Add(&o)
+	want := aggregate.Arms{{Impressions: 11, Clicks: 22, Conversions: 33, Deltas: 44, Reported: 55}, {Impressions: 6}, {Clicks: 7}}
+	if a != want {
+		t.Errorf("Add = %+v, want %+v", a, want)
+	}
+}

@@ -148,6 +148,16 @@ type BlobRef struct {
 	Bytes int    `json:"bytes"`
 }
 
+// unknownSite answers a request whose site key no site has: 400 without
+// one, 404 for an unknown one.
+func unknownSite(w http.ResponseWriter, key string) {
+	code := http.StatusNotFound
+	if key == "" {
+		code = http.StatusBadRequest
+	}
+	writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
+}
+
 // siteRequest checks the site key of a read request (400 without one, 404
 // for an unknown one) and allows the site's origins to read the answer. It
 // returns the site, or false when it answered the request already. The
@@ -157,11 +167,7 @@ func (s *Server) siteRequest(w http.ResponseWriter, r *http.Request, key string)
 	w.Header().Add("Vary", "Origin")
 	st, ok := s.sites.Get(key)
 	if !ok {
-		code := http.StatusNotFound
-		if key == "" {
-			code = http.StatusBadRequest
-		}
-		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
+		unknownSite(w, key)
 		return nil, false
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && st.AllowsOrigin(origin) {

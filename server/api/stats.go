@@ -75,11 +75,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	if !ok {
-		code := http.StatusNotFound
-		if key == "" {
-			code = http.StatusBadRequest
-		}
-		writeError(w, code, reasonUnknownSite, fmt.Errorf("%w %q: pass ?site=KEY", ErrUnknownSite, key))
+		unknownSite(w, key)
 		return
 	}
 	rel, err := s.stats.get(key, time.Now(), s.agg.ArmsCounted)
@@ -103,12 +99,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	var total aggregate.Arms
 	for _, v := range versions {
 		arms := byVersion[v]
-		for i := range total {
-			total[i].Impressions += arms[i].Impressions
-			total[i].Clicks += arms[i].Clicks
-			total[i].Conversions += arms[i].Conversions
-			total[i].Deltas += arms[i].Deltas
-		}
+		total.Add(&arms)
 		rep := report(&arms, float64(st.Holdout))
 		rep.Version = &v
 		out.Versions = append(out.Versions, rep)

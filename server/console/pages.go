@@ -146,12 +146,7 @@ func (c *Console) handleExperiment(w http.ResponseWriter, r *http.Request, p *pa
 		e.Deltas, e.Released = n, at
 		var total aggregate.Arms
 		for _, arms := range byVersion {
-			for i := range total {
-				total[i].Impressions += arms[i].Impressions
-				total[i].Clicks += arms[i].Clicks
-				total[i].Conversions += arms[i].Conversions
-				total[i].Deltas += arms[i].Deltas
-			}
+			total.Add(&arms)
 		}
 		c.judge(&e, &total)
 		e.Versions = byVersionRows(byVersion)
