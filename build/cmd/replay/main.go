@@ -129,6 +129,11 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 		variants = append(variants, name)
 		return err
 	})
+	fs.Func("ranking", "run also the shipped federated mode ranked by the Go device (package device, the code tailor.wasm compiles) at\nsdk/model's DefaultParams changed by `spec`, field=value[,...] with fields "+strings.Join(tailor.RankingFields(), ", ")+"\n(\"\" is the defaults; repeatable; each adds a method tailor-federated{spec}): tunes the device's ranking without\nrebuilding tailor.wasm, on the training devices' deltas of the shipped mode (its memo, or -deltas)", func(s string) error {
+		name, err := tailor.RegisterRanking(s)
+		variants = append(variants, name)
+		return err
+	})
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof reads it)")
 	fs.BoolVar(&f.progress, "progress", false, "draw the progress bar on stderr even when stderr is not a terminal")
 	fs.Usage = func() {

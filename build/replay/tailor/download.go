@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/tailorhq/tailor/sdk/wire"
-	"github.com/tailorhq/tailor/wasm/harness"
 )
 
 // served is a published model as the replay's server serves it: what a
@@ -98,7 +97,7 @@ func (m *served) want(ids []string, all bool) map[int]bool {
 // (the browser's HTTP cache, which answers a shard fetched before with
 // no request). held and cached (nil: none) record what in holds and
 // what was served; a device that keeps its engine passes one map as both.
-func (m *served) fetch(in *harness.Instance, ids []string, held, cached map[int]bool, all bool) (int, error) {
+func (m *served) fetch(in engine, ids []string, held, cached map[int]bool, all bool) (int, error) {
 	var add []int
 	for i := range m.want(ids, all) {
 		if _, ok := m.shards[i]; ok && !held[i] {

@@ -49,6 +49,7 @@ import (
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/internal/browserget"
+	"github.com/tailorhq/tailor/sdk/model"
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
@@ -133,9 +134,13 @@ type Method struct {
 	shipped bool             // the mode and parameters a site gets by default
 	variant string           // the server variant's spec (RegisterVariant), "" for the registered modes
 
+	ranking     *model.Params // the Go device's weights (RegisterRanking); nil: tailor.wasm ranks
+	rankingSpec string
+
 	rt     *harness.Runtime
 	pool   *harness.Pool // devices holding every shard (the bandit estimate)
 	config []byte        // the site configuration devices run with
+	site   wire.Config   // config decoded, for the Go device
 	model  *served       // the published model, as the server serves it; nil in local mode
 
 	pages      pageBytes    // what evaluation devices downloaded
@@ -153,6 +158,9 @@ type Method struct {
 func (m *Method) Name() string {
 	if m.variant != "" {
 		return "Tailor [" + m.variant + "]"
+	}
+	if m.ranking != nil {
+		return "Tailor {" + m.rankingSpec + "}"
 	}
 	if m.mode == report.ModeFederated && m.params.MinCohort != ServerParams().MinCohort {
 		return fmt.Sprintf("Tailor (k=%d, not shipped)", m.params.MinCohort)
@@ -201,6 +209,8 @@ func (m *Method) Annotate(r *report.Result) {
 	}
 	if m.variant != "" {
 		r.Notes += "; server variant " + m.variant + ", not shipped"
+	} else if m.ranking != nil {
+		r.Notes += fmt.Sprintf("; ranked by the Go device (package device, not tailor.wasm) at model.Params changed by {%s}, not shipped", m.rankingSpec)
 	} else if !m.shipped && m.mode == report.ModeFederated {
 		r.Notes += "; a reference: no site is shipped with these parameters"
 	}
@@ -232,6 +242,11 @@ func (m *Method) Fit(ctx context.Context, train []data.Session) error {
 	if m.privacy != wire.PrivacyLocal {
 		if err := m.federate(ctx, train); err != nil {
 			return err
+		}
+	}
+	if m.ranking != nil {
+		if err := wire.Unmarshal(m.config, &m.site, "config"); err != nil {
+			return fmt.Errorf("tailor: %w", err)
 		}
 	}
 	config, model := m.config, m.model
@@ -586,7 +601,7 @@ func (m *Method) Start() eval.Session { return &session{m: m} }
 
 type session struct {
 	m      *Method
-	in     *harness.Instance
+	in     engine
 	ids    []string     // this session's items, oldest first: the loader fetches some of their shards
 	held   map[int]bool // shards the device's engine holds
 	cached map[int]bool // shards fetched in this session: the browser's HTTP cache
@@ -654,6 +669,17 @@ func (s *session) Next(item string, at int64, k int) ([]string, error) {
 // shards, with the saved profile (nil on the session's first page view).
 func (s *session) open(at int64, saved []byte) error {
 	m := s.m
+	if s.cached == nil {
+		s.cached = map[int]bool{}
+	}
+	s.held = map[int]bool{}
+	if m.ranking != nil {
+		in, err := newGoDevice(m.site, *m.ranking, at, saved)
+		if err == nil {
+			s.in = in
+		}
+		return err
+	}
 	// A fresh instance per session: the device holds only what this
 	// visitor's pages fetched (a pooled one would keep other sessions'
 	// shards).
@@ -661,10 +687,7 @@ func (s *session) open(at int64, saved []byte) error {
 	if err != nil {
 		return err
 	}
-	s.in, s.held = in, map[int]bool{}
-	if s.cached == nil {
-		s.cached = map[int]bool{}
-	}
+	s.in = in
 	// The stream depends on the session (the page view's click); the
 	// top bit keeps it apart from the training devices' streams.
 	if err = in.Seed(uint64(at) | 1<<63); err == nil {

@@ -1,0 +1,90 @@
+package tailor_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/tailorhq/tailor/build/replay"
+	"github.com/tailorhq/tailor/build/replay/eval"
+	"github.com/tailorhq/tailor/build/replay/synth"
+	"github.com/tailorhq/tailor/build/replay/tailor"
+	"github.com/tailorhq/tailor/sdk/model"
+	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
+)
+
+// TestRankingDefaultIsGuest replays one split with the shipped mode, the
+// Go device at the default weights and the Go device at other weights:
+// the Go device at the defaults must give the guest's figures exactly
+// (same deltas, same model, same shards fetched, the guest's ranking
+// code), and other weights other figures, so that a sweep of
+// -ranking variants measures what the rebuilt guest would.
+func TestRankingDefaultIsGuest(t *testing.T) {
+	harnesstest.Wasm(t) // builds dist/tailor.wasm if stale
+	if os.Getenv("TAILOR_WASM") == "" {
+		t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
+	}
+	p := synth.Default()
+	p.TrainSessions, p.TestSes = 600, 100
+	train, test, cats := synth.Generate(p, 5)
+	split := eval.NewSplit(train, test)
+	var methods []string
+	for _, spec := range []string{"", "repeat=0,decay=0.5"} {
+		name, err := tailor.RegisterRanking(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		methods = append(methods, name)
+	}
+	methods = slices.Insert(methods, 0, tailor.NameFederated)
+	rs, err := replay.Run(context.Background(), split, replay.Options{
+		Methods: methods,
+		Config:  replay.Config{Seed: 3, Categories: cats, Workers: 2},
+		Eval:    eval.Options{Workers: 2, Categories: cats},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest, def, other := rs[0], rs[1], rs[2]
+	for _, r := range rs {
+		t.Logf("%s: HR %v MRR %v coverage %v model %v", r.Method, r.HR, r.MRR, r.Coverage, deref(r.ModelBytes))
+	}
+	if !slices.Equal(guest.HR, def.HR) || !slices.Equal(guest.MRR, def.MRR) || guest.Coverage != def.Coverage || guest.Diversity != def.Diversity {
+		t.Errorf("Go device at the defaults: HR %v MRR %v coverage %v diversity %v; guest %v %v %v %v",
+			def.HR, def.MRR, def.Coverage, def.Diversity, guest.HR, guest.MRR, guest.Coverage, guest.Diversity)
+	}
+	if deref(guest.ModelLaterPage) != deref(def.ModelLaterPage) {
+		t.Errorf("Go device fetched %v B a later page, the guest %v", deref(def.ModelLaterPage), deref(guest.ModelLaterPage))
+	}
+	if def.Default || other.Default {
+		t.Error("a ranking variant is marked the shipped default")
+	}
+	if slices.Equal(guest.MRR, other.MRR) {
+		t.Errorf("Go device at other weights: MRR %v, the same as the guest's", other.MRR)
+	}
+}
+
+// TestParseRanking checks that a ranking variant sets the fields it
+// names, in any case, and refuses unknown fields and values.
+func TestParseRanking(t *testing.T) {
+	p, err := tailor.ParseRanking("Decay=4, hop=0.1,window=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.DefaultParams
+	want.Decay, want.Hop, want.Window = 4, 0.1, 10
+	if p != want {
+		t.Errorf("ParseRanking = %+v, want %+v", p, want)
+	}
+	if p, err := tailor.ParseRanking(""); err != nil || p != model.DefaultParams {
+		t.Errorf(`ParseRanking("") = %+v, %v; want the defaults`, p, err)
+	}
+	for _, spec := range []string{"decay", "nope=1", "decay=x", "decay=1,"} {
+		if _, err := tailor.ParseRanking(spec); !errors.Is(err, tailor.ErrRanking) {
+			t.Errorf("ParseRanking(%q) = %v, want ErrRanking", spec, err)
+		}
+	}
+}
