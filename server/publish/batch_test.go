@@ -25,14 +25,7 @@ func TestVersionsKDeltasApart(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "tailor.db"))
 	open := func(holdout float32) *publish.Aggregator {
 		t.Helper()
-		a, err := publish.New(st, sites(t, holdout), publish.WithParams(p), publish.WithPublishEvery(1000, 10*time.Millisecond))
-		if err == nil {
-			err = a.Start(ctx)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
+		return start(t, st, sites(t, holdout), publish.WithParams(p), publish.WithPublishEvery(1000, 10*time.Millisecond))
 	}
 	check := func(a *publish.Aggregator, when string, version uint32, deltas uint64) {
 		t.Helper()

@@ -28,14 +28,7 @@ func TestAggregatorDPBudget(t *testing.T) {
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Noise, p.Epsilon, p.Delta, p.DPReleases, p.DPWindow = 1, aggregate.NoiseGaussian, 1, 1e-6, 2, time.Hour
 	open := func() *publish.Aggregator {
-		a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour), publish.WithNoiseSeed(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return a
+		return start(t, st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(1000, time.Hour), publish.WithNoiseSeed(1))
 	}
 	a := open()
 	n := 0

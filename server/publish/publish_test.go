@@ -174,13 +174,7 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(5, time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a := start(t, st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(5, time.Hour))
 	defer a.Close(context.Background())
 	for i := 0; i < 5; i++ {
 		appendDelta(t, st, i, "a", "b")
@@ -188,14 +182,7 @@ func TestAggregatorPublishesByCountAndTime(t *testing.T) {
 	}
 	waitVersion(t, a, 1)
 
-	b, err := publish.New(newStore(t), sites(t, 0.05),
-		publish.WithParams(p), publish.WithPublishEvery(1000, 50*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	b := start(t, newStore(t), sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(1000, 50*time.Millisecond))
 	defer b.Close(context.Background())
 	if v, _ := b.Current(shop); v.Number != 0 {
 		t.Fatal("no version 0")
@@ -223,13 +210,7 @@ func TestAggregatorNoiseRecorded(t *testing.T) {
 	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort, p.Noise, p.Epsilon, p.Delta = 1, aggregate.NoiseGaussian, 2, 1e-6
-	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithNoiseSeed(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a := start(t, st, sites(t, 0.05), publish.WithParams(p), publish.WithNoiseSeed(1))
 	defer a.Close(context.Background())
 	v, _ := a.Current(shop)
 	if v.Privacy.Noise != "gaussian" || v.Privacy.Delta != 1e-6 || v.Privacy.Scale != p.Sigma() || v.Privacy.MinCohort != 1 || v.Privacy.Rho != 0 {
@@ -244,13 +225,7 @@ func TestAggregatorHammer(t *testing.T) {
 	st := newStore(t)
 	p := aggregate.DefaultParams
 	p.MinCohort = 1
-	a, err := publish.New(st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(7, 10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	a := start(t, st, sites(t, 0.05), publish.WithParams(p), publish.WithPublishEvery(7, 10*time.Millisecond))
 	const writers, each = 8, 40
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
