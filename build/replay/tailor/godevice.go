@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/tailorhq/tailor/build/replay"
-	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/sdk/device"
 	"github.com/tailorhq/tailor/sdk/model"
@@ -145,12 +144,9 @@ func RegisterRanking(spec string) (string, error) {
 		return "", err
 	}
 	name := NameRanking(spec)
-	if _, ok := replay.Lookup(name); ok {
-		return name, nil
-	}
-	replay.Register(name, func(c replay.Config) (eval.Method, error) {
+	registerOnce(name, func(c replay.Config) *Method {
 		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, params: ServerParams(),
-			ranking: &p, rankingSpec: spec}, nil
+			ranking: &p, rankingSpec: spec}
 	})
 	return name, nil
 }

@@ -3,8 +3,6 @@ package tailor_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/sdk/model"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // TestRankingDefaultIsGuest replays one split with the shipped mode, the
@@ -23,10 +20,7 @@ import (
 // code), and other weights other figures, so that a sweep of
 // -ranking variants measures what the rebuilt guest would.
 func TestRankingDefaultIsGuest(t *testing.T) {
-	harnesstest.Wasm(t) // builds dist/tailor.wasm if stale
-	if os.Getenv("TAILOR_WASM") == "" {
-		t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
-	}
+	useWasm(t)
 	p := synth.Default()
 	p.TrainSessions, p.TestSes = 600, 100
 	train, test, cats := synth.Generate(p, 5)

@@ -1,6 +1,7 @@
 package tailor_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,13 +14,23 @@ import (
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
+// useWasm has the replay's devices run the current tailor.wasm: it builds
+// dist/tailor.wasm if stale and names it in TAILOR_WASM for the test,
+// unless TAILOR_WASM names a prebuilt one already.
+func useWasm(t *testing.T) {
+	t.Helper()
+	harnesstest.Wasm(t)
+	if os.Getenv("TAILOR_WASM") == "" {
+		t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
+	}
+}
+
 // run replays a split with the named methods through the real
 // tailor.wasm (built by harnesstest) and returns HR@20 and MRR@20 by
 // method and mode.
 func run(t *testing.T, split *eval.Split, cats map[string]string, methods ...string) map[string][2]float64 {
 	t.Helper()
-	harnesstest.Wasm(t) // builds dist/tailor.wasm if stale
-	t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
+	useWasm(t)
 	rs := replaytest.Results(t, split, replay.Options{
 		Methods: methods,
 		Config:  replay.Config{Seed: 1, Categories: cats, Workers: 2},

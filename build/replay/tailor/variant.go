@@ -81,11 +81,17 @@ func RegisterVariant(spec string) (string, error) {
 		return "", err
 	}
 	name := NameVariant(spec)
-	if _, ok := replay.Lookup(name); ok {
-		return name, nil
-	}
-	replay.Register(name, func(c replay.Config) (eval.Method, error) {
-		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, params: p, variant: spec}, nil
+	registerOnce(name, func(c replay.Config) *Method {
+		return &Method{cfg: c, mode: report.ModeFederated, privacy: wire.PrivacyFederated, params: p, variant: spec}
 	})
 	return name, nil
+}
+
+// registerOnce registers under name the method newMethod makes for a
+// configuration, unless one is registered under name already.
+func registerOnce(name string, newMethod func(c replay.Config) *Method) {
+	if _, ok := replay.Lookup(name); ok {
+		return
+	}
+	replay.Register(name, func(c replay.Config) (eval.Method, error) { return newMethod(c), nil })
 }

@@ -2,8 +2,6 @@ package tailor_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
@@ -11,7 +9,6 @@ import (
 	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
-	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
 )
 
 // TestWorkersSameFigures replays the same split with one worker and with
@@ -20,10 +17,7 @@ import (
 // the same, whatever devices ran on which goroutine and which pooled
 // memory each guest got (memory.go).
 func TestWorkersSameFigures(t *testing.T) {
-	harnesstest.Wasm(t) // builds dist/tailor.wasm if stale
-	if os.Getenv("TAILOR_WASM") == "" {
-		t.Setenv("TAILOR_WASM", filepath.Join(harnesstest.Root(t), "dist", "tailor.wasm"))
-	}
+	useWasm(t)
 	p := synth.Default()
 	p.TrainSessions, p.TestSes = 500, 80
 	train, test, cats := synth.Generate(p, 3)
