@@ -85,8 +85,7 @@ func readThreadTimes() threadTimes {
 // TAILOR_SCAN_AB_PAGES, or "all"); TAILOR_SCAN_AB_ROUNDS sets the rounds
 // (3). A page whose scripts keep its thread from the calls is left out.
 func TestScanFirstWait(t *testing.T) {
-	only := strings.FieldsFunc(os.Getenv("TAILOR_SCAN_WAIT"), func(r rune) bool { return r == ',' })
-	if len(only) == 0 {
+	if os.Getenv("TAILOR_SCAN_WAIT") == "" {
 		t.Skip("skipped: TAILOR_SCAN_WAIT names no pages")
 	}
 	rounds := 3
@@ -109,34 +108,14 @@ func TestScanFirstWait(t *testing.T) {
 			w.Header().Set("Content-Type", "text/javascript")
 			http.ServeFile(w, r, filepath.Join("src", "scan.js"))
 		default:
-			b, err := os.ReadFile(filepath.Join(shopPages, strings.TrimPrefix(r.URL.Path, "/shop/")))
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			if !charset.Match(b[:min(len(b), 4096)]) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			}
-			w.Write(b)
+			serveShopPage(w, r)
 		}
 	}))
 	defer srv.Close()
 	// The page's own scripts may replace setTimeout and XMLHttpRequest.
 	tb := newTab(t, "window.__tailorTimer = setTimeout.bind(window); window.__tailorXHR = XMLHttpRequest")
 	offline(tb)
-	var pages []string
-	for _, dir := range []string{"product", "listing"} {
-		files, _ := filepath.Glob(filepath.Join(shopPages, dir, "*.html"))
-		for _, f := range files {
-			p := "/shop/" + dir + "/" + filepath.Base(f)
-			for _, o := range only {
-				if o == "all" || strings.Contains(p, o) {
-					pages = append(pages, p)
-					break
-				}
-			}
-		}
-	}
+	pages := shopPaths(os.Getenv("TAILOR_SCAN_WAIT"))
 	type res struct {
 		page       string
 		n          int

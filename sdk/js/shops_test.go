@@ -566,15 +566,7 @@ func TestScanFirstAB(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write([]byte(hostile))
 		default:
-			b, err := os.ReadFile(filepath.Join(shopPages, strings.TrimPrefix(r.URL.Path, "/shop/")))
-			if err != nil {
-				http.NotFound(w, r)
-				return
-			}
-			if !charset.Match(b[:min(len(b), 4096)]) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			}
-			w.Write(b)
+			serveShopPage(w, r)
 		}
 	}))
 	defer srv.Close()
@@ -584,17 +576,7 @@ func TestScanFirstAB(t *testing.T) {
 	offline(tb)
 	// TAILOR_SCAN_AB_PAGES (names, comma-separated) keeps the shop pages
 	// whose path holds one of them, the slow ones say, for more rounds.
-	only := strings.FieldsFunc(os.Getenv("TAILOR_SCAN_AB_PAGES"), func(r rune) bool { return r == ',' })
-	pages := []string{"/hostile"}
-	for _, dir := range []string{"product", "listing"} {
-		files, _ := filepath.Glob(filepath.Join(shopPages, dir, "*.html"))
-		for _, f := range files {
-			p := "/shop/" + dir + "/" + filepath.Base(f)
-			if len(only) == 0 || slices.ContainsFunc(only, func(o string) bool { return strings.Contains(p, o) }) {
-				pages = append(pages, p)
-			}
-		}
-	}
+	pages := append([]string{"/hostile"}, shopPaths(os.Getenv("TAILOR_SCAN_AB_PAGES"))...)
 	type run struct {
 		Ms   float64
 		Out  string
@@ -718,4 +700,38 @@ func TestScanFirstAB(t *testing.T) {
 		t.Logf("%s: %d of %d scans collected garbage (MinorGC, MajorGC): %.1f ms wall, %.1f ms CPU in all",
 			strings.ToUpper(v), gc[v].n, rounds*len(pages), gc[v].wall, gc[v].cpu)
 	}
+}
+
+// serveShopPage answers /shop/DIR/NAME with the saved page as it is, no
+// script tag added (the timing tests inject their scanner themselves),
+// as UTF-8 unless the page names its charset.
+func serveShopPage(w http.ResponseWriter, r *http.Request) {
+	b, err := os.ReadFile(filepath.Join(shopPages, strings.TrimPrefix(r.URL.Path, "/shop/")))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if !charset.Match(b[:min(len(b), 4096)]) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	w.Write(b)
+}
+
+// shopPaths lists the shop pages as /shop/DIR/NAME, those whose path holds
+// one of the comma-separated names of only, or all of them when only is
+// empty or "all".
+func shopPaths(only string) []string {
+	names := strings.FieldsFunc(only, func(r rune) bool { return r == ',' })
+	all := len(names) == 0 || slices.Contains(names, "all")
+	var paths []string
+	for _, dir := range []string{"product", "listing"} {
+		files, _ := filepath.Glob(filepath.Join(shopPages, dir, "*.html"))
+		for _, f := range files {
+			p := "/shop/" + dir + "/" + filepath.Base(f)
+			if all || slices.ContainsFunc(names, func(n string) bool { return strings.Contains(p, n) }) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
 }
