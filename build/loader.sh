@@ -20,6 +20,14 @@
 set -euo pipefail
 BUDGET=${LOADER_BUDGET:-8192}
 cd "$(dirname "$0")/.."
+# One build at a time: go test runs packages in parallel, and three build
+# the loader (sdk/js into a temporary directory; demo-site/e2e and
+# e2e/large through make, into dist/). Two npm ci at once in sdk/js delete
+# each other's node_modules (demo-site/e2e failed so), and two builds into
+# dist/ write the same files. The lock is this script's own file (flock,
+# util-linux; without it, builds run as they come).
+exec 9<build/loader.sh
+if command -v flock >/dev/null; then flock 9; fi
 js=sdk/js
 dist=${DIST:-dist}
 mkdir -p "$dist"
