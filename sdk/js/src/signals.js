@@ -157,10 +157,11 @@ export function listen() {
   })
   addEventListener('pagehide', leave)
   // A page loaded (boot has just read the profile) or restored from the
-  // back/forward cache (read it now): the page that was left may still be
-  // writing its profile (a busy machine took over 3 s; its attributes set
-  // just before leaving were lost to the read of the next page), so look
-  // again for a while.
+  // back/forward cache (read it now): the page that was left, or another
+  // tab, may still be writing its profile, so look again for a while. (A
+  // first visit's page left before IndexedDB created the database wrote
+  // nothing: no look finds it, RATIONALE.md. The attribute that
+  // TestContextReachesRules lost under load was that, not a late write.)
   const again = () => [500, 1500, 3000, 6000, 12000].forEach((t) => setTimeout(refresh, t))
   addEventListener('pageshow', (e) => e.persisted && (refresh(), again()))
   again()
