@@ -3,7 +3,6 @@
 package jstest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/chromedp"
 
 	"github.com/tailorhq/tailor/internal/browsertest"
 )
@@ -135,11 +131,7 @@ func TestScanFirstWait(t *testing.T) {
 				n++
 				task := "tailorScan" + strconv.Itoa(n)
 				url := srv.URL + p + "?n=" + strconv.Itoa(n)
-				tb.Do(func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
-					_, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: url})
-					return chromedp.Void{}, err
-				})
-				tb.Wait(`location.href == ` + strconv.Quote(url) + ` && document.readyState != 'loading'`)
+				openParsed(tb, url)
 				k := strconv.Itoa(n)
 				ms := eval[float64](tb, `(async () => {
 					const m = await import(location.origin + '/ab/b.js?`+k+`')

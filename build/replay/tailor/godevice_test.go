@@ -8,7 +8,6 @@ import (
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/eval"
-	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/sdk/model"
 )
@@ -21,10 +20,7 @@ import (
 // -ranking variants measures what the rebuilt guest would.
 func TestRankingDefaultIsGuest(t *testing.T) {
 	useWasm(t)
-	p := synth.Default()
-	p.TrainSessions, p.TestSes = 600, 100
-	train, test, cats := synth.Generate(p, 5)
-	split := eval.NewSplit(train, test)
+	split, cats := smallSplit(600, 100, 5)
 	var methods []string
 	for _, spec := range []string{"", "repeat=0,decay=0.5"} {
 		name, err := tailor.RegisterRanking(spec)

@@ -25,6 +25,16 @@ func useWasm(t *testing.T) {
 	}
 }
 
+// smallSplit is a synthetic split of the given numbers of training and
+// test sessions, drawn from seed, and its items' categories: small
+// enough for tests that replay it several times.
+func smallSplit(trainSessions, testSessions int, seed uint64) (*eval.Split, map[string]string) {
+	p := synth.Default()
+	p.TrainSessions, p.TestSes = trainSessions, testSessions
+	train, test, cats := synth.Generate(p, seed)
+	return eval.NewSplit(train, test), cats
+}
+
 // run replays a split with the named methods through the real
 // tailor.wasm (built by harnesstest) and returns HR@20 and MRR@20 by
 // method and mode.

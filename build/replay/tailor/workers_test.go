@@ -7,7 +7,6 @@ import (
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/report"
-	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 )
 
@@ -18,10 +17,7 @@ import (
 // memory each guest got (memory.go).
 func TestWorkersSameFigures(t *testing.T) {
 	useWasm(t)
-	p := synth.Default()
-	p.TrainSessions, p.TestSes = 500, 80
-	train, test, cats := synth.Generate(p, 3)
-	split := eval.NewSplit(train, test)
+	split, cats := smallSplit(500, 80, 3)
 	methods := []string{tailor.NameFederated, tailor.NameLDP(4), tailor.NameLocal}
 	runWith := func(workers int) []report.Result {
 		t.Helper()
