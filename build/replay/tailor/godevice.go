@@ -3,11 +3,7 @@ package tailor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tailorhq/tailor/build/replay"
@@ -73,27 +69,26 @@ type pcg struct{ r *rand.Rand }
 
 func (p pcg) Uint64() uint64 { return p.r.Uint64() }
 
-// rankingFields are model.Params' fields by lower-case name.
-func rankingFields() map[string]reflect.StructField {
-	fields := map[string]reflect.StructField{}
-	t := reflect.TypeFor[model.Params]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		fields[strings.ToLower(f.Name)] = f
-	}
-	return fields
+// rankingFields are the model.Params a ranking variant may set: all of
+// them (TestRankingFieldsAreParams).
+var rankingFields = setters[model.Params]{
+	"session":   func(p *model.Params, v float64) { p.Session = float32(v) },
+	"decay":     func(p *model.Params, v float64) { p.Decay = float32(v) },
+	"history":   func(p *model.Params, v float64) { p.History = float32(v) },
+	"local":     func(p *model.Params, v float64) { p.Local = float32(v) },
+	"repeat":    func(p *model.Params, v float64) { p.Repeat = float32(v) },
+	"affinity":  func(p *model.Params, v float64) { p.Affinity = float32(v) },
+	"search":    func(p *model.Params, v float64) { p.Search = float32(v) },
+	"replenish": func(p *model.Params, v float64) { p.Replenish = float32(v) },
+	"popular":   func(p *model.Params, v float64) { p.Popular = float32(v) },
+	"hop":       func(p *model.Params, v float64) { p.Hop = float32(v) },
+	"bought":    func(p *model.Params, v float64) { p.Bought = float32(v) },
+	"rule":      func(p *model.Params, v float64) { p.Rule = float32(v) },
+	"window":    func(p *model.Params, v float64) { p.Window = int(v) },
 }
 
-// RankingFields names the fields a ranking variant may set (model.Params'
-// fields, lower case), sorted.
-func RankingFields() []string {
-	var names []string
-	for n := range rankingFields() {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+// RankingFields names the fields a ranking variant may set, sorted.
+func RankingFields() []string { return rankingFields.names() }
 
 // ParseRanking returns model.DefaultParams changed by spec, a
 // comma-separated list of field=value (RankingFields, any case), e.g.
@@ -103,28 +98,8 @@ func ParseRanking(spec string) (model.Params, error) {
 	if strings.TrimSpace(spec) == "" {
 		return p, nil
 	}
-	v := reflect.ValueOf(&p).Elem()
-	fields := rankingFields()
-	for _, kv := range strings.Split(spec, ",") {
-		name, value, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		f, known := fields[strings.ToLower(name)]
-		if !ok || !known {
-			return p, fmt.Errorf("%w: %q: want field=value with a field among %s", ErrRanking, kv, strings.Join(RankingFields(), ", "))
-		}
-		x, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return p, fmt.Errorf("%w: %q: %v", ErrRanking, kv, err)
-		}
-		switch fv := v.FieldByIndex(f.Index); fv.Kind() {
-		case reflect.Float32:
-			fv.SetFloat(x)
-		case reflect.Int:
-			fv.SetInt(int64(x))
-		default:
-			return p, fmt.Errorf("%w: %q: field of kind %s", ErrRanking, kv, fv.Kind())
-		}
-	}
-	return p, nil
+	err := rankingFields.apply(&p, spec, ErrRanking)
+	return p, err
 }
 
 // NameRanking is the registered name of the shipped federated mode

@@ -3,7 +3,10 @@ package tailor_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tailorhq/tailor/build/replay"
@@ -76,5 +79,29 @@ func TestParseRanking(t *testing.T) {
 		if _, err := tailor.ParseRanking(spec); !errors.Is(err, tailor.ErrRanking) {
 			t.Errorf("ParseRanking(%q) = %v, want ErrRanking", spec, err)
 		}
+	}
+}
+
+// TestRankingFieldsAreParams checks that a ranking variant can set every
+// field of model.Params, each by its own name: a field added to the
+// params is one a sweep can tune.
+func TestRankingFieldsAreParams(t *testing.T) {
+	params := reflect.TypeFor[model.Params]()
+	var want []string
+	for i := range params.NumField() {
+		name := strings.ToLower(params.Field(i).Name)
+		want = append(want, name)
+		p, err := tailor.ParseRanking(name + "=" + strconv.Itoa(100+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := reflect.ValueOf(p).Field(i)
+		if (got.CanFloat() && got.Float() != float64(100+i)) || (got.CanInt() && got.Int() != int64(100+i)) {
+			t.Errorf("ParseRanking(%s=%d) set %s to %v", name, 100+i, name, got)
+		}
+	}
+	slices.Sort(want)
+	if got := tailor.RankingFields(); !slices.Equal(got, want) {
+		t.Errorf("RankingFields = %v, want model.Params' fields %v", got, want)
 	}
 }

@@ -3,9 +3,6 @@ package tailor
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/tailorhq/tailor/build/replay"
 	"github.com/tailorhq/tailor/build/replay/eval"
@@ -21,7 +18,7 @@ var ErrVariant = errors.New("tailor: bad server variant")
 // shape of the published lists, not the privacy floors (k and the
 // central noise have modes of their own; a variant with another k would
 // not be a candidate for the shipped default).
-var variantFields = map[string]func(p *aggregate.Params, v float64){
+var variantFields = setters[aggregate.Params]{
 	"neighbors":    func(p *aggregate.Params, v float64) { p.Neighbors = int(v) },
 	"pairshare":    func(p *aggregate.Params, v float64) { p.PairShare = v },
 	"paircap":      func(p *aggregate.Params, v float64) { p.PairCap = v },
@@ -33,31 +30,15 @@ var variantFields = map[string]func(p *aggregate.Params, v float64){
 }
 
 // VariantFields names the fields a variant may set, sorted.
-func VariantFields() []string {
-	names := make([]string, 0, len(variantFields))
-	for n := range variantFields {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func VariantFields() []string { return variantFields.names() }
 
 // ParseVariant returns the shipped server parameters changed by spec, a
 // comma-separated list of field=value (VariantFields), e.g.
 // "neighbors=50,pairshare=0.05"; the result is validated.
 func ParseVariant(spec string) (aggregate.Params, error) {
 	p := ServerParams()
-	for _, kv := range strings.Split(spec, ",") {
-		name, value, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		set := variantFields[strings.ToLower(name)]
-		if !ok || set == nil {
-			return p, fmt.Errorf("%w: %q: want field=value with a field among %s", ErrVariant, kv, strings.Join(VariantFields(), ", "))
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return p, fmt.Errorf("%w: %q: %v", ErrVariant, kv, err)
-		}
-		set(&p, v)
+	if err := variantFields.apply(&p, spec, ErrVariant); err != nil {
+		return p, err
 	}
 	if err := p.Validate(); err != nil {
 		return p, fmt.Errorf("%w: %q: %v", ErrVariant, spec, err)
