@@ -27,8 +27,7 @@ import (
 // added to what the pair's floors ask (the support of a from-item is its
 // pairs' sum or its popularity, which naming to leaves alone).
 func TestAttackPairOnly(t *testing.T) {
-	const honest = 2000
-	b := newAttackBench(t, honest)
+	b := newAttackBench(t)
 	clean := b.weights(0, nil)
 	pops := byPopularity(clean)
 	// The most popular item; running-shoes-1, the rarely seen item;

@@ -21,17 +21,16 @@ import (
 // click on it, by a → b and by b → a (and into its list's first 5). The reverse pair may not be cheaper
 // than the direct one, nor under minPairCost.
 func TestAttackReverse(t *testing.T) {
-	const honest = 2000
-	b := newAttackBench(t, honest)
+	b := newAttackBench(t)
 	pops := byPopularity(b.weights(0, nil))
 	most, least := pops[0].ID, pops[len(pops)-1].ID
 
 	type cost struct{ published, first5, shown int }
 	measure := func(attack func(i int) wire.Delta) cost {
 		return cost{
-			published: smallest(2*honest, func(m int) bool { return neighbor(b.weights(m, attack), most, least) }),
-			first5:    smallest(2*honest, func(m int) bool { return place(b.weights(m, attack), most, least) < 5 }),
-			shown: smallest(2*honest, func(m int) bool {
+			published: smallest(2*b.n, func(m int) bool { return neighbor(b.weights(m, attack), most, least) }),
+			first5:    smallest(2*b.n, func(m int) bool { return place(b.weights(m, attack), most, least) < 5 }),
+			shown: smallest(2*b.n, func(m int) bool {
 				return slices.Contains(b.rank(t, b.weights(m, attack), most), least)
 			}),
 		}

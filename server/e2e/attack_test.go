@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,8 +51,7 @@ const (
 // The attacker's deltas are as strong as the wire format allows and still
 // look like a shopper's (the server's shape checks pass them).
 func TestAttackCost(t *testing.T) {
-	const honest = 2000
-	b := newAttackBench(t, honest)
+	b := newAttackBench(t)
 	clean := b.weights(0, nil)
 	var pops []wire.ItemWeights
 	for _, it := range b.s.Candidates() {
@@ -67,7 +64,7 @@ func TestAttackCost(t *testing.T) {
 	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Compare(y.Pop, x.Pop) })
 	home := b.rank(t, clean)
 	least, most := pops[len(pops)-1].ID, pops[0].ID
-	t.Logf("%d honest deltas; home top %d: %v; most popular %s, least %s", honest, topK, home, most, least)
+	t.Logf("%d honest deltas; home top %d: %v; most popular %s, least %s", b.n, topK, home, most, least)
 
 	// The home page.
 	homeAttack := func(target string) func(i int) wire.Delta {
@@ -77,10 +74,10 @@ func TestAttackCost(t *testing.T) {
 			return d
 		}
 	}
-	m := smallest(4*honest, func(m int) bool {
+	m := smallest(4*b.n, func(m int) bool {
 		return slices.Contains(b.rank(t, b.weights(m, homeAttack(least))), least)
 	})
-	share := float64(m) / float64(honest+m)
+	share := float64(m) / float64(b.n+m)
 	t.Logf("home top %d: %d attacker deltas (%.1f%% of the window's) put %s there", topK, m, 100*share, least)
 	if share < minHomeShare {
 		t.Errorf("an attacker with %.1f%% of the window's deltas put %s into the home top %d; want at least %.0f%% needed",
@@ -94,13 +91,185 @@ func TestAttackCost(t *testing.T) {
 			to = pops[len(pops)-2].ID
 		}
 		attack := pairAttack("pair", from, to, wire.MaxDeltaWeight)
-		published := smallest(2*honest, func(m int) bool { return neighbor(b.weights(m, attack), from, to) })
-		shown := smallest(2*honest, func(m int) bool { return slices.Contains(b.rank(t, b.weights(m, attack), from), to) })
+		published := smallest(2*b.n, func(m int) bool { return neighbor(b.weights(m, attack), from, to) })
+		shown := smallest(2*b.n, func(m int) bool { return slices.Contains(b.rank(t, b.weights(m, attack), from), to) })
 		t.Logf("pair %s → %s: published from %d attacker deltas, in the top %d after a click on %s from %d", from, to, published, topK, from, shown)
 		if i == 0 && published < minPairCost {
 			t.Errorf("%d deltas planted %s after %s; want at least %d needed", published, to, from, minPairCost)
 		}
 	}
+}
+
+// What the attack tests share: the bench of crafted deltas over honest
+// traffic (TestAttackCost, TestAttackPairOnly, TestAttackReverse) and
+// what a published version tells of a pair.
+
+// attackHonest is how many honest shoppers of the demo the attack bench
+// folds: TestAttackCost's bench, which the other attack tests measure on.
+const attackHonest = 2000
+
+// attackBench holds honest traffic folded into an aggregate and the real
+// tailor.wasm to see what a new visitor is shown.
+type attackBench struct {
+	*honestTraffic
+	in *harness.Instance
+}
+
+// honestTraffic is the attack bench's honest part: attackHonest shoppers'
+// deltas folded over a day. It is made once for the package (honestOnce)
+// and only read after: weights folds into a clone.
+type honestTraffic struct {
+	s      *sim.Sim
+	cfg    wire.Config
+	p      aggregate.Params
+	honest *aggregate.State
+	n      int // honest deltas
+	seq    uint64
+}
+
+var (
+	honestOnce sync.Once
+	honestMade *honestTraffic
+)
+
+// newAttackBench returns the bench over the package's honest traffic
+// (made by the first test that asks, which fails if it cannot be made,
+// as every later one then does) with an instance of the test's own.
+func newAttackBench(t *testing.T) *attackBench {
+	t.Helper()
+	honestOnce.Do(func() { honestMade = makeHonest(t, attackHonest) })
+	if honestMade == nil {
+		t.Fatal("the attack bench's honest traffic could not be made (see the first attack test)")
+	}
+	return &attackBench{honestTraffic: honestMade, in: harnesstest.Instance(t)}
+}
+
+func makeHonest(t *testing.T, honest int) *honestTraffic {
+	t.Helper()
+	st := demosite.Site("http://localhost")
+	st.Explore, st.Holdout = 0, 0 // no random promotion, no default-order holdout: the ranking is the model's
+	h := &honestTraffic{s: newSim(t), cfg: st.Config(), p: aggregate.DefaultParams, honest: aggregate.NewState(), n: honest}
+	deltas := visitAll(t, h.s, h.cfg, honest)
+	for i, raw := range deltas {
+		d, err := ingest.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.seq++
+		// The window: honest deltas over a day, the attack at its end.
+		h.honest.Fold(&d, h.seq, t0.Add(time.Duration(i)*24*time.Hour/time.Duration(honest)), &h.p)
+	}
+	return h
+}
+
+// weights folds m attacker deltas (made by attack) over the honest
+// aggregate and returns the weights a version would publish.
+func (b *attackBench) weights(m int, attack func(i int) wire.Delta) []wire.ItemWeights {
+	s := b.honest.Clone()
+	at := t0.Add(24 * time.Hour)
+	for i := 0; i < m; i++ {
+		d := attack(i)
+		s.Fold(&d, b.seq+uint64(i)+1, at, &b.p)
+	}
+	return s.Weights(&b.p, nil)
+}
+
+// rank shows a new visitor who clicked the given items (none: the home
+// page) a ranking of the whole catalogue under the weights, and returns
+// the top 5 ids.
+func (b *attackBench) rank(t *testing.T, ws []wire.ItemWeights, clicked ...string) []string {
+	t.Helper()
+	if err := b.in.Init(b.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.in.ApplyWeights(&wire.Weights{Version: 1, Shard: 0, Shards: 1, Items: ws}); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(25 * time.Hour)
+	for _, id := range clicked {
+		p := b.s.Catalog.Find(id)
+		if p == nil {
+			t.Fatalf("no product %q", id)
+		}
+		if err := b.in.Track(sim.Event(wire.KindClick, p, at)); err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(30 * time.Second)
+	}
+	res, err := b.in.Rank(&wire.RankRequest{Slot: "recommended", Candidates: b.s.Candidates(), Limit: topK, Time: at.UnixMilli(), Ctx: sim.Context(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(res.Items))
+	for i, it := range res.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+// pairAttack returns the attacker's i-th delta that carries the pair
+// from → to with weight w and names both items (in id order, as a
+// device's delta does); its id begins with name.
+func pairAttack(name, from, to string, w float32) func(i int) wire.Delta {
+	return func(i int) wire.Delta {
+		items := []wire.Count{{ID: from, N: 1}, {ID: to, N: 1}}
+		slices.SortFunc(items, func(a, b wire.Count) int { return cmp.Compare(a.ID, b.ID) })
+		d := wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: w}}, Items: items}
+		copy(d.ID[:], fmt.Sprintf("%s-%d", name, i))
+		return d
+	}
+}
+
+// smallest returns the smallest m in [1, hi] for which ok holds, by
+// bisection (ok is monotone in m), or hi+1 if none does.
+func smallest(hi int, ok func(m int) bool) int {
+	if !ok(hi) {
+		return hi + 1
+	}
+	lo := 0 // ok(lo) is false: no attack changes nothing
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if ok(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// byPopularity returns the items of a model version, most popular first
+// (ties by id, so that the order is the same in every run).
+func byPopularity(items []wire.ItemWeights) []wire.ItemWeights {
+	pops := slices.Clone(items)
+	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
+	return pops
+}
+
+// item returns the weights of id in a version's items (sorted by id, as
+// a version publishes them).
+func item(ws []wire.ItemWeights, id string) (wire.ItemWeights, bool) {
+	i, ok := slices.BinarySearchFunc(ws, id, func(it wire.ItemWeights, id string) int { return cmp.Compare(it.ID, id) })
+	if !ok {
+		return wire.ItemWeights{}, false
+	}
+	return ws[i], true
+}
+
+// place returns to's place in from's published neighbours (0 first), or
+// wire.MaxNeighbors if it is not there (aggregate.Params publishes no
+// more than that).
+func place(ws []wire.ItemWeights, from, to string) int {
+	it, _ := item(ws, from)
+	if j := slices.IndexFunc(it.Next, func(nb wire.Neighbor) bool { return nb.ID == to }); j >= 0 {
+		return j
+	}
+	return wire.MaxNeighbors
+}
+
+// neighbor reports whether to is among from's published neighbours.
+func neighbor(ws []wire.ItemWeights, from, to string) bool {
+	return place(ws, from, to) < wire.MaxNeighbors
 }
 
 // TestModelDifferencing is the attack of a downloader who only polls the
@@ -126,31 +295,29 @@ func TestModelDifferencing(t *testing.T) {
 	sim := newSim(t)
 	demo := demosite.Site("http://localhost")
 	sites := siteSet(t, demo)
-	st := stacktest.StartInterval(t, sites, p, 1000, 20*time.Millisecond)
-	dl := &downloader{url: st.URL, key: demosite.Key, c: &http.Client{Timeout: 30 * time.Second}}
+	srv := client(t, stacktest.StartInterval(t, sites, p, 1000, 20*time.Millisecond))
 
 	cfg := demo.Config()
 	deltas := visitAll(t, sim, cfg, int(honest+k))
 	sync := func(b []byte) {
 		t.Helper()
-		res, err := dl.c.Post(dl.url+"/v1/sync", "text/plain;charset=UTF-8", bytes.NewReader(b))
-		if err != nil {
+		if _, err := srv.sync(b); err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusAccepted {
-			t.Fatalf("sync: %d", res.StatusCode)
-		}
+	}
+	current := func() api.Manifest { return srv.manifest(t, demosite.Key, -1) }
+	waitDeltas := func(n uint64) api.Manifest {
+		t.Helper()
+		return srv.waitManifest(t, demosite.Key, fmt.Sprintf("a version of %d deltas", n), func(m api.Manifest) bool { return m.Deltas >= n })
 	}
 	for _, d := range deltas[:honest] {
 		sync(d)
 	}
 	// A version waits for k deltas: up to k-1 honest ones may stay pending
 	// (bounded wait for them: before the defence, all are published).
-	dl.waitDeltas(t, honest-k+1)
+	waitDeltas(honest - k + 1)
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if dl.manifest(t, -1).Deltas == honest {
+		if current().Deltas == honest {
 			break
 		}
 	}
@@ -161,27 +328,29 @@ func TestModelDifferencing(t *testing.T) {
 	victim := deltas[honest]
 	sync(victim)
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if dl.manifest(t, -1).Deltas > honest {
+		if current().Deltas > honest {
 			break
 		}
 	}
 	for _, d := range deltas[honest+1:] {
 		sync(d)
 	}
-	last := dl.waitDeltas(t, honest+1) // k-1 deltas follow the victim's: it is published
+	last := waitDeltas(honest + 1) // k-1 deltas follow the victim's: it is published
 
 	vd, err := ingest.Decode(victim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prev := dl.version(t, 0) // every version since the first, the honest ones' too
+	prev := srv.fetchVersion(t, demosite.Key, 0) // every version since the first, the honest ones' too
+	prevItems := prev.items(t)
 	for n := uint32(1); n <= last.Version; n++ {
-		cur := dl.version(t, n)
+		cur := srv.fetchVersion(t, demosite.Key, int64(n))
+		curItems := cur.items(t)
 		added := cur.manifest.Deltas - prev.manifest.Deltas
-		named := differenced(prev.pop, cur.pop)
+		named := differenced(prevItems, curItems)
 		var truth []string
 		for _, c := range vd.Items {
-			if _, ok := prev.pop[c.ID]; ok {
+			if _, ok := prevItems[c.ID]; ok {
 				truth = append(truth, c.ID)
 			}
 		}
@@ -192,90 +361,18 @@ func TestModelDifferencing(t *testing.T) {
 			t.Errorf("versions %d and %d differ by %d deltas (< k = %d): differencing names %v, the victim's delta held %v",
 				n-1, n, added, k, named, truth)
 		}
-		prev = cur
+		prev, prevItems = cur, curItems
 	}
-}
-
-// downloader fetches a site's public model as anyone with the site key.
-type downloader struct {
-	url, key string
-	c        *http.Client
-}
-
-// fetched is one version: its manifest and each item's popularity.
-type fetched struct {
-	manifest api.Manifest
-	pop      map[string]float32
-}
-
-func (d *downloader) get(t *testing.T, path string) []byte {
-	t.Helper()
-	res, err := d.c.Get(d.url + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v %s", path, res.StatusCode, err, b)
-	}
-	return b
-}
-
-// manifest returns version n's manifest (n < 0: the current one).
-func (d *downloader) manifest(t *testing.T, n int64) api.Manifest {
-	t.Helper()
-	path := "/v1/model?site=" + d.key
-	if n >= 0 {
-		path += fmt.Sprintf("&version=%d", n)
-	}
-	var m api.Manifest
-	if err := json.Unmarshal(d.get(t, path), &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// waitDeltas polls until a version built from at least n deltas is out.
-func (d *downloader) waitDeltas(t *testing.T, n uint64) api.Manifest {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		m := d.manifest(t, -1)
-		if m.Deltas >= n {
-			return m
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no version of %d deltas published in time (last: v%d, %d deltas)", n, m.Version, m.Deltas)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// version fetches version n whole.
-func (d *downloader) version(t *testing.T, n uint32) fetched {
-	t.Helper()
-	f := fetched{manifest: d.manifest(t, int64(n)), pop: map[string]float32{}}
-	for _, sh := range f.manifest.Shards {
-		var w wire.Weights
-		if err := wire.Unmarshal(d.get(t, sh.URL), &w, "weights"); err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range w.Items {
-			f.pop[it.ID] = it.Pop
-		}
-	}
-	return f
 }
 
 // differenced is the attack: the items published in both versions whose
 // popularity grew faster than the median item's (what decay and the
 // most popular item's growth do to all), sorted.
-func differenced(a, b map[string]float32) []string {
+func differenced(a, b map[string]wire.ItemWeights) []string {
 	var ratios []float64
-	for id, pa := range a {
-		if pb, ok := b[id]; ok && pa > 0 {
-			ratios = append(ratios, float64(pb)/float64(pa))
+	for id, ia := range a {
+		if ib, ok := b[id]; ok && ia.Pop > 0 {
+			ratios = append(ratios, float64(ib.Pop)/float64(ia.Pop))
 		}
 	}
 	if len(ratios) == 0 {
@@ -284,8 +381,8 @@ func differenced(a, b map[string]float32) []string {
 	slices.Sort(ratios)
 	common := ratios[len(ratios)/2]
 	var out []string
-	for id, pa := range a {
-		if pb, ok := b[id]; ok && pa > 0 && float64(pb)/float64(pa) > common*(1+1e-4) {
+	for id, ia := range a {
+		if ib, ok := b[id]; ok && ia.Pop > 0 && float64(ib.Pop)/float64(ia.Pop) > common*(1+1e-4) {
 			out = append(out, id)
 		}
 	}
@@ -490,8 +587,7 @@ func TestStatsHideOneVisitorsArm(t *testing.T) {
 	demo := demosite.Site("http://localhost")
 	demo.Holdout = 0.5
 	sites := siteSet(t, demo)
-	st := stacktest.Start(t, sites, aggregate.DefaultParams, 1<<20, api.WithAdminToken(adminToken), api.WithStatsRelease(batch, 0))
-	srv := &server{url: st.URL, agg: st.Agg, c: &http.Client{Timeout: 30 * time.Second}}
+	srv := startServer(t, sites, aggregate.DefaultParams, 1<<20, api.WithStatsRelease(batch, 0))
 
 	cfg := demo.Config()
 	const visitors = 120

@@ -58,7 +58,7 @@ func TestEndToEnd(t *testing.T) {
 	if accepted.Load() != visitors {
 		t.Fatalf("%d of %d visitors synced a delta", accepted.Load(), visitors)
 	}
-	m := srv.waitVersion(t, demosite.Key, 1)
+	m := srv.waitManifest(t, demosite.Key, "version 1", func(m api.Manifest) bool { return m.Version >= 1 })
 	if m.Deltas != visitors {
 		t.Fatalf("version %d was built from %d deltas, want %d", m.Version, m.Deltas, visitors)
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"github.com/tailorhq/tailor/sdk/wire"
 	"github.com/tailorhq/tailor/server/aggregate"
 	"github.com/tailorhq/tailor/server/api"
-	"github.com/tailorhq/tailor/server/ingest"
 	"github.com/tailorhq/tailor/server/internal/stacktest"
 	"github.com/tailorhq/tailor/server/publish"
 	"github.com/tailorhq/tailor/server/site"
@@ -40,9 +38,16 @@ type server struct {
 	c   *http.Client
 }
 
-func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *server {
+// startServer starts the whole server on loopback (stacktest.Start) with
+// the admin token and opts, and returns its client.
+func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int, opts ...api.Option) *server {
 	t.Helper()
-	st := stacktest.Start(t, sites, p, every, api.WithAdminToken(adminToken))
+	return client(t, stacktest.Start(t, sites, p, every, append([]api.Option{api.WithAdminToken(adminToken)}, opts...)...))
+}
+
+// client is the client of a running stack; its stats need the stack to
+// take adminToken.
+func client(t *testing.T, st *stacktest.Stack) *server {
 	s := &server{url: st.URL, agg: st.Agg, c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
 	t.Cleanup(s.c.CloseIdleConnections)
 	return s
@@ -51,6 +56,9 @@ func startServer(t *testing.T, sites *site.Set, p aggregate.Params, every int) *
 // adminToken reads the stats (GET /v1/stats is owner-only).
 const adminToken = "admin-token-of-the-e2e-tests-000000000000"
 
+// get fetches path with the admin token, which no route but the stats and
+// the metrics reads: the model's routes answer anyone with the site key
+// alike.
 func (s *server) get(path string) ([]byte, error) {
 	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
 	if err != nil {
@@ -96,14 +104,14 @@ type model struct {
 // their content dates from.
 func (s *server) fetch(t *testing.T, key string) *model {
 	t.Helper()
-	b, err := s.get("/v1/model?site=" + key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &model{}
-	if err := json.Unmarshal(b, &m.manifest); err != nil {
-		t.Fatal(err)
-	}
+	return s.fetchVersion(t, key, -1)
+}
+
+// fetchVersion fetches version n of a site's model (n < 0: the current
+// one) as fetch does.
+func (s *server) fetchVersion(t *testing.T, key string, n int64) *model {
+	t.Helper()
+	m := &model{manifest: s.manifest(t, key, n)}
 	cb, err := s.get(m.manifest.Config.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +129,30 @@ func (s *server) fetch(t *testing.T, key string) *model {
 		m.shards = append(m.shards, b)
 	}
 	return m
+}
+
+// manifest returns version n's manifest of a site (n < 0: the current
+// one).
+func (s *server) manifest(t *testing.T, key string, n int64) api.Manifest {
+	t.Helper()
+	m, err := s.tryManifest(key, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (s *server) tryManifest(key string, n int64) (api.Manifest, error) {
+	path := "/v1/model?site=" + key
+	if n >= 0 {
+		path += fmt.Sprintf("&version=%d", n)
+	}
+	var m api.Manifest
+	b, err := s.get(path)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	return m, err
 }
 
 // apply configures an instance with the model's configuration and gives
@@ -203,23 +235,20 @@ func newSim(t *testing.T) *sim.Sim {
 	return s
 }
 
-// waitVersion polls the manifest until the site's version is at least n.
-func (s *server) waitVersion(t *testing.T, key string, n uint32) api.Manifest {
+// waitManifest polls a site's current manifest until done holds of it,
+// failing the test after 30 seconds (what says what it waits for).
+func (s *server) waitManifest(t *testing.T, key, what string, done func(api.Manifest) bool) api.Manifest {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var m api.Manifest
-		b, err := s.get("/v1/model?site=" + key)
-		if err == nil {
-			err = json.Unmarshal(b, &m)
-		}
-		if err == nil && m.Version >= n {
+		m, err := s.tryManifest(key, -1)
+		if err == nil && done(m) {
 			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("version %d of %s not published in time (last: %+v, %v)", n, key, m, err)
+			t.Fatalf("%s of %s not published in time (last: v%d, %d deltas, %v)", what, key, m.Version, m.Deltas, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -249,151 +278,6 @@ func visitAll(t *testing.T, s *sim.Sim, cfg wire.Config, n int) [][]byte {
 		t.Fatal(err)
 	}
 	return deltas
-}
-
-// What the attack tests share: the bench of crafted deltas over honest
-// traffic (TestAttackCost, TestAttackPairOnly, TestAttackReverse) and
-// what a published version tells of a pair.
-
-// attackBench holds honest traffic folded into an aggregate and the real
-// tailor.wasm to see what a new visitor is shown.
-type attackBench struct {
-	s      *sim.Sim
-	cfg    wire.Config
-	p      aggregate.Params
-	honest *aggregate.State
-	n      int // honest deltas
-	in     *harness.Instance
-	seq    uint64
-}
-
-func newAttackBench(t *testing.T, honest int) *attackBench {
-	t.Helper()
-	st := demosite.Site("http://localhost")
-	st.Explore, st.Holdout = 0, 0 // no random promotion, no default-order holdout: the ranking is the model's
-	b := &attackBench{s: newSim(t), cfg: st.Config(), p: aggregate.DefaultParams, honest: aggregate.NewState(), n: honest}
-	deltas := visitAll(t, b.s, b.cfg, honest)
-	for i, raw := range deltas {
-		d, err := ingest.Decode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.seq++
-		// The window: honest deltas over a day, the attack at its end.
-		b.honest.Fold(&d, b.seq, t0.Add(time.Duration(i)*24*time.Hour/time.Duration(honest)), &b.p)
-	}
-	b.in = harnesstest.Instance(t)
-	return b
-}
-
-// weights folds m attacker deltas (made by attack) over the honest
-// aggregate and returns the weights a version would publish.
-func (b *attackBench) weights(m int, attack func(i int) wire.Delta) []wire.ItemWeights {
-	s := b.honest.Clone()
-	at := t0.Add(24 * time.Hour)
-	for i := 0; i < m; i++ {
-		d := attack(i)
-		s.Fold(&d, b.seq+uint64(i)+1, at, &b.p)
-	}
-	return s.Weights(&b.p, nil)
-}
-
-// rank shows a new visitor who clicked the given items (none: the home
-// page) a ranking of the whole catalogue under the weights, and returns
-// the top 5 ids.
-func (b *attackBench) rank(t *testing.T, ws []wire.ItemWeights, clicked ...string) []string {
-	t.Helper()
-	if err := b.in.Init(b.cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.in.ApplyWeights(&wire.Weights{Version: 1, Shard: 0, Shards: 1, Items: ws}); err != nil {
-		t.Fatal(err)
-	}
-	at := t0.Add(25 * time.Hour)
-	for _, id := range clicked {
-		p := b.s.Catalog.Find(id)
-		if p == nil {
-			t.Fatalf("no product %q", id)
-		}
-		if err := b.in.Track(sim.Event(wire.KindClick, p, at)); err != nil {
-			t.Fatal(err)
-		}
-		at = at.Add(30 * time.Second)
-	}
-	res, err := b.in.Rank(&wire.RankRequest{Slot: "recommended", Candidates: b.s.Candidates(), Limit: topK, Time: at.UnixMilli(), Ctx: sim.Context(at)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := make([]string, len(res.Items))
-	for i, it := range res.Items {
-		ids[i] = it.ID
-	}
-	return ids
-}
-
-// pairAttack returns the attacker's i-th delta that carries the pair
-// from → to with weight w and names both items (in id order, as a
-// device's delta does); its id begins with name.
-func pairAttack(name, from, to string, w float32) func(i int) wire.Delta {
-	return func(i int) wire.Delta {
-		items := []wire.Count{{ID: from, N: 1}, {ID: to, N: 1}}
-		slices.SortFunc(items, func(a, b wire.Count) int { return cmp.Compare(a.ID, b.ID) })
-		d := wire.Delta{Pairs: []wire.Pair{{From: from, To: to, W: w}}, Items: items}
-		copy(d.ID[:], fmt.Sprintf("%s-%d", name, i))
-		return d
-	}
-}
-
-// smallest returns the smallest m in [1, hi] for which ok holds, by
-// bisection (ok is monotone in m), or hi+1 if none does.
-func smallest(hi int, ok func(m int) bool) int {
-	if !ok(hi) {
-		return hi + 1
-	}
-	lo := 0 // ok(lo) is false: no attack changes nothing
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if ok(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi
-}
-
-// byPopularity returns the items of a model version, most popular first
-// (ties by id, so that the order is the same in every run).
-func byPopularity(items []wire.ItemWeights) []wire.ItemWeights {
-	pops := slices.Clone(items)
-	slices.SortStableFunc(pops, func(x, y wire.ItemWeights) int { return cmp.Or(cmp.Compare(y.Pop, x.Pop), cmp.Compare(x.ID, y.ID)) })
-	return pops
-}
-
-// item returns the weights of id in a version's items (sorted by id, as
-// a version publishes them).
-func item(ws []wire.ItemWeights, id string) (wire.ItemWeights, bool) {
-	i, ok := slices.BinarySearchFunc(ws, id, func(it wire.ItemWeights, id string) int { return cmp.Compare(it.ID, id) })
-	if !ok {
-		return wire.ItemWeights{}, false
-	}
-	return ws[i], true
-}
-
-// place returns to's place in from's published neighbours (0 first), or
-// wire.MaxNeighbors if it is not there (aggregate.Params publishes no
-// more than that).
-func place(ws []wire.ItemWeights, from, to string) int {
-	it, _ := item(ws, from)
-	if j := slices.IndexFunc(it.Next, func(nb wire.Neighbor) bool { return nb.ID == to }); j >= 0 {
-		return j
-	}
-	return wire.MaxNeighbors
-}
-
-// neighbor reports whether to is among from's published neighbours.
-func neighbor(ws []wire.ItemWeights, from, to string) bool {
-	return place(ws, from, to) < wire.MaxNeighbors
 }
 
 // What the linkage attacks share (TestLinkage, TestLinkageByMetadata,
