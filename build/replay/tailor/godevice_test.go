@@ -1,7 +1,6 @@
 package tailor_test
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"slices"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tailorhq/tailor/build/replay"
-	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/sdk/model"
 )
@@ -33,14 +30,7 @@ func TestRankingDefaultIsGuest(t *testing.T) {
 		methods = append(methods, name)
 	}
 	methods = slices.Insert(methods, 0, tailor.NameFederated)
-	rs, err := replay.Run(context.Background(), split, replay.Options{
-		Methods: methods,
-		Config:  replay.Config{Seed: 3, Categories: cats, Workers: 2},
-		Eval:    eval.Options{Workers: 2, Categories: cats},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rs := replaySplit(t, split, cats, 3, 2, methods...)
 	guest, def, other := rs[0], rs[1], rs[2]
 	for _, r := range rs {
 		t.Logf("%s: HR %v MRR %v coverage %v model %v", r.Method, r.HR, r.MRR, r.Coverage, deref(r.ModelBytes))

@@ -1,6 +1,7 @@
 package tailor_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/tailorhq/tailor/build/replay/baselines"
 	"github.com/tailorhq/tailor/build/replay/eval"
 	"github.com/tailorhq/tailor/build/replay/replaytest"
+	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/synth"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 	"github.com/tailorhq/tailor/wasm/harness/harnesstest"
@@ -35,17 +37,35 @@ func smallSplit(trainSessions, testSessions int, seed uint64) (*eval.Split, map[
 	return eval.NewSplit(train, test), cats
 }
 
+// options replay the named methods with the items' categories, every
+// random choice drawn from seed, on as many workers for the training
+// devices as for the evaluation.
+func options(cats map[string]string, seed int64, workers int, methods ...string) replay.Options {
+	return replay.Options{
+		Methods: methods,
+		Config:  replay.Config{Seed: seed, Categories: cats, Workers: workers},
+		Eval:    eval.Options{Workers: workers, Categories: cats},
+	}
+}
+
+// replaySplit replays a split with options(cats, seed, workers,
+// methods...), failing the test on an error.
+func replaySplit(t *testing.T, split *eval.Split, cats map[string]string, seed int64, workers int, methods ...string) []report.Result {
+	t.Helper()
+	rs, err := replay.Run(context.Background(), split, options(cats, seed, workers, methods...))
+	if err != nil {
+		t.Fatalf("replay on %d workers: %v", workers, err)
+	}
+	return rs
+}
+
 // run replays a split with the named methods through the real
 // tailor.wasm (built by harnesstest) and returns HR@20 and MRR@20 by
 // method and mode.
 func run(t *testing.T, split *eval.Split, cats map[string]string, methods ...string) map[string][2]float64 {
 	t.Helper()
 	useWasm(t)
-	rs := replaytest.Results(t, split, replay.Options{
-		Methods: methods,
-		Config:  replay.Config{Seed: 1, Categories: cats, Workers: 2},
-		Eval:    eval.Options{Workers: 2, Categories: cats},
-	})
+	rs := replaytest.Results(t, split, options(cats, 1, 2, methods...))
 	out := map[string][2]float64{}
 	for name := range rs {
 		hr, mrr := replaytest.At20(t, rs, name)

@@ -1,12 +1,8 @@
 package tailor_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/tailorhq/tailor/build/replay"
-	"github.com/tailorhq/tailor/build/replay/eval"
-	"github.com/tailorhq/tailor/build/replay/report"
 	"github.com/tailorhq/tailor/build/replay/tailor"
 )
 
@@ -19,19 +15,7 @@ func TestWorkersSameFigures(t *testing.T) {
 	useWasm(t)
 	split, cats := smallSplit(500, 80, 3)
 	methods := []string{tailor.NameFederated, tailor.NameLDP(4), tailor.NameLocal}
-	runWith := func(workers int) []report.Result {
-		t.Helper()
-		rs, err := replay.Run(context.Background(), split, replay.Options{
-			Methods: methods,
-			Config:  replay.Config{Seed: 7, Categories: cats, Workers: workers},
-			Eval:    eval.Options{Workers: workers, Categories: cats},
-		})
-		if err != nil {
-			t.Fatalf("workers %d: %v", workers, err)
-		}
-		return rs
-	}
-	one, two := runWith(1), runWith(2)
+	one, two := replaySplit(t, split, cats, 7, 1, methods...), replaySplit(t, split, cats, 7, 2, methods...)
 	for i, a := range one {
 		b := two[i]
 		t.Logf("%s %s: HR %v MRR %v synced %v model %v", a.Method, a.Mode, a.HR, a.MRR, deref(a.BytesSynced), deref(a.ModelBytes))
