@@ -11,12 +11,13 @@
 #                         its SHA-256)
 #   dist/tailor.d.ts      the TypeScript declarations (sdk/js/tailor.d.ts)
 # and fails when the core's brotli size passes the budget (8 KiB).
-# esbuild bundles the modules (lowered to ES2020), terser minifies the
-# bundles: terser's output of the core is ~220 B smaller after brotli than
-# esbuild's --minify (it names variables by how often each character
-# occurs in the output, which brotli and gzip reward; RATIONALE.md). Both
-# are pinned dev dependencies (sdk/js/package-lock.json), installed with
-# npm ci when missing; nothing of them ships.
+# esbuild bundles the modules (lowered to ES2021: RATIONALE.md says which
+# browsers that leaves out), terser minifies the bundles: terser's output
+# of the core is ~220 B smaller after brotli than esbuild's --minify (it
+# names variables by how often each character occurs in the output, which
+# brotli and gzip reward; RATIONALE.md). Both are pinned dev dependencies
+# (sdk/js/package-lock.json), installed with npm ci when missing; nothing
+# of them ships.
 set -euo pipefail
 BUDGET=${LOADER_BUDGET:-8192}
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ if [ ! -x "$esbuild" ] || [ ! -x "$terser" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-flags=(--bundle --target=es2020 --legal-comments=none --log-level=warning)
+flags=(--bundle --target=es2021 --legal-comments=none --log-level=warning)
 # build ENTRY FORMAT OUT [esbuild flags]: bundles src/ENTRY, minifies it to OUT.
 build() {
 	local entry=$1 format=$2 out=$3
@@ -46,7 +47,7 @@ build() {
 	"$esbuild" "$js/src/$entry" "${flags[@]}" "$@" --format="$format" --outfile="$tmp/$format.js"
 	local module=()
 	[ "$format" = esm ] && module=(--module)
-	"$terser" "$tmp/$format.js" "${module[@]}" --ecma 2020 --compress passes=2 --mangle --comments false --output "$out"
+	"$terser" "$tmp/$format.js" "${module[@]}" --ecma 2021 --compress passes=2 --mangle --comments false --output "$out"
 }
 build extra.js esm "$dist/tailor-extra.js"
 # V8's compile hint, which works only as a file's first line: the chunk's
