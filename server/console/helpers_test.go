@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,13 +71,7 @@ type stackConfig struct {
 
 func newStack(t *testing.T, cfg stackConfig) *stack {
 	t.Helper()
-	if cfg.path == "" {
-		cfg.path = filepath.Join(t.TempDir(), "tailor.db")
-	}
-	db, err := bolt.Open(cfg.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := stacktest.Open(t, cfg.path)
 	sites := testSites(t)
 	levers := console.NewLevers(db, 0, nil) // no cache: the tests see each change at once
 	registry := console.NewRegistry(db, sites, levers, nil)
@@ -88,15 +80,9 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	}
 	p := aggregate.DefaultParams
 	p.MinCohort, p.PairShare, p.PairCohort = 1, 0, 1
-	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(1<<30, time.Hour),
+	agg := stacktest.Aggregate(t, db, sites, publish.WithParams(p), publish.WithPublishEvery(1<<30, time.Hour),
 		publish.WithPaused(levers.Paused), publish.WithSiteConfig(levers.SiteConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{db: db, agg: agg, levers: levers, reg: registry}
+	s := &stack{db: db, agg: agg, levers: levers, reg: registry, c: stacktest.NewBrowser()}
 	if cfg.live {
 		registry.OnAdd(agg.AddSite)
 	}
@@ -112,19 +98,9 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.api, err = api.New(db, agg, sites, api.WithAdminToken(adminToken), api.WithStatsRelease(1, 0),
+	s.api = stacktest.Serve(t, db, agg, sites, api.WithAdminToken(adminToken), api.WithStatsRelease(1, 0),
 		api.WithPin(levers.Pin), api.WithConsole(con))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.api.Handler())
-	s.url = hs.URL
-	s.c = stacktest.NewBrowser()
-	t.Cleanup(func() {
-		hs.Close()
-		agg.Close(context.Background())
-		db.Close()
-	})
+	s.url = s.api.URL()
 	return s
 }
 

@@ -1,6 +1,7 @@
 // Package stacktest starts the whole server in a test's process (Start: a
 // new bbolt store, the aggregator publishing from it and the API on
-// loopback, as tailor-server composes them) and sends it requests (Do),
+// loopback, as tailor-server composes them; or its steps, Open, Aggregate
+// and Serve, for a test that composes more) and sends it requests (Do),
 // also as a browser of the console does (NewBrowser, Submit). Tests of
 // server/api, server/console, server/e2e, server/serve and tailor-server
 // use it; servers never do.
@@ -44,34 +45,59 @@ func Start(tb testing.TB, sites *site.Set, p aggregate.Params, every int, opts .
 // version on a quiet site) need it short.
 func StartInterval(tb testing.TB, sites *site.Set, p aggregate.Params, every int, interval time.Duration, opts ...api.Option) *Stack {
 	tb.Helper()
-	db, err := bolt.Open(filepath.Join(tb.TempDir(), "tailor.db"))
+	db := Open(tb, "")
+	agg := Aggregate(tb, db, sites, publish.WithParams(p), publish.WithPublishEvery(every, interval))
+	srv := Serve(tb, db, agg, sites, opts...)
+	return &Stack{URL: srv.URL(), DB: db, Agg: agg, API: srv}
+}
+
+// Open, Aggregate and Serve are Start's steps, for a test that composes
+// more between them (the console's levers, registry and console): each
+// closes what it starts when the test ends, so that the stack closes in
+// the reverse order (API, aggregator, store).
+
+// Open opens the bbolt store at path ("": a new one in tb's temporary
+// directory).
+func Open(tb testing.TB, path string) *bolt.DB {
+	tb.Helper()
+	if path == "" {
+		path = filepath.Join(tb.TempDir(), "tailor.db")
+	}
+	db, err := bolt.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	agg, err := publish.New(db, sites, publish.WithParams(p), publish.WithPublishEvery(every, interval))
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Aggregate starts the aggregator of sites over db with opts.
+func Aggregate(tb testing.TB, db *bolt.DB, sites *site.Set, opts ...publish.Option) *publish.Aggregator {
+	tb.Helper()
+	agg, err := publish.New(db, sites, opts...)
 	if err != nil {
-		db.Close()
 		tb.Fatal(err)
 	}
 	if err := agg.Start(context.Background()); err != nil {
-		db.Close()
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { agg.Close(context.Background()) })
+	return agg
+}
+
+// Serve serves the API of sites over db and agg with opts on loopback
+// (its URL).
+func Serve(tb testing.TB, db *bolt.DB, agg *publish.Aggregator, sites *site.Set, opts ...api.Option) *api.Server {
+	tb.Helper()
 	srv, err := api.New(db, agg, sites, opts...)
 	if err == nil {
 		err = srv.Open("127.0.0.1:0")
 	}
 	if err != nil {
-		agg.Close(context.Background())
-		db.Close()
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		srv.Close()
-		agg.Close(context.Background())
-		db.Close()
-	})
-	return &Stack{URL: srv.URL(), DB: db, Agg: agg, API: srv}
+	tb.Cleanup(func() { srv.Close() })
+	return srv
 }
 
 // Do sends a request with header's name-value pairs through c and returns
