@@ -183,8 +183,7 @@ func WithAdminToken(token string) Option {
 		if token != "" && len(token) < MinTokenLen {
 			return fmt.Errorf("api: the admin token has %d characters, want %d or more", len(token), MinTokenLen)
 		}
-		s.admin = hashToken(token)
-		s.hasAdmin = token != ""
+		s.admin = site.NewAdmin(token)
 		return nil
 	}
 }
@@ -254,8 +253,7 @@ type Server struct {
 	limiter           *limiter         // nil: no rate limit
 	now               func() time.Time // WithClock; nil: arrival's
 	trustForwardedFor bool
-	admin             [32]byte // SHA-256 of the admin token
-	hasAdmin          bool
+	admin             site.Admin
 	stats             *releases
 
 	handler http.Handler

@@ -61,9 +61,7 @@ type Option func(*Console) error
 // replicas given the same token accept each other's sessions.
 func WithAdminToken(token string) Option {
 	return func(c *Console) error {
-		if token != "" {
-			c.admin, c.hasAdmin = sha256.Sum256([]byte(token)), true
-		}
+		c.admin = site.NewAdmin(token)
 		c.sessions = newSessions(token)
 		return nil
 	}
@@ -154,8 +152,7 @@ type Console struct {
 	registry *Registry
 	asset    func(name string) (api.AssetRef, bool)
 
-	admin    [32]byte
-	hasAdmin bool
+	admin    site.Admin
 	sessions *sessions
 
 	released   func(key string) (map[uint32]aggregate.Arms, uint64, time.Time, error)
@@ -327,7 +324,7 @@ func (c *Console) session(r *http.Request) (*session, bool) {
 		return nil, false
 	}
 	if s.admin {
-		return s, c.hasAdmin
+		return s, c.admin.Set()
 	}
 	st, ok := c.sites.Get(s.site)
 	if !ok || st.OwnerHash == nil {
@@ -345,7 +342,7 @@ func (c *Console) credential(token string) (admin bool, owner *site.Site) {
 		return false, nil
 	}
 	h := sha256.Sum256([]byte(token))
-	admin = c.hasAdmin && subtle.ConstantTimeCompare(h[:], c.admin[:]) == 1
+	admin = c.admin.Is(h)
 	for _, key := range c.sites.Keys() {
 		st, _ := c.sites.Get(key)
 		if st.Owns(h) {
