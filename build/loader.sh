@@ -39,7 +39,10 @@ if [ ! -x "$esbuild" ] || [ ! -x "$terser" ]; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-flags=(--bundle --target=es2021 --legal-comments=none --log-level=warning)
+# --minify-syntax (not --minify: terser names and prints) makes every
+# const a let and joins declarations before terser: brotli favours the one
+# keyword (RATIONALE.md).
+flags=(--bundle --target=es2021 --minify-syntax --legal-comments=none --log-level=warning)
 # build ENTRY FORMAT OUT [esbuild flags]: bundles src/ENTRY, minifies it to OUT.
 build() {
 	local entry=$1 format=$2 out=$3
