@@ -43,16 +43,31 @@ trap 'rm -rf "$tmp"' EXIT
 # const a let and joins declarations before terser: brotli favours the one
 # keyword (RATIONALE.md).
 flags=(--bundle --target=es2021 --minify-syntax --legal-comments=none --log-level=warning)
-# build ENTRY FORMAT OUT [esbuild flags]: bundles src/ENTRY, minifies it to OUT.
+# build ENTRY FORMAT OUT [esbuild flags]: bundles src/ENTRY, minifies it to
+# OUT (terser also shortens the fields named in props, when set).
+props=()
 build() {
 	local entry=$1 format=$2 out=$3
 	shift 3
 	"$esbuild" "$js/src/$entry" "${flags[@]}" "$@" --format="$format" --outfile="$tmp/$format.js"
 	local module=()
 	[ "$format" = esm ] && module=(--module)
-	"$terser" "$tmp/$format.js" "${module[@]}" --ecma 2021 --compress passes=2 --mangle --comments false --output "$out"
+	"$terser" "$tmp/$format.js" "${module[@]}" --ecma 2021 --compress passes=2 --mangle "${props[@]}" --comments false --output "$out"
 }
 build extra.js esm "$dist/tailor-extra.js"
+# Fields that only the core reads and writes: st's (src/state.js) that the
+# chunk does not use, and a dwell entry's (src/signals.js). terser gives
+# them short names in the core's two builds (builtins: on and total are
+# also DOM names, shortened only as the fields listed here). None may cross
+# a boundary: not a wire key, the API's, the stored record's, nor the
+# chunk's, which shares st and is built apart: the build fails when the
+# chunk's bundle names one (RATIONALE.md).
+internal='granted|modeSet|stamp|live|held|ranked|ran|timers|io|depth|sent|busy|since|total|on'
+if grep -owE "$internal" "$tmp/esm.js" | sort -u | grep .; then
+	echo "loader: the chunk (src/extra.js) names the core's own fields above; take them out of internal in build/loader.sh" >&2
+	exit 1
+fi
+props=(--mangle-props "builtins,regex=/^($internal)\$/")
 # V8's compile hint, which works only as a file's first line: the chunk's
 # functions (the page scanner's, nearly all called by its first scan) are
 # compiled as it loads, off the main thread, not lazily at first call
