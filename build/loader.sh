@@ -61,10 +61,15 @@ build extra.js esm "$dist/tailor-extra.js"
 # also DOM names, shortened only as the fields listed here). None may cross
 # a boundary: not a wire key, the API's, the stored record's, nor the
 # chunk's, which shares st and is built apart: the build fails when the
-# chunk's bundle names one (RATIONALE.md).
+# chunk's bundle names one, or tailor.d.ts declares one (RATIONALE.md).
 internal='granted|modeSet|stamp|live|held|ranked|ran|timers|io|depth|sent|busy|since|total|on'
 if grep -owE "$internal" "$tmp/esm.js" | sort -u | grep .; then
 	echo "loader: the chunk (src/extra.js) names the core's own fields above; take them out of internal in build/loader.sh" >&2
+	exit 1
+fi
+# Nor a name of the API (tailor.d.ts declares each on a line of its own).
+if grep -E "^\s*(readonly\s+)?($internal)\??\s*[:(]" "$js/tailor.d.ts"; then
+	echo "loader: tailor.d.ts declares the names above, which internal in build/loader.sh would rename" >&2
 	exit 1
 fi
 props=(--mangle-props "builtins,regex=/^($internal)\$/")
