@@ -18,8 +18,9 @@ $(DIST)/tailor.wasm: $(GUEST_SRC)
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $@ ./wasm/guest
 
 # The browser loader: dist/tailor.js (script tag), tailor.mjs (ES module),
-# tailor.d.ts and the lazily loaded chunk tailor-extra.js; fails when the
-# core, tailor.js, passes its brotli budget (8 KiB).
+# tailor.d.ts and the lazily loaded chunks tailor-extra.js and
+# tailor-details.js; fails when the core, tailor.js, passes its brotli
+# budget (8 KiB).
 LOADER_SRC := $(wildcard sdk/js/src/*.js) sdk/js/tailor.d.ts sdk/js/package-lock.json build/loader.sh
 loader: $(DIST)/tailor.js
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # assets.sh [DIST]: prepares what browsers download for the server to serve.
-# For each of tailor.js, tailor-extra.js (the loader's lazily loaded
-# chunk, which tailor.js names by this same hash) and tailor.wasm found in
-# DIST (default dist; a file not built yet is left out), it writes DIST/assets/NAME.HASH.EXT (HASH: the
+# For each of tailor.js, tailor-extra.js and tailor-details.js (the
+# loader's lazily loaded chunks, which tailor.js names by this same hash)
+# and tailor.wasm found in DIST (default dist; a file not built yet is left
+# out), it writes DIST/assets/NAME.HASH.EXT (HASH: the
 # first 16 hex digits of its SHA-256) with precompressed .br (brotli -q 11)
 # and .gz (gzip -9 -n) variants, and DIST/assets.json listing the hashed
 # names, sizes and Subresource Integrity hashes (sha384). Outputs are
@@ -25,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/assets"
 json="{"
 sep=""
-for name in tailor.js tailor-extra.js tailor.wasm; do
+for name in tailor.js tailor-extra.js tailor-details.js tailor.wasm; do
 	src="$dist/$name"
 	[ -f "$src" ] || { echo "assets.sh: $src not built yet; left out" >&2; continue; }
 	hash=$(sha256sum "$src" | cut -c1-16)

@@ -206,7 +206,8 @@ func allowed(method, path, query string, syncAllowed bool) bool {
 		strings.HasPrefix(path, "/p/") || strings.HasPrefix(path, "/a/") || strings.HasPrefix(path, "/c/") ||
 		strings.HasPrefix(path, "/img/") || strings.HasPrefix(path, "/static/")):
 	case method == "GET" && (path == env.script || path == env.wasm):
-	case method == "GET" && strings.HasPrefix(path, "/assets/tailor-extra.") && strings.HasSuffix(path, ".js"): // the loader's lazily loaded chunk (profile())
+	case method == "GET" && strings.HasPrefix(path, "/assets/tailor-details.") && strings.HasSuffix(path, ".js"): // the loader's lazily loaded chunk of profile()'s details
+	case method == "GET" && strings.HasPrefix(path, "/assets/tailor-extra.") && strings.HasSuffix(path, ".js"): // the scanner's chunk (a site that declares slots)
 	case method == "GET" && path == "/v1/model" && query == "site=demo":
 	case method == "GET" && (strings.HasPrefix(path, "/v1/config/") || strings.HasPrefix(path, "/v1/shards/")):
 	case method == "POST" && path == "/v1/sync" && query == "":

@@ -18,11 +18,11 @@ import (
 )
 
 // loaderAssets are what the tests serve: tailor.js, tailor.mjs and the
-// lazily loaded chunk tailor-extra.js built by build/loader.sh from
-// sdk/js/src, and dist/tailor.wasm (make wasm).
+// lazily loaded chunks tailor-extra.js and tailor-details.js built by
+// build/loader.sh from sdk/js/src, and dist/tailor.wasm (make wasm).
 var loaderAssets struct {
-	js, mjs, extra, wasm []byte
-	skip                 string // why the browser tests cannot run
+	js, mjs, extra, details, wasm []byte
+	skip                          string // why the browser tests cannot run
 }
 
 func TestMain(m *testing.M) {
@@ -76,6 +76,7 @@ func build() error {
 		loaderAssets.js = b
 		loaderAssets.mjs, _ = os.ReadFile(filepath.Join(root, "dist", "tailor.mjs"))
 		loaderAssets.extra, _ = os.ReadFile(filepath.Join(root, "dist", "tailor-extra.js"))
+		loaderAssets.details, _ = os.ReadFile(filepath.Join(root, "dist", "tailor-details.js"))
 	} else {
 		cmd := exec.Command("bash", filepath.Join(root, "build", "loader.sh"))
 		cmd.Env = append(os.Environ(), "DIST="+tmp, "WASM="+wasm)
@@ -89,6 +90,9 @@ func build() error {
 			return err
 		}
 		if loaderAssets.extra, err = os.ReadFile(filepath.Join(tmp, "tailor-extra.js")); err != nil {
+			return err
+		}
+		if loaderAssets.details, err = os.ReadFile(filepath.Join(tmp, "tailor-details.js")); err != nil {
 			return err
 		}
 	}

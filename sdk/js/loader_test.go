@@ -158,6 +158,17 @@ func TestExplainProfileModeForget(t *testing.T) {
 	if !slices.Contains(p.Interests, trait{"category", "running-watches"}) {
 		t.Errorf("profile interests %+v lack the category running-watches", p.Interests)
 	}
+	// A page with Tailor's markup: profile()'s details come from their own
+	// small chunk, not with the page scanner's.
+	var chunks []string
+	for _, r := range srv.requests() {
+		if name, ok := strings.CutPrefix(r.Path, "/assets/tailor-"); ok && strings.HasSuffix(name, ".js") {
+			chunks = append(chunks, strings.SplitN(name, ".", 2)[0])
+		}
+	}
+	if !slices.Equal(chunks, []string{"details"}) {
+		t.Errorf("profile() loaded the chunks %q, want [details] alone", chunks)
+	}
 	if !slices.Contains(p.Pending.Items, "w1") {
 		t.Errorf("profile pending %+v lacks w1", p.Pending)
 	}

@@ -59,8 +59,8 @@ func (tb *tab) clickSaved(selector string) {
 
 // checkRequests fails the test for any request of the page other than
 // its own files and what Tailor may ask for: the manifest, the site's
-// configuration and shards, tailor.wasm, the lazily loaded chunk
-// (profile() loads it), and /v1/sync when sync is allowed.
+// configuration and shards, tailor.wasm, the lazily loaded chunks
+// (profile() loads its details'), and /v1/sync when sync is allowed.
 func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
 	t.Helper()
 	for _, r := range tb.Requests() {
@@ -77,7 +77,7 @@ func checkRequests(t *testing.T, tb *tab, srv *server, syncAllowed bool) {
 		case method == "GET" && p == "/v1/model" && u.RawQuery == "site=test":
 		case method == "GET" && (strings.HasPrefix(p, "/v1/config/") || strings.HasPrefix(p, "/v1/shards/")):
 		case method == "GET" && (p == "/tailor.wasm" || strings.HasPrefix(p, "/assets/tailor.") && strings.HasSuffix(p, ".wasm")):
-		case method == "GET" && strings.HasPrefix(p, "/assets/tailor-extra.") && strings.HasSuffix(p, ".js"):
+		case method == "GET" && (strings.HasPrefix(p, "/assets/tailor-extra.") || strings.HasPrefix(p, "/assets/tailor-details.")) && strings.HasSuffix(p, ".js"):
 		case method == "POST" && p == "/v1/sync" && syncAllowed:
 		default:
 			t.Errorf("unexpected request: %s", r)

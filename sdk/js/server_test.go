@@ -301,14 +301,9 @@ func (s *server) serve(rw http.ResponseWriter, r *http.Request) {
 			w.Write(loaderAssets.mjs)
 		}
 	case strings.HasPrefix(path, "/assets/tailor-extra.") && strings.HasSuffix(path, ".js"):
-		// The core names the chunk by its hash: any other is a stale build.
-		if path != "/assets/tailor-extra."+hashOf(loaderAssets.extra)[:16]+".js" {
-			http.NotFound(w, r)
-			return
-		}
-		h.Set("Content-Type", "text/javascript")
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		w.Write(loaderAssets.extra)
+		serveChunk(w, r, "tailor-extra", loaderAssets.extra)
+	case strings.HasPrefix(path, "/assets/tailor-details.") && strings.HasSuffix(path, ".js"):
+		serveChunk(w, r, "tailor-details", loaderAssets.details)
 	case path == "/tailor.wasm" || strings.HasPrefix(path, "/assets/tailor.") && strings.HasSuffix(path, ".wasm"):
 		time.Sleep(s.site.WasmDelay)
 		if s.site.WasmStatus != 0 {
@@ -399,6 +394,19 @@ func (s *server) answered(paths []string) bool {
 		}
 	}
 	return true
+}
+
+// serveChunk serves a lazily loaded chunk of the loader, b, at
+// /assets/NAME.HASH.js: the core names it by its hash, any other is a
+// stale build.
+func serveChunk(w http.ResponseWriter, r *http.Request, name string, b []byte) {
+	if r.URL.Path != "/assets/"+name+"."+hashOf(b)[:16]+".js" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript")
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(b)
 }
 
 func serveFile(w http.ResponseWriter, name, contentType string) {

@@ -18,9 +18,9 @@ import (
 )
 
 // assetNames are the files a browser loads from the server: the loader,
-// its lazily loaded chunk (which tailor.js imports by its hashed name) and
-// the wasm.
-var assetNames = []string{"tailor.js", "tailor-extra.js", "tailor.wasm"}
+// its lazily loaded chunks (which tailor.js imports by their hashed names:
+// the scanner's, profile()'s details) and the wasm.
+var assetNames = []string{"tailor.js", "tailor-extra.js", "tailor-details.js", "tailor.wasm"}
 
 // AssetRef is where a browser loads an asset from, with its Subresource
 // Integrity hash.

@@ -11,29 +11,31 @@ import (
 	"github.com/tailorhq/tailor/server/site"
 )
 
-// TestAssetChunk checks that the loader's lazily loaded chunk is served
-// at the name the core imports it by: tailor-extra.HASH.js, HASH the
-// first 16 hex digits of its SHA-256 (build/loader.sh computes it the
-// same way), as a script other origins may import (CORS).
+// TestAssetChunk checks that the loader's lazily loaded chunks (the
+// scanner's, profile()'s details) are served at the name the core imports
+// each by: NAME.HASH.js, HASH the first 16 hex digits of its SHA-256
+// (build/loader.sh computes it the same way), as a script other origins
+// may import (CORS).
 func TestAssetChunk(t *testing.T) {
 	js := []byte(`export function init(core) { return {} }` + "\n")
 	sum := sha256.Sum256(js)
-	want := "/assets/tailor-extra." + hex.EncodeToString(sum[:])[:16] + ".js"
-
-	for name, dir := range assetLayouts(t, "tailor-extra.js", js) {
-		t.Run(name, func(t *testing.T) {
-			s := newStack(t, stackConfig{opts: []api.Option{api.WithAssets(dir)}})
-			var list map[string]api.AssetInfo
-			s.do(t, http.MethodGet, "/v1/assets", nil).json(t, &list)
-			if got := list["tailor-extra.js"].URL; got != want {
-				t.Fatalf("tailor-extra.js listed at %q, want %q", got, want)
-			}
-			r := s.do(t, http.MethodGet, want, nil)
-			if r.code != 200 || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" ||
-				r.header.Get("Access-Control-Allow-Origin") != "*" || string(r.body) != string(js) {
-				t.Errorf("GET %s: %d %v %q", want, r.code, r.header, r.body)
-			}
-		})
+	for _, chunk := range []string{"tailor-extra", "tailor-details"} {
+		want := "/assets/" + chunk + "." + hex.EncodeToString(sum[:])[:16] + ".js"
+		for name, dir := range assetLayouts(t, chunk+".js", js) {
+			t.Run(chunk+"/"+name, func(t *testing.T) {
+				s := newStack(t, stackConfig{opts: []api.Option{api.WithAssets(dir)}})
+				var list map[string]api.AssetInfo
+				s.do(t, http.MethodGet, "/v1/assets", nil).json(t, &list)
+				if got := list[chunk+".js"].URL; got != want {
+					t.Fatalf("%s.js listed at %q, want %q", chunk, got, want)
+				}
+				r := s.do(t, http.MethodGet, want, nil)
+				if r.code != 200 || r.header.Get("Content-Type") != "text/javascript; charset=utf-8" ||
+					r.header.Get("Access-Control-Allow-Origin") != "*" || string(r.body) != string(js) {
+					t.Errorf("GET %s: %d %v %q", want, r.code, r.header, r.body)
+				}
+			})
+		}
 	}
 }
 

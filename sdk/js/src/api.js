@@ -4,7 +4,7 @@
 
 import * as storage from './storage.js'
 import { names, fits, item, fromElement, byId } from './page.js'
-import { extra } from './chunk.js'
+import { extra, details } from './chunk.js'
 import { st, ready, log, guard, clamp } from './state.js'
 import { rank, fire, rankAll } from './slots.js'
 import { send, interacted } from './signals.js'
@@ -98,8 +98,8 @@ export const tailor = {
       storage: st.granted && (await storage.usable()) ? 'indexeddb' : 'memory',
       sync: !!(st.call && syncing()),
     }
-    // The rest, from the chunk (extra.js).
-    const x = st.call && (await extra())
+    // The rest, from a chunk of its own (details.js).
+    const x = st.call && (await details())
     return (x && guard(x.profile, out)) || out
   },
 

@@ -3,11 +3,11 @@
 // it). It holds the page scanner (scan.js) and what real shops need
 // without Tailor's markup — slots declared by CSS selector in the site's
 // configuration, clicks on the tiles the scanner finds, Universal
-// Analytics enhanced-ecommerce events — and profile()'s details.
+// Analytics enhanced-ecommerce events. profile()'s details are a chunk of
+// their own (details.js).
 //
 // It shares no module with the core: the core hands it its state and the
-// functions it calls (chunk.js), so that there is one st, one names, and
-// no second copy of msgpack.js.
+// functions it calls (chunk.js), so that there is one st.
 
 import { scan, tile, ua, products } from './scan.js'
 
@@ -15,7 +15,7 @@ const MAX = 200 // tiles read per declared slot
 
 /** init returns the chunk's functions over the core's state and calls. */
 export function init(core) {
-  const { st, send, interacted, hide, toItem, names, decode } = core
+  const { st, send, interacted, hide, toItem } = core
   const tiles = new WeakMap() // a grid's tile element → its scanned product
   // event sends an event of a scanned product p, as the core's dataLayer
   // reading does (a product viewed once per page view); it returns the item.
@@ -77,36 +77,6 @@ export function init(core) {
     } // the core calls it inside its guard
   }
 
-  const rows = (t, f) =>
-    (t || []).map(([k, w, ts]) => ({ ...f(...k.split('\0')), weight: Math.round(w * 1e3) / 1e3, time: new Date(ts).toISOString() }))
-  const TRAITS = { cat: 'category', tag: 'tag', price: 'price band', q: 'search' }
-  const trait = (k) => ({ kind: TRAITS[k.split(':')[0]], value: k.slice(k.indexOf(':') + 1) })
-
-  // profile adds to out what the device knows of its visitor.
-  function profile(out) {
-    const p = decode(st.call('save_profile'))
-    const it = (id, category) => ({ item: id, name: names.get(id), category })
-    return Object.assign(out, {
-      visits: p.visits,
-      lastSeen: p.last ? new Date(p.last).toISOString() : null,
-      holdout: p.holdout,
-      session: rows(p.session, it),
-      history: rows(p.history, it),
-      interests: rows(p.intent, trait), // this visit's
-      lasting: rows(p.traits, trait), // earlier visits', each weighing about one
-      facts: rows(p.facts, (fact) => ({ fact })),
-      purchases: rows(p.purchases, it),
-      transitions: rows(p.links, (from, to) => ({ from, to })),
-      attributes: p.attrs,
-      shown: p.shown,
-      clicked: p.clicked,
-      // what the next sync would report: items and how many transitions
-      pending: { items: Object.keys(p.pending?.[1] || {}), transitions: Object.keys(p.pending?.[0] || {}).length },
-      // federated+ldp: the privacy budget spent today (UTC) of the day's
-      ldp: st.privacy == 'federated+ldp' && st.ldp ? { ...st.ldp, spent: p.eps?.[0] == Math.floor(Date.now() / 864e5) ? p.eps[1] : 0 } : undefined,
-    })
-  }
-
   // scan(doc): the console's page checker scans a pasted page's document
-  return { scan: (doc = document) => scan(doc), mark, profile }
+  return { scan: (doc = document) => scan(doc), mark }
 }

@@ -39,7 +39,7 @@ export const st = {
   // busy: a scroll measure is queued for the next frame
   // dl: the dataLayer
   read: 0, // dataLayer entries read
-  // extra: Promise of the lazily loaded chunk's functions (chunk.js)
+  // [a chunk's file name]: Promise of the lazily loaded chunk's functions (chunk.js)
   // ua: set by the chunk: reads a dataLayer entry's Universal Analytics ecommerce
   // onvisit: set by the chunk: runs after each page view is read
 }
