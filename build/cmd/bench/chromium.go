@@ -28,20 +28,14 @@ func chromiumRows(ctx context.Context, c *config) []row {
 		{figure: "first visit, Tailor's bytes", anchor: "rest of the page", target: "—"},
 		{figure: "rank 200, Chromium + JS (p50 / p99)", anchor: "wazero p50", target: "—"},
 	}
-	failAll := func(why string) []row {
-		for i := range rows {
-			rows[i] = rows[i].fail(why)
-		}
-		return rows
-	}
 	if why := browsertest.Missing(); why != "" {
-		return failAll(why)
+		return failAll(rows, why)
 	}
 	start, cancel := context.WithTimeout(ctx, 4*time.Minute) // a bound for a loaded machine
 	demo, err := serverproc.StartDemo(start, serverproc.DemoConfig{Root: c.root, GoCmd: c.goCmd, Shoppers: demoShoppers})
 	cancel()
 	if err != nil {
-		return failAll(err.Error())
+		return failAll(rows, err.Error())
 	}
 	defer demo.Stop()
 	base := demo.URL
@@ -51,7 +45,7 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	cmd.Env = append(os.Environ(), "TAILOR_BENCH_DEMO="+base)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return failAll(fmt.Sprintf("BenchmarkChromium: %v: %s", err, tail(out, 500)))
+		return failAll(rows, fmt.Sprintf("BenchmarkChromium: %v: %s", err, tail(out, 500)))
 	}
 	// Each load's start and the stage table, as BenchmarkChromium logs them.
 	for _, l := range strings.Split(string(out), "\n") {
@@ -61,13 +55,13 @@ func chromiumRows(ctx context.Context, c *config) []row {
 	}
 	s, err := parseBench(bytesReader(out))
 	if err != nil {
-		return failAll(err.Error())
+		return failAll(rows, err.Error())
 	}
 	const name = "BenchmarkChromium"
 	get := func(unit string) float64 { v, _ := s.get(name, unit); return v }
 	n := s.count(name, "cold-ms")
 	if n == 0 {
-		return failAll("no cold-ms in BenchmarkChromium's output: " + string(tail(out, 300)))
+		return failAll(rows, "no cold-ms in BenchmarkChromium's output: "+string(tail(out, 300)))
 	}
 	note := fmt.Sprintf("demo home page, loopback, %d fresh Chromiums", n)
 	cold, warm := get("cold-ms"), get("warm-ms")

@@ -27,7 +27,7 @@ func largeRows(ctx context.Context, c *config) []row {
 	first := row{figure: "model bytes, first page view, 40,000 items", anchor: "target", target: "≤ 1×"}
 	later := row{figure: "model bytes, later page view (mean)", anchor: "target", target: "≤ 1×"}
 	if why := browsertest.Missing(); why != "" {
-		return []row{first.fail(why), later.fail(why)}
+		return failAll([]row{first, later}, why)
 	}
 	cmd := exec.CommandContext(ctx, c.goCmd, "test", "-count=1", "-timeout", "20m", "-run", "^TestModelBytesPerPage$", "-v", "./demo-site/e2e/large/")
 	cmd.Dir = c.root
@@ -41,7 +41,7 @@ func largeRows(ctx context.Context, c *config) []row {
 		if err != nil {
 			why = fmt.Sprintf("TestModelBytesPerPage: %v: %s", err, tail(out, 300))
 		}
-		return []row{first.fail(why), later.fail(why)}
+		return failAll([]row{first, later}, why)
 	}
 	f, _ := strconv.Atoi(string(m[1]))
 	l, _ := strconv.Atoi(string(m[2]))

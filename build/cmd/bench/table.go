@@ -33,6 +33,15 @@ func (r row) fail(why string) row {
 	return r
 }
 
+// failAll marks every row not measured, for the same reason.
+func failAll(rows []row, why string) []row {
+	out := make([]row, len(rows))
+	for i, r := range rows {
+		out[i] = r.fail(why)
+	}
+	return out
+}
+
 // writeTable writes the rows as an aligned table.
 func writeTable(w io.Writer, rows []row) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
