@@ -138,4 +138,15 @@ func TestEventsWithoutMarkup(t *testing.T) {
 		t.Errorf("%d tiles that were not clicked are in the session", n)
 	}
 	tb.NoErrors()
+	// What the scanner's chunk finds stays on the device (PRIVACY.md,
+	// "Code delivery"): the page asks for nothing but itself, the model
+	// and Tailor's files (and the browser its favicon).
+	for _, r := range tb.Requests() {
+		method, raw, _ := strings.Cut(r, " ")
+		p := strings.TrimPrefix(raw, srv.URL)
+		if method != "GET" || p == raw || !(p == "/plain" || p == "/favicon.ico" || p == "/tailor.js" || p == "/tailor.wasm" ||
+			strings.HasPrefix(p, "/v1/model?") || strings.HasPrefix(p, "/v1/config/") || strings.HasPrefix(p, "/v1/shards/") || strings.HasPrefix(p, "/assets/tailor")) {
+			t.Errorf("unexpected request: %s", r)
+		}
+	}
 }
